@@ -1,0 +1,12 @@
+package io.docjobs;
+
+/**
+ * The database could not be reached or kept failing with transient errors (network, timeout,
+ * primary step-down) after the configured retries. Safe to retry later: fenced operations never
+ * apply twice and an unacknowledged claim simply expires and is redelivered.
+ */
+public class DatabaseUnavailableException extends DocJobsException {
+    public DatabaseUnavailableException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

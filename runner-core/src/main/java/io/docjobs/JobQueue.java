@@ -1,0 +1,171 @@
+package io.docjobs;
+
+import com.mongodb.client.MongoClient;
+import io.docjobs.mongo.MongoJobQueue;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import org.bson.Document;
+
+/**
+ * A durable job queue in one MongoDB / Amazon DocumentDB collection, with at-least-once delivery
+ * and fenced leases.
+ *
+ * <p>Producers {@link #enqueue} entries. Workers {@link #claim} them: a claim hides the entry for its
+ * visibility timeout and hands out a {@link Lease} with a fresh token. The worker then calls
+ * {@link #done} (the entry is deleted), {@link #release} (retry later, or dead-letter after the last
+ * attempt) or nothing: when the lease deadline passes the entry is claimable again. So a job can run
+ * more than once (a worker can finish just after its lease expired), and handlers must be
+ * idempotent. Every lease operation is fenced by the token: once another worker has claimed the
+ * entry, the old lease can neither complete, extend nor release it, and the call reports the loss.
+ *
+ * <p>All times are database time: the local {@link QueueConfig#clock()} corrected by an offset to
+ * the server's clock, so workers on hosts with skewed clocks agree on deadlines.
+ *
+ * <p>Thread-safe. Transient database errors are retried per {@link QueueConfig}; when they persist
+ * a {@link DatabaseUnavailableException} is thrown. Invalid arguments throw
+ * {@link IllegalArgumentException} naming the argument, the value and the rule.
+ */
+public interface JobQueue extends AutoCloseable {
+
+    /**
+     * Connects with {@code config.connectionString()}, checks the server version, aligns to the
+     * server clock and creates the indexes. The queue owns the client and closes it in {@link #close()}.
+     *
+     * @throws ConfigurationException      for a malformed connection string, a bad CA file, wrong
+     *                                     credentials or a server older than MongoDB 4.2
+     * @throws DatabaseUnavailableException if no server answered within the operation timeout
+     */
+    static JobQueue connect(QueueConfig config) {
+        return MongoJobQueue.connect(config);
+    }
+
+    /**
+     * A queue on an existing client, which stays the caller's to close. Connection settings in
+     * {@code config} are ignored; the rest applies.
+     */
+    static JobQueue using(MongoClient client, QueueConfig config) {
+        return MongoJobQueue.using(client, config);
+    }
+
+    // ---- producing ----
+
+    /** Enqueues a text payload with the given visibility timeout and default everything else. */
+    default String enqueue(String type, String payload, Duration visibilityTimeout) {
+        return enqueue(JobRequest.builder(type).payload(payload).visibilityTimeout(visibilityTimeout).build()).id();
+    }
+
+    /** Enqueues a document payload with the given visibility timeout and default everything else. */
+    default String enqueue(String type, Document payload, Duration visibilityTimeout) {
+        return enqueue(JobRequest.builder(type).payload(payload).visibilityTimeout(visibilityTimeout).build()).id();
+    }
+
+    /**
+     * Enqueues one entry. With a dedup key held by an unfinished entry, inserts nothing and returns
+     * that entry's id with {@code duplicate = true}.
+     *
+     * @throws IllegalArgumentException if the payload exceeds {@link #MAX_PAYLOAD_BYTES}
+     */
+    EnqueueResult enqueue(JobRequest request);
+
+    /**
+     * Enqueues a batch in one round trip (plus one to resolve dedup duplicates, if any). The
+     * results are in request order. Requests are validated before anything is sent: one invalid
+     * request rejects the whole batch.
+     */
+    List<EnqueueResult> enqueueAll(List<JobRequest> requests);
+
+    /** The largest payload accepted, in BSON bytes: MongoDB's 16 MiB document limit less room for the queue's fields. */
+    int MAX_PAYLOAD_BYTES = 16 * 1024 * 1024 - 16 * 1024;
+
+    // ---- consuming ----
+
+    /**
+     * Claims the most urgent claimable entry of the given types: READY or with an expired lease,
+     * visible now; highest priority first, then longest visible. One atomic round trip.
+     *
+     * @return the lease, or empty when nothing is claimable
+     */
+    Optional<Lease> claim(Collection<String> types, String workerId);
+
+    /**
+     * Claims up to {@code max} entries in the same order as {@link #claim}, in a fixed number of
+     * round trips (two, three if another worker raced for some of them).
+     */
+    List<Lease> claimBatch(Collection<String> types, String workerId, int max);
+
+    /**
+     * Completes the job: deletes the entry if the lease still holds.
+     *
+     * @return true if completed; false if the lease was lost (another worker claimed the entry, or it
+     *         was released or completed already): the caller must treat its work as not acknowledged
+     */
+    boolean done(Lease lease);
+
+    /**
+     * Moves the lease deadline to now + {@code duration}.
+     *
+     * @return the lease with its new deadline, or empty if the lease was lost
+     */
+    Optional<Lease> extend(Lease lease, Duration duration);
+
+    /** Extends each lease to now + {@code duration} in one round trip (two if some were lost). */
+    Extension extendAll(Collection<Lease> leases, Duration duration);
+
+    /**
+     * Gives up this attempt after a failure: records {@code error}, and makes the entry claimable
+     * again after {@code delay}, or dead-letters it if this was its last attempt.
+     */
+    ReleaseResult release(Lease lease, Duration delay, JobError error);
+
+    /** Dead-letters the entry at once, whatever attempts remain: for failures no retry can fix. */
+    ReleaseResult deadLetter(Lease lease, JobError error);
+
+    /**
+     * Hands the entry back untouched, claimable at once, without counting the attempt: for a worker
+     * shutting down before the job ran to completion.
+     *
+     * @return true if handed back; false if the lease was lost
+     */
+    boolean giveBack(Lease lease);
+
+    // ---- admin ----
+
+    /** Counts by type and state, and the age of the oldest ready entry; one aggregate round trip. */
+    QueueStats stats();
+
+    /** One entry by id, in any state; empty if it does not exist (completed entries are deleted). */
+    Optional<JobEntry> get(String id);
+
+    /** The next READY entries in claim order (priority, then visible-at), without claiming them. */
+    List<JobEntry> peek(Optional<String> type, int limit);
+
+    /** Dead letters, newest first, {@code limit} from {@code offset}. */
+    List<JobEntry> deadLetters(Optional<String> type, int offset, int limit);
+
+    /**
+     * Makes a DEAD entry READY now with its attempts reset.
+     *
+     * @return true if requeued; false if there is no DEAD entry with that id
+     * @throws DocJobsException if an unfinished entry already holds the same dedup key
+     */
+    boolean requeueDead(String id);
+
+    /** Requeues every DEAD entry (of {@code type}, if given); returns how many. */
+    long requeueAllDead(Optional<String> type);
+
+    /** Deletes DEAD entries (of {@code type}, if given) dead-lettered before {@code before}; returns how many. */
+    long purgeDead(Optional<String> type, Instant before);
+
+    /** The current database time (local clock + measured server offset). */
+    Instant now();
+
+    /** Creates the indexes if missing; idempotent, and already done by {@link #connect}. */
+    void ensureIndexes();
+
+    /** Releases the client if this queue created it. */
+    @Override
+    void close();
+}

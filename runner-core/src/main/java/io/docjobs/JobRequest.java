@@ -1,0 +1,195 @@
+package io.docjobs;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.bson.Document;
+import org.bson.json.JsonParseException;
+
+/**
+ * One job to enqueue. Build with {@link #builder(String)}; validated when built, reporting every
+ * problem at once.
+ *
+ * <p>The payload is either text ({@link #payloadText()}) or a BSON document
+ * ({@link #payloadDocument()}), never both. Unset optional values take the queue's defaults:
+ * {@code visibilityTimeout} and {@code maxAttempts} from {@link QueueConfig}; no delay; priority 0.
+ *
+ * @param type              the message type that selects the handler; not blank, at most
+ *                          {@value #MAX_TYPE_LENGTH} characters
+ * @param payloadText       the payload as text, or null when the payload is a document
+ * @param payloadDocument   the payload as a document, or null when the payload is text
+ * @param visibilityTimeout how long a claim hides the entry; null for the queue default; more
+ *                          than zero and at most {@link #MAX_VISIBILITY_TIMEOUT}
+ * @param delay             how long after enqueue the entry becomes claimable; zero or more
+ * @param notBefore         an absolute earliest claim time, or null; combined with {@code delay}
+ *                          the later of the two wins
+ * @param priority          higher is claimed first; default 0
+ * @param maxAttempts       how many claims before the entry is dead-lettered; null for the queue
+ *                          default; at least 1
+ * @param dedupKey          optional: while an unfinished entry holds this key, enqueueing another
+ *                          with the same key inserts nothing and returns the first entry's id
+ */
+public record JobRequest(
+        String type,
+        String payloadText,
+        Document payloadDocument,
+        Duration visibilityTimeout,
+        Duration delay,
+        Instant notBefore,
+        int priority,
+        Integer maxAttempts,
+        String dedupKey) {
+
+    /** The longest visibility timeout accepted, as for Amazon SQS: 12 hours. */
+    public static final Duration MAX_VISIBILITY_TIMEOUT = Duration.ofHours(12);
+    /** The longest type name accepted. */
+    public static final int MAX_TYPE_LENGTH = 200;
+    /** The longest dedup key accepted. */
+    public static final int MAX_DEDUP_KEY_LENGTH = 512;
+
+    public JobRequest {
+        List<String> problems = new ArrayList<>();
+        if (type == null || type.isBlank()) {
+            problems.add("type was " + quote(type) + " but must be a non-blank message type such as \"email.send\"");
+        } else if (type.length() > MAX_TYPE_LENGTH) {
+            problems.add("type was " + type.length() + " characters long but must be at most " + MAX_TYPE_LENGTH);
+        }
+        if (payloadText == null && payloadDocument == null) {
+            problems.add("payload was null but must be given (use \"\" or an empty document for no data)");
+        }
+        if (payloadText != null && payloadDocument != null) {
+            problems.add("payload was given both as text and as a document; give exactly one");
+        }
+        if (visibilityTimeout != null) {
+            checkVisibilityTimeout("visibilityTimeout", visibilityTimeout, problems);
+        }
+        delay = delay == null ? Duration.ZERO : delay;
+        if (delay.isNegative()) {
+            problems.add("delay was " + delay + " but must be zero or positive");
+        }
+        if (maxAttempts != null && maxAttempts < 1) {
+            problems.add("maxAttempts was " + maxAttempts + " but must be at least 1");
+        }
+        if (dedupKey != null && (dedupKey.isBlank() || dedupKey.length() > MAX_DEDUP_KEY_LENGTH)) {
+            problems.add("dedupKey was " + quote(abbreviate(dedupKey)) + " but must be null or non-blank and at most "
+                    + MAX_DEDUP_KEY_LENGTH + " characters");
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException("invalid job request" + (type == null || type.isBlank() ? "" : " of type \"" + type + "\"")
+                    + ": " + String.join("; ", problems));
+        }
+    }
+
+    static void checkVisibilityTimeout(String name, Duration timeout, List<String> problems) {
+        if (timeout.isNegative() || timeout.isZero()) {
+            problems.add(name + " was " + timeout + " but must be positive");
+        } else if (timeout.compareTo(MAX_VISIBILITY_TIMEOUT) > 0) {
+            problems.add(name + " was " + timeout + " but must be at most " + MAX_VISIBILITY_TIMEOUT
+                    + "; for longer jobs keep a shorter timeout and extend the lease while working");
+        } else if (timeout.toMillis() < 1) {
+            problems.add(name + " was " + timeout + " but must be at least 1 millisecond");
+        }
+    }
+
+    /** Starts a request for a job of {@code type}. */
+    public static Builder builder(String type) {
+        return new Builder(type);
+    }
+
+    /** The payload as text: the text payload itself, or the document rendered as relaxed JSON. */
+    public String payloadAsText() {
+        return payloadText != null ? payloadText : payloadDocument.toJson();
+    }
+
+    private static String quote(String value) {
+        return value == null ? "null" : "\"" + value + "\"";
+    }
+
+    private static String abbreviate(String value) {
+        return value.length() <= 40 ? value : value.substring(0, 40) + "…";
+    }
+
+    /** Builds a {@link JobRequest}; every setter is optional except the payload. */
+    public static final class Builder {
+        private final String type;
+        private String payloadText;
+        private Document payloadDocument;
+        private Duration visibilityTimeout;
+        private Duration delay = Duration.ZERO;
+        private Instant notBefore;
+        private int priority;
+        private Integer maxAttempts;
+        private String dedupKey;
+
+        private Builder(String type) {
+            this.type = type;
+        }
+
+        /** A text payload, stored as a string. */
+        public Builder payload(String text) {
+            this.payloadText = text;
+            this.payloadDocument = null;
+            return this;
+        }
+
+        /** A document payload, stored as an embedded BSON document (queryable, compact). */
+        public Builder payload(Document document) {
+            this.payloadDocument = document == null ? null : new Document(document);
+            this.payloadText = null;
+            return this;
+        }
+
+        /**
+         * A JSON object payload, parsed now and stored as a document.
+         *
+         * @throws IllegalArgumentException if {@code json} is not a JSON object
+         */
+        public Builder jsonPayload(String json) {
+            Objects.requireNonNull(json, "json payload was null but must be a JSON object such as {\"orderId\": 42}");
+            try {
+                return payload(Document.parse(json));
+            } catch (JsonParseException | org.bson.BsonInvalidOperationException e) {
+                throw new IllegalArgumentException("payload is not a valid JSON object (" + e.getMessage()
+                        + "): " + abbreviate(json) + "; send it as text with payload(String) if it is not JSON", e);
+            }
+        }
+
+        public Builder visibilityTimeout(Duration timeout) {
+            this.visibilityTimeout = timeout;
+            return this;
+        }
+
+        public Builder delay(Duration delay) {
+            this.delay = delay;
+            return this;
+        }
+
+        public Builder notBefore(Instant notBefore) {
+            this.notBefore = notBefore;
+            return this;
+        }
+
+        public Builder priority(int priority) {
+            this.priority = priority;
+            return this;
+        }
+
+        public Builder maxAttempts(int maxAttempts) {
+            this.maxAttempts = maxAttempts;
+            return this;
+        }
+
+        public Builder dedupKey(String dedupKey) {
+            this.dedupKey = dedupKey;
+            return this;
+        }
+
+        /** @throws IllegalArgumentException naming every invalid value */
+        public JobRequest build() {
+            return new JobRequest(type, payloadText, payloadDocument, visibilityTimeout, delay, notBefore,
+                    priority, maxAttempts, dedupKey);
+        }
+    }
+}

@@ -1,0 +1,53 @@
+package io.docjobs;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * A {@link Clock} that only moves when told to, for tests that step through lease expiry without
+ * waiting. Thread-safe. Pair it with {@link QueueConfig.Builder#serverClockSync(Duration)
+ * serverClockSync(Duration.ZERO)} so the queue does not re-align it to the server's clock.
+ */
+public final class ManualClock extends Clock {
+    private final AtomicReference<Instant> now;
+    private final ZoneId zone;
+
+    public ManualClock(Instant start) {
+        this(new AtomicReference<>(Objects.requireNonNull(start, "start")), ZoneOffset.UTC);
+    }
+
+    private ManualClock(AtomicReference<Instant> now, ZoneId zone) {
+        this.now = now;
+        this.zone = zone;
+    }
+
+    /** Moves the clock forward (or backward, for a negative duration). */
+    public void advance(Duration duration) {
+        now.updateAndGet(instant -> instant.plus(duration));
+    }
+
+    /** Sets the clock to {@code instant}. */
+    public void set(Instant instant) {
+        now.set(Objects.requireNonNull(instant, "instant"));
+    }
+
+    @Override
+    public Instant instant() {
+        return now.get();
+    }
+
+    @Override
+    public ZoneId getZone() {
+        return zone;
+    }
+
+    @Override
+    public Clock withZone(ZoneId newZone) {
+        return new ManualClock(now, newZone);
+    }
+}

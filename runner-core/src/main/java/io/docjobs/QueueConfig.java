@@ -1,0 +1,207 @@
+package io.docjobs;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * How a {@link JobQueue} connects and behaves. Immutable; build with {@link #builder()}. The
+ * constructor validates every value and reports all problems at once.
+ *
+ * @param connectionString        MongoDB connection string, e.g. {@code mongodb://host:27017};
+ *                                required by {@link JobQueue#connect}, ignored when a client is
+ *                                supplied
+ * @param database                database name; default {@value #DEFAULT_DATABASE}
+ * @param collection              collection holding the entries; default {@value #DEFAULT_COLLECTION}
+ * @param caFile                  PEM file with the CA certificate(s) to trust for TLS, as Amazon
+ *                                DocumentDB needs; null for the JVM's default trust (TLS only if
+ *                                the connection string asks for it)
+ * @param operationTimeout        bound on finding a server, connecting and each database reply;
+ *                                default 10 s
+ * @param defaultVisibilityTimeout lease length for requests that set none; default 30 s
+ * @param defaultMaxAttempts      attempts for requests that set none; default {@value #DEFAULT_MAX_ATTEMPTS}
+ * @param retryAttempts           tries (first included) of an operation failing with a transient
+ *                                database error; 1 disables retrying; default 4
+ * @param retryInitialBackoff     first wait between tries; grows exponentially with jitter; default 100 ms
+ * @param retryMaxBackoff         cap of the wait between tries; default 2 s
+ * @param serverClockSync         how often to re-measure the offset to the database server's clock;
+ *                                {@link Duration#ZERO} measures never (offset 0: trust the local
+ *                                clock); default 5 min
+ * @param clock                   the local clock; default {@link Clock#systemUTC()}
+ */
+public record QueueConfig(
+        String connectionString,
+        String database,
+        String collection,
+        Path caFile,
+        Duration operationTimeout,
+        Duration defaultVisibilityTimeout,
+        int defaultMaxAttempts,
+        int retryAttempts,
+        Duration retryInitialBackoff,
+        Duration retryMaxBackoff,
+        Duration serverClockSync,
+        Clock clock) {
+
+    public static final String DEFAULT_DATABASE = "docjobs";
+    public static final String DEFAULT_COLLECTION = "jobs";
+    public static final Duration DEFAULT_OPERATION_TIMEOUT = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_VISIBILITY_TIMEOUT = Duration.ofSeconds(30);
+    public static final int DEFAULT_MAX_ATTEMPTS = 5;
+    public static final int DEFAULT_RETRY_ATTEMPTS = 4;
+    public static final Duration DEFAULT_RETRY_INITIAL_BACKOFF = Duration.ofMillis(100);
+    public static final Duration DEFAULT_RETRY_MAX_BACKOFF = Duration.ofSeconds(2);
+    public static final Duration DEFAULT_SERVER_CLOCK_SYNC = Duration.ofMinutes(5);
+
+    public QueueConfig {
+        List<String> problems = new ArrayList<>();
+        if (database == null || database.isBlank() || database.matches(".*[/\\\\. \"$].*") || database.length() > 63) {
+            problems.add("database was " + quote(database)
+                    + " but must be a non-blank name of at most 63 characters without / \\ . space \" or $");
+        }
+        if (collection == null || collection.isBlank() || collection.contains("$") || collection.startsWith("system.")) {
+            problems.add("collection was " + quote(collection)
+                    + " but must be a non-blank name without $ that does not start with \"system.\"");
+        }
+        positive("operationTimeout", operationTimeout, problems);
+        if (defaultVisibilityTimeout == null) {
+            problems.add("defaultVisibilityTimeout was null but must be set");
+        } else {
+            JobRequest.checkVisibilityTimeout("defaultVisibilityTimeout", defaultVisibilityTimeout, problems);
+        }
+        if (defaultMaxAttempts < 1) {
+            problems.add("defaultMaxAttempts was " + defaultMaxAttempts + " but must be at least 1");
+        }
+        if (retryAttempts < 1) {
+            problems.add("retryAttempts was " + retryAttempts + " but must be at least 1 (1 means no retry)");
+        }
+        positive("retryInitialBackoff", retryInitialBackoff, problems);
+        positive("retryMaxBackoff", retryMaxBackoff, problems);
+        if (retryInitialBackoff != null && retryMaxBackoff != null && retryMaxBackoff.compareTo(retryInitialBackoff) < 0) {
+            problems.add("retryMaxBackoff was " + retryMaxBackoff + " but must not be below retryInitialBackoff ("
+                    + retryInitialBackoff + ")");
+        }
+        if (serverClockSync == null || serverClockSync.isNegative()) {
+            problems.add("serverClockSync was " + serverClockSync + " but must be zero (never) or positive");
+        }
+        if (clock == null) {
+            problems.add("clock was null but must be set (Clock.systemUTC() by default)");
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException(problems, null);
+        }
+    }
+
+    private static void positive(String name, Duration value, List<String> problems) {
+        if (value == null || value.isNegative() || value.isZero()) {
+            problems.add(name + " was " + value + " but must be positive");
+        }
+    }
+
+    private static String quote(String value) {
+        return value == null ? "null" : "\"" + value + "\"";
+    }
+
+    /** A builder with every default set. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder starting from this configuration. */
+    public Builder toBuilder() {
+        return new Builder().connectionString(connectionString).database(database).collection(collection)
+                .caFile(caFile).operationTimeout(operationTimeout).defaultVisibilityTimeout(defaultVisibilityTimeout)
+                .defaultMaxAttempts(defaultMaxAttempts).retryAttempts(retryAttempts)
+                .retryInitialBackoff(retryInitialBackoff).retryMaxBackoff(retryMaxBackoff)
+                .serverClockSync(serverClockSync).clock(clock);
+    }
+
+    /** Builds a {@link QueueConfig}; see the record components for meanings and defaults. */
+    public static final class Builder {
+        private String connectionString;
+        private String database = DEFAULT_DATABASE;
+        private String collection = DEFAULT_COLLECTION;
+        private Path caFile;
+        private Duration operationTimeout = DEFAULT_OPERATION_TIMEOUT;
+        private Duration defaultVisibilityTimeout = DEFAULT_VISIBILITY_TIMEOUT;
+        private int defaultMaxAttempts = DEFAULT_MAX_ATTEMPTS;
+        private int retryAttempts = DEFAULT_RETRY_ATTEMPTS;
+        private Duration retryInitialBackoff = DEFAULT_RETRY_INITIAL_BACKOFF;
+        private Duration retryMaxBackoff = DEFAULT_RETRY_MAX_BACKOFF;
+        private Duration serverClockSync = DEFAULT_SERVER_CLOCK_SYNC;
+        private Clock clock = Clock.systemUTC();
+
+        private Builder() {
+        }
+
+        public Builder connectionString(String connectionString) {
+            this.connectionString = connectionString;
+            return this;
+        }
+
+        public Builder database(String database) {
+            this.database = database;
+            return this;
+        }
+
+        public Builder collection(String collection) {
+            this.collection = collection;
+            return this;
+        }
+
+        public Builder caFile(Path caFile) {
+            this.caFile = caFile;
+            return this;
+        }
+
+        public Builder operationTimeout(Duration operationTimeout) {
+            this.operationTimeout = operationTimeout;
+            return this;
+        }
+
+        public Builder defaultVisibilityTimeout(Duration defaultVisibilityTimeout) {
+            this.defaultVisibilityTimeout = defaultVisibilityTimeout;
+            return this;
+        }
+
+        public Builder defaultMaxAttempts(int defaultMaxAttempts) {
+            this.defaultMaxAttempts = defaultMaxAttempts;
+            return this;
+        }
+
+        public Builder retryAttempts(int retryAttempts) {
+            this.retryAttempts = retryAttempts;
+            return this;
+        }
+
+        public Builder retryInitialBackoff(Duration retryInitialBackoff) {
+            this.retryInitialBackoff = retryInitialBackoff;
+            return this;
+        }
+
+        public Builder retryMaxBackoff(Duration retryMaxBackoff) {
+            this.retryMaxBackoff = retryMaxBackoff;
+            return this;
+        }
+
+        public Builder serverClockSync(Duration serverClockSync) {
+            this.serverClockSync = serverClockSync;
+            return this;
+        }
+
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** @throws ConfigurationException listing every invalid value */
+        public QueueConfig build() {
+            return new QueueConfig(connectionString, database, collection, caFile, operationTimeout,
+                    defaultVisibilityTimeout, defaultMaxAttempts, retryAttempts, retryInitialBackoff, retryMaxBackoff,
+                    serverClockSync, clock);
+        }
+    }
+}

@@ -1,0 +1,791 @@
+package io.docjobs.mongo;
+
+import static com.mongodb.client.model.Filters.and;
+import static com.mongodb.client.model.Filters.eq;
+import static com.mongodb.client.model.Filters.exists;
+import static com.mongodb.client.model.Filters.in;
+import static com.mongodb.client.model.Filters.lt;
+import static com.mongodb.client.model.Filters.lte;
+import static com.mongodb.client.model.Filters.or;
+import static io.docjobs.mongo.Entries.ACTIVE_DEDUP_KEY;
+import static io.docjobs.mongo.Entries.ATTEMPTS;
+import static io.docjobs.mongo.Entries.CLAIMED_AT;
+import static io.docjobs.mongo.Entries.DEAD;
+import static io.docjobs.mongo.Entries.DEAD_AT;
+import static io.docjobs.mongo.Entries.DEDUP_KEY;
+import static io.docjobs.mongo.Entries.ID;
+import static io.docjobs.mongo.Entries.LAST_ERROR;
+import static io.docjobs.mongo.Entries.LEASED;
+import static io.docjobs.mongo.Entries.LEASE_TOKEN;
+import static io.docjobs.mongo.Entries.PRIORITY;
+import static io.docjobs.mongo.Entries.READY;
+import static io.docjobs.mongo.Entries.RELEASED_TOKEN;
+import static io.docjobs.mongo.Entries.STATE;
+import static io.docjobs.mongo.Entries.TYPE;
+import static io.docjobs.mongo.Entries.VISIBLE_AT;
+import static io.docjobs.mongo.Entries.WORKER_ID;
+
+import com.mongodb.ErrorCategory;
+import com.mongodb.MongoBulkWriteException;
+import com.mongodb.MongoClientSettings;
+import com.mongodb.MongoException;
+import com.mongodb.MongoIncompatibleDriverException;
+import com.mongodb.MongoSecurityException;
+import com.mongodb.MongoTimeoutException;
+import com.mongodb.MongoWriteException;
+import com.mongodb.bulk.BulkWriteError;
+import com.mongodb.bulk.BulkWriteResult;
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.MongoDatabase;
+import com.mongodb.client.model.BulkWriteOptions;
+import com.mongodb.client.model.FindOneAndUpdateOptions;
+import com.mongodb.client.model.IndexModel;
+import com.mongodb.client.model.IndexOptions;
+import com.mongodb.client.model.Indexes;
+import com.mongodb.client.model.InsertManyOptions;
+import com.mongodb.client.model.Projections;
+import com.mongodb.client.model.ReturnDocument;
+import com.mongodb.client.model.Sorts;
+import com.mongodb.client.model.UpdateOneModel;
+import com.mongodb.client.model.WriteModel;
+import com.mongodb.client.result.UpdateResult;
+import io.docjobs.ConfigurationException;
+import io.docjobs.DatabaseUnavailableException;
+import io.docjobs.DocJobsException;
+import io.docjobs.EnqueueResult;
+import io.docjobs.Extension;
+import io.docjobs.JobEntry;
+import io.docjobs.JobError;
+import io.docjobs.JobQueue;
+import io.docjobs.JobRequest;
+import io.docjobs.Lease;
+import io.docjobs.QueueConfig;
+import io.docjobs.QueueStats;
+import io.docjobs.ReleaseResult;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import org.bson.Document;
+import org.bson.RawBsonDocument;
+import org.bson.codecs.Codec;
+import org.bson.conversions.Bson;
+import org.bson.types.ObjectId;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@link JobQueue} on a MongoDB / DocumentDB collection. Obtain it through
+ * {@link JobQueue#connect} or {@link JobQueue#using}; this class is public only so those factories
+ * can reach it.
+ */
+public final class MongoJobQueue implements JobQueue {
+    private static final Logger log = LoggerFactory.getLogger(MongoJobQueue.class);
+
+    /** Wire version 8 is MongoDB 4.2, the oldest server driver 5.x talks to. */
+    static final int MIN_WIRE_VERSION = 8;
+    static final int MAX_PAGE = 1_000;
+    static final int MAX_BATCH = 1_000;
+    static final String CLAIM_INDEX = "docjobs_claim";
+    static final String DEDUP_INDEX = "docjobs_dedup";
+    static final String DEAD_INDEX = "docjobs_dead";
+
+    private static final Bson CLAIM_ORDER = Sorts.orderBy(Sorts.descending(PRIORITY), Sorts.ascending(VISIBLE_AT));
+    private static final Codec<Document> DOCUMENT_CODEC = MongoClientSettings.getDefaultCodecRegistry().get(Document.class);
+
+    private final MongoClient ownedClient;
+    private final MongoCollection<Document> entries;
+    private final MongoCollection<RawBsonDocument> rawEntries;
+    private final QueueConfig config;
+    private final ServerClock serverClock;
+    private final OperationRunner runner;
+    private final String name;
+    private final SecureRandom random = new SecureRandom();
+    /** The visibility timeout last seen per claimed type set: the deadline a claim sets in its one update. */
+    private final ConcurrentMap<Set<String>, Duration> expectedVisibility = new ConcurrentHashMap<>();
+
+    private MongoJobQueue(MongoClient client, boolean owned, QueueConfig config) {
+        this.ownedClient = owned ? client : null;
+        this.config = config;
+        MongoDatabase database = client.getDatabase(config.database());
+        this.entries = database.getCollection(config.collection());
+        this.rawEntries = entries.withDocumentClass(RawBsonDocument.class);
+        this.name = config.database() + "." + config.collection();
+        this.serverClock = new ServerClock(config.clock(), client.getDatabase("admin"), config.serverClockSync());
+        this.runner = new OperationRunner(config, name);
+    }
+
+    /** See {@link JobQueue#connect}. */
+    public static MongoJobQueue connect(QueueConfig config) {
+        Objects.requireNonNull(config, "config");
+        String hosts = ClientFactory.parse(config.connectionString()).getHosts().toString();
+        MongoClient client = ClientFactory.create(config);
+        try {
+            return open(client, true, config, hosts);
+        } catch (RuntimeException e) {
+            client.close();
+            throw e;
+        }
+    }
+
+    /** See {@link JobQueue#using}. */
+    public static MongoJobQueue using(MongoClient client, QueueConfig config) {
+        Objects.requireNonNull(client, "client");
+        Objects.requireNonNull(config, "config");
+        return open(client, false, config, client.getClusterDescription().getClusterSettings().getHosts().toString());
+    }
+
+    private static MongoJobQueue open(MongoClient client, boolean owned, QueueConfig config, String hosts) {
+        MongoJobQueue queue = new MongoJobQueue(client, owned, config);
+        queue.handshake(client, hosts);
+        queue.serverClock.sync();
+        queue.ensureIndexes();
+        log.info("docjobs queue {} ready on {} (server clock offset {}, visibility timeout {}, max attempts {})",
+                queue.name, hosts, queue.serverClock.offset(), config.defaultVisibilityTimeout(), config.defaultMaxAttempts());
+        return queue;
+    }
+
+    private void handshake(MongoClient client, String hosts) {
+        Document hello;
+        try {
+            hello = client.getDatabase("admin").runCommand(new Document("isMaster", 1));
+        } catch (MongoTimeoutException e) {
+            String cause = OperationRunner.describe(e);
+            String hint = cause.contains("PKIX") || cause.contains("SSLHandshake") || cause.contains("certificate")
+                    ? " The TLS handshake failed: check that caFile holds the CA that signed the server's certificate."
+                    : " Check that the server runs, the host and port in the connection string, firewalls, and TLS settings.";
+            throw new DatabaseUnavailableException("no database server answered at " + hosts + " within "
+                    + config.operationTimeout() + " (operationTimeout)." + hint + " Driver said: " + cause, e);
+        } catch (MongoSecurityException e) {
+            throw new ConfigurationException("authentication to " + hosts + " failed: " + e.getMessage()
+                    + "; check the user name, password and authSource in the connection string", e);
+        } catch (MongoIncompatibleDriverException e) {
+            throw new ConfigurationException(tooOld(hosts, e.getMessage()), e);
+        } catch (MongoException e) {
+            throw new DocJobsException("could not talk to the database at " + hosts + ": " + OperationRunner.describe(e), e);
+        }
+        Object wire = hello.get("maxWireVersion");
+        int maxWireVersion = wire instanceof Number number ? number.intValue() : 0;
+        if (maxWireVersion < MIN_WIRE_VERSION) {
+            throw new ConfigurationException(tooOld(hosts, "it reports wire version " + maxWireVersion));
+        }
+    }
+
+    private static String tooOld(String hosts, String detail) {
+        return "the database server at " + hosts + " is too old (" + detail + "); docjobs needs MongoDB 4.2 or newer"
+                + " (wire version " + MIN_WIRE_VERSION + "+) or Amazon DocumentDB 5.0 or newer";
+    }
+
+    // ---------------------------------------------------------------- producing
+
+    @Override
+    public EnqueueResult enqueue(JobRequest request) {
+        Objects.requireNonNull(request, "request");
+        ObjectId id = new ObjectId();
+        RawBsonDocument entry = encode(id, request, now(), -1);
+        return runner.run("enqueue of type \"" + request.type() + "\"", attempt -> insertOne(id, entry, request));
+    }
+
+    private EnqueueResult insertOne(ObjectId id, RawBsonDocument entry, JobRequest request) {
+        for (int round = 0; ; round++) {
+            try {
+                rawEntries.insertOne(entry);
+                return new EnqueueResult(id.toHexString(), false);
+            } catch (MongoWriteException e) {
+                if (e.getError().getCategory() != ErrorCategory.DUPLICATE_KEY) {
+                    throw e;
+                }
+                Optional<EnqueueResult> resolved = resolveDuplicate(id, request);
+                if (resolved.isPresent()) {
+                    return resolved.get();
+                }
+                if (round >= 3) {
+                    throw new DocJobsException("enqueue of type \"" + request.type() + "\" with dedup key \""
+                            + request.dedupKey() + "\" kept colliding with entries that finished at once; try again", e);
+                }
+                // The entry holding the key finished between our insert and the lookup: insert again.
+            }
+        }
+    }
+
+    /**
+     * After a duplicate-key error: either our own earlier try inserted the entry (a retry after a
+     * lost reply), or an unfinished entry holds the dedup key. Empty if neither exists any more.
+     */
+    private Optional<EnqueueResult> resolveDuplicate(ObjectId id, JobRequest request) {
+        Bson filter = request.dedupKey() == null ? eq(ID, id) : or(eq(ID, id), eq(ACTIVE_DEDUP_KEY, request.dedupKey()));
+        Document holder = entries.find(filter).projection(Projections.include(ID)).first();
+        if (holder == null) {
+            return Optional.empty();
+        }
+        ObjectId holderId = holder.getObjectId(ID);
+        return Optional.of(new EnqueueResult(holderId.toHexString(), !holderId.equals(id)));
+    }
+
+    @Override
+    public List<EnqueueResult> enqueueAll(List<JobRequest> requests) {
+        Objects.requireNonNull(requests, "requests");
+        if (requests.isEmpty()) {
+            return List.of();
+        }
+        Instant now = now();
+        List<ObjectId> ids = new ArrayList<>(requests.size());
+        List<RawBsonDocument> batch = new ArrayList<>(requests.size());
+        for (int i = 0; i < requests.size(); i++) {
+            JobRequest request = Objects.requireNonNull(requests.get(i), "requests[" + i + "] was null");
+            ObjectId id = new ObjectId();
+            ids.add(id);
+            batch.add(encode(id, request, now, i));
+        }
+        return runner.run("enqueueAll of " + requests.size() + " entries", attempt -> insertMany(requests, ids, batch));
+    }
+
+    private List<EnqueueResult> insertMany(List<JobRequest> requests, List<ObjectId> ids, List<RawBsonDocument> batch) {
+        Map<Integer, BulkWriteError> errors = new TreeMap<>();
+        try {
+            rawEntries.insertMany(batch, new InsertManyOptions().ordered(false));
+        } catch (MongoBulkWriteException e) {
+            e.getWriteErrors().forEach(error -> errors.put(error.getIndex(), error));
+        }
+        List<String> failures = new ArrayList<>();
+        errors.forEach((index, error) -> {
+            if (error.getCategory() != ErrorCategory.DUPLICATE_KEY) {
+                failures.add("#" + index + " (type \"" + requests.get(index).type() + "\"): " + error.getMessage());
+            }
+        });
+        if (!failures.isEmpty()) {
+            throw new DocJobsException("enqueueAll: " + failures.size() + " of " + requests.size()
+                    + " entries were rejected by the database, the others were inserted: " + String.join("; ", failures));
+        }
+        EnqueueResult[] results = new EnqueueResult[requests.size()];
+        for (int i = 0; i < results.length; i++) {
+            if (!errors.containsKey(i)) {
+                results[i] = new EnqueueResult(ids.get(i).toHexString(), false);
+            }
+        }
+        if (!errors.isEmpty()) {
+            resolveDuplicates(requests, ids, batch, errors.keySet(), results);
+        }
+        return List.of(results);
+    }
+
+    private void resolveDuplicates(List<JobRequest> requests, List<ObjectId> ids, List<RawBsonDocument> batch,
+            Set<Integer> duplicates, EnqueueResult[] results) {
+        List<ObjectId> ownIds = new ArrayList<>();
+        List<String> keys = new ArrayList<>();
+        for (int index : duplicates) {
+            ownIds.add(ids.get(index));
+            if (requests.get(index).dedupKey() != null) {
+                keys.add(requests.get(index).dedupKey());
+            }
+        }
+        Set<ObjectId> existingOwn = new HashSet<>();
+        Map<String, ObjectId> holders = new HashMap<>();
+        for (Document found : entries.find(or(in(ID, ownIds), in(ACTIVE_DEDUP_KEY, keys)))
+                .projection(Projections.include(ID, ACTIVE_DEDUP_KEY))) {
+            existingOwn.add(found.getObjectId(ID));
+            if (found.getString(ACTIVE_DEDUP_KEY) != null) {
+                holders.put(found.getString(ACTIVE_DEDUP_KEY), found.getObjectId(ID));
+            }
+        }
+        for (int index : duplicates) {
+            ObjectId id = ids.get(index);
+            String key = requests.get(index).dedupKey();
+            if (holders.containsKey(key) && !holders.get(key).equals(id)) {
+                results[index] = new EnqueueResult(holders.get(key).toHexString(), true);
+            } else if (existingOwn.contains(id)) {
+                results[index] = new EnqueueResult(id.toHexString(), false);
+            } else {
+                // The holder finished in the meantime: this one may go in after all.
+                results[index] = insertOne(id, batch.get(index), requests.get(index));
+            }
+        }
+    }
+
+    private RawBsonDocument encode(ObjectId id, JobRequest request, Instant now, int index) {
+        Duration visibility = request.visibilityTimeout() != null ? request.visibilityTimeout() : config.defaultVisibilityTimeout();
+        int maxAttempts = request.maxAttempts() != null ? request.maxAttempts() : config.defaultMaxAttempts();
+        RawBsonDocument raw = new RawBsonDocument(Entries.newEntry(id, request, now, visibility, maxAttempts), DOCUMENT_CODEC);
+        int size = raw.getByteBuffer().remaining();
+        if (size > MAX_PAYLOAD_BYTES) {
+            throw new IllegalArgumentException((index >= 0 ? "requests[" + index + "]: " : "") + "payload of job type \""
+                    + request.type() + "\" is too large: the entry would be " + size + " bytes but at most "
+                    + MAX_PAYLOAD_BYTES + " are accepted (MongoDB's 16 MiB document limit less room for queue fields);"
+                    + " store large data elsewhere and enqueue a reference to it");
+        }
+        return raw;
+    }
+
+    // ---------------------------------------------------------------- consuming
+
+    @Override
+    public Optional<Lease> claim(Collection<String> types, String workerId) {
+        Set<String> typeSet = checkTypes(types);
+        checkWorker(workerId);
+        while (true) {
+            Optional<Lease> lease = runner.run("claim of " + typeSet, attempt -> claimOne(typeSet, workerId));
+            if (lease.isEmpty() || !expiredOnLastAttempt(lease.get())) {
+                return lease;
+            }
+        }
+    }
+
+    private Optional<Lease> claimOne(Set<String> types, String workerId) {
+        Instant now = now();
+        String token = newToken();
+        Duration expected = expectedVisibility.getOrDefault(types, config.defaultVisibilityTimeout());
+        Instant deadline = now.plus(expected);
+        Document before = entries.findOneAndUpdate(claimable(types, now), claimUpdate(token, workerId, deadline, now),
+                new FindOneAndUpdateOptions().sort(CLAIM_ORDER).returnDocument(ReturnDocument.BEFORE));
+        if (before == null) {
+            return Optional.empty();
+        }
+        Duration visibility = Entries.visibilityTimeout(before);
+        if (!visibility.equals(expected)) {
+            // The entry asks for another timeout than the one we guessed for the update; set the right
+            // deadline now, fenced by our token. Until then the entry was hidden for the guessed time.
+            expectedVisibility.put(types, visibility);
+            deadline = now.plus(visibility);
+            UpdateResult fixed = entries.updateOne(and(eq(ID, before.get(ID)), eq(LEASE_TOKEN, token)),
+                    new Document("$set", new Document(VISIBLE_AT, Date.from(deadline))));
+            if (fixed.getMatchedCount() == 0) {
+                return Optional.empty();
+            }
+        }
+        return Optional.of(Entries.leaseFrom(before, token, workerId, deadline));
+    }
+
+    @Override
+    public List<Lease> claimBatch(Collection<String> types, String workerId, int max) {
+        Set<String> typeSet = checkTypes(types);
+        checkWorker(workerId);
+        if (max < 1 || max > MAX_BATCH) {
+            throw new IllegalArgumentException("max was " + max + " but must be between 1 and " + MAX_BATCH);
+        }
+        List<Lease> claimed = new ArrayList<>();
+        // Two passes at most: the second takes the place of entries other workers won in the first.
+        for (int pass = 0; pass < 2 && claimed.size() < max; pass++) {
+            int wanted = max - claimed.size();
+            ClaimPass result = runner.run("claimBatch of " + typeSet, attempt -> claimPass(typeSet, workerId, wanted));
+            for (Lease lease : result.leases()) {
+                if (!expiredOnLastAttempt(lease)) {
+                    claimed.add(lease);
+                }
+            }
+            if (result.found() < wanted || result.leases().size() == result.found()) {
+                break;
+            }
+        }
+        return claimed;
+    }
+
+    private record ClaimPass(int found, List<Lease> leases) {
+    }
+
+    private ClaimPass claimPass(Set<String> types, String workerId, int wanted) {
+        Instant now = now();
+        List<Document> candidates = entries.find(claimable(types, now)).sort(CLAIM_ORDER).limit(wanted)
+                .into(new ArrayList<>());
+        if (candidates.isEmpty()) {
+            return new ClaimPass(0, List.of());
+        }
+        List<WriteModel<Document>> updates = new ArrayList<>(candidates.size());
+        Map<ObjectId, Lease> intended = new HashMap<>();
+        for (Document candidate : candidates) {
+            String token = newToken();
+            Instant deadline = now.plus(Entries.visibilityTimeout(candidate));
+            // Fenced on what we read: if anyone claimed or released it since, this matches nothing.
+            Bson unchanged = and(eq(ID, candidate.get(ID)), eq(STATE, candidate.get(STATE)),
+                    eq(VISIBLE_AT, candidate.get(VISIBLE_AT)), eq(ATTEMPTS, candidate.get(ATTEMPTS)));
+            updates.add(new UpdateOneModel<>(unchanged, claimUpdate(token, workerId, deadline, now)));
+            intended.put(candidate.getObjectId(ID), Entries.leaseFrom(candidate, token, workerId, deadline));
+        }
+        BulkWriteResult result = entries.bulkWrite(updates, new BulkWriteOptions().ordered(false));
+        if (result.getMatchedCount() == candidates.size()) {
+            return new ClaimPass(candidates.size(), List.copyOf(orderedLeases(candidates, intended, null)));
+        }
+        Map<ObjectId, String> tokens = new HashMap<>();
+        entries.find(in(ID, intended.keySet())).projection(Projections.include(LEASE_TOKEN))
+                .forEach(entry -> tokens.put(entry.getObjectId(ID), entry.getString(LEASE_TOKEN)));
+        return new ClaimPass(candidates.size(), orderedLeases(candidates, intended, tokens));
+    }
+
+    private static List<Lease> orderedLeases(List<Document> candidates, Map<ObjectId, Lease> intended,
+            Map<ObjectId, String> actualTokens) {
+        List<Lease> leases = new ArrayList<>(candidates.size());
+        for (Document candidate : candidates) {
+            Lease lease = intended.get(candidate.getObjectId(ID));
+            if (actualTokens == null || lease.token().equals(actualTokens.get(candidate.getObjectId(ID)))) {
+                leases.add(lease);
+            }
+        }
+        return leases;
+    }
+
+    /**
+     * A lease whose previous holder let its last attempt expire (crashed, or killed by the job
+     * itself) must not run again: it is dead-lettered here and not handed out.
+     */
+    private boolean expiredOnLastAttempt(Lease lease) {
+        if (lease.attempt() <= lease.maxAttempts()) {
+            return false;
+        }
+        JobError error = JobError.of("attempt " + (lease.attempt() - 1) + " of " + lease.maxAttempts()
+                + " did not finish: its lease expired without done or release (worker crashed, was killed or hung)");
+        ReleaseResult result = finish(lease, error, true, Duration.ZERO, "dead-letter of expired entry");
+        log.warn("entry {} of type \"{}\" used all {} attempts and its last lease expired: {}", lease.id(), lease.type(),
+                lease.maxAttempts(), result == ReleaseResult.DEAD_LETTERED ? "dead-lettered" : "taken by another worker");
+        return true;
+    }
+
+    private static Bson claimable(Set<String> types, Instant now) {
+        return and(in(STATE, READY, LEASED), in(TYPE, types), lte(VISIBLE_AT, Date.from(now)));
+    }
+
+    private static Document claimUpdate(String token, String workerId, Instant deadline, Instant now) {
+        return new Document("$set", new Document(STATE, LEASED)
+                .append(LEASE_TOKEN, token)
+                .append(WORKER_ID, workerId)
+                .append(VISIBLE_AT, Date.from(deadline))
+                .append(CLAIMED_AT, Date.from(now)))
+                .append("$inc", new Document(ATTEMPTS, 1));
+    }
+
+    @Override
+    public boolean done(Lease lease) {
+        Objects.requireNonNull(lease, "lease");
+        ObjectId id = new ObjectId(lease.id());
+        return runner.run("done of " + lease.id(), attempt -> {
+            if (entries.deleteOne(fenced(lease)).getDeletedCount() == 1) {
+                return true;
+            }
+            // A retry after a lost reply finds nothing: the first try deleted it, the job is complete.
+            return attempt > 1 && entries.find(eq(ID, id)).projection(Projections.include(ID)).first() == null;
+        });
+    }
+
+    @Override
+    public Optional<Lease> extend(Lease lease, Duration duration) {
+        Objects.requireNonNull(lease, "lease");
+        checkExtension(duration);
+        return runner.run("extend of " + lease.id(), attempt -> {
+            Instant deadline = now().plus(duration);
+            UpdateResult result = entries.updateOne(fenced(lease), new Document("$set",
+                    new Document(VISIBLE_AT, Date.from(deadline))));
+            return result.getMatchedCount() == 1 ? Optional.of(lease.withDeadline(deadline)) : Optional.<Lease>empty();
+        });
+    }
+
+    @Override
+    public Extension extendAll(Collection<Lease> leases, Duration duration) {
+        Objects.requireNonNull(leases, "leases");
+        checkExtension(duration);
+        if (leases.isEmpty()) {
+            return new Extension(List.of(), List.of());
+        }
+        List<Lease> all = List.copyOf(leases);
+        return runner.run("extendAll of " + all.size() + " leases", attempt -> {
+            Instant deadline = now().plus(duration);
+            List<WriteModel<Document>> updates = new ArrayList<>(all.size());
+            for (Lease lease : all) {
+                updates.add(new UpdateOneModel<>(fenced(lease), new Document("$set",
+                        new Document(VISIBLE_AT, Date.from(deadline)))));
+            }
+            BulkWriteResult result = entries.bulkWrite(updates, new BulkWriteOptions().ordered(false));
+            List<Lease> extended = new ArrayList<>();
+            List<Lease> lost = new ArrayList<>();
+            if (result.getMatchedCount() == all.size()) {
+                all.forEach(lease -> extended.add(lease.withDeadline(deadline)));
+                return new Extension(extended, lost);
+            }
+            // Some did not match: a token still in place means that update applied.
+            Map<String, String> tokens = new HashMap<>();
+            entries.find(in(ID, all.stream().map(lease -> new ObjectId(lease.id())).toList()))
+                    .projection(Projections.include(LEASE_TOKEN))
+                    .forEach(entry -> tokens.put(entry.getObjectId(ID).toHexString(), entry.getString(LEASE_TOKEN)));
+            for (Lease lease : all) {
+                if (lease.token().equals(tokens.get(lease.id()))) {
+                    extended.add(lease.withDeadline(deadline));
+                } else {
+                    lost.add(lease);
+                }
+            }
+            return new Extension(extended, lost);
+        });
+    }
+
+    @Override
+    public ReleaseResult release(Lease lease, Duration delay, JobError error) {
+        Objects.requireNonNull(lease, "lease");
+        if (delay == null || delay.isNegative()) {
+            throw new IllegalArgumentException("delay was " + delay + " but must be zero or positive");
+        }
+        return finish(lease, error, lease.isLastAttempt(), delay, "release of " + lease.id());
+    }
+
+    @Override
+    public ReleaseResult deadLetter(Lease lease, JobError error) {
+        Objects.requireNonNull(lease, "lease");
+        return finish(lease, error, true, Duration.ZERO, "dead-letter of " + lease.id());
+    }
+
+    private ReleaseResult finish(Lease lease, JobError error, boolean dead, Duration delay, String operation) {
+        return runner.run(operation, attempt -> {
+            Instant now = now();
+            Document set = new Document(LAST_ERROR, Entries.errorDocument(error, lease, now))
+                    .append(RELEASED_TOKEN, lease.token());
+            Document unset = new Document(LEASE_TOKEN, "").append(CLAIMED_AT, "");
+            if (dead) {
+                set.append(STATE, DEAD).append(DEAD_AT, Date.from(now));
+                unset.append(VISIBLE_AT, "").append(ACTIVE_DEDUP_KEY, "");
+            } else {
+                set.append(STATE, READY).append(VISIBLE_AT, Date.from(now.plus(delay)));
+                unset.append(WORKER_ID, "");
+            }
+            UpdateResult result = entries.updateOne(fenced(lease), new Document("$set", set).append("$unset", unset));
+            boolean applied = result.getMatchedCount() == 1 || attempt > 1 && appliedEarlier(lease);
+            return applied ? (dead ? ReleaseResult.DEAD_LETTERED : ReleaseResult.RETRY_SCHEDULED) : ReleaseResult.LEASE_LOST;
+        });
+    }
+
+    @Override
+    public boolean giveBack(Lease lease) {
+        Objects.requireNonNull(lease, "lease");
+        return runner.run("give-back of " + lease.id(), attempt -> {
+            Document update = new Document("$set", new Document(STATE, READY).append(VISIBLE_AT, Date.from(now()))
+                    .append(RELEASED_TOKEN, lease.token()))
+                    .append("$inc", new Document(ATTEMPTS, -1))
+                    .append("$unset", new Document(LEASE_TOKEN, "").append(WORKER_ID, "").append(CLAIMED_AT, ""));
+            return entries.updateOne(fenced(lease), update).getMatchedCount() == 1 || attempt > 1 && appliedEarlier(lease);
+        });
+    }
+
+    private boolean appliedEarlier(Lease lease) {
+        return entries.find(and(eq(ID, new ObjectId(lease.id())), eq(RELEASED_TOKEN, lease.token())))
+                .projection(Projections.include(ID)).first() != null;
+    }
+
+    private static Bson fenced(Lease lease) {
+        return and(eq(ID, new ObjectId(lease.id())), eq(LEASE_TOKEN, lease.token()));
+    }
+
+    // ---------------------------------------------------------------- admin
+
+    @Override
+    public QueueStats stats() {
+        return runner.run("stats", attempt -> {
+            Instant now = now();
+            Date nowDate = Date.from(now);
+            Document visibleNow = new Document("$cond", List.of(new Document("$lte", List.of("$" + VISIBLE_AT, nowDate)), 1, 0));
+            List<Document> pipeline = List.of(new Document("$group", new Document(ID,
+                    new Document(TYPE, "$" + TYPE).append(STATE, "$" + STATE))
+                    .append("count", new Document("$sum", 1))
+                    .append("visibleNow", new Document("$sum", visibleNow))
+                    .append("minVisibleAt", new Document("$min", "$" + VISIBLE_AT))));
+            Map<String, long[]> counts = new TreeMap<>();
+            Map<String, Duration> oldest = new HashMap<>();
+            for (Document row : entries.aggregate(pipeline)) {
+                Document key = row.get(ID, Document.class);
+                String type = key.getString(TYPE);
+                long count = ((Number) row.get("count")).longValue();
+                long visible = ((Number) row.get("visibleNow")).longValue();
+                long[] c = counts.computeIfAbsent(type, t -> new long[5]);
+                switch (key.getString(STATE)) {
+                    case "ready" -> {
+                        c[0] += visible;
+                        c[1] += count - visible;
+                        Date min = row.getDate("minVisibleAt");
+                        if (min != null && !min.toInstant().isAfter(now)) {
+                            oldest.put(type, Duration.between(min.toInstant(), now));
+                        }
+                    }
+                    case "leased" -> {
+                        c[2] += count - visible;
+                        c[3] += visible;
+                    }
+                    default -> c[4] += count;
+                }
+            }
+            List<QueueStats.TypeStats> rows = new ArrayList<>();
+            counts.forEach((type, c) -> rows.add(new QueueStats.TypeStats(type, c[0], c[1], c[2], c[3], c[4],
+                    oldest.getOrDefault(type, Duration.ZERO))));
+            return new QueueStats(now, rows);
+        });
+    }
+
+    @Override
+    public Optional<JobEntry> get(String id) {
+        ObjectId objectId = Entries.objectId(id);
+        return runner.run("get of " + id, attempt ->
+                Optional.ofNullable(entries.find(eq(ID, objectId)).first()).map(Entries::toJobEntry));
+    }
+
+    @Override
+    public List<JobEntry> peek(Optional<String> type, int limit) {
+        checkPage(0, limit);
+        Bson filter = withType(eq(STATE, READY), type);
+        return runner.run("peek", attempt -> entries.find(filter).sort(CLAIM_ORDER).limit(limit)
+                .map(Entries::toJobEntry).into(new ArrayList<>()));
+    }
+
+    @Override
+    public List<JobEntry> deadLetters(Optional<String> type, int offset, int limit) {
+        checkPage(offset, limit);
+        Bson filter = withType(eq(STATE, DEAD), type);
+        return runner.run("list of dead letters", attempt -> entries.find(filter)
+                .sort(Sorts.orderBy(Sorts.descending(DEAD_AT), Sorts.descending(ID))).skip(offset).limit(limit)
+                .map(Entries::toJobEntry).into(new ArrayList<>()));
+    }
+
+    @Override
+    public boolean requeueDead(String id) {
+        ObjectId objectId = Entries.objectId(id);
+        return runner.run("requeue of " + id, attempt -> {
+            Document entry = entries.find(and(eq(ID, objectId), eq(STATE, DEAD))).first();
+            return entry != null && requeue(entry);
+        });
+    }
+
+    private boolean requeue(Document deadEntry) {
+        Document set = new Document(STATE, READY).append(VISIBLE_AT, Date.from(now())).append(ATTEMPTS, 0);
+        String key = deadEntry.getString(DEDUP_KEY);
+        if (key != null) {
+            set.append(ACTIVE_DEDUP_KEY, key);
+        }
+        try {
+            return entries.updateOne(and(eq(ID, deadEntry.get(ID)), eq(STATE, DEAD)),
+                    new Document("$set", set).append("$unset", new Document(DEAD_AT, ""))).getMatchedCount() == 1;
+        } catch (MongoWriteException e) {
+            if (e.getError().getCategory() != ErrorCategory.DUPLICATE_KEY) {
+                throw e;
+            }
+            Document holder = entries.find(eq(ACTIVE_DEDUP_KEY, key)).projection(Projections.include(ID)).first();
+            throw new DocJobsException("cannot requeue dead entry " + deadEntry.getObjectId(ID).toHexString()
+                    + ": unfinished entry " + (holder == null ? "(just finished)" : holder.getObjectId(ID).toHexString())
+                    + " holds the same dedup key \"" + key + "\"; requeue it after that entry finishes, or purge it", e);
+        }
+    }
+
+    @Override
+    public long requeueAllDead(Optional<String> type) {
+        Bson dead = withType(eq(STATE, DEAD), type);
+        return runner.run("requeue of all dead letters", attempt -> {
+            long count = entries.updateMany(and(dead, exists(DEDUP_KEY, false)), new Document("$set",
+                    new Document(STATE, READY).append(VISIBLE_AT, Date.from(now())).append(ATTEMPTS, 0))
+                    .append("$unset", new Document(DEAD_AT, ""))).getModifiedCount();
+            // Entries with a dedup key one by one: each may collide with a newer unfinished entry.
+            for (Document entry : entries.find(and(dead, exists(DEDUP_KEY, true))).into(new ArrayList<>())) {
+                try {
+                    count += requeue(entry) ? 1 : 0;
+                } catch (DocJobsException e) {
+                    log.warn("{}", e.getMessage());
+                }
+            }
+            return count;
+        });
+    }
+
+    @Override
+    public long purgeDead(Optional<String> type, Instant before) {
+        Objects.requireNonNull(before, "before");
+        Bson filter = and(withType(eq(STATE, DEAD), type), lt(DEAD_AT, Date.from(before)));
+        return runner.run("purge of dead letters", attempt -> entries.deleteMany(filter).getDeletedCount());
+    }
+
+    @Override
+    public Instant now() {
+        return serverClock.now().truncatedTo(ChronoUnit.MILLIS);
+    }
+
+    @Override
+    public void ensureIndexes() {
+        List<IndexModel> indexes = List.of(
+                new IndexModel(Indexes.compoundIndex(Indexes.ascending(STATE, TYPE), Indexes.descending(PRIORITY),
+                        Indexes.ascending(VISIBLE_AT)), new IndexOptions().name(CLAIM_INDEX)),
+                // Sparse and unique on a field set only while unfinished: finished entries free the key
+                // without a partial filter (which DocumentDB and the embedded server do not honour).
+                new IndexModel(Indexes.ascending(ACTIVE_DEDUP_KEY), new IndexOptions().name(DEDUP_INDEX)
+                        .unique(true).sparse(true)),
+                new IndexModel(Indexes.compoundIndex(Indexes.ascending(STATE), Indexes.descending(DEAD_AT)),
+                        new IndexOptions().name(DEAD_INDEX)));
+        runner.run("index creation", attempt -> entries.createIndexes(indexes));
+    }
+
+    @Override
+    public void close() {
+        if (ownedClient != null) {
+            ownedClient.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "MongoJobQueue{" + name + "}";
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private String newToken() {
+        byte[] bytes = new byte[16];
+        random.nextBytes(bytes);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+
+    private static Bson withType(Bson filter, Optional<String> type) {
+        Objects.requireNonNull(type, "type (use Optional.empty() for all types)");
+        return type.map(t -> and(filter, eq(TYPE, t))).orElse(filter);
+    }
+
+    private static Set<String> checkTypes(Collection<String> types) {
+        if (types == null || types.isEmpty()) {
+            throw new IllegalArgumentException("types was " + types + " but must name at least one message type");
+        }
+        Set<String> set = new HashSet<>();
+        for (String type : types) {
+            if (type == null || type.isBlank()) {
+                throw new IllegalArgumentException("types contained " + (type == null ? "null" : "a blank type")
+                        + " but every type must be a non-blank message type");
+            }
+            set.add(type);
+        }
+        return Set.copyOf(set);
+    }
+
+    private static void checkWorker(String workerId) {
+        if (workerId == null || workerId.isBlank()) {
+            throw new IllegalArgumentException("workerId was " + (workerId == null ? "null" : "blank")
+                    + " but must name the worker, e.g. host-pid-thread");
+        }
+    }
+
+    private static void checkExtension(Duration duration) {
+        if (duration == null || duration.isNegative() || duration.isZero() || duration.compareTo(JobRequest.MAX_VISIBILITY_TIMEOUT) > 0) {
+            throw new IllegalArgumentException("duration was " + duration + " but must be positive and at most "
+                    + JobRequest.MAX_VISIBILITY_TIMEOUT);
+        }
+    }
+
+    private static void checkPage(int offset, int limit) {
+        if (offset < 0) {
+            throw new IllegalArgumentException("offset was " + offset + " but must be zero or positive");
+        }
+        if (limit < 1 || limit > MAX_PAGE) {
+            throw new IllegalArgumentException("limit was " + limit + " but must be between 1 and " + MAX_PAGE);
+        }
+    }
+}

@@ -1,0 +1,71 @@
+package io.docjobs.mongo;
+
+import com.mongodb.MongoException;
+import com.mongodb.MongoInterruptedException;
+import io.docjobs.DatabaseUnavailableException;
+import io.docjobs.DocJobsException;
+import io.docjobs.QueueConfig;
+import io.github.resilience4j.core.IntervalFunction;
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryConfig;
+import java.util.function.IntFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs database operations with bounded retries of transient errors (resilience4j-retry,
+ * exponential backoff with jitter) and turns driver exceptions into docjobs exceptions that say
+ * which operation failed on which queue.
+ */
+final class OperationRunner {
+    private static final Logger log = LoggerFactory.getLogger(OperationRunner.class);
+
+    private final Retry retry;
+    private final String queueName;
+
+    OperationRunner(QueueConfig config, String queueName) {
+        this.queueName = queueName;
+        RetryConfig retryConfig = RetryConfig.custom()
+                .maxAttempts(config.retryAttempts())
+                .intervalFunction(IntervalFunction.ofExponentialRandomBackoff(
+                        config.retryInitialBackoff(), 2.0, 0.5, config.retryMaxBackoff()))
+                .retryOnException(TransientErrors::isTransient)
+                .failAfterMaxAttempts(false)
+                .build();
+        this.retry = Retry.of("docjobs-" + queueName, retryConfig);
+        retry.getEventPublisher().onRetry(event -> log.debug("retrying {} on {} after transient error (try {}): {}",
+                event.getName(), queueName, event.getNumberOfRetryAttempts(), describe(event.getLastThrowable())));
+    }
+
+    /**
+     * Runs {@code operation}, which receives the try number (1 for the first) so that an operation
+     * whose first try may have been applied before the connection broke can recognise its own
+     * effect on a later try.
+     */
+    <T> T run(String operation, IntFunction<T> operation0) {
+        int[] tries = {0};
+        try {
+            return retry.executeSupplier(() -> operation0.apply(++tries[0]));
+        } catch (MongoInterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DocJobsException(operation + " on queue " + queueName + " was interrupted", e);
+        } catch (MongoException e) {
+            if (TransientErrors.isTransient(e)) {
+                throw new DatabaseUnavailableException(operation + " on queue " + queueName + " failed after " + tries[0]
+                        + (tries[0] == 1 ? " try" : " tries") + " with transient database errors: " + describe(e), e);
+            }
+            throw new DocJobsException(operation + " on queue " + queueName + " failed: " + describe(e), e);
+        }
+    }
+
+    static String describe(Throwable error) {
+        if (error == null) {
+            return "unknown error";
+        }
+        String message = error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage();
+        if (message.length() > 500) {
+            message = message.substring(0, 500) + "…";
+        }
+        return error.getClass().getSimpleName() + ": " + message;
+    }
+}

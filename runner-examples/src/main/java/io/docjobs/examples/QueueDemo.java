@@ -1,0 +1,1 @@
+package io.docjobs.examples; public class QueueDemo { public static void main(String[] a){} }
