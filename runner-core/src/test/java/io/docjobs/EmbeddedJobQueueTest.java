@@ -5,7 +5,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
 /** The queue contract against the embedded mongo-java-server. */
-class EmbeddedJobQueueTest extends JobQueueContract {
+class EmbeddedJobQueueTest extends ConcurrentClaimContract {
     private static EmbeddedMongo mongo;
 
     @BeforeAll

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
  * is not set.
  */
 @EnabledIfEnvironmentVariable(named = "DOCJOBS_TEST_MONGODB_URI", matches = ".+")
-class RealMongoJobQueueTest extends JobQueueContract {
+class RealMongoJobQueueTest extends ConcurrentClaimContract {
     private static MongoClient client;
 
     @BeforeAll

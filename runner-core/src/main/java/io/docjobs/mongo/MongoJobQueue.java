@@ -5,7 +5,6 @@ import static com.mongodb.client.model.Filters.eq;
 import static com.mongodb.client.model.Filters.exists;
 import static com.mongodb.client.model.Filters.in;
 import static com.mongodb.client.model.Filters.lt;
-import static com.mongodb.client.model.Filters.lte;
 import static com.mongodb.client.model.Filters.or;
 import static io.docjobs.mongo.Entries.ACTIVE_DEDUP_KEY;
 import static io.docjobs.mongo.Entries.ATTEMPTS;
@@ -361,7 +360,7 @@ public final class MongoJobQueue implements JobQueue {
             // deadline now, fenced by our token. Until then the entry was hidden for the guessed time.
             expectedVisibility.put(types, visibility);
             deadline = now.plus(visibility);
-            UpdateResult fixed = entries.updateOne(and(eq(ID, before.get(ID)), eq(LEASE_TOKEN, token)),
+            UpdateResult fixed = entries.updateOne(new Document(ID, before.get(ID)).append(LEASE_TOKEN, token),
                     new Document("$set", new Document(VISIBLE_AT, Date.from(deadline))));
             if (fixed.getMatchedCount() == 0) {
                 return Optional.empty();
@@ -410,8 +409,12 @@ public final class MongoJobQueue implements JobQueue {
             String token = newToken();
             Instant deadline = now.plus(Entries.visibilityTimeout(candidate));
             // Fenced on what we read: if anyone claimed or released it since, this matches nothing.
-            Bson unchanged = and(eq(ID, candidate.get(ID)), eq(STATE, candidate.get(STATE)),
-                    eq(VISIBLE_AT, candidate.get(VISIBLE_AT)), eq(ATTEMPTS, candidate.get(ATTEMPTS)));
+            // "visibleAt <= now" is repeated because a read need not be a snapshot (the embedded
+            // server serialises live documents): values torn from another claim must not match.
+            Bson unchanged = new Document(ID, candidate.get(ID))
+                    .append(STATE, candidate.get(STATE))
+                    .append(ATTEMPTS, candidate.get(ATTEMPTS))
+                    .append(VISIBLE_AT, new Document("$eq", candidate.get(VISIBLE_AT)).append("$lte", Date.from(now)));
             updates.add(new UpdateOneModel<>(unchanged, claimUpdate(token, workerId, deadline, now)));
             intended.put(candidate.getObjectId(ID), Entries.leaseFrom(candidate, token, workerId, deadline));
         }
@@ -453,8 +456,11 @@ public final class MongoJobQueue implements JobQueue {
         return true;
     }
 
+    /** Filters are flat documents rather than {@code $and}s so the embedded server can use its _id index. */
     private static Bson claimable(Set<String> types, Instant now) {
-        return and(in(STATE, READY, LEASED), in(TYPE, types), lte(VISIBLE_AT, Date.from(now)));
+        return new Document(STATE, new Document("$in", List.of(READY, LEASED)))
+                .append(TYPE, new Document("$in", List.copyOf(types)))
+                .append(VISIBLE_AT, new Document("$lte", Date.from(now)));
     }
 
     private static Document claimUpdate(String token, String workerId, Instant deadline, Instant now) {
@@ -576,12 +582,12 @@ public final class MongoJobQueue implements JobQueue {
     }
 
     private boolean appliedEarlier(Lease lease) {
-        return entries.find(and(eq(ID, new ObjectId(lease.id())), eq(RELEASED_TOKEN, lease.token())))
+        return entries.find(new Document(ID, new ObjectId(lease.id())).append(RELEASED_TOKEN, lease.token()))
                 .projection(Projections.include(ID)).first() != null;
     }
 
     private static Bson fenced(Lease lease) {
-        return and(eq(ID, new ObjectId(lease.id())), eq(LEASE_TOKEN, lease.token()));
+        return new Document(ID, new ObjectId(lease.id())).append(LEASE_TOKEN, lease.token());
     }
 
     // ---------------------------------------------------------------- admin
