@@ -93,6 +93,25 @@ final class Entries {
                 intValue(before, PRIORITY));
     }
 
+    /** The lease of an entry read back after a batch claim set its token, deadline and attempts. */
+    static Lease leaseFromClaimed(Document entry, Date visibleSince) {
+        Object payload = entry.get(PAYLOAD);
+        return new Lease(
+                entry.getObjectId(ID).toHexString(),
+                entry.getString(TYPE),
+                payload instanceof Document ? null : String.valueOf(payload),
+                payload instanceof Document document ? document : null,
+                intValue(entry, ATTEMPTS),
+                intValue(entry, MAX_ATTEMPTS),
+                entry.getString(LEASE_TOKEN),
+                entry.getString(WORKER_ID),
+                instant(entry, VISIBLE_AT),
+                instant(entry, ENQUEUED_AT),
+                visibleSince == null ? null : visibleSince.toInstant(),
+                visibilityTimeout(entry),
+                intValue(entry, PRIORITY));
+    }
+
     static Duration visibilityTimeout(Document entry) {
         return Duration.ofMillis(((Number) entry.get(VISIBILITY_MS)).longValue());
     }

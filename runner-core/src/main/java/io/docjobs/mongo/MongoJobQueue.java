@@ -21,6 +21,7 @@ import static io.docjobs.mongo.Entries.READY;
 import static io.docjobs.mongo.Entries.RELEASED_TOKEN;
 import static io.docjobs.mongo.Entries.STATE;
 import static io.docjobs.mongo.Entries.TYPE;
+import static io.docjobs.mongo.Entries.VISIBILITY_MS;
 import static io.docjobs.mongo.Entries.VISIBLE_AT;
 import static io.docjobs.mongo.Entries.WORKER_ID;
 
@@ -396,48 +397,49 @@ public final class MongoJobQueue implements JobQueue {
     private record ClaimPass(int found, List<Lease> leases) {
     }
 
+    /**
+     * One pass of a batch claim: read the ids of the next candidates, lease those still claimable
+     * with one {@code updateMany} per distinct visibility timeout (all under one fresh token), and
+     * read back the entries that now carry the token. The fence is the claimable condition itself,
+     * evaluated atomically per entry, so nothing read in the first step can let two workers win
+     * the same entry; and only entries we now own are read in full.
+     */
     private ClaimPass claimPass(Set<String> types, String workerId, int wanted) {
         Instant now = now();
         List<Document> candidates = entries.find(claimable(types, now)).sort(CLAIM_ORDER).limit(wanted)
-                .into(new ArrayList<>());
+                .projection(Projections.include(ID, VISIBILITY_MS, VISIBLE_AT)).into(new ArrayList<>());
         if (candidates.isEmpty()) {
             return new ClaimPass(0, List.of());
         }
-        List<WriteModel<Document>> updates = new ArrayList<>(candidates.size());
-        Map<ObjectId, Lease> intended = new HashMap<>();
+        String token = newToken();
+        Map<Long, List<Object>> idsByVisibility = new TreeMap<>();
+        Map<Object, Date> visibleSince = new HashMap<>();
         for (Document candidate : candidates) {
-            String token = newToken();
-            Instant deadline = now.plus(Entries.visibilityTimeout(candidate));
-            // Fenced on what we read: if anyone claimed or released it since, this matches nothing.
-            // "visibleAt <= now" is repeated because a read need not be a snapshot (the embedded
-            // server serialises live documents): values torn from another claim must not match.
-            Bson unchanged = new Document(ID, candidate.get(ID))
-                    .append(STATE, candidate.get(STATE))
-                    .append(ATTEMPTS, candidate.get(ATTEMPTS))
-                    .append(VISIBLE_AT, new Document("$eq", candidate.get(VISIBLE_AT)).append("$lte", Date.from(now)));
-            updates.add(new UpdateOneModel<>(unchanged, claimUpdate(token, workerId, deadline, now)));
-            intended.put(candidate.getObjectId(ID), Entries.leaseFrom(candidate, token, workerId, deadline));
+            idsByVisibility.computeIfAbsent(((Number) candidate.get(VISIBILITY_MS)).longValue(), ms -> new ArrayList<>())
+                    .add(candidate.get(ID));
+            visibleSince.put(candidate.get(ID), candidate.getDate(VISIBLE_AT));
         }
-        BulkWriteResult result = entries.bulkWrite(updates, new BulkWriteOptions().ordered(false));
-        if (result.getMatchedCount() == candidates.size()) {
-            return new ClaimPass(candidates.size(), List.copyOf(orderedLeases(candidates, intended, null)));
+        List<Object> allIds = new ArrayList<>(visibleSince.keySet());
+        long won = 0;
+        for (Map.Entry<Long, List<Object>> group : idsByVisibility.entrySet()) {
+            Document filter = ((Document) claimable(types, now)).append(ID, new Document("$in", group.getValue()));
+            Instant deadline = now.plusMillis(group.getKey());
+            won += entries.updateMany(filter, claimUpdate(token, workerId, deadline, now)).getModifiedCount();
         }
-        Map<ObjectId, String> tokens = new HashMap<>();
-        entries.find(in(ID, intended.keySet())).projection(Projections.include(LEASE_TOKEN))
-                .forEach(entry -> tokens.put(entry.getObjectId(ID), entry.getString(LEASE_TOKEN)));
-        return new ClaimPass(candidates.size(), orderedLeases(candidates, intended, tokens));
-    }
-
-    private static List<Lease> orderedLeases(List<Document> candidates, Map<ObjectId, Lease> intended,
-            Map<ObjectId, String> actualTokens) {
-        List<Lease> leases = new ArrayList<>(candidates.size());
+        if (won == 0) {
+            return new ClaimPass(candidates.size(), List.of());
+        }
+        Map<Object, Document> owned = new HashMap<>();
+        entries.find(new Document(ID, new Document("$in", allIds)).append(LEASE_TOKEN, token))
+                .forEach(entry -> owned.put(entry.get(ID), entry));
+        List<Lease> leases = new ArrayList<>(owned.size());
         for (Document candidate : candidates) {
-            Lease lease = intended.get(candidate.getObjectId(ID));
-            if (actualTokens == null || lease.token().equals(actualTokens.get(candidate.getObjectId(ID)))) {
-                leases.add(lease);
+            Document entry = owned.get(candidate.get(ID));
+            if (entry != null) {
+                leases.add(Entries.leaseFromClaimed(entry, visibleSince.get(candidate.get(ID))));
             }
         }
-        return leases;
+        return new ClaimPass(candidates.size(), leases);
     }
 
     /**
