@@ -159,6 +159,9 @@ public interface JobQueue extends AutoCloseable {
     /** Deletes DEAD entries (of {@code type}, if given) dead-lettered before {@code before}; returns how many. */
     long purgeDead(Optional<String> type, Instant before);
 
+    /** A short name for logs and metric tags: {@code database.collection}. */
+    String name();
+
     /** The current database time (local clock + measured server offset). */
     Instant now();
 

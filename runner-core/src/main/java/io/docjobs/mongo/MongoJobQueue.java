@@ -716,6 +716,11 @@ public final class MongoJobQueue implements JobQueue {
     }
 
     @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
     public Instant now() {
         return serverClock.now().truncatedTo(ChronoUnit.MILLIS);
     }

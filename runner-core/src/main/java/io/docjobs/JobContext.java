@@ -1,0 +1,51 @@
+package io.docjobs;
+
+import java.time.Duration;
+import java.time.Instant;
+import org.bson.Document;
+
+/** What a {@link JobHandler} knows about the job it runs, and how it keeps its lease. */
+public interface JobContext {
+
+    /** The entry id (24 hex digits): a good idempotency key. */
+    String id();
+
+    String type();
+
+    /** The payload as text; a document payload is rendered as JSON. */
+    String payload();
+
+    /**
+     * The payload as a document.
+     *
+     * @throws NonRetryableException if the payload is text that is not a JSON object: retrying
+     *                               cannot fix it, so the job is dead-lettered at once
+     */
+    Document payloadDocument();
+
+    /** Which attempt this is, starting at 1. */
+    int attempt();
+
+    int maxAttempts();
+
+    /** The current lease deadline (database time); moves later with every heartbeat. */
+    Instant deadline();
+
+    Instant enqueuedAt();
+
+    /** The id of the worker running the job. */
+    String workerId();
+
+    /**
+     * Extends the lease to now + {@code duration} at once, beyond what the heartbeat does.
+     *
+     * @return false if the lease was lost: stop working, the result will be discarded
+     */
+    boolean extendLease(Duration duration);
+
+    /** Whether another worker may now own this job: the result will be discarded. */
+    boolean isLeaseLost();
+
+    /** Whether the handler should stop: lease lost, time-out passed, or shutdown past its drain time. */
+    boolean isCancelled();
+}

@@ -1,0 +1,15 @@
+package io.docjobs;
+
+/**
+ * Thrown by a handler (or as the cause of what it throws) for a failure no retry can fix, such as
+ * a malformed payload: the job is dead-lettered at once instead of being retried.
+ */
+public class NonRetryableException extends RuntimeException {
+    public NonRetryableException(String message) {
+        super(message);
+    }
+
+    public NonRetryableException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

@@ -1,0 +1,297 @@
+package io.docjobs;
+
+import io.docjobs.internal.Engine;
+import io.docjobs.internal.Registration;
+import io.docjobs.metrics.QueueMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs {@link JobHandler}s for jobs claimed from a {@link JobQueue}: pollers claim entries of the
+ * registered types only when a worker slot is free, worker threads run the handlers, and one lease
+ * keeper extends the leases of running jobs long before they expire (in one round trip for all of
+ * them) and enforces per-job time-outs.
+ *
+ * <p>Outcomes: a handler that returns completes the job ({@code done}); one that throws is released
+ * for a retry after its backoff, or dead-lettered when its attempts are used up or the failure is
+ * non-retryable. A supervisor that dies simply stops extending its leases: they expire and other
+ * supervisors take the jobs over (at-least-once).
+ *
+ * <p>Lifecycle: {@link State#NEW} → {@link #start()} → {@link State#RUNNING} → {@link #close()} →
+ * {@link State#TERMINATED}. {@code close()} stops claiming, waits up to the drain time-out for
+ * running jobs, then interrupts the rest and hands their leases back at once. Thread-safe;
+ * several supervisors in one JVM do not interfere.
+ */
+public final class Supervisor implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Supervisor.class);
+
+    /** Where a supervisor is in its life. */
+    public enum State { NEW, STARTING, RUNNING, STOPPING, TERMINATED, FAILED }
+
+    public static final int DEFAULT_WORKERS = 8;
+    public static final int DEFAULT_POLLERS = 1;
+    public static final int DEFAULT_MAX_BATCH = 32;
+    public static final Duration DEFAULT_IDLE_MIN = Duration.ofMillis(50);
+    public static final Duration DEFAULT_IDLE_MAX = Duration.ofSeconds(1);
+    public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
+    public static final Duration DEFAULT_DEPTH_REFRESH = Duration.ofSeconds(15);
+
+    private final Engine engine;
+    private final Engine.Settings settings;
+    private final JobQueue queue;
+    private final List<String> types;
+    private final QueueMetrics queueMetrics;
+    private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
+
+    private Supervisor(Builder builder, Engine.Settings settings) {
+        this.queue = builder.queue;
+        this.settings = settings;
+        this.types = List.copyOf(builder.handlers.keySet());
+        this.engine = new Engine(queue, List.copyOf(builder.handlers.values()), settings);
+        this.queueMetrics = builder.depthRefresh.isZero() ? null : new QueueMetrics(queue, builder.depthRefresh);
+    }
+
+    /** Starts a builder for a supervisor on {@code queue}. */
+    public static Builder builder(JobQueue queue) {
+        return new Builder(queue);
+    }
+
+    /**
+     * Starts the pollers, workers and lease keeper.
+     *
+     * @throws IllegalStateException if already started
+     */
+    public Supervisor start() {
+        if (!state.compareAndSet(State.NEW, State.STARTING)) {
+            throw new IllegalStateException("supervisor " + settings.name() + " was already started (state " + state.get() + ")");
+        }
+        try {
+            if (queueMetrics != null) {
+                queueMetrics.bindTo(settings.registry());
+            }
+            engine.start();
+            state.set(State.RUNNING);
+            log.info("supervisor {} running on {}: types {}, {} workers, {} pollers, batch {}, idle back-off {}..{},"
+                    + " drain {}, worker id {}", settings.name(), queue.name(), types, settings.workers(),
+                    settings.pollers(), settings.maxBatch(), settings.idleMin(), settings.idleMax(),
+                    settings.drainTimeout(), settings.workerId());
+            return this;
+        } catch (RuntimeException | Error e) {
+            state.set(State.FAILED);
+            throw e;
+        }
+    }
+
+    /** Drains and stops; idempotent. Blocks up to about the drain time-out. */
+    @Override
+    public void close() {
+        State previous = state.getAndUpdate(current -> current == State.RUNNING || current == State.STARTING
+                ? State.STOPPING : current);
+        if (previous == State.NEW) {
+            state.set(State.TERMINATED);
+            return;
+        }
+        if (previous != State.RUNNING && previous != State.STARTING) {
+            return;
+        }
+        log.info("supervisor {} stopping: no new claims, draining {} running jobs for up to {}", settings.name(),
+                engine.inFlight(), settings.drainTimeout());
+        try {
+            engine.stop();
+        } finally {
+            if (queueMetrics != null) {
+                queueMetrics.close();
+            }
+            state.set(State.TERMINATED);
+            log.info("supervisor {} stopped", settings.name());
+        }
+    }
+
+    public State state() {
+        return state.get();
+    }
+
+    /** Jobs whose handler is running now (or whose outcome is being recorded). */
+    public int inFlight() {
+        return engine.inFlight();
+    }
+
+    /** The types this supervisor claims, in registration order. */
+    public List<String> types() {
+        return types;
+    }
+
+    public String name() {
+        return settings.name();
+    }
+
+    /** The worker id written into the leases this supervisor claims. */
+    public String workerId() {
+        return settings.workerId();
+    }
+
+    public MeterRegistry meterRegistry() {
+        return settings.registry();
+    }
+
+    /** Builds a {@link Supervisor}; {@link #build()} validates everything and reports all problems at once. */
+    public static final class Builder {
+        private final JobQueue queue;
+        private final Map<String, Registration> handlers = new LinkedHashMap<>();
+        private final List<String> problems = new ArrayList<>();
+        private String name = "default";
+        private String workerId;
+        private int workers = DEFAULT_WORKERS;
+        private int pollers = DEFAULT_POLLERS;
+        private int maxBatch = DEFAULT_MAX_BATCH;
+        private Duration idleMin = DEFAULT_IDLE_MIN;
+        private Duration idleMax = DEFAULT_IDLE_MAX;
+        private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
+        private Duration depthRefresh = DEFAULT_DEPTH_REFRESH;
+        private MeterRegistry registry;
+
+        private Builder(JobQueue queue) {
+            this.queue = Objects.requireNonNull(queue, "queue");
+        }
+
+        /** Registers {@code handler} for jobs of {@code type} with default options. */
+        public Builder handle(String type, JobHandler handler) {
+            return handle(type, handler, HandlerOptions.DEFAULTS);
+        }
+
+        public Builder handle(String type, JobHandler handler, HandlerOptions options) {
+            if (type == null || type.isBlank()) {
+                problems.add("handler type was " + (type == null ? "null" : "\"" + type + "\"") + " but must be non-blank");
+            } else if (handlers.containsKey(type)) {
+                problems.add("type \"" + type + "\" has two handlers; register exactly one per type");
+            } else if (handler == null || options == null) {
+                problems.add("handler and options for type \"" + type + "\" must not be null");
+            } else {
+                handlers.put(type, new Registration(type, handler, options));
+            }
+            return this;
+        }
+
+        /** Names the supervisor in thread names, logs and the worker id; default "default". */
+        public Builder name(String name) {
+            this.name = name;
+            return this;
+        }
+
+        /** The worker id written into leases; default host-pid-name. */
+        public Builder workerId(String workerId) {
+            this.workerId = workerId;
+            return this;
+        }
+
+        /** Most jobs running at once (worker slots); default {@value #DEFAULT_WORKERS}. */
+        public Builder workers(int workers) {
+            this.workers = workers;
+            return this;
+        }
+
+        /** Poller threads; default {@value #DEFAULT_POLLERS}, which suits most deployments. */
+        public Builder pollers(int pollers) {
+            this.pollers = pollers;
+            return this;
+        }
+
+        /** Most entries one claim round takes; default {@value #DEFAULT_MAX_BATCH}. */
+        public Builder maxBatch(int maxBatch) {
+            this.maxBatch = maxBatch;
+            return this;
+        }
+
+        /** Idle back-off: first wait after an empty poll, and the cap it doubles up to (with jitter). */
+        public Builder idleBackoff(Duration min, Duration max) {
+            this.idleMin = min;
+            this.idleMax = max;
+            return this;
+        }
+
+        /** How long {@link Supervisor#close()} waits for running jobs; default 30 s. */
+        public Builder drainTimeout(Duration drainTimeout) {
+            this.drainTimeout = drainTimeout;
+            return this;
+        }
+
+        /** Where meters go; default a private {@link SimpleMeterRegistry}. */
+        public Builder meterRegistry(MeterRegistry registry) {
+            this.registry = registry;
+            return this;
+        }
+
+        /** How often queue-depth gauges are refreshed with one aggregate query; zero disables them. Default 15 s. */
+        public Builder depthRefresh(Duration depthRefresh) {
+            this.depthRefresh = depthRefresh;
+            return this;
+        }
+
+        /** @throws ConfigurationException naming every invalid setting */
+        public Supervisor build() {
+            List<String> all = new ArrayList<>(problems);
+            if (handlers.isEmpty() && problems.isEmpty()) {
+                all.add("no handlers registered: call handle(type, handler) for each job type to run");
+            }
+            if (name == null || !name.matches("[A-Za-z0-9._-]{1,64}")) {
+                all.add("name was " + (name == null ? "null" : "\"" + name + "\"")
+                        + " but must be 1-64 letters, digits, '.', '_' or '-'");
+            }
+            if (workers < 1 || workers > 10_000) {
+                all.add("workers was " + workers + " but must be between 1 and 10000");
+            }
+            if (pollers < 1 || pollers > 64) {
+                all.add("pollers was " + pollers + " but must be between 1 and 64");
+            }
+            if (maxBatch < 1 || maxBatch > 1_000) {
+                all.add("maxBatch was " + maxBatch + " but must be between 1 and 1000");
+            }
+            if (idleMin == null || idleMin.isNegative() || idleMin.isZero()) {
+                all.add("idleBackoff min was " + idleMin + " but must be positive");
+            } else if (idleMax == null || idleMax.compareTo(idleMin) < 0) {
+                all.add("idleBackoff max was " + idleMax + " but must be at least the min (" + idleMin + ")");
+            }
+            if (drainTimeout == null || drainTimeout.isNegative()) {
+                all.add("drainTimeout was " + drainTimeout + " but must be zero or positive");
+            }
+            if (depthRefresh == null || depthRefresh.isNegative()) {
+                all.add("depthRefresh was " + depthRefresh + " but must be zero (off) or positive");
+            }
+            for (Registration registration : handlers.values()) {
+                int concurrency = registration.options().concurrency();
+                if (concurrency > workers && workers >= 1) {
+                    all.add("concurrency of type \"" + registration.type() + "\" was " + concurrency
+                            + " but cannot exceed workers (" + workers + ")");
+                }
+            }
+            if (!all.isEmpty()) {
+                throw new ConfigurationException(all, null);
+            }
+            String id = workerId != null && !workerId.isBlank() ? workerId : defaultWorkerId(name);
+            Engine.Settings settings = new Engine.Settings(name, id, workers, pollers, maxBatch, idleMin, idleMax,
+                    drainTimeout, registry != null ? registry : new SimpleMeterRegistry());
+            return new Supervisor(this, settings);
+        }
+
+        private static String defaultWorkerId(String name) {
+            String host;
+            try {
+                host = InetAddress.getLocalHost().getHostName();
+            } catch (Exception e) {
+                host = "unknown-host";
+            }
+            return host + "-" + ManagementFactory.getRuntimeMXBean().getPid() + "-" + name;
+        }
+    }
+}

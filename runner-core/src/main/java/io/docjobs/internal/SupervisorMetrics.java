@@ -1,0 +1,119 @@
+package io.docjobs.internal;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The supervisor's meters. Names follow Micrometer conventions (dotted, lowercase, base units) and
+ * carry only low-cardinality tags: {@code queue}, {@code type}, {@code outcome}, {@code result},
+ * {@code operation}. The README's metrics table documents each one.
+ */
+final class SupervisorMetrics {
+    static final String CLAIMED = "docjobs.jobs.claimed";
+    static final String FINISHED = "docjobs.jobs.finished";
+    static final String HANDLER_DURATION = "docjobs.handler.duration";
+    static final String QUEUE_WAIT = "docjobs.queue.wait";
+    static final String IN_FLIGHT = "docjobs.jobs.in.flight";
+    static final String POLLS = "docjobs.polls";
+    static final String LEASE_EXTENSIONS = "docjobs.lease.extensions";
+    static final String LEASE_LOSSES = "docjobs.lease.losses";
+    static final String DB_ERRORS = "docjobs.db.errors";
+    static final String STUCK_HANDLERS = "docjobs.handlers.stuck";
+
+    /** Outcome tag values of {@value #FINISHED}. */
+    static final String SUCCESS = "success";
+    static final String RETRY = "retry";
+    static final String DEAD = "dead";
+    static final String LEASE_LOST = "lease_lost";
+    static final String TIMEOUT = "timeout";
+    static final String ABANDONED = "abandoned";
+
+    private final MeterRegistry registry;
+    private final Tags queueTags;
+    private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
+    private final AtomicInteger stuck = new AtomicInteger();
+    private final Counter pollHit;
+    private final Counter pollEmpty;
+    private final Counter pollError;
+    private final Counter extensions;
+
+    SupervisorMetrics(MeterRegistry registry, String queue, Iterable<String> types) {
+        this.registry = registry;
+        this.queueTags = Tags.of("queue", queue);
+        for (String type : types) {
+            AtomicInteger count = new AtomicInteger();
+            inFlight.put(type, count);
+            Gauge.builder(IN_FLIGHT, count, AtomicInteger::get).tags(queueTags).tag("type", type)
+                    .description("jobs whose handler is running now").register(registry);
+        }
+        Gauge.builder(STUCK_HANDLERS, stuck, AtomicInteger::get).tags(queueTags)
+                .description("handler threads still running after their job timed out, lost its lease or was abandoned")
+                .register(registry);
+        pollHit = polls("hit");
+        pollEmpty = polls("empty");
+        pollError = polls("error");
+        extensions = Counter.builder(LEASE_EXTENSIONS).tags(queueTags).description("leases extended by heartbeats")
+                .register(registry);
+    }
+
+    private Counter polls(String result) {
+        return Counter.builder(POLLS).tags(queueTags).tag("result", result)
+                .description("claim round trips by result").register(registry);
+    }
+
+    void polled(int claimed) {
+        (claimed > 0 ? pollHit : pollEmpty).increment();
+    }
+
+    void pollFailed() {
+        pollError.increment();
+    }
+
+    void claimed(String type, Duration queueWait) {
+        Counter.builder(CLAIMED).tags(queueTags).tag("type", type).description("jobs claimed").register(registry).increment();
+        if (queueWait != null && !queueWait.isNegative()) {
+            Timer.builder(QUEUE_WAIT).tags(queueTags).tag("type", type)
+                    .description("time from visible to claimed").register(registry).record(queueWait);
+        }
+    }
+
+    void started(String type) {
+        inFlight.get(type).incrementAndGet();
+    }
+
+    void handlerReturned(String type, String outcome, long nanos) {
+        inFlight.get(type).decrementAndGet();
+        Timer.builder(HANDLER_DURATION).tags(queueTags).tag("type", type).tag("outcome", outcome)
+                .description("handler run time").register(registry).record(Duration.ofNanos(nanos));
+    }
+
+    void finished(String type, String outcome) {
+        Counter.builder(FINISHED).tags(queueTags).tag("type", type).tag("outcome", outcome)
+                .description("jobs finished by outcome").register(registry).increment();
+    }
+
+    void leaseLost(String type) {
+        Counter.builder(LEASE_LOSSES).tags(queueTags).tag("type", type)
+                .description("leases found taken by another worker").register(registry).increment();
+    }
+
+    void extended(int count) {
+        extensions.increment(count);
+    }
+
+    void databaseError(String operation) {
+        Counter.builder(DB_ERRORS).tags(queueTags).tag("operation", operation)
+                .description("failed database operations, after the queue's own retries").register(registry).increment();
+    }
+
+    void stuckChanged(int delta) {
+        stuck.addAndGet(delta);
+    }
+}

@@ -1,0 +1,380 @@
+package io.docjobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The supervisor on the embedded server, with real threads and the real clock; Awaitility for waiting. */
+class SupervisorTest {
+    private static EmbeddedMongo mongo;
+
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+    private final MeterRegistry registry = new SimpleMeterRegistry();
+    private JobQueue queue;
+    private String collection;
+
+    @BeforeAll
+    static void startServer() {
+        mongo = new EmbeddedMongo();
+    }
+
+    @AfterAll
+    static void stopServer() {
+        mongo.close();
+    }
+
+    @BeforeEach
+    void openQueue() {
+        collection = "jobs_" + UUID.randomUUID().toString().replace("-", "");
+        queue = JobQueue.using(mongo.client(), QueueConfig.builder().collection(collection).build());
+    }
+
+    @AfterEach
+    void closeAll() throws Exception {
+        Collections.reverse(toClose);
+        for (AutoCloseable closeable : toClose) {
+            closeable.close();
+        }
+        mongo.client().getDatabase(QueueConfig.DEFAULT_DATABASE).getCollection(collection).drop();
+    }
+
+    private Supervisor.Builder supervisor() {
+        return Supervisor.builder(queue).meterRegistry(registry).idleBackoff(Duration.ofMillis(10), Duration.ofMillis(100))
+                .drainTimeout(Duration.ofSeconds(5));
+    }
+
+    private Supervisor started(Supervisor.Builder builder) {
+        Supervisor supervisor = builder.build();
+        toClose.add(supervisor);
+        return supervisor.start();
+    }
+
+    private double count(String name, String... tags) {
+        var search = registry.find(name).tags(tags);
+        return search.counters().stream().mapToDouble(c -> c.count()).sum();
+    }
+
+    private String enqueue(String type, String payload, int maxAttempts) {
+        return queue.enqueue(JobRequest.builder(type).payload(payload).maxAttempts(maxAttempts).build()).id();
+    }
+
+    @Test
+    void dispatchesEachJobToTheHandlerOfItsType() {
+        Map<String, String> seen = new ConcurrentHashMap<>();
+        for (int i = 0; i < 20; i++) {
+            queue.enqueue(i % 2 == 0 ? "email" : "sms", "job-" + i, Duration.ofSeconds(30));
+        }
+
+        started(supervisor()
+                .handle("email", job -> seen.put(job.payload(), "email:" + job.type()))
+                .handle("sms", job -> seen.put(job.payload(), "sms:" + job.type())));
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> seen.size() == 20);
+        seen.forEach((payload, handledBy) -> assertThat(handledBy)
+                .isEqualTo(Integer.parseInt(payload.substring(4)) % 2 == 0 ? "email:email" : "sms:sms"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> queue.stats().byType().isEmpty());
+        assertThat(count("docjobs.jobs.finished", "outcome", "success")).isEqualTo(20);
+        assertThat(count("docjobs.jobs.claimed")).isEqualTo(20);
+        assertThat(registry.find("docjobs.handler.duration").tag("type", "email").timer().count()).isEqualTo(10);
+        assertThat(registry.find("docjobs.queue.wait").tag("type", "sms").timer().count()).isEqualTo(10);
+    }
+
+    @Test
+    void neverClaimsATypeItHasNoHandlerFor() {
+        String orphan = queue.enqueue("unknown.type", "x", Duration.ofSeconds(30));
+        queue.enqueue("email", "y", Duration.ofSeconds(30));
+        AtomicInteger handled = new AtomicInteger();
+
+        started(supervisor().handle("email", job -> handled.incrementAndGet()));
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> handled.get() == 1);
+        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2))
+                .until(() -> queue.get(orphan).orElseThrow().attempts() == 0);
+        assertThat(queue.get(orphan).orElseThrow().state()).isEqualTo(JobState.READY);
+    }
+
+    @Test
+    void heartbeatsKeepALongJobAwayFromOtherSupervisorsUntilItCompletesOnce() {
+        Duration vt = Duration.ofMillis(600);
+        String id = queue.enqueue("report", "long", vt);
+        CountDownLatch finish = new CountDownLatch(1);
+        AtomicInteger executions = new AtomicInteger();
+        JobHandler slow = job -> {
+            executions.incrementAndGet();
+            finish.await();
+        };
+        started(supervisor().name("first").handle("report", slow));
+        await().atMost(Duration.ofSeconds(5)).until(() -> executions.get() == 1);
+        Instant firstDeadline = queue.get(id).orElseThrow().visibleAt();
+
+        MeterRegistry otherRegistry = new SimpleMeterRegistry();
+        started(Supervisor.builder(queue).name("second").meterRegistry(otherRegistry)
+                .idleBackoff(Duration.ofMillis(10), Duration.ofMillis(50)).handle("report", slow));
+
+        // Five visibility timeouts pass; the second supervisor polls all along and never gets the job.
+        await().during(vt.multipliedBy(5)).atMost(vt.multipliedBy(7)).until(() -> executions.get() == 1);
+        assertThat(queue.get(id).orElseThrow().visibleAt()).isAfter(firstDeadline.plus(vt.multipliedBy(3)));
+        assertThat(otherRegistry.find("docjobs.polls").tag("result", "empty").counter().count()).isGreaterThan(5);
+
+        finish.countDown();
+        await().atMost(Duration.ofSeconds(5)).until(() -> queue.get(id).isEmpty());
+        assertThat(executions.get()).isEqualTo(1);
+        assertThat(registry.find("docjobs.lease.extensions").counter().count()).isGreaterThanOrEqualTo(5);
+        assertThat(count("docjobs.jobs.finished", "outcome", "success")).isEqualTo(1);
+        assertThat(count("docjobs.lease.losses")).isZero();
+    }
+
+    @Test
+    void handlerThatLostItsLeaseIsInterruptedAndCannotCompleteTheJob() {
+        ManualClock clock = new ManualClock(Instant.now());
+        JobQueue manualQueue = JobQueue.using(mongo.client(), QueueConfig.builder().collection(collection).clock(clock)
+                .serverClockSync(Duration.ZERO).build());
+        String id = manualQueue.enqueue("email", "x", Duration.ofSeconds(30));
+        AtomicBoolean interrupted = new AtomicBoolean();
+        AtomicBoolean sawLost = new AtomicBoolean();
+        CountDownLatch started = new CountDownLatch(1);
+        queue = manualQueue;
+        started(supervisor().handle("email", job -> {
+            started.countDown();
+            try {
+                new CountDownLatch(1).await(); // works until interrupted
+            } catch (InterruptedException e) {
+                interrupted.set(true);
+                sawLost.set(job.isLeaseLost());
+            }
+        }));
+        await().atMost(Duration.ofSeconds(5)).until(() -> started.getCount() == 0);
+
+        // The lease expires (the clock jumps past it) and another worker claims the entry.
+        Lease other = await().atMost(Duration.ofSeconds(10)).until(() -> {
+            clock.advance(Duration.ofMinutes(1));
+            return manualQueue.claim(Set.of("email"), "other-worker");
+        }, Optional::isPresent).orElseThrow();
+
+        await().atMost(Duration.ofSeconds(5)).until(interrupted::get);
+        assertThat(sawLost).isTrue();
+        assertThat(count("docjobs.jobs.finished", "outcome", "lease_lost")).isEqualTo(1);
+        JobEntry entry = manualQueue.get(id).orElseThrow();
+        assertThat(entry.state()).isEqualTo(JobState.LEASED);
+        assertThat(entry.workerId()).isEqualTo("other-worker");
+        assertThat(manualQueue.done(other)).isTrue();
+    }
+
+    @Test
+    void failuresAreRetriedWithGrowingBackoffThenDeadLetteredWithTheError() {
+        String id = enqueue("flaky", "x", 3);
+        List<Long> attemptNanos = new CopyOnWriteArrayList<>();
+        HandlerOptions options = HandlerOptions.builder()
+                .backoff(Duration.ofMillis(200), 2.0, 0.0, Duration.ofSeconds(5)).build();
+
+        started(supervisor().handle("flaky", job -> {
+            attemptNanos.add(System.nanoTime());
+            throw new IllegalStateException("upstream said no (attempt " + job.attempt() + ")");
+        }, options));
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> queue.get(id).map(JobEntry::state).orElse(null) == JobState.DEAD);
+        assertThat(attemptNanos).hasSize(3);
+        long firstGap = attemptNanos.get(1) - attemptNanos.get(0);
+        long secondGap = attemptNanos.get(2) - attemptNanos.get(1);
+        assertThat(Duration.ofNanos(firstGap)).isGreaterThanOrEqualTo(Duration.ofMillis(200));
+        assertThat(Duration.ofNanos(secondGap)).isGreaterThanOrEqualTo(Duration.ofMillis(400));
+        JobEntry dead = queue.get(id).orElseThrow();
+        assertThat(dead.lastError().message()).isEqualTo("upstream said no (attempt 3)");
+        assertThat(dead.lastError().exceptionClass()).isEqualTo(IllegalStateException.class.getName());
+        assertThat(dead.lastError().attempt()).isEqualTo(3);
+        assertThat(count("docjobs.jobs.finished", "outcome", "retry")).isEqualTo(2);
+        assertThat(count("docjobs.jobs.finished", "outcome", "dead")).isEqualTo(1);
+    }
+
+    @Test
+    void nonRetryableFailuresAndMalformedPayloadsAreDeadLetteredAtOnce() {
+        String configured = enqueue("strict", "bad input", 5);
+        String marked = enqueue("marked", "x", 5);
+        String malformed = enqueue("json", "{not json", 5);
+        HandlerOptions strict = HandlerOptions.builder().nonRetryable(IllegalArgumentException.class).build();
+
+        started(supervisor()
+                .handle("strict", job -> {
+                    throw new RuntimeException("wrapped", new IllegalArgumentException("no such customer"));
+                }, strict)
+                .handle("marked", job -> {
+                    throw new NonRetryableException("cannot ever work");
+                })
+                .handle("json", job -> job.payloadDocument()));
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> queue.stats().dead() == 3);
+        assertThat(List.of(configured, marked, malformed)).allSatisfy(id ->
+                assertThat(queue.get(id).orElseThrow().attempts()).as("dead after one attempt").isEqualTo(1));
+        assertThat(queue.get(malformed).orElseThrow().lastError().message()).contains("not a JSON object");
+    }
+
+    @Test
+    void timedOutJobIsInterruptedReleasedAndFreesItsSlot() {
+        String hanging = enqueue("hang", "x", 1);
+        CountDownLatch unstick = new CountDownLatch(1);
+        AtomicInteger quickDone = new AtomicInteger();
+        HandlerOptions twoHundredMs = HandlerOptions.builder().timeout(Duration.ofMillis(200)).build();
+
+        started(supervisor().workers(1)
+                .handle("hang", job -> {
+                    // Ignores interrupts: the slot must be freed anyway.
+                    while (unstick.getCount() > 0) {
+                        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+                    }
+                }, twoHundredMs)
+                .handle("quick", job -> quickDone.incrementAndGet()));
+        await().atMost(Duration.ofSeconds(5)).until(() -> queue.get(hanging).map(JobEntry::state).orElse(null) != JobState.READY);
+        queue.enqueue("quick", "y", Duration.ofSeconds(30));
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> quickDone.get() == 1);
+        JobEntry entry = queue.get(hanging).orElseThrow();
+        assertThat(entry.state()).isEqualTo(JobState.DEAD);
+        assertThat(entry.lastError().message()).contains("time-out of PT0.2S");
+        assertThat(count("docjobs.jobs.finished", "outcome", "timeout")).isEqualTo(1);
+        assertThat(registry.find("docjobs.handlers.stuck").gauge().value()).isEqualTo(1);
+        unstick.countDown();
+        await().atMost(Duration.ofSeconds(5)).until(() -> registry.find("docjobs.handlers.stuck").gauge().value() == 0);
+    }
+
+    @Test
+    void perTypeConcurrencyLimitIsNeverExceeded() {
+        AtomicInteger current = new AtomicInteger();
+        AtomicInteger highest = new AtomicInteger();
+        AtomicInteger done = new AtomicInteger();
+        List<JobRequest> jobs = new ArrayList<>();
+        for (int i = 0; i < 24; i++) {
+            jobs.add(JobRequest.builder(i % 3 == 0 ? "free" : "limited").payload("p" + i).build());
+        }
+        queue.enqueueAll(jobs);
+
+        started(supervisor().workers(6)
+                .handle("limited", job -> {
+                    highest.accumulateAndGet(current.incrementAndGet(), Math::max);
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(30)); // the work
+                    current.decrementAndGet();
+                    done.incrementAndGet();
+                }, HandlerOptions.builder().concurrency(2).build())
+                .handle("free", job -> {
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(30));
+                    done.incrementAndGet();
+                }));
+
+        await().atMost(Duration.ofSeconds(20)).until(() -> done.get() == 24);
+        assertThat(highest.get()).isEqualTo(2);
+    }
+
+    @Test
+    void closeDrainsRunningJobsThenHandsBackTheRestUnfinished() throws Exception {
+        String finishing = queue.enqueue("finishing", "a", Duration.ofSeconds(30));
+        String hanging = queue.enqueue("hanging", "b", Duration.ofSeconds(30));
+        CountDownLatch bothStarted = new CountDownLatch(2);
+        CountDownLatch mayFinish = new CountDownLatch(1);
+        AtomicBoolean hangingInterrupted = new AtomicBoolean();
+        Supervisor supervisor = started(supervisor().drainTimeout(Duration.ofMillis(500))
+                .handle("finishing", job -> {
+                    bothStarted.countDown();
+                    mayFinish.await();
+                })
+                .handle("hanging", job -> {
+                    bothStarted.countDown();
+                    try {
+                        new CountDownLatch(1).await();
+                    } catch (InterruptedException e) {
+                        hangingInterrupted.set(true);
+                    }
+                }));
+        assertThat(bothStarted.await(5, TimeUnit.SECONDS)).isTrue();
+
+        Thread closer = new Thread(supervisor::close);
+        closer.start();
+        await().atMost(Duration.ofSeconds(2)).until(() -> supervisor.state() == Supervisor.State.STOPPING);
+        mayFinish.countDown();
+        closer.join(10_000);
+
+        assertThat(supervisor.state()).isEqualTo(Supervisor.State.TERMINATED);
+        assertThat(queue.get(finishing)).as("finished within the drain time: done").isEmpty();
+        JobEntry handedBack = queue.get(hanging).orElseThrow();
+        assertThat(handedBack.state()).as("never done while unfinished").isEqualTo(JobState.READY);
+        assertThat(handedBack.attempts()).as("the interrupted attempt does not count").isZero();
+        assertThat(hangingInterrupted).isTrue();
+        assertThat(queue.claim(Set.of("hanging"), "next")).as("claimable at once").isPresent();
+        assertThat(count("docjobs.jobs.finished", "outcome", "abandoned")).isEqualTo(1);
+    }
+
+    @Test
+    void throwingAndHangingHandlersDoNotStopOtherJobs() {
+        AtomicInteger good = new AtomicInteger();
+        for (int i = 0; i < 10; i++) {
+            queue.enqueue("good", "g" + i, Duration.ofSeconds(30));
+        }
+        enqueue("error", "e", 1);
+        enqueue("hang", "h", 1);
+        CountDownLatch release = new CountDownLatch(1);
+        toClose.add(release::countDown);
+
+        started(supervisor().workers(2)
+                .handle("error", job -> {
+                    throw new AssertionError("an Error, not an Exception");
+                })
+                .handle("hang", job -> release.await(), HandlerOptions.builder().timeout(Duration.ofMillis(300)).build())
+                .handle("good", job -> good.incrementAndGet()));
+
+        await().atMost(Duration.ofSeconds(15)).until(() -> good.get() == 10);
+        await().atMost(Duration.ofSeconds(5)).until(() -> queue.stats().dead() == 2);
+    }
+
+    @Test
+    void idleSupervisorBacksOffInsteadOfHammeringTheDatabase() {
+        started(Supervisor.builder(queue).meterRegistry(registry)
+                .idleBackoff(Duration.ofMillis(50), Duration.ofMillis(800)).handle("email", job -> { }));
+
+        // Watch an idle supervisor for two seconds.
+        await().pollDelay(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3)).until(() -> true);
+
+        double polls = count("docjobs.polls");
+        // 50+100+200+400+800+800 ms ≈ 2.35 s of back-off (jitter halves at most): at most ~10 polls,
+        // where a tight loop would make thousands.
+        assertThat(polls).isBetween(3.0, 12.0);
+    }
+
+    @Test
+    void buildReportsEveryInvalidSettingAtOnce() {
+        assertThatThrownBy(() -> Supervisor.builder(queue).workers(0).pollers(0).maxBatch(0)
+                .idleBackoff(Duration.ZERO, Duration.ofSeconds(1)).handle(" ", job -> { }).build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("workers was 0")
+                .hasMessageContaining("pollers was 0")
+                .hasMessageContaining("maxBatch was 0")
+                .hasMessageContaining("idleBackoff min was PT0S")
+                .hasMessageContaining("handler type was \" \"");
+        assertThatThrownBy(() -> Supervisor.builder(queue).build())
+                .isInstanceOf(ConfigurationException.class).hasMessageContaining("no handlers registered");
+        assertThatThrownBy(() -> Supervisor.builder(queue).workers(2)
+                .handle("a", job -> { }, HandlerOptions.builder().concurrency(3).build()).build())
+                .hasMessageContaining("concurrency of type \"a\" was 3 but cannot exceed workers (2)");
+    }
+}
