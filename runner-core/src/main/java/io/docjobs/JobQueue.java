@@ -84,7 +84,9 @@ public interface JobQueue extends AutoCloseable {
 
     /**
      * Claims the most urgent claimable entry of the given types: READY or with an expired lease,
-     * visible now; highest priority first, then longest visible. One atomic round trip.
+     * visible now; highest priority first, then longest visible. One atomic {@code findOneAndUpdate};
+     * a second, fenced update follows only when the entry's visibility timeout is shorter than the
+     * longest one seen for these types (the claim hides the entry for that longest time first).
      *
      * @return the lease, or empty when nothing is claimable
      */
@@ -92,7 +94,10 @@ public interface JobQueue extends AutoCloseable {
 
     /**
      * Claims up to {@code max} entries in the same order as {@link #claim}, in a fixed number of
-     * round trips (two, three if another worker raced for some of them).
+     * round trips: a sorted read of candidate ids, one {@code updateMany} per distinct visibility
+     * timeout among them, and a read-back of the entries won; a second such pass only if other
+     * workers won some of the candidates. The leases of one pass share a token (each is still
+     * fenced by entry id and token).
      */
     List<Lease> claimBatch(Collection<String> types, String workerId, int max);
 

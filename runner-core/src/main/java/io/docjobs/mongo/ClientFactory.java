@@ -16,12 +16,19 @@ import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.util.Collection;
 import java.util.concurrent.TimeUnit;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Builds the driver client from a {@link QueueConfig}: timeouts, TLS with a CA file, clear errors. */
 final class ClientFactory {
+    private static final Logger log = LoggerFactory.getLogger(ClientFactory.class);
+    private static final Pattern TLS_CA_FILE = Pattern.compile("[?&]tlsCAFile=([^&]+)", Pattern.CASE_INSENSITIVE);
     private static final Pattern PASSWORD = Pattern.compile("(mongodb(?:\\+srv)?://[^:/@]*:)([^@]*)(@)");
 
     private ClientFactory() {
@@ -40,11 +47,34 @@ final class ClientFactory {
         settings.applyToSocketSettings(socket -> socket
                 .connectTimeout((int) Math.min(Integer.MAX_VALUE, timeoutMillis), TimeUnit.MILLISECONDS)
                 .readTimeout((int) Math.min(Integer.MAX_VALUE, timeoutMillis), TimeUnit.MILLISECONDS));
-        if (config.caFile() != null) {
-            SSLContext context = sslContextTrusting(config.caFile());
+        Path caFile = config.caFile() != null ? config.caFile() : caFileFromUri(config.connectionString());
+        if (caFile != null) {
+            SSLContext context = sslContextTrusting(caFile);
             settings.applyToSslSettings(ssl -> ssl.enabled(true).context(context));
         }
+        if (connectionString.getRetryWritesValue() == null && isDocumentDb(connectionString)) {
+            // DocumentDB before 8.0.2 rejects retryable writes; docjobs retries on its own.
+            settings.retryWrites(false);
+            log.info("Amazon DocumentDB host detected: using retryWrites=false (docjobs retries transient errors itself)");
+        }
         return MongoClients.create(settings.build());
+    }
+
+    private static boolean isDocumentDb(ConnectionString connectionString) {
+        return connectionString.getHosts().stream().anyMatch(host -> host.contains(".docdb.amazonaws.com")
+                || host.contains(".docdb-elastic.amazonaws.com"));
+    }
+
+    /**
+     * The Java driver ignores {@code tlsCAFile} in a connection string (other drivers honour it, and
+     * AWS's sample strings carry it), so docjobs reads it and uses it as the CA file.
+     */
+    static Path caFileFromUri(String connectionString) {
+        Matcher matcher = TLS_CA_FILE.matcher(connectionString);
+        if (!matcher.find()) {
+            return null;
+        }
+        return Path.of(URLDecoder.decode(matcher.group(1), StandardCharsets.UTF_8));
     }
 
     static ConnectionString parse(String connectionString) {

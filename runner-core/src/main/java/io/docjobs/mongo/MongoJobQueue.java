@@ -33,6 +33,8 @@ import com.mongodb.MongoIncompatibleDriverException;
 import com.mongodb.MongoSecurityException;
 import com.mongodb.MongoTimeoutException;
 import com.mongodb.MongoWriteException;
+import com.mongodb.ReadPreference;
+import com.mongodb.WriteConcern;
 import com.mongodb.bulk.BulkWriteError;
 import com.mongodb.bulk.BulkWriteResult;
 import com.mongodb.client.MongoClient;
@@ -123,7 +125,15 @@ public final class MongoJobQueue implements JobQueue {
         this.ownedClient = owned ? client : null;
         this.config = config;
         MongoDatabase database = client.getDatabase(config.database());
-        this.entries = database.getCollection(config.collection());
+        MongoCollection<Document> collection = database.getCollection(config.collection())
+                // Reads here are part of write protocols (read-backs after claims, retry checks): a
+                // lagging secondary would strand or misreport leases.
+                .withReadPreference(ReadPreference.primary());
+        if (collection.getWriteConcern().getWObject() == null) {
+            // An acknowledged claim or enqueue must survive a failover; w:1 writes can be rolled back.
+            collection = collection.withWriteConcern(WriteConcern.MAJORITY);
+        }
+        this.entries = collection;
         this.rawEntries = entries.withDocumentClass(RawBsonDocument.class);
         this.name = config.database() + "." + config.collection();
         this.serverClock = new ServerClock(config.clock(), client.getDatabase("admin"), config.serverClockSync());
@@ -166,7 +176,8 @@ public final class MongoJobQueue implements JobQueue {
             hello = client.getDatabase("admin").runCommand(new Document("isMaster", 1));
         } catch (MongoTimeoutException e) {
             String cause = OperationRunner.describe(e);
-            String hint = cause.contains("PKIX") || cause.contains("SSLHandshake") || cause.contains("certificate")
+            String full = String.valueOf(e.getMessage());
+            String hint = full.contains("PKIX") || full.contains("SSLHandshake") || full.contains("certificate")
                     ? " The TLS handshake failed: check that caFile holds the CA that signed the server's certificate."
                     : " Check that the server runs, the host and port in the connection string, firewalls, and TLS settings.";
             throw new DatabaseUnavailableException("no database server answered at " + hosts + " within "
@@ -228,7 +239,7 @@ public final class MongoJobQueue implements JobQueue {
      * lost reply), or an unfinished entry holds the dedup key. Empty if neither exists any more.
      */
     private Optional<EnqueueResult> resolveDuplicate(ObjectId id, JobRequest request) {
-        Bson filter = request.dedupKey() == null ? eq(ID, id) : or(eq(ID, id), eq(ACTIVE_DEDUP_KEY, request.dedupKey()));
+        Bson filter = request.dedupKey() == null ? eq(ID, id) : or(eq(ID, id), activeKey(request.dedupKey()));
         Document holder = entries.find(filter).projection(Projections.include(ID)).first();
         if (holder == null) {
             return Optional.empty();
@@ -296,7 +307,7 @@ public final class MongoJobQueue implements JobQueue {
         }
         Set<ObjectId> existingOwn = new HashSet<>();
         Map<String, ObjectId> holders = new HashMap<>();
-        for (Document found : entries.find(or(in(ID, ownIds), in(ACTIVE_DEDUP_KEY, keys)))
+        for (Document found : entries.find(or(in(ID, ownIds), new Document(ACTIVE_DEDUP_KEY, new Document("$in", keys).append("$exists", true))))
                 .projection(Projections.include(ID, ACTIVE_DEDUP_KEY))) {
             existingOwn.add(found.getObjectId(ID));
             if (found.getString(ACTIVE_DEDUP_KEY) != null) {
@@ -320,7 +331,14 @@ public final class MongoJobQueue implements JobQueue {
     private RawBsonDocument encode(ObjectId id, JobRequest request, Instant now, int index) {
         Duration visibility = request.visibilityTimeout() != null ? request.visibilityTimeout() : config.defaultVisibilityTimeout();
         int maxAttempts = request.maxAttempts() != null ? request.maxAttempts() : config.defaultMaxAttempts();
-        RawBsonDocument raw = new RawBsonDocument(Entries.newEntry(id, request, now, visibility, maxAttempts), DOCUMENT_CODEC);
+        RawBsonDocument raw;
+        try {
+            raw = new RawBsonDocument(Entries.newEntry(id, request, now, visibility, maxAttempts), DOCUMENT_CODEC);
+        } catch (org.bson.codecs.configuration.CodecConfigurationException e) {
+            throw new IllegalArgumentException((index >= 0 ? "requests[" + index + "]: " : "") + "payload of job type \""
+                    + request.type() + "\" holds a value that cannot be stored as BSON (" + e.getMessage()
+                    + "); use strings, numbers, booleans, dates, lists and nested documents", e);
+        }
         int size = raw.getByteBuffer().remaining();
         if (size > MAX_PAYLOAD_BYTES) {
             throw new IllegalArgumentException((index >= 0 ? "requests[" + index + "]: " : "") + "payload of job type \""
@@ -338,16 +356,26 @@ public final class MongoJobQueue implements JobQueue {
         Set<String> typeSet = checkTypes(types);
         checkWorker(workerId);
         while (true) {
-            Optional<Lease> lease = runner.run("claim of " + typeSet, attempt -> claimOne(typeSet, workerId));
+            // The token is made once per claim, outside the retried code: a retry after a lost reply
+            // first looks for the entry the earlier try leased under it, instead of stranding it.
+            String token = newToken();
+            Optional<Lease> lease = runner.run("claim of " + typeSet, attempt -> {
+                if (attempt > 1) {
+                    List<Lease> recovered = recoverClaimed(typeSet, token);
+                    if (!recovered.isEmpty()) {
+                        return Optional.of(recovered.get(0));
+                    }
+                }
+                return claimOne(typeSet, workerId, token);
+            });
             if (lease.isEmpty() || !expiredOnLastAttempt(lease.get())) {
                 return lease;
             }
         }
     }
 
-    private Optional<Lease> claimOne(Set<String> types, String workerId) {
+    private Optional<Lease> claimOne(Set<String> types, String workerId, String token) {
         Instant now = now();
-        String token = newToken();
         Duration expected = expectedVisibility.getOrDefault(types, config.defaultVisibilityTimeout());
         Instant deadline = now.plus(expected);
         Document before = entries.findOneAndUpdate(claimable(types, now), claimUpdate(token, workerId, deadline, now),
@@ -357,9 +385,10 @@ public final class MongoJobQueue implements JobQueue {
         }
         Duration visibility = Entries.visibilityTimeout(before);
         if (!visibility.equals(expected)) {
-            // The entry asks for another timeout than the one we guessed for the update; set the right
-            // deadline now, fenced by our token. Until then the entry was hidden for the guessed time.
-            expectedVisibility.put(types, visibility);
+            // The entry asks for another timeout than the one guessed for the update; set the right
+            // deadline now, fenced by our token. The guess only ever grows (the longest timeout seen
+            // for these types), so until this fix the entry is hidden at least as long as it asked.
+            expectedVisibility.merge(types, visibility, (a, b) -> a.compareTo(b) >= 0 ? a : b);
             deadline = now.plus(visibility);
             UpdateResult fixed = entries.updateOne(new Document(ID, before.get(ID)).append(LEASE_TOKEN, token),
                     new Document("$set", new Document(VISIBLE_AT, Date.from(deadline))));
@@ -381,7 +410,16 @@ public final class MongoJobQueue implements JobQueue {
         // Two passes at most: the second takes the place of entries other workers won in the first.
         for (int pass = 0; pass < 2 && claimed.size() < max; pass++) {
             int wanted = max - claimed.size();
-            ClaimPass result = runner.run("claimBatch of " + typeSet, attempt -> claimPass(typeSet, workerId, wanted));
+            String token = newToken();
+            ClaimPass result = runner.run("claimBatch of " + typeSet, attempt -> {
+                if (attempt > 1) {
+                    List<Lease> recovered = recoverClaimed(typeSet, token);
+                    if (!recovered.isEmpty()) {
+                        return new ClaimPass(recovered.size(), recovered);
+                    }
+                }
+                return claimPass(typeSet, workerId, wanted, token);
+            });
             for (Lease lease : result.leases()) {
                 if (!expiredOnLastAttempt(lease)) {
                     claimed.add(lease);
@@ -404,14 +442,13 @@ public final class MongoJobQueue implements JobQueue {
      * evaluated atomically per entry, so nothing read in the first step can let two workers win
      * the same entry; and only entries we now own are read in full.
      */
-    private ClaimPass claimPass(Set<String> types, String workerId, int wanted) {
+    private ClaimPass claimPass(Set<String> types, String workerId, int wanted, String token) {
         Instant now = now();
         List<Document> candidates = entries.find(claimable(types, now)).sort(CLAIM_ORDER).limit(wanted)
                 .projection(Projections.include(ID, VISIBILITY_MS, VISIBLE_AT)).into(new ArrayList<>());
         if (candidates.isEmpty()) {
             return new ClaimPass(0, List.of());
         }
-        String token = newToken();
         Map<Long, List<Object>> idsByVisibility = new TreeMap<>();
         Map<Object, Date> visibleSince = new HashMap<>();
         for (Document candidate : candidates) {
@@ -440,6 +477,28 @@ public final class MongoJobQueue implements JobQueue {
             }
         }
         return new ClaimPass(candidates.size(), leases);
+    }
+
+    /**
+     * The entries an earlier try of this claim leased under {@code token} before its reply was
+     * lost, with their deadlines set to now + their own timeout.
+     */
+    private List<Lease> recoverClaimed(Set<String> types, String token) {
+        Instant now = now();
+        List<Lease> leases = new ArrayList<>();
+        for (Document entry : entries.find(new Document(STATE, LEASED).append(TYPE, new Document("$in", List.copyOf(types)))
+                .append(LEASE_TOKEN, token))) {
+            Instant deadline = now.plus(Entries.visibilityTimeout(entry));
+            if (entries.updateOne(new Document(ID, entry.get(ID)).append(LEASE_TOKEN, token),
+                    new Document("$set", new Document(VISIBLE_AT, Date.from(deadline)))).getMatchedCount() == 1) {
+                entry.put(VISIBLE_AT, Date.from(deadline));
+                leases.add(Entries.leaseFromClaimed(entry, null));
+            }
+        }
+        if (!leases.isEmpty()) {
+            log.info("recovered {} entries leased by a claim whose reply was lost", leases.size());
+        }
+        return leases;
     }
 
     /**
@@ -477,7 +536,7 @@ public final class MongoJobQueue implements JobQueue {
     @Override
     public boolean done(Lease lease) {
         Objects.requireNonNull(lease, "lease");
-        ObjectId id = new ObjectId(lease.id());
+        ObjectId id = Entries.objectId(lease.id());
         return runner.run("done of " + lease.id(), attempt -> {
             if (entries.deleteOne(fenced(lease)).getDeletedCount() == 1) {
                 return true;
@@ -523,7 +582,7 @@ public final class MongoJobQueue implements JobQueue {
             }
             // Some did not match: a token still in place means that update applied.
             Map<String, String> tokens = new HashMap<>();
-            entries.find(in(ID, all.stream().map(lease -> new ObjectId(lease.id())).toList()))
+            entries.find(in(ID, all.stream().map(lease -> Entries.objectId(lease.id())).toList()))
                     .projection(Projections.include(LEASE_TOKEN))
                     .forEach(entry -> tokens.put(entry.getObjectId(ID).toHexString(), entry.getString(LEASE_TOKEN)));
             for (Lease lease : all) {
@@ -584,12 +643,17 @@ public final class MongoJobQueue implements JobQueue {
     }
 
     private boolean appliedEarlier(Lease lease) {
-        return entries.find(new Document(ID, new ObjectId(lease.id())).append(RELEASED_TOKEN, lease.token()))
+        return entries.find(new Document(ID, Entries.objectId(lease.id())).append(RELEASED_TOKEN, lease.token()))
                 .projection(Projections.include(ID)).first() != null;
     }
 
+    /** DocumentDB uses a sparse index only for queries that say {@code $exists}. */
+    private static Bson activeKey(String key) {
+        return new Document(ACTIVE_DEDUP_KEY, new Document("$eq", key).append("$exists", true));
+    }
+
     private static Bson fenced(Lease lease) {
-        return new Document(ID, new ObjectId(lease.id())).append(LEASE_TOKEN, lease.token());
+        return new Document(ID, Entries.objectId(lease.id())).append(LEASE_TOKEN, lease.token());
     }
 
     // ---------------------------------------------------------------- admin
@@ -682,7 +746,7 @@ public final class MongoJobQueue implements JobQueue {
             if (e.getError().getCategory() != ErrorCategory.DUPLICATE_KEY) {
                 throw e;
             }
-            Document holder = entries.find(eq(ACTIVE_DEDUP_KEY, key)).projection(Projections.include(ID)).first();
+            Document holder = entries.find(activeKey(key)).projection(Projections.include(ID)).first();
             throw new DocJobsException("cannot requeue dead entry " + deadEntry.getObjectId(ID).toHexString()
                     + ": unfinished entry " + (holder == null ? "(just finished)" : holder.getObjectId(ID).toHexString())
                     + " holds the same dedup key \"" + key + "\"; requeue it after that entry finishes, or purge it", e);
@@ -741,6 +805,7 @@ public final class MongoJobQueue implements JobQueue {
 
     @Override
     public void close() {
+        runner.close();
         if (ownedClient != null) {
             ownedClient.close();
         }

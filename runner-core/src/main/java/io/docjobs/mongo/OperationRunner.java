@@ -22,6 +22,7 @@ final class OperationRunner {
 
     private final Retry retry;
     private final String queueName;
+    private volatile boolean closed;
 
     OperationRunner(QueueConfig config, String queueName) {
         this.queueName = queueName;
@@ -43,6 +44,9 @@ final class OperationRunner {
      * effect on a later try.
      */
     <T> T run(String operation, IntFunction<T> operation0) {
+        if (closed) {
+            throw new IllegalStateException(operation + " on queue " + queueName + " is not possible: the queue is closed");
+        }
         int[] tries = {0};
         try {
             return retry.executeSupplier(() -> operation0.apply(++tries[0]));
@@ -56,6 +60,10 @@ final class OperationRunner {
             }
             throw new DocJobsException(operation + " on queue " + queueName + " failed: " + describe(e), e);
         }
+    }
+
+    void close() {
+        closed = true;
     }
 
     static String describe(Throwable error) {

@@ -58,6 +58,9 @@ final class ServerClock {
         if (syncInterval.isZero()) {
             return;
         }
+        if (lastSyncNanos != 0 && System.nanoTime() - lastSyncNanos <= syncInterval.toNanos()) {
+            return; // another thread synced while this one waited for the lock
+        }
         Instant before = clock.instant();
         long startNanos = System.nanoTime();
         Document reply = admin.runCommand(new Document("isMaster", 1));
