@@ -362,6 +362,28 @@ class SupervisorTest {
     }
 
     @Test
+    void queueDepthGaugesFollowTheQueue() {
+        for (int i = 0; i < 3; i++) {
+            queue.enqueue("waiting", "w" + i, Duration.ofSeconds(30));
+        }
+        queue.enqueue(JobRequest.builder("waiting").payload("later").delay(Duration.ofHours(1)).build());
+
+        started(supervisor().depthRefresh(Duration.ofMillis(50)).handle("email", job -> { }));
+
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            assertThat(registry.find("docjobs.queue.depth").tags("type", "waiting", "state", "ready").gauge().value())
+                    .isEqualTo(3);
+            assertThat(registry.find("docjobs.queue.depth").tags("type", "waiting", "state", "delayed").gauge().value())
+                    .isEqualTo(1);
+            assertThat(registry.find("docjobs.queue.oldest.ready.age").tags("type", "waiting").gauge().value())
+                    .isGreaterThanOrEqualTo(0);
+        });
+        queue.enqueue("waiting", "w4", Duration.ofSeconds(30));
+        await().atMost(Duration.ofSeconds(5)).until(() ->
+                registry.find("docjobs.queue.depth").tags("type", "waiting", "state", "ready").gauge().value() == 4);
+    }
+
+    @Test
     void buildReportsEveryInvalidSettingAtOnce() {
         assertThatThrownBy(() -> Supervisor.builder(queue).workers(0).pollers(0).maxBatch(0)
                 .idleBackoff(Duration.ZERO, Duration.ofSeconds(1)).handle(" ", job -> { }).build())
