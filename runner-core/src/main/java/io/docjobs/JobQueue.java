@@ -164,6 +164,13 @@ public interface JobQueue extends AutoCloseable {
     /** Deletes DEAD entries (of {@code type}, if given) dead-lettered before {@code before}; returns how many. */
     long purgeDead(Optional<String> type, Instant before);
 
+    /**
+     * Checks that the database answers (one round trip, no retries), for health checks.
+     *
+     * @throws DatabaseUnavailableException if it does not answer within the operation timeout
+     */
+    void ping();
+
     /** A short name for logs and metric tags: {@code database.collection}. */
     String name();
 

@@ -117,6 +117,7 @@ public final class MongoJobQueue implements JobQueue {
     private final ServerClock serverClock;
     private final OperationRunner runner;
     private final String name;
+    private final MongoDatabase adminDatabase;
     private final SecureRandom random = new SecureRandom();
     /** The visibility timeout last seen per claimed type set: the deadline a claim sets in its one update. */
     private final ConcurrentMap<Set<String>, Duration> expectedVisibility = new ConcurrentHashMap<>();
@@ -136,6 +137,7 @@ public final class MongoJobQueue implements JobQueue {
         this.entries = collection;
         this.rawEntries = entries.withDocumentClass(RawBsonDocument.class);
         this.name = config.database() + "." + config.collection();
+        this.adminDatabase = client.getDatabase("admin");
         this.serverClock = new ServerClock(config.clock(), client.getDatabase("admin"), config.serverClockSync());
         this.runner = new OperationRunner(config, name);
     }
@@ -777,6 +779,16 @@ public final class MongoJobQueue implements JobQueue {
         Objects.requireNonNull(before, "before");
         Bson filter = and(withType(eq(STATE, DEAD), type), lt(DEAD_AT, Date.from(before)));
         return runner.run("purge of dead letters", attempt -> entries.deleteMany(filter).getDeletedCount());
+    }
+
+    @Override
+    public void ping() {
+        try {
+            adminDatabase.runCommand(new Document("ping", 1));
+        } catch (MongoException e) {
+            throw new DatabaseUnavailableException("database behind queue " + name + " does not answer: "
+                    + OperationRunner.describe(e), e);
+        }
     }
 
     @Override

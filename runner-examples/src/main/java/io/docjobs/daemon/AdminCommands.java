@@ -1,0 +1,285 @@
+package io.docjobs.daemon;
+
+import io.docjobs.DatabaseUnavailableException;
+import io.docjobs.EnqueueResult;
+import io.docjobs.JobEntry;
+import io.docjobs.JobQueue;
+import io.docjobs.JobRequest;
+import io.docjobs.QueueStats;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * The admin commands: {@code enqueue}, {@code stats}, {@code dead list|requeue|purge},
+ * {@code peek}. They connect as the daemon does: the configured connection string, or else the
+ * embedded database of a daemon running on this host ({@code 127.0.0.1:embedded.port}).
+ */
+final class AdminCommands {
+    private AdminCommands() {
+    }
+
+    /** Parses durations such as 500ms, 30s, 5m, 1h or PT30S. */
+    static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            Duration duration = ConfigLoader.duration(value);
+            if (duration == null) {
+                throw new CommandLine.TypeConversionException("'" + value + "' is not a duration such as 500ms, 30s, 5m, 1h or PT30S");
+            }
+            return duration;
+        }
+    }
+
+    static JobQueue open(DaemonConfig config) {
+        if (!config.database().embedded()) {
+            return JobQueue.connect(Daemon.queueConfig(config, config.database().connectionString()));
+        }
+        String uri = "mongodb://127.0.0.1:" + config.embedded().port();
+        try {
+            return JobQueue.connect(Daemon.queueConfig(config, uri));
+        } catch (DatabaseUnavailableException e) {
+            throw new DatabaseUnavailableException("no docjobs daemon with an embedded database answers on " + uri
+                    + ": start one with `docjobs run`, or set database.connectionString (DOCJOBS_DATABASE_CONNECTION_STRING)"
+                    + " to reach your MongoDB / DocumentDB", e);
+        }
+    }
+
+    /** Base of the commands: the shared {@code --config} option and an output stream tests can capture. */
+    abstract static class Base implements Callable<Integer> {
+        @Mixin
+        Main.ConfigOption configOption;
+
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        PrintWriter out() {
+            return spec.commandLine().getOut();
+        }
+
+        @Override
+        public Integer call() throws Exception {
+            Main.quietLibraryLogs();
+            DaemonConfig config = configOption.load();
+            try (JobQueue queue = open(config)) {
+                return run(config, queue);
+            }
+        }
+
+        abstract int run(DaemonConfig config, JobQueue queue) throws Exception;
+    }
+
+    @Command(name = "enqueue", description = "Enqueue one job.")
+    static final class Enqueue extends Base {
+        @Option(names = "--type", required = true, description = "message type")
+        String type;
+
+        @Option(names = "--payload", required = true, paramLabel = "JSON|@FILE",
+                description = "a JSON object, or @path of a file holding one (with --text: any text)")
+        String payload;
+
+        @Option(names = "--text", description = "store the payload as text instead of parsing it as JSON")
+        boolean text;
+
+        @Option(names = "--delay", converter = DurationConverter.class, description = "visible after this delay, e.g. 30s")
+        Duration delay;
+
+        @Option(names = "--priority", description = "higher is claimed first (default 0)")
+        int priority;
+
+        @Option(names = "--visibility-timeout", converter = DurationConverter.class, description = "lease length, e.g. 5m")
+        Duration visibilityTimeout;
+
+        @Option(names = "--max-attempts", description = "attempts before dead-lettering")
+        Integer maxAttempts;
+
+        @Option(names = "--dedup-key", description = "skip if an unfinished job holds this key")
+        String dedupKey;
+
+        @Override
+        int run(DaemonConfig config, JobQueue queue) throws IOException {
+            String body = payload;
+            if (payload.startsWith("@")) {
+                Path file = Path.of(payload.substring(1));
+                if (!Files.isReadable(file)) {
+                    throw new IllegalArgumentException("--payload " + payload + ": file " + file.toAbsolutePath()
+                            + " does not exist or cannot be read");
+                }
+                body = Files.readString(file);
+            }
+            JobRequest.Builder request = JobRequest.builder(type).priority(priority).delay(delay)
+                    .visibilityTimeout(visibilityTimeout).dedupKey(dedupKey);
+            if (text) {
+                request.payload(body);
+            } else {
+                request.jsonPayload(body);
+            }
+            if (maxAttempts != null) {
+                request.maxAttempts(maxAttempts);
+            }
+            EnqueueResult result = queue.enqueue(request.build());
+            out().println(result.duplicate()
+                    ? result.id() + " (duplicate: an unfinished job already holds dedup key \"" + dedupKey + "\"; nothing enqueued)"
+                    : result.id());
+            return 0;
+        }
+    }
+
+    @Command(name = "stats", description = "Counts by type and state, oldest ready age, types with no handler.")
+    static final class Stats extends Base {
+        @Override
+        int run(DaemonConfig config, JobQueue queue) {
+            QueueStats stats = queue.stats();
+            PrintWriter out = out();
+            out.printf("%-28s %9s %9s %9s %9s %9s %12s%n", "TYPE", "READY", "DELAYED", "LEASED", "EXPIRED", "DEAD", "OLDEST");
+            for (QueueStats.TypeStats row : stats.byType()) {
+                out.printf("%-28s %9d %9d %9d %9d %9d %12s%n", row.type(), row.ready(), row.delayed(), row.leased(),
+                        row.expiredLeases(), row.dead(), age(row.oldestReadyAge()));
+            }
+            out.printf("%-28s %9d %9d %9d %9d %9d %12s%n", "(all)", stats.ready(), stats.delayed(), stats.leased(),
+                    stats.expiredLeases(), stats.dead(), age(stats.oldestReadyAge()));
+            Set<String> handled = knownTypes(config);
+            Set<String> orphans = new TreeSet<>();
+            stats.byType().stream().filter(row -> row.unfinished() > 0 && !handled.contains(row.type()))
+                    .forEach(row -> orphans.add(row.type()));
+            if (!orphans.isEmpty()) {
+                out.println("types with no handler in this configuration: " + String.join(", ", orphans));
+            }
+            return 0;
+        }
+
+        private static Set<String> knownTypes(DaemonConfig config) {
+            try {
+                return HandlerLoader.load(config, Stats.class.getClassLoader()).keySet();
+            } catch (ConfigException e) {
+                return config.handlers().keySet();
+            }
+        }
+
+        private static String age(Duration age) {
+            return age.isZero() ? "-" : age.toMillis() < 1000 ? age.toMillis() + "ms" : age.toSeconds() + "s";
+        }
+    }
+
+    @Command(name = "peek", description = "Show the next ready jobs in claim order without claiming them.")
+    static final class Peek extends Base {
+        @Option(names = "--type", description = "only this type")
+        String type;
+
+        @Option(names = "--limit", defaultValue = "10", description = "how many (default 10)")
+        int limit;
+
+        @Override
+        int run(DaemonConfig config, JobQueue queue) {
+            print(out(), queue.peek(Optional.ofNullable(type), limit));
+            return 0;
+        }
+    }
+
+    @Command(name = "dead", description = "Dead letters: list, requeue, purge.",
+            subcommands = {DeadList.class, DeadRequeue.class, DeadPurge.class})
+    static final class Dead implements Runnable {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public void run() {
+            throw new CommandLine.ParameterException(spec.commandLine(), "say what to do: dead list, dead requeue or dead purge");
+        }
+    }
+
+    @Command(name = "list", description = "List dead letters, newest first.")
+    static final class DeadList extends Base {
+        @Option(names = "--type", description = "only this type")
+        String type;
+
+        @Option(names = "--offset", defaultValue = "0", description = "skip this many")
+        int offset;
+
+        @Option(names = "--limit", defaultValue = "20", description = "how many (default 20)")
+        int limit;
+
+        @Override
+        int run(DaemonConfig config, JobQueue queue) {
+            List<JobEntry> dead = queue.deadLetters(Optional.ofNullable(type), offset, limit);
+            print(out(), dead);
+            return 0;
+        }
+    }
+
+    @Command(name = "requeue", description = "Make dead letters ready again, attempts reset.")
+    static final class DeadRequeue extends Base {
+        @Parameters(arity = "0..1", paramLabel = "ID", description = "the dead entry to requeue")
+        String id;
+
+        @Option(names = "--all", description = "requeue every dead letter (of --type, if given)")
+        boolean all;
+
+        @Option(names = "--type", description = "with --all: only this type")
+        String type;
+
+        @Override
+        int run(DaemonConfig config, JobQueue queue) {
+            if (all == (id != null)) {
+                throw new IllegalArgumentException("give either an ID or --all");
+            }
+            if (all) {
+                out().println("requeued " + queue.requeueAllDead(Optional.ofNullable(type)) + " dead letters");
+                return 0;
+            }
+            if (!queue.requeueDead(id)) {
+                out().println("no dead letter with id " + id);
+                return 1;
+            }
+            out().println("requeued " + id);
+            return 0;
+        }
+    }
+
+    @Command(name = "purge", description = "Delete dead letters.")
+    static final class DeadPurge extends Base {
+        @Option(names = "--type", description = "only this type")
+        String type;
+
+        @Option(names = "--older-than", converter = DurationConverter.class, defaultValue = "0s",
+                description = "only those dead-lettered longer ago than this (default: all)")
+        Duration olderThan;
+
+        @Override
+        int run(DaemonConfig config, JobQueue queue) {
+            long purged = queue.purgeDead(Optional.ofNullable(type), queue.now().minus(olderThan).plusMillis(1));
+            out().println("purged " + purged + " dead letters");
+            return 0;
+        }
+    }
+
+    static void print(PrintWriter out, List<JobEntry> entries) {
+        if (entries.isEmpty()) {
+            out.println("(none)");
+            return;
+        }
+        for (JobEntry entry : entries) {
+            out.printf("%s  %-20s %-7s attempts %d/%d  priority %d  enqueued %s%n", entry.id(), entry.type(),
+                    entry.state().stored(), entry.attempts(), entry.maxAttempts(), entry.priority(), entry.enqueuedAt());
+            if (entry.lastError() != null) {
+                out.printf("    last error (attempt %d, %s): %s%s%n", entry.lastError().attempt(), entry.lastError().workerId(),
+                        entry.lastError().exceptionClass() == null ? "" : entry.lastError().exceptionClass() + ": ",
+                        entry.lastError().message());
+            }
+            String payload = entry.payload();
+            out.printf("    payload: %s%n", payload.length() > 200 ? payload.substring(0, 200) + "…" : payload);
+        }
+    }
+}

@@ -1,0 +1,330 @@
+package io.docjobs.daemon;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.YAMLException;
+
+/**
+ * Reads the daemon configuration: a YAML file, then environment overrides, then validation that
+ * reports every problem at once with the file (or variable), the key, the value and what is
+ * expected. Every key is optional; {@link #KEYS} holds the defaults. An environment variable
+ * overrides each key: {@code DOCJOBS_} + the key path in upper snake case, e.g.
+ * {@code supervisor.workers} → {@code DOCJOBS_SUPERVISOR_WORKERS}.
+ */
+public final class ConfigLoader {
+    private static final Pattern SHORT_DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
+
+    /** The kind of value a key holds, with its parser and rule. */
+    private enum Kind { STRING, PATH, DURATION, POSITIVE_DURATION, INT, BOOL }
+
+    /** One configuration key: its path, kind, default and (for integers) range. */
+    record Key(String path, Kind kind, Object defaultValue, long min, long max) {
+        String envName() {
+            return "DOCJOBS_" + path.replaceAll("([a-z])([A-Z])", "$1_$2").replace('.', '_').toUpperCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** Every key the daemon knows, with its default; {@code config/docjobs.yaml} documents each. */
+    public static final List<Key> KEYS = List.of(
+            new Key("database.connectionString", Kind.STRING, "", 0, 0),
+            new Key("database.name", Kind.STRING, "docjobs", 0, 0),
+            new Key("database.collection", Kind.STRING, "jobs", 0, 0),
+            new Key("database.caFile", Kind.PATH, "", 0, 0),
+            new Key("database.operationTimeout", Kind.POSITIVE_DURATION, Duration.ofSeconds(10), 0, 0),
+            new Key("embedded.port", Kind.INT, 27117L, 0, 65535),
+            new Key("embedded.dataFile", Kind.PATH, "data/docjobs.h2", 0, 0),
+            new Key("queue.defaultVisibilityTimeout", Kind.POSITIVE_DURATION, Duration.ofSeconds(30), 0, 0),
+            new Key("queue.defaultMaxAttempts", Kind.INT, 5L, 1, 1000),
+            new Key("supervisor.name", Kind.STRING, "default", 0, 0),
+            new Key("supervisor.workers", Kind.INT, 8L, 1, 10_000),
+            new Key("supervisor.pollers", Kind.INT, 1L, 1, 64),
+            new Key("supervisor.maxBatch", Kind.INT, 32L, 1, 1000),
+            new Key("supervisor.idleBackoffMin", Kind.POSITIVE_DURATION, Duration.ofMillis(50), 0, 0),
+            new Key("supervisor.idleBackoffMax", Kind.POSITIVE_DURATION, Duration.ofSeconds(1), 0, 0),
+            new Key("supervisor.drainTimeout", Kind.DURATION, Duration.ofSeconds(30), 0, 0),
+            new Key("supervisor.depthRefresh", Kind.DURATION, Duration.ofSeconds(15), 0, 0),
+            new Key("handlerDirectory", Kind.PATH, "handlers", 0, 0),
+            new Key("discoverHandlers", Kind.BOOL, Boolean.TRUE, 0, 0),
+            new Key("http.enabled", Kind.BOOL, Boolean.TRUE, 0, 0),
+            new Key("http.host", Kind.STRING, "127.0.0.1", 0, 0),
+            new Key("http.port", Kind.INT, 9464L, 0, 65535));
+
+    private static final Map<String, Kind> HANDLER_KEYS = new LinkedHashMap<>();
+
+    static {
+        HANDLER_KEYS.put("class", Kind.STRING);
+        HANDLER_KEYS.put("concurrency", Kind.INT);
+        HANDLER_KEYS.put("timeout", Kind.POSITIVE_DURATION);
+        HANDLER_KEYS.put("maxAttempts", Kind.INT);
+        HANDLER_KEYS.put("leaseExtension", Kind.POSITIVE_DURATION);
+        HANDLER_KEYS.put("backoffInitial", Kind.POSITIVE_DURATION);
+        HANDLER_KEYS.put("backoffMax", Kind.POSITIVE_DURATION);
+        HANDLER_KEYS.put("nonRetryable", Kind.STRING);
+    }
+
+    private final Function<String, String> environment;
+
+    /** A loader reading overrides from {@code environment} (usually {@code System::getenv}). */
+    public ConfigLoader(Function<String, String> environment) {
+        this.environment = environment;
+    }
+
+    /**
+     * Loads {@code file}; a missing file is an error only when {@code required} (the user named it).
+     *
+     * @throws ConfigException listing every problem
+     */
+    public DaemonConfig load(Path file, boolean required) {
+        String source = file.toString();
+        List<String> problems = new ArrayList<>();
+        Map<String, Object> yaml = Map.of();
+        if (Files.exists(file)) {
+            yaml = readYaml(file, problems);
+        } else if (required) {
+            throw new ConfigException(source, List.of("the file does not exist; pass --config with the path of a"
+                    + " docjobs.yaml (config/docjobs.yaml in the distribution documents every key)"));
+        } else {
+            source = "defaults (no " + file + ")";
+        }
+        Map<String, Object> flat = new LinkedHashMap<>();
+        Map<String, Object> handlerSection = new LinkedHashMap<>();
+        flatten("", yaml, flat, handlerSection, source, problems);
+
+        Map<String, Object> values = new LinkedHashMap<>();
+        for (Key key : KEYS) {
+            Object raw = flat.remove(key.path());
+            String origin = source + ": " + key.path();
+            String env = environment.apply(key.envName());
+            if (env != null) {
+                raw = env;
+                origin = "environment variable " + key.envName();
+            }
+            values.put(key.path(), raw == null ? key.defaultValue() : parse(key.kind(), raw, origin, key.min(), key.max(), problems));
+        }
+        for (String unknown : flat.keySet()) {
+            problems.add(source + ": unknown key \"" + unknown + "\"" + suggestion(unknown));
+        }
+        Map<String, DaemonConfig.Handler> handlers = handlers(handlerSection, source, problems);
+
+        Duration idleMin = (Duration) values.get("supervisor.idleBackoffMin");
+        Duration idleMax = (Duration) values.get("supervisor.idleBackoffMax");
+        if (idleMin != null && idleMax != null && idleMax.compareTo(idleMin) < 0) {
+            problems.add(source + ": supervisor.idleBackoffMax was " + idleMax + " but must be at least"
+                    + " supervisor.idleBackoffMin (" + idleMin + ")");
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigException(source, problems);
+        }
+        return new DaemonConfig(source,
+                new DaemonConfig.Database(str(values, "database.connectionString"), str(values, "database.name"),
+                        str(values, "database.collection"), path(values, "database.caFile"),
+                        (Duration) values.get("database.operationTimeout")),
+                new DaemonConfig.Embedded(integer(values, "embedded.port"), path(values, "embedded.dataFile")),
+                new DaemonConfig.Queue((Duration) values.get("queue.defaultVisibilityTimeout"),
+                        integer(values, "queue.defaultMaxAttempts")),
+                new DaemonConfig.SupervisorSettings(str(values, "supervisor.name"), integer(values, "supervisor.workers"),
+                        integer(values, "supervisor.pollers"), integer(values, "supervisor.maxBatch"), idleMin, idleMax,
+                        (Duration) values.get("supervisor.drainTimeout"), (Duration) values.get("supervisor.depthRefresh")),
+                handlers,
+                path(values, "handlerDirectory"),
+                (Boolean) values.get("discoverHandlers"),
+                new DaemonConfig.Http((Boolean) values.get("http.enabled"), str(values, "http.host"),
+                        integer(values, "http.port")));
+    }
+
+    private static Map<String, Object> readYaml(Path file, List<String> problems) {
+        try (Reader reader = Files.newBufferedReader(file)) {
+            Object document = new Yaml(new SafeConstructor(new LoaderOptions())).load(reader);
+            if (document == null) {
+                return Map.of();
+            }
+            if (document instanceof Map<?, ?> map) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> typed = (Map<String, Object>) map;
+                return typed;
+            }
+            problems.add(file + ": the file must be a YAML mapping of keys (like \"supervisor:\"), not a "
+                    + document.getClass().getSimpleName());
+        } catch (YAMLException e) {
+            problems.add(file + ": not valid YAML: " + e.getMessage().replace('\n', ' '));
+        } catch (IOException e) {
+            problems.add(file + ": cannot be read: " + e);
+        }
+        return Map.of();
+    }
+
+    private static void flatten(String prefix, Map<?, ?> map, Map<String, Object> flat, Map<String, Object> handlers,
+            String source, List<String> problems) {
+        for (Map.Entry<?, ?> entry : map.entrySet()) {
+            String key = prefix + entry.getKey();
+            if (key.equals("handlers")) {
+                if (entry.getValue() instanceof Map<?, ?> section) {
+                    section.forEach((type, settings) -> handlers.put(String.valueOf(type), settings));
+                } else if (entry.getValue() != null) {
+                    problems.add(source + ": handlers was " + describe(entry.getValue())
+                            + " but must be a mapping of message type to handler settings");
+                }
+            } else if (entry.getValue() instanceof Map<?, ?> nested) {
+                flatten(key + ".", nested, flat, handlers, source, problems);
+            } else {
+                flat.put(key, entry.getValue());
+            }
+        }
+    }
+
+    private Map<String, DaemonConfig.Handler> handlers(Map<String, Object> section, String source, List<String> problems) {
+        Map<String, DaemonConfig.Handler> handlers = new LinkedHashMap<>();
+        section.forEach((type, raw) -> {
+            String where = source + ": handlers." + type;
+            if (!(raw instanceof Map<?, ?> settings)) {
+                problems.add(where + " was " + describe(raw) + " but must be a mapping with at least \"class\"");
+                return;
+            }
+            Map<String, Object> values = new LinkedHashMap<>();
+            settings.forEach((key, value) -> {
+                Kind kind = HANDLER_KEYS.get(String.valueOf(key));
+                if (kind == null) {
+                    problems.add(where + ": unknown key \"" + key + "\" (known: " + String.join(", ", HANDLER_KEYS.keySet()) + ")");
+                } else if (key.equals("nonRetryable")) {
+                    values.put("nonRetryable", classList(value, where + ".nonRetryable", problems));
+                } else {
+                    long max = key.equals("concurrency") ? 10_000 : 1000;
+                    long min = key.equals("concurrency") ? 0 : 1;
+                    values.put(String.valueOf(key), parse(kind, value, where + "." + key, min, max, problems));
+                }
+            });
+            handlers.put(type, new DaemonConfig.Handler(type, (String) values.get("class"),
+                    (Integer) values.get("concurrency"), (Duration) values.get("timeout"),
+                    (Integer) values.get("maxAttempts"), (Duration) values.get("leaseExtension"),
+                    (Duration) values.get("backoffInitial"), (Duration) values.get("backoffMax"),
+                    values.containsKey("nonRetryable") ? castList(values.get("nonRetryable")) : List.of()));
+        });
+        return handlers;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<String> castList(Object value) {
+        return (List<String>) value;
+    }
+
+    private static List<String> classList(Object value, String where, List<String> problems) {
+        if (value instanceof List<?> list) {
+            return list.stream().map(String::valueOf).collect(Collectors.toList());
+        }
+        if (value instanceof String single) {
+            return List.of(single.split("\\s*,\\s*"));
+        }
+        problems.add(where + " was " + describe(value) + " but must be a list of exception class names");
+        return List.of();
+    }
+
+    private static Object parse(Kind kind, Object raw, String where, long min, long max, List<String> problems) {
+        String text = String.valueOf(raw).trim();
+        switch (kind) {
+            case STRING -> {
+                if (raw instanceof Map || raw instanceof List) {
+                    problems.add(where + " was " + describe(raw) + " but must be a single value");
+                    return null;
+                }
+                return text;
+            }
+            case PATH -> {
+                return text;
+            }
+            case BOOL -> {
+                if (text.equalsIgnoreCase("true") || text.equalsIgnoreCase("false")) {
+                    return Boolean.parseBoolean(text);
+                }
+                problems.add(where + " was " + describe(raw) + " but must be true or false");
+                return null;
+            }
+            case INT -> {
+                try {
+                    long value = Long.parseLong(text);
+                    if (value < min || value > max) {
+                        problems.add(where + " was " + value + " but must be between " + min + " and " + max);
+                        return null;
+                    }
+                    return (int) value;
+                } catch (NumberFormatException e) {
+                    problems.add(where + " was " + describe(raw) + " but must be a whole number between " + min + " and " + max);
+                    return null;
+                }
+            }
+            default -> {
+                Duration duration = duration(text);
+                if (duration == null || duration.isNegative() || kind == Kind.POSITIVE_DURATION && duration.isZero()) {
+                    problems.add(where + " was " + describe(raw) + " but must be a " + (kind == Kind.POSITIVE_DURATION
+                            ? "positive " : "") + "duration such as 500ms, 30s, 5m, 1h or PT30S");
+                    return null;
+                }
+                return duration;
+            }
+        }
+    }
+
+    static Duration duration(String text) {
+        Matcher matcher = SHORT_DURATION.matcher(text);
+        if (matcher.matches()) {
+            long amount = Long.parseLong(matcher.group(1));
+            return switch (matcher.group(2)) {
+                case "ms" -> Duration.ofMillis(amount);
+                case "s" -> Duration.ofSeconds(amount);
+                case "m" -> Duration.ofMinutes(amount);
+                case "h" -> Duration.ofHours(amount);
+                default -> Duration.ofDays(amount);
+            };
+        }
+        try {
+            return Duration.parse(text);
+        } catch (DateTimeParseException e) {
+            return null;
+        }
+    }
+
+    private static String describe(Object value) {
+        return value instanceof String ? "\"" + value + "\"" : String.valueOf(value);
+    }
+
+    private static String suggestion(String unknown) {
+        String section = unknown.contains(".") ? unknown.substring(0, unknown.lastIndexOf('.') + 1) : "";
+        Set<String> siblings = new TreeSet<>();
+        for (Key key : KEYS) {
+            if (key.path().startsWith(section) && !key.path().substring(section.length()).contains(".")) {
+                siblings.add(key.path());
+            }
+        }
+        return siblings.isEmpty() ? "" : " (known keys here: " + String.join(", ", siblings) + ")";
+    }
+
+    private static String str(Map<String, Object> values, String key) {
+        return (String) values.get(key);
+    }
+
+    private static int integer(Map<String, Object> values, String key) {
+        Object value = values.get(key);
+        return value instanceof Long l ? l.intValue() : (Integer) value;
+    }
+
+    private static Path path(Map<String, Object> values, String key) {
+        String value = (String) values.get(key);
+        return value == null || value.isBlank() ? null : Path.of(value);
+    }
+}

@@ -1,0 +1,29 @@
+package io.docjobs.daemon;
+
+import java.util.regex.Pattern;
+
+/** Renders the effective configuration for the start-up log, with credentials masked. */
+final class ConfigPrinter {
+    private static final Pattern PASSWORD = Pattern.compile("(mongodb(?:\\+srv)?://[^:/@]*:)([^@]*)(@)");
+
+    private ConfigPrinter() {
+    }
+
+    static String mask(String connectionString) {
+        return connectionString == null ? null : PASSWORD.matcher(connectionString).replaceAll("$1****$3");
+    }
+
+    static String describe(DaemonConfig config) {
+        DaemonConfig.Database db = config.database();
+        DaemonConfig.SupervisorSettings s = config.supervisor();
+        return "database=" + (db.embedded() ? "embedded on 127.0.0.1:" + config.embedded().port()
+                + (config.embedded().dataFile() == null ? " (in memory)" : " (file " + config.embedded().dataFile() + ")")
+                : mask(db.connectionString())) + " " + db.name() + "." + db.collection()
+                + (db.caFile() == null ? "" : " caFile=" + db.caFile()) + " operationTimeout=" + db.operationTimeout()
+                + ", supervisor " + s.name() + ": workers=" + s.workers() + " pollers=" + s.pollers()
+                + " maxBatch=" + s.maxBatch() + " idleBackoff=" + s.idleBackoffMin() + ".." + s.idleBackoffMax()
+                + " drainTimeout=" + s.drainTimeout() + ", handlers configured=" + config.handlers().keySet()
+                + " directory=" + config.handlerDirectory() + " discover=" + config.discoverHandlers()
+                + ", http=" + (config.http().enabled() ? config.http().host() + ":" + config.http().port() : "off");
+    }
+}

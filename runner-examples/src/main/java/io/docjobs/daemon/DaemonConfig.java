@@ -1,0 +1,58 @@
+package io.docjobs.daemon;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The daemon's configuration, as read from {@code config/docjobs.yaml} and the environment by
+ * {@link ConfigLoader}. Every value is validated there; defaults live in {@link ConfigLoader#KEYS}.
+ *
+ * @param source where the configuration came from (a file path, or "defaults")
+ */
+public record DaemonConfig(
+        String source,
+        Database database,
+        Embedded embedded,
+        Queue queue,
+        SupervisorSettings supervisor,
+        Map<String, Handler> handlers,
+        Path handlerDirectory,
+        boolean discoverHandlers,
+        Http http) {
+
+    /** Where the queue lives; an empty connection string means the embedded database. */
+    public record Database(String connectionString, String name, String collection, Path caFile,
+            Duration operationTimeout) {
+
+        public boolean embedded() {
+            return connectionString == null || connectionString.isBlank();
+        }
+    }
+
+    /** The embedded database: its port on 127.0.0.1 and its data file (null = in memory). */
+    public record Embedded(int port, Path dataFile) {
+    }
+
+    /** Defaults for entries enqueued without their own values. */
+    public record Queue(Duration defaultVisibilityTimeout, int defaultMaxAttempts) {
+    }
+
+    /** The supervisor's settings; see {@link io.docjobs.Supervisor.Builder}. */
+    public record SupervisorSettings(String name, int workers, int pollers, int maxBatch, Duration idleBackoffMin,
+            Duration idleBackoffMax, Duration drainTimeout, Duration depthRefresh) {
+    }
+
+    /**
+     * One configured handler. A null value means "not set here": the handler's provider or the
+     * library default applies.
+     */
+    public record Handler(String type, String className, Integer concurrency, Duration timeout, Integer maxAttempts,
+            Duration leaseExtension, Duration backoffInitial, Duration backoffMax, List<String> nonRetryable) {
+    }
+
+    /** The metrics and health endpoint. */
+    public record Http(boolean enabled, String host, int port) {
+    }
+}

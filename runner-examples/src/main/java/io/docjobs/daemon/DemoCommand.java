@@ -1,0 +1,162 @@
+package io.docjobs.daemon;
+
+import io.docjobs.JobEntry;
+import io.docjobs.JobQueue;
+import io.docjobs.JobRequest;
+import io.docjobs.QueueStats;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.bson.Document;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code docjobs demo}: the daemon's machinery on an in-memory embedded database with the example
+ * handlers, a mix of jobs (many quick ones, flaky ones that retry, poison ones that end as dead
+ * letters, a long one kept alive by heartbeats), live progress and a summary.
+ */
+@Command(name = "demo", description = "Run a demo on the embedded database: enqueue a job mix, run it, summarise.")
+final class DemoCommand implements Callable<Integer> {
+    @Option(names = "--jobs", defaultValue = "3000", description = "quick jobs to enqueue (default 3000)")
+    int jobs;
+
+    @Option(names = "--http-port", defaultValue = "9464", description = "metrics port; 0 = any free port (default 9464)")
+    int httpPort;
+
+    @Option(names = "--keep-running", description = "keep serving /metrics after the jobs are done, until Ctrl-C")
+    boolean keepRunning;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        PrintWriter out = spec.commandLine().getOut();
+        quietPerJobLogs();
+        DaemonConfig config = demoConfig(httpPort);
+        Map<String, HandlerLoader.Loaded> handlers = HandlerLoader.load(config, DemoCommand.class.getClassLoader());
+        EmbeddedDatabase database = EmbeddedDatabase.start(null, 0);
+        Daemon daemon;
+        try {
+            daemon = Daemon.start(config, handlers, database);
+        } catch (ConfigException e) {
+            if (httpPort == 0 || !e.getMessage().contains("http.port")) {
+                throw e;
+            }
+            out.println("port " + httpPort + " is busy; serving metrics on a free port instead");
+            daemon = Daemon.start(demoConfig(0), handlers, database);
+        }
+        try (Daemon running = daemon) {
+            out.printf("docjobs demo: embedded database (in memory) at %s, handlers %s%n", database.connectionString(),
+                    handlers.keySet());
+            out.printf("metrics: http://127.0.0.1:%d/metrics   health: http://127.0.0.1:%d/health%n",
+                    running.httpPort(), running.httpPort());
+            int total = enqueueMix(running.queue());
+            out.printf("enqueued %,d jobs%n", total);
+            long start = System.nanoTime();
+            MeterRegistry registry = running.registry();
+            while (unfinished(running.queue()) > 0 && System.nanoTime() - start < TimeUnit.SECONDS.toNanos(55)) {
+                new CountDownLatch(1).await(1, TimeUnit.SECONDS);
+                progress(out, registry, running, start, total);
+            }
+            progress(out, registry, running, start, total);
+            summary(out, registry, running);
+            if (keepRunning) {
+                out.println("serving metrics until Ctrl-C");
+                out.flush();
+                new CountDownLatch(1).await();
+            }
+        }
+        return 0;
+    }
+
+    /** The demo prints its own progress; a log line per job and retry would drown it. */
+    private static void quietPerJobLogs() {
+        if (org.slf4j.LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext context) {
+            context.getLogger("io.docjobs.examples").setLevel(ch.qos.logback.classic.Level.WARN);
+            context.getLogger("io.docjobs.internal").setLevel(ch.qos.logback.classic.Level.WARN);
+        }
+    }
+
+    static DaemonConfig demoConfig(int httpPort) {
+        return new DaemonConfig("demo settings",
+                new DaemonConfig.Database("", "docjobs", "demo_jobs", null, Duration.ofSeconds(10)),
+                new DaemonConfig.Embedded(0, null),
+                new DaemonConfig.Queue(Duration.ofSeconds(30), 5),
+                new DaemonConfig.SupervisorSettings("demo", 64, 1, 64, Duration.ofMillis(20), Duration.ofMillis(200),
+                        Duration.ofSeconds(10), Duration.ofSeconds(1)),
+                Map.of(), Path.of("handlers"), true,
+                new DaemonConfig.Http(true, "127.0.0.1", httpPort));
+    }
+
+    private int enqueueMix(JobQueue queue) {
+        List<JobRequest> batch = new ArrayList<>();
+        for (int i = 0; i < jobs; i++) {
+            if (i % 20 == 7) {
+                // Flaky: the gateway times out twice, then the charge goes through.
+                batch.add(JobRequest.builder("payment.charge").payload(new Document("account", "flaky-" + i)
+                        .append("amountCents", 100 + i)).build());
+            } else {
+                batch.add(JobRequest.builder("email.send").payload(new Document("to", "user" + i + "@example.com")
+                        .append("subject", "Welcome").append("body", "Hello #" + i)).build());
+            }
+            if (batch.size() == 500) {
+                queue.enqueueAll(batch);
+                batch.clear();
+            }
+        }
+        // Poison: a closed account and a mail without a recipient can never succeed.
+        batch.add(JobRequest.builder("payment.charge").payload(new Document("account", "closed-42").append("amountCents", 500)).build());
+        batch.add(JobRequest.builder("email.send").payload(new Document("subject", "no recipient")).build());
+        // Long: ten pages of 400 ms each with a 1 s visibility timeout: only heartbeats keep it leased.
+        batch.add(JobRequest.builder("report.render").payload(new Document("pages", 10).append("msPerPage", 400))
+                .visibilityTimeout(Duration.ofSeconds(1)).build());
+        queue.enqueueAll(batch);
+        return jobs + 3;
+    }
+
+    private static long unfinished(JobQueue queue) {
+        QueueStats stats = queue.stats();
+        return stats.ready() + stats.delayed() + stats.leased() + stats.expiredLeases();
+    }
+
+    private static double count(MeterRegistry registry, String name, String... tags) {
+        return registry.find(name).tags(tags).counters().stream().mapToDouble(c -> c.count()).sum();
+    }
+
+    private static void progress(PrintWriter out, MeterRegistry registry, Daemon daemon, long startNanos, int total) {
+        double seconds = Math.max(0.001, (System.nanoTime() - startNanos) / 1e9);
+        double done = count(registry, "docjobs.jobs.finished", "outcome", "success");
+        out.printf("  %5.1fs  done %,6.0f / %,d   %,6.0f jobs/s   in flight %3d   retried %3.0f   dead %.0f%n", seconds,
+                done, total, done / seconds, daemon.supervisor().inFlight(),
+                count(registry, "docjobs.jobs.finished", "outcome", "retry"),
+                count(registry, "docjobs.jobs.finished", "outcome", "dead"));
+        out.flush();
+    }
+
+    private static void summary(PrintWriter out, MeterRegistry registry, Daemon daemon) {
+        out.printf("%nsummary: %,.0f done, %.0f retries, %.0f dead-lettered, %.0f lease extensions, %.0f lease losses%n",
+                count(registry, "docjobs.jobs.finished", "outcome", "success"),
+                count(registry, "docjobs.jobs.finished", "outcome", "retry"),
+                count(registry, "docjobs.jobs.finished", "outcome", "dead"),
+                count(registry, "docjobs.lease.extensions"),
+                count(registry, "docjobs.lease.losses"));
+        for (JobEntry dead : daemon.queue().deadLetters(Optional.empty(), 0, 5)) {
+            out.printf("dead letter %s (%s) after %d attempt(s): %s%n", dead.id(), dead.type(), dead.attempts(),
+                    dead.lastError().message());
+        }
+        out.printf("metrics were served at http://127.0.0.1:%d/metrics (run with --keep-running to keep them up)%n",
+                daemon.httpPort());
+        out.flush();
+    }
+}

@@ -1,0 +1,186 @@
+package io.docjobs.daemon;
+
+import io.docjobs.HandlerOptions;
+import io.docjobs.JobHandler;
+import io.docjobs.JobHandlerProvider;
+import java.io.IOException;
+import java.lang.reflect.InvocationTargetException;
+import java.net.MalformedURLException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * Finds the daemon's handlers: classes named in the configuration ({@code handlers.<type>.class},
+ * a {@link JobHandler} or a {@link JobHandlerProvider}), and providers discovered with
+ * {@link ServiceLoader} on the classpath and in the jars of the handler directory. Configured
+ * options override a provider's own.
+ */
+final class HandlerLoader {
+
+    /** A handler ready to register, and where it came from (for the start-up log). */
+    record Loaded(String type, JobHandler handler, HandlerOptions options, String origin) {
+    }
+
+    private HandlerLoader() {
+    }
+
+    static Map<String, Loaded> load(DaemonConfig config, ClassLoader parent) {
+        List<String> problems = new ArrayList<>();
+        List<Path> jars = jars(config.handlerDirectory(), problems);
+        ClassLoader loader = jars.isEmpty() ? parent : new URLClassLoader(urls(jars), parent);
+        String where = config.source();
+
+        Map<String, Loaded> discovered = new LinkedHashMap<>();
+        if (config.discoverHandlers()) {
+            try {
+                for (JobHandlerProvider provider : ServiceLoader.load(JobHandlerProvider.class, loader)) {
+                    String origin = "provider " + provider.getClass().getName();
+                    Loaded previous = discovered.putIfAbsent(provider.type(),
+                            new Loaded(provider.type(), provider.handler(), provider.options(), origin));
+                    if (previous != null && !config.handlers().containsKey(provider.type())) {
+                        problems.add("two handler providers serve type \"" + provider.type() + "\": "
+                                + previous.origin() + " and " + origin + "; remove one, or choose with handlers."
+                                + provider.type() + ".class in " + where);
+                    }
+                }
+            } catch (ServiceConfigurationError e) {
+                problems.add("a handler provider could not be loaded: " + e.getMessage());
+            }
+        }
+
+        Map<String, Loaded> result = new LinkedHashMap<>(discovered);
+        for (DaemonConfig.Handler settings : config.handlers().values()) {
+            String key = where + ": handlers." + settings.type();
+            Loaded base = settings.className() == null ? discovered.get(settings.type())
+                    : instantiate(settings.type(), settings.className(), loader, key, jars, problems);
+            if (base == null) {
+                if (settings.className() == null) {
+                    problems.add(key + " has no \"class\" and no JobHandlerProvider for type \"" + settings.type()
+                            + "\" was found; set handlers." + settings.type() + ".class to a JobHandler class");
+                }
+                continue;
+            }
+            HandlerOptions options = override(base.options(), settings, loader, key, problems);
+            if (options != null) {
+                result.put(settings.type(), new Loaded(settings.type(), base.handler(), options, base.origin()));
+            }
+        }
+        if (result.isEmpty() && problems.isEmpty()) {
+            problems.add("no handlers: configure handlers.<type>.class in " + where + ", or put jars with a"
+                    + " JobHandlerProvider (listed in META-INF/services/io.docjobs.JobHandlerProvider) into "
+                    + (config.handlerDirectory() == null ? "a handler directory (handlerDirectory)" : config.handlerDirectory()));
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigException(where, problems);
+        }
+        return result;
+    }
+
+    private static Loaded instantiate(String type, String className, ClassLoader loader, String key, List<Path> jars,
+            List<String> problems) {
+        Class<?> clazz;
+        try {
+            clazz = Class.forName(className, true, loader);
+        } catch (ClassNotFoundException | LinkageError e) {
+            problems.add(key + ".class was \"" + className + "\" but no such class was found on the classpath"
+                    + (jars.isEmpty() ? "" : " or in " + jars) + "; check the name and that its jar is in the handler directory");
+            return null;
+        }
+        Object instance;
+        try {
+            instance = clazz.getConstructor().newInstance();
+        } catch (NoSuchMethodException e) {
+            problems.add(key + ".class " + className + " has no public no-argument constructor");
+            return null;
+        } catch (InvocationTargetException e) {
+            problems.add(key + ".class " + className + " failed in its constructor: " + e.getCause());
+            return null;
+        } catch (ReflectiveOperationException e) {
+            problems.add(key + ".class " + className + " cannot be created: " + e);
+            return null;
+        }
+        if (instance instanceof JobHandlerProvider provider) {
+            return new Loaded(type, provider.handler(), provider.options(), "provider " + className);
+        }
+        if (instance instanceof JobHandler handler) {
+            return new Loaded(type, handler, HandlerOptions.DEFAULTS, "class " + className);
+        }
+        problems.add(key + ".class " + className + " is neither an io.docjobs.JobHandler nor an io.docjobs.JobHandlerProvider");
+        return null;
+    }
+
+    private static HandlerOptions override(HandlerOptions base, DaemonConfig.Handler settings, ClassLoader loader,
+            String key, List<String> problems) {
+        Set<Class<? extends Throwable>> nonRetryable = new LinkedHashSet<>(base.nonRetryable());
+        for (String name : settings.nonRetryable()) {
+            try {
+                Class<?> clazz = Class.forName(name, false, loader);
+                if (!Throwable.class.isAssignableFrom(clazz)) {
+                    problems.add(key + ".nonRetryable: " + name + " is not an exception class");
+                } else {
+                    nonRetryable.add(clazz.asSubclass(Throwable.class));
+                }
+            } catch (ClassNotFoundException e) {
+                problems.add(key + ".nonRetryable: exception class \"" + name + "\" was not found");
+            }
+        }
+        var backoff = base.backoff();
+        if (settings.backoffInitial() != null || settings.backoffMax() != null) {
+            Duration initial = settings.backoffInitial() != null ? settings.backoffInitial() : HandlerOptions.DEFAULT_BACKOFF_INITIAL;
+            Duration max = settings.backoffMax() != null ? settings.backoffMax() : HandlerOptions.DEFAULT_BACKOFF_MAX;
+            if (max.compareTo(initial) < 0) {
+                problems.add(key + ".backoffMax was " + max + " but must be at least backoffInitial (" + initial + ")");
+                return null;
+            }
+            backoff = HandlerOptions.builder().backoff(initial, 2.0, 0.5, max).build().backoff();
+        }
+        try {
+            return new HandlerOptions(
+                    settings.concurrency() != null ? settings.concurrency() : base.concurrency(),
+                    settings.leaseExtension() != null ? settings.leaseExtension() : base.leaseExtension(),
+                    settings.maxAttempts() != null ? settings.maxAttempts() : base.maxAttempts(),
+                    backoff,
+                    settings.timeout() != null ? settings.timeout() : base.timeout(),
+                    nonRetryable);
+        } catch (RuntimeException e) {
+            problems.add(key + ": " + e.getMessage());
+            return null;
+        }
+    }
+
+    private static List<Path> jars(Path directory, List<String> problems) {
+        if (directory == null || !Files.isDirectory(directory)) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.list(directory)) {
+            return files.filter(file -> file.getFileName().toString().endsWith(".jar")).sorted().toList();
+        } catch (IOException e) {
+            problems.add("handler directory " + directory.toAbsolutePath() + " cannot be read: " + e);
+            return List.of();
+        }
+    }
+
+    private static URL[] urls(List<Path> jars) {
+        URL[] urls = new URL[jars.size()];
+        for (int i = 0; i < urls.length; i++) {
+            try {
+                urls[i] = jars.get(i).toUri().toURL();
+            } catch (MalformedURLException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return urls;
+    }
+}

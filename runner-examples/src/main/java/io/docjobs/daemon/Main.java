@@ -1,0 +1,80 @@
+package io.docjobs.daemon;
+
+import io.docjobs.ConfigurationException;
+import io.docjobs.DatabaseUnavailableException;
+import java.nio.file.Path;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The {@code docjobs} command line: {@code run} (the daemon), {@code demo}, and the admin commands
+ * {@code enqueue}, {@code stats}, {@code dead}, {@code peek}.
+ *
+ * <p>Exit codes: 0 success; 1 unexpected failure; 2 invalid configuration or usage; 3 the
+ * database could not be reached.
+ */
+@Command(name = "docjobs", mixinStandardHelpOptions = true, version = "docjobs 0.1.0",
+        description = "A job runner on MongoDB / Amazon DocumentDB.",
+        subcommands = {RunCommand.class, DemoCommand.class, AdminCommands.Enqueue.class, AdminCommands.Stats.class,
+                AdminCommands.Dead.class, AdminCommands.Peek.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+    public static final int EXIT_FAILURE = 1;
+    public static final int EXIT_CONFIG = 2;
+    public static final int EXIT_UNAVAILABLE = 3;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /** The {@code --config} option every subcommand shares. */
+    static final class ConfigOption {
+        @Option(names = "--config", paramLabel = "PATH",
+                description = "configuration file (default: config/docjobs.yaml if it exists)")
+        Path config;
+
+        DaemonConfig load() {
+            boolean given = config != null;
+            return new ConfigLoader(System::getenv).load(given ? config : Path.of("config", "docjobs.yaml"), given);
+        }
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    /** Runs the command line and returns its exit code (for tests; {@link #main} exits with it). */
+    public static int execute(String... args) {
+        CommandLine commandLine = new CommandLine(new Main());
+        commandLine.setExecutionExceptionHandler((exception, line, parseResult) -> {
+            if (exception instanceof ConfigException || exception instanceof ConfigurationException) {
+                line.getErr().println("docjobs: " + exception.getMessage());
+                return EXIT_CONFIG;
+            }
+            if (exception instanceof DatabaseUnavailableException) {
+                line.getErr().println("docjobs: " + exception.getMessage());
+                return EXIT_UNAVAILABLE;
+            }
+            if (exception instanceof IllegalArgumentException) {
+                line.getErr().println("docjobs: " + exception.getMessage());
+                return EXIT_CONFIG;
+            }
+            line.getErr().println("docjobs: failed: " + exception);
+            exception.printStackTrace(line.getErr());
+            return EXIT_FAILURE;
+        });
+        commandLine.setExitCodeExceptionMapper(exception -> EXIT_CONFIG);
+        return commandLine.execute(args);
+    }
+
+    /** Admin commands print their results; the library's INFO lines would only clutter them. */
+    static void quietLibraryLogs() {
+        if (org.slf4j.LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext context) {
+            context.getLogger("io.docjobs").setLevel(ch.qos.logback.classic.Level.WARN);
+        }
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+}
