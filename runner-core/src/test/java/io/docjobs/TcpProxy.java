@@ -60,19 +60,24 @@ final class TcpProxy implements AutoCloseable {
         }
     }
 
-    /** From now on new connections are reset at once; open ones are left alone (see {@link #dropConnections()}). */
-    void pause() {
+    /**
+     * From now on new connections are reset at once; open ones are left alone (see
+     * {@link #dropConnections()}). Once this returns no new connection gets through.
+     */
+    synchronized void pause() {
         paused = true;
     }
 
     /** Forwards new connections again, on the same port. */
-    void resume() {
+    synchronized void resume() {
         paused = false;
     }
 
     @Override
     public void close() {
-        closed = true;
+        synchronized (this) {
+            closed = true;
+        }
         closeQuietly(listener);
         dropConnections();
     }
@@ -83,7 +88,10 @@ final class TcpProxy implements AutoCloseable {
             try {
                 client = listener.accept();
             } catch (IOException e) {
-                continue; // closed: the loop ends; anything else: keep serving
+                if (listener.isClosed()) {
+                    return;
+                }
+                continue; // e.g. a client that gave up before we accepted it
             }
             if (paused || closed) {
                 reset(client);
@@ -97,13 +105,17 @@ final class TcpProxy implements AutoCloseable {
                 closeQuietly(upstream);
                 continue;
             }
-            accepted.incrementAndGet();
             Connection connection = new Connection(client, upstream);
-            connections.add(connection);
-            if (closed) {
-                connection.close();
-                continue;
+            synchronized (this) {
+                // Checked again under the lock: a pause() that returned while we connected wins.
+                if (paused || closed) {
+                    reset(client);
+                    closeQuietly(upstream);
+                    continue;
+                }
+                connections.add(connection);
             }
+            accepted.incrementAndGet();
             String name = "tcp-proxy-" + port() + "-" + connectionIds.incrementAndGet();
             start(name + "-up", () -> pump(client, upstream, connection));
             start(name + "-down", () -> pump(upstream, client, connection));

@@ -1,5 +1,6 @@
 package io.docjobs.mongo;
 
+import com.mongodb.MongoConnectionPoolClearedException;
 import com.mongodb.MongoException;
 import com.mongodb.MongoNodeIsRecoveringException;
 import com.mongodb.MongoNotPrimaryException;
@@ -32,8 +33,12 @@ final class TransientErrors {
     }
 
     static boolean isTransient(Throwable error) {
+        // The pool-cleared error is what an operation gets when another one just failed on the same
+        // server; the driver counts it as retryable but labels it RetryableWriteError only for writes
+        // with retryWrites on (DocumentDB needs retryWrites=false), so classify it by type.
         if (error instanceof MongoSocketException || error instanceof MongoTimeoutException
-                || error instanceof MongoNotPrimaryException || error instanceof MongoNodeIsRecoveringException) {
+                || error instanceof MongoNotPrimaryException || error instanceof MongoNodeIsRecoveringException
+                || error instanceof MongoConnectionPoolClearedException) {
             return true;
         }
         if (error instanceof MongoException mongo) {
