@@ -124,7 +124,12 @@ final class AdminCommands {
             if (text) {
                 request.payload(body);
             } else {
-                request.jsonPayload(body);
+                try {
+                    request.jsonPayload(body);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("--payload is not a JSON object (" + e.getCause().getMessage()
+                            + "); pass --text to enqueue it as text", e);
+                }
             }
             if (maxAttempts != null) {
                 request.maxAttempts(maxAttempts);

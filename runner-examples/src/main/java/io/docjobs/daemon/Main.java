@@ -42,9 +42,15 @@ public final class Main implements Runnable {
         System.exit(execute(args));
     }
 
-    /** Runs the command line and returns its exit code (for tests; {@link #main} exits with it). */
+    /** Runs the command line and returns its exit code ({@link #main} exits with it). */
     public static int execute(String... args) {
-        CommandLine commandLine = new CommandLine(new Main());
+        return execute(new java.io.PrintWriter(System.out, true), new java.io.PrintWriter(System.err, true), args);
+    }
+
+    /** Runs the command line writing to the given streams; for tests and embedding. */
+    public static int execute(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
+        CommandLine commandLine = new CommandLine(new Main()).setOut(out).setErr(err)
+                .setExpandAtFiles(false); // "--payload @file" is ours to read
         commandLine.setExecutionExceptionHandler((exception, line, parseResult) -> {
             if (exception instanceof ConfigException || exception instanceof ConfigurationException) {
                 line.getErr().println("docjobs: " + exception.getMessage());

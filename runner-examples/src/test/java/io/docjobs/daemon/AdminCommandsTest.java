@@ -1,0 +1,154 @@
+package io.docjobs.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.docjobs.JobError;
+import io.docjobs.JobQueue;
+import io.docjobs.JobRequest;
+import io.docjobs.Lease;
+import io.docjobs.QueueConfig;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Each admin command end to end against an embedded database, as a daemon on this host would run it. */
+class AdminCommandsTest {
+    @TempDir
+    Path dir;
+
+    private EmbeddedDatabase database;
+    private JobQueue queue;
+    private Path config;
+
+    /** What one command printed, and its exit code. */
+    record Result(int code, String out, String err) {
+    }
+
+    @BeforeEach
+    void startDatabase() throws IOException {
+        database = EmbeddedDatabase.start(null, 0);
+        int port = Integer.parseInt(database.connectionString().substring(database.connectionString().lastIndexOf(':') + 1));
+        config = Files.writeString(dir.resolve("docjobs.yaml"), """
+                embedded:
+                  port: %d
+                discoverHandlers: false
+                handlers:
+                  email.send:
+                    class: io.docjobs.examples.handlers.SendEmailHandler$Provider
+                """.formatted(port));
+        queue = JobQueue.connect(QueueConfig.builder().connectionString(database.connectionString()).build());
+    }
+
+    @AfterEach
+    void stop() {
+        queue.close();
+        database.close();
+    }
+
+    private Result run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        String[] withConfig = new String[args.length + 2];
+        System.arraycopy(args, 0, withConfig, 0, args.length);
+        withConfig[args.length] = "--config";
+        withConfig[args.length + 1] = config.toString();
+        int code = Main.execute(new PrintWriter(out, true), new PrintWriter(err, true), withConfig);
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void enqueuePrintsTheIdAndTheJobIsInTheQueue() {
+        Result result = run("enqueue", "--type", "email.send", "--payload", "{\"to\": \"a@example.com\"}",
+                "--priority", "3", "--delay", "10s", "--max-attempts", "2");
+
+        assertThat(result.code()).isZero();
+        String id = result.out().trim();
+        var entry = queue.get(id).orElseThrow();
+        assertThat(entry.priority()).isEqualTo(3);
+        assertThat(entry.maxAttempts()).isEqualTo(2);
+        assertThat(entry.visibleAt()).isAfter(entry.enqueuedAt().plusSeconds(9));
+        assertThat(entry.payload()).contains("a@example.com");
+    }
+
+    @Test
+    void enqueueFromAFileAndWithADedupKey() throws IOException {
+        Path payload = Files.writeString(dir.resolve("job.json"), "{\"to\": \"b@example.com\"}");
+
+        Result first = run("enqueue", "--type", "email.send", "--payload", "@" + payload, "--dedup-key", "welcome-b");
+        Result second = run("enqueue", "--type", "email.send", "--payload", "@" + payload, "--dedup-key", "welcome-b");
+
+        assertThat(second.out()).startsWith(first.out().trim()).contains("duplicate");
+        assertThat(queue.stats().ready()).isEqualTo(1);
+    }
+
+    @Test
+    void enqueueRejectsMalformedJsonWithExitCode2AndEnqueuesNothing() {
+        Result result = run("enqueue", "--type", "email.send", "--payload", "{not json");
+
+        assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(result.err()).contains("--payload is not a JSON object").contains("--text");
+        assertThat(queue.stats().byType()).isEmpty();
+    }
+
+    @Test
+    void statsShowsCountsAndTypesWithoutAHandler() {
+        queue.enqueue("email.send", "x", Duration.ofSeconds(30));
+        queue.enqueue("orphan.type", "y", Duration.ofSeconds(30));
+
+        Result result = run("stats");
+
+        assertThat(result.code()).isZero();
+        assertThat(result.out()).contains("TYPE").contains("email.send").contains("orphan.type")
+                .contains("types with no handler in this configuration: orphan.type");
+    }
+
+    @Test
+    void peekListsReadyJobsInClaimOrder() {
+        queue.enqueue(JobRequest.builder("email.send").payload("low").build());
+        queue.enqueue(JobRequest.builder("email.send").payload("high").priority(9).build());
+
+        Result result = run("peek", "--limit", "5");
+
+        assertThat(result.out().indexOf("high")).isLessThan(result.out().indexOf("low"));
+    }
+
+    @Test
+    void deadListRequeueAndPurge() {
+        String id = queue.enqueue(JobRequest.builder("email.send").payload("poison").maxAttempts(1).build()).id();
+        Lease lease = queue.claim(Set.of("email.send"), "test").orElseThrow();
+        queue.release(lease, Duration.ZERO, JobError.of(new IllegalStateException("smtp said no")));
+
+        Result list = run("dead", "list");
+        assertThat(list.out()).contains(id).contains("java.lang.IllegalStateException: smtp said no");
+
+        assertThat(run("dead", "requeue", id).out()).contains("requeued " + id);
+        assertThat(queue.get(id).orElseThrow().attempts()).isZero();
+        assertThat(run("dead", "requeue", id).code()).as("no longer dead").isEqualTo(1);
+
+        queue.deadLetter(queue.claim(Set.of("email.send"), "test").orElseThrow(), JobError.of("again"));
+        assertThat(run("dead", "requeue", "--all").out()).contains("requeued 1 dead letters");
+        queue.deadLetter(queue.claim(Set.of("email.send"), "test").orElseThrow(), JobError.of("again"));
+        assertThat(run("dead", "purge").out()).contains("purged 1 dead letters");
+        assertThat(queue.get(id)).isEmpty();
+    }
+
+    @Test
+    void unreachableEmbeddedDaemonGetsAClearMessageAndExitCode3() throws IOException {
+        database.close();
+        Files.writeString(config, Files.readString(config) + "database:\n  operationTimeout: 1s\n");
+
+        Result result = run("stats");
+
+        assertThat(result.code()).isEqualTo(Main.EXIT_UNAVAILABLE);
+        assertThat(result.err()).contains("no docjobs daemon with an embedded database answers").contains("docjobs run");
+        database = EmbeddedDatabase.start(null, 0); // for the @AfterEach
+    }
+}
