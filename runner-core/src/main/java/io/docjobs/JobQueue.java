@@ -77,6 +77,18 @@ public interface JobQueue extends AutoCloseable {
      */
     List<EnqueueResult> enqueueAll(List<JobRequest> requests);
 
+    /**
+     * Registers {@code listener} to hear of entries enqueued through this queue instance (not by
+     * other processes), with their types. A {@link Supervisor} on the same instance uses it to wake
+     * its pollers at once instead of waiting out their idle back-off. Listeners run on the
+     * enqueuing thread and must be quick; their exceptions are logged and ignored.
+     *
+     * @return a handle that unregisters the listener
+     */
+    default Runnable onEnqueue(java.util.function.Consumer<java.util.Set<String>> listener) {
+        return () -> { };
+    }
+
     /** The largest payload accepted, in BSON bytes: MongoDB's 16 MiB document limit less room for the queue's fields. */
     int MAX_PAYLOAD_BYTES = 16 * 1024 * 1024 - 16 * 1024;
 

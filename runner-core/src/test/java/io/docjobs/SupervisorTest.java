@@ -384,6 +384,19 @@ class SupervisorTest {
     }
 
     @Test
+    void enqueueThroughTheSameQueueWakesAnIdlePollerAtOnce() {
+        AtomicInteger handled = new AtomicInteger();
+        // Back-off of 30 s: without the wake-up the job would wait that long.
+        started(Supervisor.builder(queue).meterRegistry(registry)
+                .idleBackoff(Duration.ofSeconds(30), Duration.ofSeconds(30)).handle("email", job -> handled.incrementAndGet()));
+        await().atMost(Duration.ofSeconds(5)).until(() -> count("docjobs.polls", "result", "empty") >= 1);
+
+        queue.enqueue("email", "wake up", Duration.ofSeconds(30));
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> handled.get() == 1);
+    }
+
+    @Test
     void buildReportsEveryInvalidSettingAtOnce() {
         assertThatThrownBy(() -> Supervisor.builder(queue).workers(0).pollers(0).maxBatch(0)
                 .idleBackoff(Duration.ZERO, Duration.ofSeconds(1)).handle(" ", job -> { }).build())

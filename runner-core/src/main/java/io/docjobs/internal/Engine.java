@@ -58,6 +58,7 @@ public final class Engine {
     private final OutageLog claimOutage;
     private final OutageLog extendOutage;
     private volatile boolean claiming;
+    private Runnable stopListening = () -> { };
     private volatile boolean keeping = true;
 
     public Engine(JobQueue queue, Collection<Registration> handlers, Settings settings) {
@@ -87,6 +88,15 @@ public final class Engine {
 
     public void start() {
         claiming = true;
+        // An enqueue through the same queue instance wakes idle pollers at once.
+        stopListening = queue.onEnqueue(types -> {
+            for (String type : types) {
+                if (registrations.containsKey(type)) {
+                    slots.signal();
+                    return;
+                }
+            }
+        });
         keeperThread.start();
         pollerThreads.forEach(Thread::start);
     }
@@ -425,6 +435,7 @@ public final class Engine {
      */
     public void stop() {
         claiming = false;
+        stopListening.run();
         slots.signal();
         for (Thread poller : pollerThreads) {
             poller.interrupt();

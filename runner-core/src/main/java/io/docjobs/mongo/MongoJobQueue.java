@@ -121,6 +121,7 @@ public final class MongoJobQueue implements JobQueue {
     private final SecureRandom random = new SecureRandom();
     /** The visibility timeout last seen per claimed type set: the deadline a claim sets in its one update. */
     private final ConcurrentMap<Set<String>, Duration> expectedVisibility = new ConcurrentHashMap<>();
+    private final List<java.util.function.Consumer<Set<String>>> enqueueListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private MongoJobQueue(MongoClient client, boolean owned, QueueConfig config) {
         this.ownedClient = owned ? client : null;
@@ -211,7 +212,28 @@ public final class MongoJobQueue implements JobQueue {
         Objects.requireNonNull(request, "request");
         ObjectId id = new ObjectId();
         RawBsonDocument entry = encode(id, request, now(), -1);
-        return runner.run("enqueue of type \"" + request.type() + "\"", attempt -> insertOne(id, entry, request));
+        EnqueueResult result = runner.run("enqueue of type \"" + request.type() + "\"", attempt -> insertOne(id, entry, request));
+        if (!result.duplicate()) {
+            notifyEnqueued(Set.of(request.type()));
+        }
+        return result;
+    }
+
+    @Override
+    public Runnable onEnqueue(java.util.function.Consumer<Set<String>> listener) {
+        Objects.requireNonNull(listener, "listener");
+        enqueueListeners.add(listener);
+        return () -> enqueueListeners.remove(listener);
+    }
+
+    private void notifyEnqueued(Set<String> types) {
+        for (java.util.function.Consumer<Set<String>> listener : enqueueListeners) {
+            try {
+                listener.accept(types);
+            } catch (RuntimeException e) {
+                log.warn("enqueue listener failed: {}", e.toString());
+            }
+        }
     }
 
     private EnqueueResult insertOne(ObjectId id, RawBsonDocument entry, JobRequest request) {
@@ -265,7 +287,18 @@ public final class MongoJobQueue implements JobQueue {
             ids.add(id);
             batch.add(encode(id, request, now, i));
         }
-        return runner.run("enqueueAll of " + requests.size() + " entries", attempt -> insertMany(requests, ids, batch));
+        List<EnqueueResult> results = runner.run("enqueueAll of " + requests.size() + " entries",
+                attempt -> insertMany(requests, ids, batch));
+        Set<String> types = new HashSet<>();
+        for (int i = 0; i < results.size(); i++) {
+            if (!results.get(i).duplicate()) {
+                types.add(requests.get(i).type());
+            }
+        }
+        if (!types.isEmpty()) {
+            notifyEnqueued(types);
+        }
+        return results;
     }
 
     private List<EnqueueResult> insertMany(List<JobRequest> requests, List<ObjectId> ids, List<RawBsonDocument> batch) {
