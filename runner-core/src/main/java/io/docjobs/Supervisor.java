@@ -43,7 +43,7 @@ public final class Supervisor implements AutoCloseable {
     public static final int DEFAULT_POLLERS = 1;
     public static final int DEFAULT_MAX_BATCH = 32;
     public static final Duration DEFAULT_IDLE_MIN = Duration.ofMillis(50);
-    public static final Duration DEFAULT_IDLE_MAX = Duration.ofSeconds(1);
+    public static final Duration DEFAULT_IDLE_MAX = Duration.ofSeconds(2);
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
     public static final Duration DEFAULT_DEPTH_REFRESH = Duration.ofSeconds(15);
 

@@ -57,7 +57,7 @@ public final class ConfigLoader {
             new Key("supervisor.pollers", Kind.INT, 1L, 1, 64),
             new Key("supervisor.maxBatch", Kind.INT, 32L, 1, 1000),
             new Key("supervisor.idleBackoffMin", Kind.POSITIVE_DURATION, Duration.ofMillis(50), 0, 0),
-            new Key("supervisor.idleBackoffMax", Kind.POSITIVE_DURATION, Duration.ofSeconds(1), 0, 0),
+            new Key("supervisor.idleBackoffMax", Kind.POSITIVE_DURATION, Duration.ofSeconds(2), 0, 0),
             new Key("supervisor.drainTimeout", Kind.DURATION, Duration.ofSeconds(30), 0, 0),
             new Key("supervisor.depthRefresh", Kind.DURATION, Duration.ofSeconds(15), 0, 0),
             new Key("handlerDirectory", Kind.PATH, "handlers", 0, 0),
@@ -280,7 +280,8 @@ public final class ConfigLoader {
         }
     }
 
-    static Duration duration(String text) {
+    /** Parses 500ms, 30s, 5m, 1h, 1d or ISO-8601; null if it is none of these. */
+    public static Duration duration(String text) {
         Matcher matcher = SHORT_DURATION.matcher(text);
         if (matcher.matches()) {
             long amount = Long.parseLong(matcher.group(1));

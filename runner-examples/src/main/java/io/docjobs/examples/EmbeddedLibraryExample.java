@@ -58,7 +58,7 @@ public final class EmbeddedLibraryExample {
              Supervisor supervisor = Supervisor.builder(queue)
                      .name("example")
                      .workers(4)
-                     // The default idle back-off (up to 1 s) would let each retry of the flaky
+                     // The default idle back-off (up to 2 s) would let each retry of the flaky
                      // payment wait for the next poll; poll more eagerly so the example ends quickly.
                      .idleBackoff(Duration.ofMillis(20), Duration.ofMillis(200))
                      .handle(SendEmailHandler.TYPE, mailer)
