@@ -31,6 +31,11 @@ import java.util.Objects;
  *                                {@link Duration#ZERO} measures never (offset 0: trust the local
  *                                clock); default 5 min
  * @param clock                   the local clock; default {@link Clock#systemUTC()}
+ * @param changeStreams           whether {@link JobQueue#onEnqueue} listeners also hear of entries
+ *                                inserted by other processes, through a change stream, when the
+ *                                server supports one (replica sets; DocumentDB with streams
+ *                                enabled); default true. Without streams, idle pollers rely on
+ *                                their back-off
  */
 public record QueueConfig(
         String connectionString,
@@ -44,7 +49,8 @@ public record QueueConfig(
         Duration retryInitialBackoff,
         Duration retryMaxBackoff,
         Duration serverClockSync,
-        Clock clock) {
+        Clock clock,
+        boolean changeStreams) {
 
     public static final String DEFAULT_DATABASE = "docjobs";
     public static final String DEFAULT_COLLECTION = "jobs";
@@ -116,7 +122,7 @@ public record QueueConfig(
                 .caFile(caFile).operationTimeout(operationTimeout).defaultVisibilityTimeout(defaultVisibilityTimeout)
                 .defaultMaxAttempts(defaultMaxAttempts).retryAttempts(retryAttempts)
                 .retryInitialBackoff(retryInitialBackoff).retryMaxBackoff(retryMaxBackoff)
-                .serverClockSync(serverClockSync).clock(clock);
+                .serverClockSync(serverClockSync).clock(clock).changeStreams(changeStreams);
     }
 
     /** Builds a {@link QueueConfig}; see the record components for meanings and defaults. */
@@ -133,6 +139,7 @@ public record QueueConfig(
         private Duration retryMaxBackoff = DEFAULT_RETRY_MAX_BACKOFF;
         private Duration serverClockSync = DEFAULT_SERVER_CLOCK_SYNC;
         private Clock clock = Clock.systemUTC();
+        private boolean changeStreams = true;
 
         private Builder() {
         }
@@ -192,6 +199,11 @@ public record QueueConfig(
             return this;
         }
 
+        public Builder changeStreams(boolean changeStreams) {
+            this.changeStreams = changeStreams;
+            return this;
+        }
+
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
             return this;
@@ -201,7 +213,7 @@ public record QueueConfig(
         public QueueConfig build() {
             return new QueueConfig(connectionString, database, collection, caFile, operationTimeout,
                     defaultVisibilityTimeout, defaultMaxAttempts, retryAttempts, retryInitialBackoff, retryMaxBackoff,
-                    serverClockSync, clock);
+                    serverClockSync, clock, changeStreams);
         }
     }
 }

@@ -122,6 +122,7 @@ public final class MongoJobQueue implements JobQueue {
     /** The visibility timeout last seen per claimed type set: the deadline a claim sets in its one update. */
     private final ConcurrentMap<Set<String>, Duration> expectedVisibility = new ConcurrentHashMap<>();
     private final List<java.util.function.Consumer<Set<String>>> enqueueListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private InsertWatcher watcher;
 
     private MongoJobQueue(MongoClient client, boolean owned, QueueConfig config) {
         this.ownedClient = owned ? client : null;
@@ -223,6 +224,13 @@ public final class MongoJobQueue implements JobQueue {
     public Runnable onEnqueue(java.util.function.Consumer<Set<String>> listener) {
         Objects.requireNonNull(listener, "listener");
         enqueueListeners.add(listener);
+        if (config.changeStreams()) {
+            synchronized (enqueueListeners) {
+                if (watcher == null) {
+                    watcher = new InsertWatcher(entries, name, this::notifyEnqueued);
+                }
+            }
+        }
         return () -> enqueueListeners.remove(listener);
     }
 
@@ -851,6 +859,11 @@ public final class MongoJobQueue implements JobQueue {
     @Override
     public void close() {
         runner.close();
+        synchronized (enqueueListeners) {
+            if (watcher != null) {
+                watcher.close();
+            }
+        }
         if (ownedClient != null) {
             ownedClient.close();
         }

@@ -101,6 +101,7 @@ final class Daemon implements AutoCloseable {
         return QueueConfig.builder().connectionString(connectionString).database(config.database().name())
                 .collection(config.database().collection()).caFile(config.database().caFile())
                 .operationTimeout(config.database().operationTimeout())
+                .changeStreams(config.database().changeStreams())
                 .defaultVisibilityTimeout(config.queue().defaultVisibilityTimeout())
                 .defaultMaxAttempts(config.queue().defaultMaxAttempts()).build();
     }

@@ -24,7 +24,7 @@ public record DaemonConfig(
 
     /** Where the queue lives; an empty connection string means the embedded database. */
     public record Database(String connectionString, String name, String collection, Path caFile,
-            Duration operationTimeout) {
+            Duration operationTimeout, boolean changeStreams) {
 
         public boolean embedded() {
             return connectionString == null || connectionString.isBlank();
