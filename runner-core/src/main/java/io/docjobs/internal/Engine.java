@@ -361,6 +361,8 @@ public final class Engine {
         }
         Instant now = queue.now();
         Map<Duration, List<RunningJob>> due = new LinkedHashMap<>();
+        Map<Duration, List<RunningJob>> soon = new LinkedHashMap<>();
+        long nextExtensionNanos = Long.MAX_VALUE;
         for (RunningJob job : running.keySet()) {
             if (!job.isRunning()) {
                 continue;
@@ -371,8 +373,27 @@ public final class Engine {
             if (untilNanos <= 0) {
                 due.computeIfAbsent(extension, e -> new ArrayList<>()).add(job);
             } else {
-                nextNanos = Math.min(nextNanos, untilNanos);
+                nextExtensionNanos = Math.min(nextExtensionNanos, untilNanos);
+                if (untilNanos <= extension.toNanos() / 6) {
+                    soon.computeIfAbsent(extension, e -> new ArrayList<>()).add(job);
+                }
             }
+        }
+        // Leases claimed at slightly different times would each need their own round trip; when a
+        // round trip is made anyway, leases within a sixth of their own due time ride along, so
+        // all in-flight leases converge on one extendAll per heartbeat.
+        for (Map.Entry<Duration, List<RunningJob>> group : due.entrySet()) {
+            group.getValue().addAll(soon.getOrDefault(group.getKey(), List.of()));
+            soon.remove(group.getKey());
+        }
+        for (List<RunningJob> waiting : soon.values()) {
+            for (RunningJob job : waiting) {
+                Instant extendAt = job.lease().deadline().minus(job.leaseExtension().multipliedBy(2).dividedBy(3));
+                nextNanos = Math.min(nextNanos, Math.max(0, Duration.between(now, extendAt).toNanos()));
+            }
+        }
+        if (soon.isEmpty() && nextExtensionNanos != Long.MAX_VALUE) {
+            nextNanos = Math.min(nextNanos, nextExtensionNanos);
         }
         for (Map.Entry<Duration, List<RunningJob>> group : due.entrySet()) {
             extend(group.getValue(), group.getKey());
