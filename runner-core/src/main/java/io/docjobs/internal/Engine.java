@@ -458,9 +458,11 @@ public final class Engine {
         claiming = false;
         stopListening.run();
         slots.signal();
+        // Pollers are woken, not interrupted: an interrupt in the middle of a claim could make the
+        // driver drop a reply the server already acted on, stranding the entry until its lease
+        // expires. A claim that completes after this point hands its leases straight back.
         for (Thread poller : pollerThreads) {
-            poller.interrupt();
-            joinQuietly(poller, Duration.ofSeconds(30));
+            joinQuietly(poller, Duration.ofSeconds(60));
         }
         long drainUntil = System.nanoTime() + settings.drainTimeout().toNanos();
         while (!running.isEmpty() && System.nanoTime() < drainUntil) {

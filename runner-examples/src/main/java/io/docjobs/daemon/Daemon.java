@@ -61,7 +61,13 @@ final class Daemon implements AutoCloseable {
                 embedded = EmbeddedDatabase.start(config.embedded().dataFile(), config.embedded().port());
             }
             String uri = embedded != null ? embedded.connectionString() : config.database().connectionString();
-            queue = JobQueue.connect(queueConfig(config, uri));
+            QueueConfig queueConfig = queueConfig(config, uri);
+            if (embedded != null) {
+                // The embedded server keeps no oplog (it would grow without bound), so it has no
+                // change streams; local enqueues still wake the pollers.
+                queueConfig = queueConfig.toBuilder().changeStreams(false).build();
+            }
+            queue = JobQueue.connect(queueConfig);
             registry.config().meterFilter(histogramsFor("docjobs.handler.duration", "docjobs.queue.wait"));
             new ClassLoaderMetrics().bindTo(registry);
             new JvmMemoryMetrics().bindTo(registry);
