@@ -78,10 +78,11 @@ public interface JobQueue extends AutoCloseable {
     List<EnqueueResult> enqueueAll(List<JobRequest> requests);
 
     /**
-     * Registers {@code listener} to hear of entries enqueued through this queue instance (not by
-     * other processes), with their types. A {@link Supervisor} on the same instance uses it to wake
-     * its pollers at once instead of waiting out their idle back-off. Listeners run on the
-     * enqueuing thread and must be quick; their exceptions are logged and ignored.
+     * Registers {@code listener} to hear of new entries, with their types: those enqueued through
+     * this instance at once, and, with {@link QueueConfig#changeStreams()} on a server that has
+     * change streams, those inserted by other processes. An empty set means "entries may have
+     * arrived unseen, look once". A {@link Supervisor} uses it to wake its idle pollers instead of
+     * waiting out their back-off. Listeners must be quick; their exceptions are logged and ignored.
      *
      * @return a handle that unregisters the listener
      */

@@ -90,6 +90,10 @@ public final class Engine {
         claiming = true;
         // An enqueue through the same queue instance wakes idle pollers at once.
         stopListening = queue.onEnqueue(types -> {
+            if (types.isEmpty()) { // "something may have been missed"
+                slots.signal();
+                return;
+            }
             for (String type : types) {
                 if (registrations.containsKey(type)) {
                     slots.signal();

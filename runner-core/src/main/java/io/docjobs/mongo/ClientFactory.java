@@ -29,7 +29,10 @@ import org.slf4j.LoggerFactory;
 final class ClientFactory {
     private static final Logger log = LoggerFactory.getLogger(ClientFactory.class);
     private static final Pattern TLS_CA_FILE = Pattern.compile("[?&]tlsCAFile=([^&]+)", Pattern.CASE_INSENSITIVE);
-    private static final Pattern PASSWORD = Pattern.compile("(mongodb(?:\\+srv)?://[^:/@]*:)([^@]*)(@)");
+    // Up to the LAST '@' before whitespace (not the first): the driver splits user information there,
+    // and an unencoded '@' in a password (the mistake that makes the string invalid) must not leave
+    // the rest of the password in the message; an '@' in the user name must not stop the match.
+    private static final Pattern PASSWORD = Pattern.compile("(mongodb(?:\\+srv)?://[^:/\\s]*:)(\\S*)(@)");
 
     private ClientFactory() {
     }

@@ -51,6 +51,8 @@ final class InsertWatcher {
                     log.info("following new entries of {} with a change stream: idle pollers wake at once", queueName);
                     reported = true;
                 }
+                // Entries inserted before the stream opened were not seen: have the pollers look once.
+                listener.accept(Set.of());
                 while (running) {
                     ChangeStreamDocument<Document> change = cursor.tryNext();
                     if (change != null && change.getFullDocument() != null) {

@@ -113,11 +113,18 @@ final class AdminCommands {
             String body = payload;
             if (payload.startsWith("@")) {
                 Path file = Path.of(payload.substring(1));
-                if (!Files.isReadable(file)) {
+                // Not isRegularFile: @/dev/stdin and @<(command) are pipes and must keep working.
+                if (Files.isDirectory(file) || !Files.isReadable(file)) {
                     throw new IllegalArgumentException("--payload " + payload + ": file " + file.toAbsolutePath()
-                            + " does not exist or cannot be read");
+                            + (Files.isDirectory(file) ? " is a directory" : " does not exist or cannot be read"));
                 }
-                body = Files.readString(file);
+                try {
+                    body = Files.readString(file);
+                } catch (java.nio.charset.CharacterCodingException e) {
+                    // Bad input, not an unexpected failure: exit 2 naming the file, no stack trace.
+                    throw new IllegalArgumentException("--payload " + payload + ": file " + file.toAbsolutePath()
+                            + " is not UTF-8 text (" + e + "); payloads are JSON or, with --text, UTF-8 text", e);
+                }
             }
             JobRequest.Builder request = JobRequest.builder(type).priority(priority).delay(delay)
                     .visibilityTimeout(visibilityTimeout).dedupKey(dedupKey);

@@ -56,7 +56,10 @@ final class HandlerLoader {
                     }
                 }
             } catch (ServiceConfigurationError e) {
-                problems.add("a handler provider could not be loaded: " + e.getMessage());
+                // The cause says why (e.g. the exception a provider's constructor threw); without it
+                // the operator only learns which class failed.
+                problems.add("a handler provider could not be loaded: " + e.getMessage()
+                        + (e.getCause() == null ? "" : ": " + e.getCause()));
             }
         }
 

@@ -1,0 +1,244 @@
+package io.docjobs.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.docjobs.JobEntry;
+import io.docjobs.JobQueue;
+import io.docjobs.JobState;
+import io.docjobs.QueueConfig;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.bson.Document;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Bad input at the command line and in the queue: each is refused with exit code 2 and a message
+ * naming what was wrong, enqueues nothing, leaks no password, and a job nobody serves is left alone.
+ * In process, against an embedded database, as a daemon on this host would run it.
+ *
+ * <p>Wrong credentials are not covered here: the embedded server (mongo-java-server) has no
+ * authentication, so it accepts any user name and password. They are covered only against a real
+ * MongoDB (see {@code DOCJOBS_TEST_MONGODB_URI}) through the library's handshake.
+ */
+class BadInputTest {
+    @TempDir
+    Path dir;
+
+    private EmbeddedDatabase database;
+    private int port;
+    private JobQueue queue;
+    private Path config;
+
+    /** What one command printed, and its exit code. */
+    record Result(int code, String out, String err) {
+    }
+
+    @BeforeEach
+    void startDatabase() throws IOException {
+        database = EmbeddedDatabase.start(null, 0);
+        port = Integer.parseInt(database.connectionString().substring(database.connectionString().lastIndexOf(':') + 1));
+        config = writeConfig("");
+        queue = JobQueue.connect(QueueConfig.builder().connectionString(database.connectionString()).build());
+    }
+
+    @AfterEach
+    void stop() {
+        queue.close();
+        if (database != null) {
+            database.close();
+        }
+    }
+
+    /** A configuration reaching the embedded database, serving only email.send, plus {@code extra} YAML. */
+    private Path writeConfig(String extra) throws IOException {
+        return Files.writeString(dir.resolve("docjobs.yaml"), """
+                embedded:
+                  port: %d
+                discoverHandlers: false
+                http:
+                  enabled: false
+                supervisor:
+                  idleBackoffMax: 200ms
+                  drainTimeout: 2s
+                handlers:
+                  email.send:
+                    class: io.docjobs.examples.handlers.SendEmailHandler$Provider
+                """.formatted(port) + extra);
+    }
+
+    private Result run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        String[] withConfig = new String[args.length + 2];
+        System.arraycopy(args, 0, withConfig, 0, args.length);
+        withConfig[args.length] = "--config";
+        withConfig[args.length + 1] = config.toString();
+        int code = Main.execute(new PrintWriter(out, true), new PrintWriter(err, true), withConfig);
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    // ---------------------------------------------------------------- enqueue
+
+    @Test
+    void givenAPayloadFileOver16MiB_whenEnqueueing_thenExitCode2NamesSizeAndLimitAndNothingIsEnqueued() throws IOException {
+        Path huge = dir.resolve("huge.json");
+        Files.writeString(huge, "{\"blob\": \"" + "x".repeat(16 * 1024 * 1024 + 1) + "\"}");
+
+        Result result = run("enqueue", "--type", "email.send", "--payload", "@" + huge);
+
+        assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(result.err()).contains("too large").contains("at most " + JobQueue.MAX_PAYLOAD_BYTES)
+                .doesNotContain("\tat ");
+        Matcher size = Pattern.compile("would be (\\d+) bytes").matcher(result.err());
+        assertThat(size.find()).as("the entry's size is named: %s", result.err()).isTrue();
+        assertThat(Long.parseLong(size.group(1))).isGreaterThan(16L * 1024 * 1024);
+        assertThat(result.out()).as("no id printed").isBlank();
+        assertThat(queue.stats().byType()).as("nothing enqueued").isEmpty();
+    }
+
+    @Test
+    void givenAnOversizedTextPayload_whenEnqueueingWithText_thenItIsRefusedTheSameWay() throws IOException {
+        Path huge = dir.resolve("huge.txt");
+        Files.writeString(huge, "y".repeat(JobQueue.MAX_PAYLOAD_BYTES + 1));
+
+        Result result = run("enqueue", "--type", "email.send", "--text", "--payload", "@" + huge);
+
+        assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(result.err()).contains("too large").contains("at most " + JobQueue.MAX_PAYLOAD_BYTES);
+        assertThat(queue.stats().byType()).isEmpty();
+    }
+
+    @Test
+    void givenAMissingPayloadFile_whenEnqueueing_thenExitCode2NamesThePath() {
+        Path missing = dir.resolve("no-such-payload.json");
+
+        Result result = run("enqueue", "--type", "email.send", "--payload", "@" + missing);
+
+        assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(result.err()).contains(missing.toAbsolutePath().toString()).contains("does not exist");
+        assertThat(queue.stats().byType()).isEmpty();
+    }
+
+    @Test
+    void givenAPayloadFileThatIsNotUtf8_whenEnqueueing_thenExitCode2NamesThePathWithoutAStackTrace() throws IOException {
+        Path binary = Files.write(dir.resolve("payload.bin"), new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1, (byte) 0xc3});
+
+        Result result = run("enqueue", "--type", "email.send", "--text", "--payload", "@" + binary);
+
+        assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(result.err()).contains(binary.toAbsolutePath().toString()).contains("not UTF-8").doesNotContain("\tat ");
+        assertThat(queue.stats().byType()).isEmpty();
+    }
+
+    @Test
+    void givenADirectoryAsPayloadFile_whenEnqueueing_thenExitCode2NamesThePath() {
+        Result result = run("enqueue", "--type", "email.send", "--payload", "@" + dir);
+
+        assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(result.err()).contains(dir.toAbsolutePath().toString()).contains("is a directory").doesNotContain("\tat ");
+        assertThat(queue.stats().byType()).isEmpty();
+    }
+
+    // ---------------------------------------------------------------- a type nobody serves
+
+    @Test
+    void givenAJobOfATypeWithNoHandler_whenTheDaemonRuns_thenItStaysReadyAndStatsNamesTheType() throws IOException {
+        DaemonConfig daemonConfig = new ConfigLoader(name -> null).load(config, true);
+        Daemon daemon = Daemon.start(daemonConfig, HandlerLoader.load(daemonConfig, BadInputTest.class.getClassLoader()),
+                database);
+        database = null; // the daemon owns it now and closes it
+        try (daemon) {
+            String orphan = queue.enqueue("orphan.type", "{\"x\": 1}", Duration.ofSeconds(30));
+            String served = queue.enqueue("email.send", new Document("to", "a@example.com"), Duration.ofSeconds(30));
+
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                    assertThat(queue.get(served)).as("the daemon is claiming: the served job is done").isEmpty());
+            await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100))
+                    .untilAsserted(() -> {
+                        JobEntry entry = queue.get(orphan).orElseThrow();
+                        assertThat(entry.state()).isEqualTo(JobState.READY);
+                        assertThat(entry.attempts()).as("never claimed").isZero();
+                    });
+
+            Result stats = run("stats");
+
+            assertThat(stats.code()).isZero();
+            assertThat(stats.out()).contains("types with no handler in this configuration: orphan.type");
+        }
+    }
+
+    // ---------------------------------------------------------------- run
+
+    /**
+     * Malformed strings, each with the masked form the message must show and the secret it must not.
+     * An unencoded '@' in the password or user name is the usual cause of the driver's "invalid user
+     * information" error: the very message that must not print what follows the first '@'.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "mongodb://admin:s3cret@host:notaport   | admin:****@host:notaport | s3cret",
+            "mongodb://admin:p@ss-w0rd@host:27017   | admin:****@host:27017    | ss-w0rd",
+            "mongodb://ops@corp:s3cret@host:27017   | ops@corp:****@host:27017 | s3cret"})
+    void givenAMalformedConnectionString_whenRunning_thenExitCode2WithThePasswordMasked(String connectionString,
+            String masked, String secret) throws IOException {
+        assertRunRefusesWithoutLeaking(connectionString, masked, secret);
+    }
+
+    private void assertRunRefusesWithoutLeaking(String connectionString, String masked, String secret) throws IOException {
+        config = writeConfig("database:\n  connectionString: \"" + connectionString + "\"\n  operationTimeout: 2s\n");
+        ListAppender<ILoggingEvent> logs = captureLogs();
+        try {
+            Result result = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> run("run"),
+                    "run must stop at once on a malformed connection string");
+
+            assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
+            assertThat(result.err()).contains("is not a valid MongoDB connection string").contains(masked);
+            assertThat(result.out() + result.err()).doesNotContain(secret);
+            assertThat(logs.list).as("log lines").isNotEmpty()
+                    .allSatisfy(event -> assertThat(event.getFormattedMessage()).doesNotContain(secret));
+        } finally {
+            stopCapturing(logs);
+        }
+    }
+
+    private Level previousLevel;
+
+    /** Collects log events of io.docjobs at INFO (admin commands run earlier in this JVM may have quieted it). */
+    private ListAppender<ILoggingEvent> captureLogs() {
+        LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+        Logger logger = context.getLogger("io.docjobs");
+        previousLevel = logger.getLevel();
+        logger.setLevel(Level.INFO);
+        ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        appender.setContext(context);
+        appender.start();
+        context.getLogger(Logger.ROOT_LOGGER_NAME).addAppender(appender);
+        return appender;
+    }
+
+    private void stopCapturing(ListAppender<ILoggingEvent> appender) {
+        LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+        context.getLogger(Logger.ROOT_LOGGER_NAME).detachAppender(appender);
+        appender.stop();
+        context.getLogger("io.docjobs").setLevel(previousLevel);
+    }
+}
