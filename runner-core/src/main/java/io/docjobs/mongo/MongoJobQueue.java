@@ -181,7 +181,10 @@ public final class MongoJobQueue implements JobQueue {
         } catch (MongoTimeoutException e) {
             String cause = OperationRunner.describe(e);
             String full = String.valueOf(e.getMessage());
-            String hint = full.contains("PKIX") || full.contains("SSLHandshake") || full.contains("certificate")
+            String hint = full.contains("No subject alternative") || full.contains("No name matching")
+                    ? " The server's certificate does not name the host in the connection string: connect with a"
+                    + " host name the certificate lists."
+                    : full.contains("PKIX") || full.contains("SSLHandshake") || full.contains("certificate")
                     ? " The TLS handshake failed: check that caFile holds the CA that signed the server's certificate."
                     : " Check that the server runs, the host and port in the connection string, firewalls, and TLS settings.";
             throw new DatabaseUnavailableException("no database server answered at " + hosts + " within "
