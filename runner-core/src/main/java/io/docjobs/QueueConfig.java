@@ -101,6 +101,18 @@ public record QueueConfig(
         }
     }
 
+    /**
+     * {@code text} with the password of every MongoDB connection string in it replaced by
+     * {@code ****}: safe to print and log. Up to the last {@code @} counts as credentials, since an
+     * unencoded {@code @} in a password is exactly what makes a string malformed.
+     */
+    public static String maskPassword(String text) {
+        return text == null ? null : PASSWORD.matcher(text).replaceAll("$1****$3");
+    }
+
+    private static final java.util.regex.Pattern PASSWORD =
+            java.util.regex.Pattern.compile("(mongodb(?:\\+srv)?://[^:/\\s]*:)(\\S*)(@)");
+
     private static void positive(String name, Duration value, List<String> problems) {
         if (value == null || value.isNegative() || value.isZero()) {
             problems.add(name + " was " + value + " but must be positive");

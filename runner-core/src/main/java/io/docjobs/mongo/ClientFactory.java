@@ -32,7 +32,6 @@ final class ClientFactory {
     // Up to the LAST '@' before whitespace (not the first): the driver splits user information there,
     // and an unencoded '@' in a password (the mistake that makes the string invalid) must not leave
     // the rest of the password in the message; an '@' in the user name must not stop the match.
-    private static final Pattern PASSWORD = Pattern.compile("(mongodb(?:\\+srv)?://[^:/\\s]*:)(\\S*)(@)");
 
     private ClientFactory() {
     }
@@ -96,7 +95,7 @@ final class ClientFactory {
 
     /** The connection string with any password replaced by {@code ****}, safe to print and log. */
     static String mask(String text) {
-        return text == null ? null : PASSWORD.matcher(text).replaceAll("$1****$3");
+        return QueueConfig.maskPassword(text);
     }
 
     static SSLContext sslContextTrusting(Path caFile) {

@@ -1,19 +1,17 @@
 package io.docjobs.daemon;
 
-import java.util.regex.Pattern;
 
 /** Renders the effective configuration for the start-up log, with credentials masked. */
 final class ConfigPrinter {
     // Up to the LAST '@' before whitespace (not the first): the driver splits user information there,
     // and an unencoded '@' in a password (the mistake that makes the string invalid) must not leave
     // the rest of the password in the message; an '@' in the user name must not stop the match.
-    private static final Pattern PASSWORD = Pattern.compile("(mongodb(?:\\+srv)?://[^:/\\s]*:)(\\S*)(@)");
 
     private ConfigPrinter() {
     }
 
     static String mask(String connectionString) {
-        return connectionString == null ? null : PASSWORD.matcher(connectionString).replaceAll("$1****$3");
+        return io.docjobs.QueueConfig.maskPassword(connectionString);
     }
 
     static String describe(DaemonConfig config) {
