@@ -17,7 +17,8 @@ import picocli.CommandLine.Option;
 @Command(name = "docjobs", mixinStandardHelpOptions = true, version = "docjobs 0.1.0",
         description = "A job runner on MongoDB / Amazon DocumentDB.",
         subcommands = {RunCommand.class, DemoCommand.class, AdminCommands.Enqueue.class, AdminCommands.Stats.class,
-                AdminCommands.Dead.class, AdminCommands.Peek.class, io.docjobs.bench.BenchCommand.class, CommandLine.HelpCommand.class})
+                AdminCommands.Dead.class, AdminCommands.Peek.class, io.docjobs.bench.BenchCommand.class, DbCommand.class, ChaosCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int EXIT_FAILURE = 1;
     public static final int EXIT_CONFIG = 2;
