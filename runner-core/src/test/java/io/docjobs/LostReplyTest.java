@@ -150,6 +150,19 @@ class LostReplyTest {
     }
 
     @Test
+    void requeueOfADeadLetterWhoseReplyIsLostReportsRequeued() {
+        String id = queue.enqueue(JobRequest.builder("email").payload("poison").maxAttempts(1).visibilityTimeout(VISIBILITY).build()).id();
+        queue.release(claim(id), Duration.ZERO, JobError.of("boom"));
+
+        proxy.dropNextReplyTo("update");
+        assertThat(queue.requeueDead(id)).as("the lost try requeued it").isTrue();
+        assertReplyWasDropped(1);
+
+        assertThat(entry(id)).containsEntry("state", "ready").containsEntry("attempts", 0);
+        assertNothingStranded();
+    }
+
+    @Test
     void doneWhoseReplyIsLostReportsDone() {
         String id = queue.enqueue("email", "only", VISIBILITY);
         String other = queue.enqueue("email", "other", VISIBILITY);

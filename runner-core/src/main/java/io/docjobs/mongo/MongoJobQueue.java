@@ -775,6 +775,11 @@ public final class MongoJobQueue implements JobQueue {
         ObjectId objectId = Entries.objectId(id);
         return runner.run("requeue of " + id, attempt -> {
             Document entry = entries.find(and(eq(ID, objectId), eq(STATE, DEAD))).first();
+            if (entry == null && attempt > 1) {
+                // A retry after a lost reply: a fresh READY entry with no attempts is our requeue.
+                return entries.find(new Document(ID, objectId).append(STATE, READY).append(ATTEMPTS, 0))
+                        .projection(Projections.include(ID)).first() != null;
+            }
             return entry != null && requeue(entry);
         });
     }
