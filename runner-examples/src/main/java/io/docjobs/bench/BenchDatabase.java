@@ -89,8 +89,9 @@ final class BenchDatabase implements AutoCloseable {
 
     /** A queue on a fresh collection, with the clock sync off (one host). */
     JobQueue queue(String collection) {
+        // The embedded server keeps no oplog, so it has no change streams to follow.
         return JobQueue.using(client, QueueConfig.builder().database(DATABASE).collection(collection)
-                .serverClockSync(Duration.ZERO).build());
+                .serverClockSync(Duration.ZERO).changeStreams(server == null).build());
     }
 
     /** Puts {@code count} ready entries into the queue's collection, in batches. */
