@@ -300,8 +300,10 @@ public final class Engine {
             }
             case DEAD_LETTERED -> {
                 metrics.finished(lease.type(), retryOutcome.equals(SupervisorMetrics.TIMEOUT) ? retryOutcome : SupervisorMetrics.DEAD);
+                // A declared non-retryable failure is an expected outcome: its message says it all.
+                Object trace = failure instanceof NonRetryableException ? null : failure;
                 log.warn("{} failed {}and is dead-lettered: {}", job, permanent ? "permanently " : "on its last attempt ",
-                        error.message(), failure);
+                        error.message(), trace);
             }
             case LEASE_LOST -> lostOnCompletion(job);
         }
