@@ -8,8 +8,6 @@ import io.docjobs.JobRequest;
 import io.docjobs.Lease;
 import io.docjobs.QueueConfig;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,10 +25,6 @@ class AdminCommandsTest {
     private EmbeddedDatabase database;
     private JobQueue queue;
     private Path config;
-
-    /** What one command printed, and its exit code. */
-    record Result(int code, String out, String err) {
-    }
 
     @BeforeEach
     void startDatabase() throws IOException {
@@ -53,20 +47,13 @@ class AdminCommandsTest {
         database.close();
     }
 
-    private Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        String[] withConfig = new String[args.length + 2];
-        System.arraycopy(args, 0, withConfig, 0, args.length);
-        withConfig[args.length] = "--config";
-        withConfig[args.length + 1] = config.toString();
-        int code = Main.execute(new PrintWriter(out, true), new PrintWriter(err, true), withConfig);
-        return new Result(code, out.toString(), err.toString());
+    private Cli.Result run(String... args) {
+        return Cli.run(config, args);
     }
 
     @Test
     void enqueuePrintsTheIdAndTheJobIsInTheQueue() {
-        Result result = run("enqueue", "--type", "email.send", "--payload", "{\"to\": \"a@example.com\"}",
+        Cli.Result result = run("enqueue", "--type", "email.send", "--payload", "{\"to\": \"a@example.com\"}",
                 "--priority", "3", "--delay", "10s", "--max-attempts", "2");
 
         assertThat(result.code()).isZero();
@@ -82,8 +69,8 @@ class AdminCommandsTest {
     void enqueueFromAFileAndWithADedupKey() throws IOException {
         Path payload = Files.writeString(dir.resolve("job.json"), "{\"to\": \"b@example.com\"}");
 
-        Result first = run("enqueue", "--type", "email.send", "--payload", "@" + payload, "--dedup-key", "welcome-b");
-        Result second = run("enqueue", "--type", "email.send", "--payload", "@" + payload, "--dedup-key", "welcome-b");
+        Cli.Result first = run("enqueue", "--type", "email.send", "--payload", "@" + payload, "--dedup-key", "welcome-b");
+        Cli.Result second = run("enqueue", "--type", "email.send", "--payload", "@" + payload, "--dedup-key", "welcome-b");
 
         assertThat(second.out()).startsWith(first.out().trim()).contains("duplicate");
         assertThat(queue.stats().ready()).isEqualTo(1);
@@ -91,7 +78,7 @@ class AdminCommandsTest {
 
     @Test
     void enqueueRejectsMalformedJsonWithExitCode2AndEnqueuesNothing() {
-        Result result = run("enqueue", "--type", "email.send", "--payload", "{not json");
+        Cli.Result result = run("enqueue", "--type", "email.send", "--payload", "{not json");
 
         assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
         assertThat(result.err()).contains("--payload is not a JSON object").contains("--text");
@@ -103,7 +90,7 @@ class AdminCommandsTest {
         queue.enqueue("email.send", "x", Duration.ofSeconds(30));
         queue.enqueue("orphan.type", "y", Duration.ofSeconds(30));
 
-        Result result = run("stats");
+        Cli.Result result = run("stats");
 
         assertThat(result.code()).isZero();
         assertThat(result.out()).contains("TYPE").contains("email.send").contains("orphan.type")
@@ -115,7 +102,7 @@ class AdminCommandsTest {
         queue.enqueue(JobRequest.builder("email.send").payload("low").build());
         queue.enqueue(JobRequest.builder("email.send").payload("high").priority(9).build());
 
-        Result result = run("peek", "--limit", "5");
+        Cli.Result result = run("peek", "--limit", "5");
 
         assertThat(result.out().indexOf("high")).isLessThan(result.out().indexOf("low"));
     }
@@ -126,7 +113,7 @@ class AdminCommandsTest {
         Lease lease = queue.claim(Set.of("email.send"), "test").orElseThrow();
         queue.release(lease, Duration.ZERO, JobError.of(new IllegalStateException("smtp said no")));
 
-        Result list = run("dead", "list");
+        Cli.Result list = run("dead", "list");
         assertThat(list.out()).contains(id).contains("java.lang.IllegalStateException: smtp said no");
 
         assertThat(run("dead", "requeue", id).out()).contains("requeued " + id);
@@ -145,7 +132,7 @@ class AdminCommandsTest {
         database.close();
         Files.writeString(config, Files.readString(config) + "database:\n  operationTimeout: 1s\n");
 
-        Result result = run("stats");
+        Cli.Result result = run("stats");
 
         assertThat(result.code()).isEqualTo(Main.EXIT_UNAVAILABLE);
         assertThat(result.err()).contains("no docjobs daemon with an embedded database answers").contains("docjobs run");

@@ -14,8 +14,6 @@ import io.docjobs.JobQueue;
 import io.docjobs.JobState;
 import io.docjobs.QueueConfig;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -47,10 +45,6 @@ class BadInputTest {
     private int port;
     private JobQueue queue;
     private Path config;
-
-    /** What one command printed, and its exit code. */
-    record Result(int code, String out, String err) {
-    }
 
     @BeforeEach
     void startDatabase() throws IOException {
@@ -85,15 +79,8 @@ class BadInputTest {
                 """.formatted(port) + extra);
     }
 
-    private Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        String[] withConfig = new String[args.length + 2];
-        System.arraycopy(args, 0, withConfig, 0, args.length);
-        withConfig[args.length] = "--config";
-        withConfig[args.length + 1] = config.toString();
-        int code = Main.execute(new PrintWriter(out, true), new PrintWriter(err, true), withConfig);
-        return new Result(code, out.toString(), err.toString());
+    private Cli.Result run(String... args) {
+        return Cli.run(config, args);
     }
 
     // ---------------------------------------------------------------- enqueue
@@ -103,7 +90,7 @@ class BadInputTest {
         Path huge = dir.resolve("huge.json");
         Files.writeString(huge, "{\"blob\": \"" + "x".repeat(16 * 1024 * 1024 + 1) + "\"}");
 
-        Result result = run("enqueue", "--type", "email.send", "--payload", "@" + huge);
+        Cli.Result result = run("enqueue", "--type", "email.send", "--payload", "@" + huge);
 
         assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
         assertThat(result.err()).contains("too large").contains("at most " + JobQueue.MAX_PAYLOAD_BYTES)
@@ -120,7 +107,7 @@ class BadInputTest {
         Path huge = dir.resolve("huge.txt");
         Files.writeString(huge, "y".repeat(JobQueue.MAX_PAYLOAD_BYTES + 1));
 
-        Result result = run("enqueue", "--type", "email.send", "--text", "--payload", "@" + huge);
+        Cli.Result result = run("enqueue", "--type", "email.send", "--text", "--payload", "@" + huge);
 
         assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
         assertThat(result.err()).contains("too large").contains("at most " + JobQueue.MAX_PAYLOAD_BYTES);
@@ -131,7 +118,7 @@ class BadInputTest {
     void givenAMissingPayloadFile_whenEnqueueing_thenExitCode2NamesThePath() {
         Path missing = dir.resolve("no-such-payload.json");
 
-        Result result = run("enqueue", "--type", "email.send", "--payload", "@" + missing);
+        Cli.Result result = run("enqueue", "--type", "email.send", "--payload", "@" + missing);
 
         assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
         assertThat(result.err()).contains(missing.toAbsolutePath().toString()).contains("does not exist");
@@ -142,7 +129,7 @@ class BadInputTest {
     void givenAPayloadFileThatIsNotUtf8_whenEnqueueing_thenExitCode2NamesThePathWithoutAStackTrace() throws IOException {
         Path binary = Files.write(dir.resolve("payload.bin"), new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1, (byte) 0xc3});
 
-        Result result = run("enqueue", "--type", "email.send", "--text", "--payload", "@" + binary);
+        Cli.Result result = run("enqueue", "--type", "email.send", "--text", "--payload", "@" + binary);
 
         assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
         assertThat(result.err()).contains(binary.toAbsolutePath().toString()).contains("not UTF-8").doesNotContain("\tat ");
@@ -151,7 +138,7 @@ class BadInputTest {
 
     @Test
     void givenADirectoryAsPayloadFile_whenEnqueueing_thenExitCode2NamesThePath() {
-        Result result = run("enqueue", "--type", "email.send", "--payload", "@" + dir);
+        Cli.Result result = run("enqueue", "--type", "email.send", "--payload", "@" + dir);
 
         assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
         assertThat(result.err()).contains(dir.toAbsolutePath().toString()).contains("is a directory").doesNotContain("\tat ");
@@ -179,7 +166,7 @@ class BadInputTest {
                         assertThat(entry.attempts()).as("never claimed").isZero();
                     });
 
-            Result stats = run("stats");
+            Cli.Result stats = run("stats");
 
             assertThat(stats.code()).isZero();
             assertThat(stats.out()).contains("types with no handler in this configuration: orphan.type");
@@ -207,7 +194,7 @@ class BadInputTest {
         config = writeConfig("database:\n  connectionString: \"" + connectionString + "\"\n  operationTimeout: 2s\n");
         ListAppender<ILoggingEvent> logs = captureLogs();
         try {
-            Result result = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> run("run"),
+            Cli.Result result = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> run("run"),
                     "run must stop at once on a malformed connection string");
 
             assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
