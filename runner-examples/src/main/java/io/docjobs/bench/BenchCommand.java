@@ -293,7 +293,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     /** One job every 400 ms into an idle supervisor with default back-off: what a quiet queue feels like. */
     private long[] idleLatency(BenchDatabase db, boolean wakeUps) throws InterruptedException {
-        return latencyRun(db, 2.5, Duration.ofSeconds(quick ? 1 : 6), wakeUps);
+        return latencyRun(db, 2.5, Duration.ofSeconds(quick ? 1 : 4), wakeUps);
     }
 
     // ------------------------------------------------------------------ 8 idle cost
@@ -305,10 +305,10 @@ public final class BenchCommand implements Callable<Integer> {
             Supervisor supervisor = Supervisor.builder(queue).name("idle").meterRegistry(new SimpleMeterRegistry())
                     .handle(BenchDatabase.TYPE, job -> { }).build().start();
             try {
-                new CountDownLatch(1).await(quick ? 500 : 5000, TimeUnit.MILLISECONDS); // let the back-off settle
+                new CountDownLatch(1).await(quick ? 500 : 4000, TimeUnit.MILLISECONDS); // let the back-off settle
                 long before = db.commands();
                 long start = System.nanoTime();
-                new CountDownLatch(1).await(quick ? 1500 : 10_000, TimeUnit.MILLISECONDS);
+                new CountDownLatch(1).await(quick ? 1500 : 6000, TimeUnit.MILLISECONDS);
                 double perSecond = (db.commands() - before) / ((System.nanoTime() - start) / 1e9);
                 table.add(new String[] {"idle supervisor: database commands per second", fmt2(perSecond), "1/s",
                         "goal <= 1"});
