@@ -43,8 +43,10 @@ public interface JobQueue extends AutoCloseable {
     }
 
     /**
-     * A queue on an existing client, which stays the caller's to close. Connection settings in
-     * {@code config} are ignored; the rest applies.
+     * A queue on an existing client, which stays the caller's to close. The connection settings
+     * in {@code config} (connection string, CA file, operation timeout) are ignored: the client's
+     * own apply, so give it bounded server-selection and socket timeouts. The rest of
+     * {@code config} applies.
      */
     static JobQueue using(MongoClient client, QueueConfig config) {
         return MongoJobQueue.using(client, config);
