@@ -33,9 +33,8 @@ import org.slf4j.LoggerFactory;
  * naming what was wrong, enqueues nothing, leaks no password, and a job nobody serves is left alone.
  * In process, against an embedded database, as a daemon on this host would run it.
  *
- * <p>Wrong credentials are not covered here: the embedded server (mongo-java-server) has no
- * authentication, so it accepts any user name and password. They are covered only against a real
- * MongoDB (see {@code DOCJOBS_TEST_MONGODB_URI}) through the library's handshake.
+ * <p>Wrong credentials are covered by {@link DaemonAuthenticationFailureTest}: the embedded server
+ * has no authentication, so that test uses a fake server that refuses every login.
  */
 class BadInputTest {
     @TempDir

@@ -1,0 +1,88 @@
+package io.docjobs.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code docjobs run} with a wrong password stops at once with exit code 2, naming the failure and
+ * the host, and prints and logs no password. A {@link FakeAuthServer} that rejects every login
+ * stands in for MongoDB (the embedded server has no authentication).
+ */
+class DaemonAuthenticationFailureTest {
+    private static final String SECRET = "wr0ngS3cret";
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void givenAWrongPassword_whenRunning_thenExitCode2NamingTheFailureWithThePasswordMasked() throws Exception {
+        try (FakeAuthServer server = new FakeAuthServer()) {
+            String host = "127.0.0.1:" + server.port();
+            Path config = Files.writeString(dir.resolve("docjobs.yaml"), """
+                    database:
+                      connectionString: "mongodb://app:%s@%s/?authSource=admin"
+                      operationTimeout: 3s
+                    discoverHandlers: false
+                    http:
+                      enabled: false
+                    supervisor:
+                      drainTimeout: 2s
+                    handlers:
+                      email.send:
+                        class: io.docjobs.examples.handlers.SendEmailHandler$Provider
+                    """.formatted(SECRET, host));
+            ListAppender<ILoggingEvent> logs = captureLogs();
+            try {
+                long start = System.nanoTime();
+                Cli.Result result = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> Cli.run(config, "run"),
+                        "run must stop on failed authentication");
+                Duration took = Duration.ofNanos(System.nanoTime() - start);
+
+                assertThat(result.code()).as("exit code; err: %s", result.err()).isEqualTo(Main.EXIT_CONFIG);
+                assertThat(result.err()).contains("authentication to").contains(host)
+                        .contains("user name, password and authSource");
+                assertThat(result.out() + result.err()).doesNotContain(SECRET);
+                assertThat(logs.list).as("log lines")
+                        .allSatisfy(event -> assertThat(event.getFormattedMessage()).doesNotContain(SECRET));
+                assertThat(took).as("time to fail").isLessThan(Duration.ofSeconds(10));
+                assertThat(server.commands()).as("the daemon tried to log in").anyMatch(c -> c.endsWith(":saslStart"));
+            } finally {
+                stopCapturing(logs);
+            }
+        }
+    }
+
+    private Level previousLevel;
+
+    /** Collects log events of io.docjobs at INFO (admin commands run earlier in this JVM may have quieted it). */
+    private ListAppender<ILoggingEvent> captureLogs() {
+        LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+        Logger logger = context.getLogger("io.docjobs");
+        previousLevel = logger.getLevel();
+        logger.setLevel(Level.INFO);
+        ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        appender.setContext(context);
+        appender.start();
+        context.getLogger(Logger.ROOT_LOGGER_NAME).addAppender(appender);
+        return appender;
+    }
+
+    private void stopCapturing(ListAppender<ILoggingEvent> appender) {
+        LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+        context.getLogger(Logger.ROOT_LOGGER_NAME).detachAppender(appender);
+        appender.stop();
+        context.getLogger("io.docjobs").setLevel(previousLevel);
+    }
+}
