@@ -21,6 +21,7 @@ final class EmbeddedDatabase implements AutoCloseable {
     private final MongoServer server;
     private final MongoBackend backend;
     private final String connectionString;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private EmbeddedDatabase(MongoServer server, MongoBackend backend, String connectionString) {
         this.server = server;
@@ -75,9 +76,12 @@ final class EmbeddedDatabase implements AutoCloseable {
         return connectionString;
     }
 
+    /** Stops the server and closes the store; idempotent. */
     @Override
     public void close() {
-        server.shutdownNow();
-        backend.close();
+        if (closed.compareAndSet(false, true)) {
+            server.shutdownNow();
+            backend.close();
+        }
     }
 }
