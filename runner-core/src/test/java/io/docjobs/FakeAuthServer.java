@@ -40,9 +40,9 @@ import org.bson.io.BasicOutputBuffer;
  * else gets "not supported" (code 59). {@link #commands()} records every command name received.
  * One daemon thread per connection, named {@code fake-auth-server-...}.
  *
- * <p>runner-examples has a copy, {@code io.docjobs.daemon.FakeAuthServer}: keep the two in step.
+ * <p>Public because runner-examples' tests use it too, through runner-core's test jar.
  */
-final class FakeAuthServer implements AutoCloseable {
+public final class FakeAuthServer implements AutoCloseable {
     private static final int OP_REPLY = 1;
     private static final int OP_QUERY = 2004;
     private static final int OP_MSG = 2013;
@@ -54,14 +54,14 @@ final class FakeAuthServer implements AutoCloseable {
     private final AtomicInteger requestIds = new AtomicInteger(1_000_000);
     private volatile boolean closed;
 
-    FakeAuthServer() throws IOException {
+    public FakeAuthServer() throws IOException {
         listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         Thread acceptor = new Thread(this::acceptLoop, "fake-auth-server-accept-" + listener.getLocalPort());
         acceptor.setDaemon(true);
         acceptor.start();
     }
 
-    int port() {
+    public int port() {
         return listener.getLocalPort();
     }
 
@@ -69,12 +69,12 @@ final class FakeAuthServer implements AutoCloseable {
      * Every request received, in order, as {@code OP_QUERY:isMaster} or {@code OP_MSG:saslStart}
      * (command names only: never the payloads, which carry credentials).
      */
-    List<String> commands() {
+    public List<String> commands() {
         return List.copyOf(commands);
     }
 
     /** How many connections clients opened. */
-    int connections() {
+    public int connections() {
         return connectionIds.get();
     }
 

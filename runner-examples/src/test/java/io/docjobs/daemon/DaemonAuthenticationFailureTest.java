@@ -8,6 +8,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import io.docjobs.FakeAuthServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
