@@ -13,8 +13,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.SynchronousQueue;
@@ -49,12 +51,13 @@ public final class Engine {
     private final Settings settings;
     private final Map<String, Registration> registrations = new LinkedHashMap<>();
     private final Slots slots;
+    private final Signal slotChanges;
     private final SupervisorMetrics metrics;
     private final Map<RunningJob, Boolean> running = new ConcurrentHashMap<>();
     private final ExecutorService workerPool;
     private final List<Thread> pollerThreads = new ArrayList<>();
     private final Thread keeperThread;
-    private final Slots keeperSignal = new Slots(1, List.of());
+    private final Signal keeperSignal = new Signal();
     private final OutageLog claimOutage;
     private final OutageLog extendOutage;
     private volatile boolean claiming;
@@ -66,6 +69,7 @@ public final class Engine {
         this.settings = settings;
         handlers.forEach(registration -> registrations.put(registration.type(), registration));
         this.slots = new Slots(settings.workers(), List.copyOf(handlers));
+        this.slotChanges = slots.changes();
         this.metrics = new SupervisorMetrics(settings.registry(), queue.name(), registrations.keySet());
         AtomicInteger workerNumber = new AtomicInteger();
         // Threads are made on demand: a handler stuck past its time-out keeps its thread but gives
@@ -91,12 +95,12 @@ public final class Engine {
         // An enqueue through the same queue instance wakes idle pollers at once.
         stopListening = queue.onEnqueue(types -> {
             if (types.isEmpty()) { // "something may have been missed"
-                slots.signal();
+                slotChanges.signal();
                 return;
             }
             for (String type : types) {
                 if (registrations.containsKey(type)) {
-                    slots.signal();
+                    slotChanges.signal();
                     return;
                 }
             }
@@ -114,11 +118,11 @@ public final class Engine {
     private void pollLoop() {
         int idleRounds = 0;
         while (claiming) {
-            long generation = slots.generation();
+            long generation = slotChanges.generation();
             try {
                 Slots.Reservation reservation = slots.reserve(settings.maxBatch());
                 if (reservation.isEmpty()) {
-                    slots.awaitChange(generation, idleDelayNanos(idleRounds));
+                    slotChanges.awaitChange(generation, idleDelayNanos(idleRounds));
                     continue;
                 }
                 int claimed;
@@ -131,7 +135,7 @@ public final class Engine {
                     metrics.databaseError("claim");
                     claimOutage.failed(e);
                     idleRounds = Math.min(idleRounds + 1, 30);
-                    slots.awaitChange(slots.generation(), Math.max(idleDelayNanos(idleRounds), ERROR_BACKOFF_NANOS));
+                    slotChanges.awaitChange(slotChanges.generation(), Math.max(idleDelayNanos(idleRounds), ERROR_BACKOFF_NANOS));
                     continue;
                 }
                 metrics.polled(claimed);
@@ -140,7 +144,7 @@ public final class Engine {
                     continue; // more may be waiting: poll again at once
                 }
                 idleRounds = claimed > 0 ? 0 : Math.min(idleRounds + 1, 30);
-                slots.awaitChange(slots.generation(), idleDelayNanos(idleRounds));
+                slotChanges.awaitChange(slotChanges.generation(), idleDelayNanos(idleRounds));
             } catch (InterruptedException e) {
                 if (!claiming) {
                     return;
@@ -148,7 +152,7 @@ public final class Engine {
             } catch (RuntimeException | Error e) {
                 // A poller must never die: log with context and go on after a pause.
                 log.error("poller of supervisor {} hit an unexpected error; continuing", settings.name(), e);
-                LockSupportPause.pause(ERROR_BACKOFF_NANOS);
+                java.util.concurrent.locks.LockSupport.parkNanos(ERROR_BACKOFF_NANOS);
             }
         }
     }
@@ -367,8 +371,7 @@ public final class Engine {
         }
         Instant now = queue.now();
         Map<Duration, List<RunningJob>> due = new LinkedHashMap<>();
-        Map<Duration, List<RunningJob>> soon = new LinkedHashMap<>();
-        long nextExtensionNanos = Long.MAX_VALUE;
+        List<Upcoming> upcoming = new ArrayList<>();
         for (RunningJob job : running.keySet()) {
             if (!job.isRunning()) {
                 continue;
@@ -379,33 +382,34 @@ public final class Engine {
             if (untilNanos <= 0) {
                 due.computeIfAbsent(extension, e -> new ArrayList<>()).add(job);
             } else {
-                nextExtensionNanos = Math.min(nextExtensionNanos, untilNanos);
-                if (untilNanos <= extension.toNanos() / 6) {
-                    soon.computeIfAbsent(extension, e -> new ArrayList<>()).add(job);
-                }
+                upcoming.add(new Upcoming(job, extension, untilNanos));
             }
         }
         // Leases claimed at slightly different times would each need their own round trip; when a
         // round trip is made anyway, leases within a sixth of their own due time ride along, so
         // all in-flight leases converge on one extendAll per heartbeat.
+        Set<RunningJob> riding = new HashSet<>();
         for (Map.Entry<Duration, List<RunningJob>> group : due.entrySet()) {
-            group.getValue().addAll(soon.getOrDefault(group.getKey(), List.of()));
-            soon.remove(group.getKey());
+            Duration extension = group.getKey();
+            for (Upcoming next : upcoming) {
+                if (next.extension().equals(extension) && next.untilNanos() <= extension.toNanos() / 6) {
+                    group.getValue().add(next.job());
+                    riding.add(next.job());
+                }
+            }
+            extend(group.getValue(), extension);
+            nextNanos = Math.min(nextNanos, (long) (extension.toNanos() * EXTEND_AFTER_FRACTION));
         }
-        for (List<RunningJob> waiting : soon.values()) {
-            for (RunningJob job : waiting) {
-                Instant extendAt = job.lease().deadline().minus(job.leaseExtension().multipliedBy(2).dividedBy(3));
-                nextNanos = Math.min(nextNanos, Math.max(0, Duration.between(now, extendAt).toNanos()));
+        for (Upcoming next : upcoming) {
+            if (!riding.contains(next.job())) {
+                nextNanos = Math.min(nextNanos, next.untilNanos());
             }
         }
-        if (soon.isEmpty() && nextExtensionNanos != Long.MAX_VALUE) {
-            nextNanos = Math.min(nextNanos, nextExtensionNanos);
-        }
-        for (Map.Entry<Duration, List<RunningJob>> group : due.entrySet()) {
-            extend(group.getValue(), group.getKey());
-            nextNanos = Math.min(nextNanos, (long) (group.getKey().toNanos() * EXTEND_AFTER_FRACTION));
-        }
         return Math.max(KEEPER_MIN_WAIT_NANOS, nextNanos);
+    }
+
+    /** A running job whose next extension is not due yet, and how long until it is. */
+    private record Upcoming(RunningJob job, Duration extension, long untilNanos) {
     }
 
     private void extend(List<RunningJob> jobs, Duration extension) {
@@ -463,7 +467,7 @@ public final class Engine {
     public void stop() {
         claiming = false;
         stopListening.run();
-        slots.signal();
+        slotChanges.signal();
         // Pollers are woken, not interrupted: an interrupt in the middle of a claim could make the
         // driver drop a reply the server already acted on, stranding the entry until its lease
         // expires. A claim that completes after this point hands its leases straight back.
@@ -473,7 +477,7 @@ public final class Engine {
         long drainUntil = System.nanoTime() + settings.drainTimeout().toNanos();
         while (!running.isEmpty() && System.nanoTime() < drainUntil) {
             try {
-                slots.awaitChange(slots.generation(), Math.min(drainUntil - System.nanoTime(), KEEPER_MAX_WAIT_NANOS));
+                slotChanges.awaitChange(slotChanges.generation(), Math.min(drainUntil - System.nanoTime(), KEEPER_MAX_WAIT_NANOS));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;
@@ -516,13 +520,6 @@ public final class Engine {
             thread.join(timeout.toMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    /** Parks without the interrupt dance of Thread.sleep; used only to pace loops after an unexpected error. */
-    private static final class LockSupportPause {
-        static void pause(long nanos) {
-            java.util.concurrent.locks.LockSupport.parkNanos(nanos);
         }
     }
 }

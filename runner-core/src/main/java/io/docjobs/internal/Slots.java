@@ -5,9 +5,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Worker slots: one global semaphore (worker threads) and one per type with a concurrency limit.
@@ -18,9 +15,7 @@ final class Slots {
     private final Semaphore global;
     private final Map<String, Semaphore> limited = new LinkedHashMap<>();
     private final List<String> unlimited = new ArrayList<>();
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition changed = lock.newCondition();
-    private long generation;
+    private final Signal changes = new Signal();
 
     Slots(int workers, List<Registration> registrations) {
         this.global = new Semaphore(workers);
@@ -65,7 +60,7 @@ final class Slots {
             typeLeft.forEach((type, left) -> limited.get(type).release(left));
             globalLeft = 0;
             typeLeft.clear();
-            signal();
+            changes.signal();
         }
     }
 
@@ -106,47 +101,11 @@ final class Slots {
             semaphore.release();
         }
         global.release();
-        signal();
+        changes.signal();
     }
 
-    int freeGlobal() {
-        return global.availablePermits();
-    }
-
-    long generation() {
-        lock.lock();
-        try {
-            return generation;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** Wakes everything waiting in {@link #awaitChange}. */
-    void signal() {
-        lock.lock();
-        try {
-            generation++;
-            changed.signalAll();
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** Waits until something changed since {@code seenGeneration} (a slot freed, a wake-up) or the time passed. */
-    void awaitChange(long seenGeneration, long nanos) throws InterruptedException {
-        lock.lock();
-        try {
-            long left = nanos;
-            while (generation == seenGeneration && left > 0) {
-                left = changed.awaitNanos(left);
-            }
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    static long millisToNanos(long millis) {
-        return TimeUnit.MILLISECONDS.toNanos(millis);
+    /** Signalled whenever a slot frees; pollers wait on it. */
+    Signal changes() {
+        return changes;
     }
 }
