@@ -110,6 +110,7 @@ public record QueueConfig(
         return text == null ? null : PASSWORD.matcher(text).replaceAll("$1****$3");
     }
 
+    // The user part may hold an '@' too; the driver splits user information at the last '@'.
     private static final java.util.regex.Pattern PASSWORD =
             java.util.regex.Pattern.compile("(mongodb(?:\\+srv)?://[^:/\\s]*:)(\\S*)(@)");
 

@@ -29,9 +29,6 @@ import org.slf4j.LoggerFactory;
 final class ClientFactory {
     private static final Logger log = LoggerFactory.getLogger(ClientFactory.class);
     private static final Pattern TLS_CA_FILE = Pattern.compile("[?&]tlsCAFile=([^&]+)", Pattern.CASE_INSENSITIVE);
-    // Up to the LAST '@' before whitespace (not the first): the driver splits user information there,
-    // and an unencoded '@' in a password (the mistake that makes the string invalid) must not leave
-    // the rest of the password in the message; an '@' in the user name must not stop the match.
 
     private ClientFactory() {
     }
@@ -87,15 +84,10 @@ final class ClientFactory {
         try {
             return new ConnectionString(connectionString);
         } catch (IllegalArgumentException e) {
-            throw new ConfigurationException("connectionString \"" + mask(connectionString)
-                    + "\" is not a valid MongoDB connection string (" + mask(e.getMessage())
+            throw new ConfigurationException("connectionString \"" + QueueConfig.maskPassword(connectionString)
+                    + "\" is not a valid MongoDB connection string (" + QueueConfig.maskPassword(e.getMessage())
                     + "); expected mongodb://[user:password@]host[:port][/?options]", e);
         }
-    }
-
-    /** The connection string with any password replaced by {@code ****}, safe to print and log. */
-    static String mask(String text) {
-        return QueueConfig.maskPassword(text);
     }
 
     static SSLContext sslContextTrusting(Path caFile) {

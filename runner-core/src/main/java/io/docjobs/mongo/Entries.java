@@ -76,38 +76,30 @@ final class Entries {
 
     /** The lease a claim produced, from the entry as it was before the claim and what the claim set. */
     static Lease leaseFrom(Document before, String token, String workerId, Instant deadline) {
-        Object payload = before.get(PAYLOAD);
-        return new Lease(
-                before.getObjectId(ID).toHexString(),
-                before.getString(TYPE),
-                payload instanceof Document ? null : String.valueOf(payload),
-                payload instanceof Document document ? document : null,
-                intValue(before, ATTEMPTS) + 1,
-                intValue(before, MAX_ATTEMPTS),
-                token,
-                workerId,
-                deadline,
-                instant(before, ENQUEUED_AT),
-                instant(before, VISIBLE_AT),
-                visibilityTimeout(before),
-                intValue(before, PRIORITY));
+        return lease(before, intValue(before, ATTEMPTS) + 1, token, workerId, deadline, instant(before, VISIBLE_AT));
     }
 
     /** The lease of an entry read back after a batch claim set its token, deadline and attempts. */
     static Lease leaseFromClaimed(Document entry, Date visibleSince) {
+        return lease(entry, intValue(entry, ATTEMPTS), entry.getString(LEASE_TOKEN), entry.getString(WORKER_ID),
+                instant(entry, VISIBLE_AT), visibleSince == null ? null : visibleSince.toInstant());
+    }
+
+    private static Lease lease(Document entry, int attempt, String token, String workerId, Instant deadline,
+            Instant visibleSince) {
         Object payload = entry.get(PAYLOAD);
         return new Lease(
                 entry.getObjectId(ID).toHexString(),
                 entry.getString(TYPE),
                 payload instanceof Document ? null : String.valueOf(payload),
                 payload instanceof Document document ? document : null,
-                intValue(entry, ATTEMPTS),
+                attempt,
                 intValue(entry, MAX_ATTEMPTS),
-                entry.getString(LEASE_TOKEN),
-                entry.getString(WORKER_ID),
-                instant(entry, VISIBLE_AT),
+                token,
+                workerId,
+                deadline,
                 instant(entry, ENQUEUED_AT),
-                visibleSince == null ? null : visibleSince.toInstant(),
+                visibleSince,
                 visibilityTimeout(entry),
                 intValue(entry, PRIORITY));
     }

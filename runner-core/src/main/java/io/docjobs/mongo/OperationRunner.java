@@ -39,17 +39,17 @@ final class OperationRunner {
     }
 
     /**
-     * Runs {@code operation}, which receives the try number (1 for the first) so that an operation
-     * whose first try may have been applied before the connection broke can recognise its own
-     * effect on a later try.
+     * Runs {@code body} ({@code operation} names it in messages). The body receives the try
+     * number (1 for the first) so that an operation whose first try may have been applied before
+     * the connection broke can recognise its own effect on a later try.
      */
-    <T> T run(String operation, IntFunction<T> operation0) {
+    <T> T run(String operation, IntFunction<T> body) {
         if (closed) {
             throw new IllegalStateException(operation + " on queue " + queueName + " is not possible: the queue is closed");
         }
         int[] tries = {0};
         try {
-            return retry.executeSupplier(() -> operation0.apply(++tries[0]));
+            return retry.executeSupplier(() -> body.apply(++tries[0]));
         } catch (MongoInterruptedException e) {
             Thread.currentThread().interrupt();
             throw new DocJobsException(operation + " on queue " + queueName + " was interrupted", e);

@@ -1,17 +1,10 @@
 package io.docjobs.daemon;
 
+import io.docjobs.QueueConfig;
 
 /** Renders the effective configuration for the start-up log, with credentials masked. */
 final class ConfigPrinter {
-    // Up to the LAST '@' before whitespace (not the first): the driver splits user information there,
-    // and an unencoded '@' in a password (the mistake that makes the string invalid) must not leave
-    // the rest of the password in the message; an '@' in the user name must not stop the match.
-
     private ConfigPrinter() {
-    }
-
-    static String mask(String connectionString) {
-        return io.docjobs.QueueConfig.maskPassword(connectionString);
     }
 
     static String describe(DaemonConfig config) {
@@ -19,7 +12,7 @@ final class ConfigPrinter {
         DaemonConfig.SupervisorSettings s = config.supervisor();
         return "database=" + (db.embedded() ? "embedded on 127.0.0.1:" + config.embedded().port()
                 + (config.embedded().dataFile() == null ? " (in memory)" : " (file " + config.embedded().dataFile() + ")")
-                : mask(db.connectionString())) + " " + db.name() + "." + db.collection()
+                : QueueConfig.maskPassword(db.connectionString())) + " " + db.name() + "." + db.collection()
                 + (db.caFile() == null ? "" : " caFile=" + db.caFile()) + " operationTimeout=" + db.operationTimeout()
                 + ", supervisor " + s.name() + ": workers=" + s.workers() + " pollers=" + s.pollers()
                 + " maxBatch=" + s.maxBatch() + " idleBackoff=" + s.idleBackoffMin() + ".." + s.idleBackoffMax()
