@@ -83,7 +83,7 @@ public final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--duration must be a duration like 3s, and --threads, --batch, --repeat,"
                     + " --jobs at least 1");
         }
-        quietLogs();
+        io.docjobs.daemon.Main.quietLogs("io.docjobs");
         try (BenchDatabase db = new BenchDatabase(uri)) {
             out.printf("docjobs bench on %s: %d CPUs, Java %s, jobs %d, threads %d, batch %d, cap %s, %d run(s) each%n",
                     db.description(), Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"),
@@ -435,11 +435,5 @@ public final class BenchCommand implements Callable<Integer> {
 
     private static String fmt2(double value) {
         return String.format("%.2f", value);
-    }
-
-    private static void quietLogs() {
-        if (org.slf4j.LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext context) {
-            context.getLogger("io.docjobs").setLevel(ch.qos.logback.classic.Level.WARN);
-        }
     }
 }

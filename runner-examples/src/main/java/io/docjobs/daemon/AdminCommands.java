@@ -71,7 +71,7 @@ final class AdminCommands {
 
         @Override
         public Integer call() throws Exception {
-            Main.quietLibraryLogs();
+            Main.quietLogs("io.docjobs");
             DaemonConfig config = configOption.load();
             try (JobQueue queue = open(config)) {
                 return run(config, queue);

@@ -83,7 +83,7 @@ final class ChaosCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, InterruptedException {
-        Main.quietLibraryLogs();
+        Main.quietLogs("io.docjobs");
         int jobCount = jobs != null ? jobs : shortRun ? 2_000 : 20_000;
         int maxKills = kills != null ? kills : shortRun ? 1 : Integer.MAX_VALUE;
         require(jobCount >= 1, "--jobs was " + jobCount + " but must be at least 1");

@@ -42,7 +42,8 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
-        quietPerJobLogs();
+        // The demo prints its own progress; a log line per job and retry would drown it.
+        Main.quietLogs("io.docjobs.examples", "io.docjobs.internal");
         DaemonConfig config = demoConfig(httpPort);
         Map<String, HandlerLoader.Loaded> handlers = HandlerLoader.load(config, DemoCommand.class.getClassLoader());
         EmbeddedDatabase database = EmbeddedDatabase.start(null, 0);
@@ -78,14 +79,6 @@ final class DemoCommand implements Callable<Integer> {
             }
         }
         return 0;
-    }
-
-    /** The demo prints its own progress; a log line per job and retry would drown it. */
-    private static void quietPerJobLogs() {
-        if (org.slf4j.LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext context) {
-            context.getLogger("io.docjobs.examples").setLevel(ch.qos.logback.classic.Level.WARN);
-            context.getLogger("io.docjobs.internal").setLevel(ch.qos.logback.classic.Level.WARN);
-        }
     }
 
     static DaemonConfig demoConfig(int httpPort) {

@@ -73,10 +73,15 @@ public final class Main implements Runnable {
         return commandLine.execute(args);
     }
 
-    /** Admin commands print their results; the library's INFO lines would only clutter them. */
-    static void quietLibraryLogs() {
+    /**
+     * Sets the named loggers to WARN, when logback is the binding: commands that print their own
+     * results or progress (admin commands, demo, bench, chaos) would drown in per-job INFO lines.
+     */
+    public static void quietLogs(String... loggers) {
         if (org.slf4j.LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext context) {
-            context.getLogger("io.docjobs").setLevel(ch.qos.logback.classic.Level.WARN);
+            for (String logger : loggers) {
+                context.getLogger(logger).setLevel(ch.qos.logback.classic.Level.WARN);
+            }
         }
     }
 
