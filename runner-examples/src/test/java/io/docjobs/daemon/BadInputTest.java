@@ -4,11 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.docjobs.JobEntry;
 import io.docjobs.JobQueue;
 import io.docjobs.JobState;
@@ -26,7 +21,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.slf4j.LoggerFactory;
 
 /**
  * Bad input at the command line and in the queue: each is refused with exit code 2 and a message
@@ -191,7 +185,7 @@ class BadInputTest {
 
     private void assertRunRefusesWithoutLeaking(String connectionString, String masked, String secret) throws IOException {
         config = writeConfig("database:\n  connectionString: \"" + connectionString + "\"\n  operationTimeout: 2s\n");
-        ListAppender<ILoggingEvent> logs = captureLogs();
+        LogCapture logs = new LogCapture();
         try {
             Cli.Result result = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> run("run"),
                     "run must stop at once on a malformed connection string");
@@ -199,32 +193,10 @@ class BadInputTest {
             assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
             assertThat(result.err()).contains("is not a valid MongoDB connection string").contains(masked);
             assertThat(result.out() + result.err()).doesNotContain(secret);
-            assertThat(logs.list).as("log lines").isNotEmpty()
+            assertThat(logs.events()).as("log lines").isNotEmpty()
                     .allSatisfy(event -> assertThat(event.getFormattedMessage()).doesNotContain(secret));
         } finally {
-            stopCapturing(logs);
+            logs.close();
         }
-    }
-
-    private Level previousLevel;
-
-    /** Collects log events of io.docjobs at INFO (admin commands run earlier in this JVM may have quieted it). */
-    private ListAppender<ILoggingEvent> captureLogs() {
-        LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
-        Logger logger = context.getLogger("io.docjobs");
-        previousLevel = logger.getLevel();
-        logger.setLevel(Level.INFO);
-        ListAppender<ILoggingEvent> appender = new ListAppender<>();
-        appender.setContext(context);
-        appender.start();
-        context.getLogger(Logger.ROOT_LOGGER_NAME).addAppender(appender);
-        return appender;
-    }
-
-    private void stopCapturing(ListAppender<ILoggingEvent> appender) {
-        LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
-        context.getLogger(Logger.ROOT_LOGGER_NAME).detachAppender(appender);
-        appender.stop();
-        context.getLogger("io.docjobs").setLevel(previousLevel);
     }
 }

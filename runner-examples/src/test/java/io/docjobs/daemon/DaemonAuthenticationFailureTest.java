@@ -3,18 +3,12 @@ package io.docjobs.daemon;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.docjobs.FakeAuthServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 /**
  * {@code docjobs run} with a wrong password stops at once with exit code 2, naming the failure and
@@ -44,7 +38,7 @@ class DaemonAuthenticationFailureTest {
                       email.send:
                         class: io.docjobs.examples.handlers.SendEmailHandler$Provider
                     """.formatted(SECRET, host));
-            ListAppender<ILoggingEvent> logs = captureLogs();
+            LogCapture logs = new LogCapture();
             try {
                 long start = System.nanoTime();
                 Cli.Result result = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> Cli.run(config, "run"),
@@ -55,35 +49,13 @@ class DaemonAuthenticationFailureTest {
                 assertThat(result.err()).contains("authentication to").contains(host)
                         .contains("user name, password and authSource");
                 assertThat(result.out() + result.err()).doesNotContain(SECRET);
-                assertThat(logs.list).as("log lines")
+                assertThat(logs.events()).as("log lines")
                         .allSatisfy(event -> assertThat(event.getFormattedMessage()).doesNotContain(SECRET));
                 assertThat(took).as("time to fail").isLessThan(Duration.ofSeconds(10));
                 assertThat(server.commands()).as("the daemon tried to log in").anyMatch(c -> c.endsWith(":saslStart"));
             } finally {
-                stopCapturing(logs);
+                logs.close();
             }
         }
-    }
-
-    private Level previousLevel;
-
-    /** Collects log events of io.docjobs at INFO (admin commands run earlier in this JVM may have quieted it). */
-    private ListAppender<ILoggingEvent> captureLogs() {
-        LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
-        Logger logger = context.getLogger("io.docjobs");
-        previousLevel = logger.getLevel();
-        logger.setLevel(Level.INFO);
-        ListAppender<ILoggingEvent> appender = new ListAppender<>();
-        appender.setContext(context);
-        appender.start();
-        context.getLogger(Logger.ROOT_LOGGER_NAME).addAppender(appender);
-        return appender;
-    }
-
-    private void stopCapturing(ListAppender<ILoggingEvent> appender) {
-        LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
-        context.getLogger(Logger.ROOT_LOGGER_NAME).detachAppender(appender);
-        appender.stop();
-        context.getLogger("io.docjobs").setLevel(previousLevel);
     }
 }
