@@ -37,9 +37,11 @@ public interface JobContext {
     String workerId();
 
     /**
-     * Extends the lease to now + {@code duration} at once, beyond what the heartbeat does.
+     * Extends the lease to now + {@code duration} at once, beyond what the heartbeat does (never
+     * shortening it).
      *
-     * @return false if the lease was lost: stop working, the result will be discarded
+     * @return false if the job is no longer this handler's (lease lost, time-out passed, or
+     *         abandoned at shutdown): stop working, the result will be discarded
      */
     boolean extendLease(Duration duration);
 

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.bson.Document;
 
@@ -99,9 +100,9 @@ public interface JobQueue extends AutoCloseable {
 
     /**
      * Claims the most urgent claimable entry of the given types: READY or with an expired lease,
-     * visible now; highest priority first, then longest visible. One atomic {@code findOneAndUpdate};
-     * a second, fenced update follows only when the entry's visibility timeout is shorter than the
-     * longest one seen for these types (the claim hides the entry for that longest time first).
+     * visible now; highest priority first, then longest visible. A sorted read of a few candidate
+     * ids, then one atomic {@code findOneAndUpdate} on the first candidate still claimable, which
+     * hides it for exactly its own visibility timeout.
      *
      * @return the lease, or empty when nothing is claimable
      */
@@ -110,28 +111,41 @@ public interface JobQueue extends AutoCloseable {
     /**
      * Claims up to {@code max} entries in the same order as {@link #claim}, in a fixed number of
      * round trips: a sorted read of candidate ids, one {@code updateMany} per distinct visibility
-     * timeout among them, and a read-back of the entries won; a second such pass only if other
-     * workers won some of the candidates. The leases of one pass share a token (each is still
-     * fenced by entry id and token).
+     * timeout among them, and a read-back of the entries won; another such pass (three at most)
+     * only if other workers won some of the candidates. The leases of one pass share a token (each
+     * is still fenced by entry id and token). If a later pass fails, the leases already won are
+     * returned rather than lost.
      */
     List<Lease> claimBatch(Collection<String> types, String workerId, int max);
+
+    /**
+     * Claims up to {@code max} entries in claim order across all the given types, taking at most
+     * {@code limits.get(type)} entries of each type: the batch claim of a worker whose types have
+     * concurrency limits. Priority is respected across types: an urgent entry of a limited type
+     * is claimed before a less urgent one of another type. A type with limit 0 is not claimed.
+     */
+    List<Lease> claimBatch(Map<String, Integer> limits, String workerId, int max);
 
     /**
      * Completes the job: deletes the entry if the lease still holds.
      *
      * @return true if completed; false if the lease was lost (another worker claimed the entry, or it
-     *         was released or completed already): the caller must treat its work as not acknowledged
+     *         was released or completed already), or if a retry after a lost reply finds the entry
+     *         gone after the lease's deadline, when the completion may have been another worker's:
+     *         the caller must treat its work as not acknowledged
      */
     boolean done(Lease lease);
 
     /**
-     * Moves the lease deadline to now + {@code duration}.
+     * Moves the lease deadline to now + {@code duration}, or leaves it where it is if that is
+     * later already: extensions never shorten a lease, so concurrent extensions of one lease
+     * cannot leave a worker believing in a later deadline than the stored one.
      *
      * @return the lease with its new deadline, or empty if the lease was lost
      */
     Optional<Lease> extend(Lease lease, Duration duration);
 
-    /** Extends each lease to now + {@code duration} in one round trip (two if some were lost). */
+    /** Extends each lease as {@link #extend} does, in one round trip (two if some were lost). */
     Extension extendAll(Collection<Lease> leases, Duration duration);
 
     /**
@@ -144,8 +158,9 @@ public interface JobQueue extends AutoCloseable {
     ReleaseResult deadLetter(Lease lease, JobError error);
 
     /**
-     * Hands the entry back untouched, claimable at once, without counting the attempt: for a worker
-     * shutting down before the job ran to completion.
+     * Hands the entry back untouched, claimable at once, without counting the attempt: for a lease
+     * whose handler never started (claimed while shutting down, or no thread to run it). A handler
+     * that ran and did not finish is a failed attempt: {@link #release} it.
      *
      * @return true if handed back; false if the lease was lost
      */

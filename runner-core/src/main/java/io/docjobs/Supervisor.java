@@ -127,6 +127,15 @@ public final class Supervisor implements AutoCloseable {
         return engine.inFlight();
     }
 
+    /**
+     * Whether claiming works: false after several failed polls in a row (database unreachable, a
+     * claim the database keeps refusing), true again after the next poll that works. Health
+     * checks should report a supervisor whose claims keep failing as down.
+     */
+    public boolean claimsSucceeding() {
+        return engine.pollsSucceeding();
+    }
+
     /** The types this supervisor claims, in registration order. */
     public List<String> types() {
         return types;

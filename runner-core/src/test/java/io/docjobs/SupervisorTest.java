@@ -287,6 +287,37 @@ class SupervisorTest {
         assertThat(highest.get()).isEqualTo(2);
     }
 
+    /**
+     * Defect: with every handled type at its concurrency limit, the poller handed its slots back,
+     * which woke itself, and burned a whole core while the limited jobs ran.
+     */
+    @Test
+    void aPollerWhoseTypesAreAllAtTheirLimitCostsNoCpu() {
+        CountDownLatch finish = new CountDownLatch(1);
+        AtomicInteger running = new AtomicInteger();
+        for (int i = 0; i < 4; i++) {
+            queue.enqueue("limited", "x" + i, Duration.ofSeconds(30));
+        }
+        started(supervisor().name("spin").workers(16).handle("limited", job -> {
+            running.incrementAndGet();
+            finish.await();
+        }, HandlerOptions.builder().concurrency(2).build()));
+        await().atMost(Duration.ofSeconds(5)).until(() -> running.get() == 2);
+        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        long poller = Thread.getAllStackTraces().keySet().stream()
+                .filter(thread -> thread.getName().equals("docjobs-spin-poller-1")).findFirst().orElseThrow().getId();
+        long cpuBefore = threads.getThreadCpuTime(poller);
+
+        // For a whole second of two jobs running at their limit, the poller stays (almost) idle.
+        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3))
+                .until(() -> threads.getThreadCpuTime(poller) - cpuBefore < TimeUnit.MILLISECONDS.toNanos(100));
+        assertThat(running).hasValue(2);
+
+        finish.countDown();
+        await().atMost(Duration.ofSeconds(10)).until(() -> queue.stats().byType().isEmpty());
+        assertThat(running).as("a freed slot wakes the poller for the rest").hasValue(4);
+    }
+
     @Test
     void closeDrainsRunningJobsThenHandsBackTheRestUnfinished() throws Exception {
         String finishing = queue.enqueue("finishing", "a", Duration.ofSeconds(30));
@@ -319,7 +350,9 @@ class SupervisorTest {
         assertThat(queue.get(finishing)).as("finished within the drain time: done").isEmpty();
         JobEntry handedBack = queue.get(hanging).orElseThrow();
         assertThat(handedBack.state()).as("never done while unfinished").isEqualTo(JobState.READY);
-        assertThat(handedBack.attempts()).as("the interrupted attempt does not count").isZero();
+        assertThat(handedBack.attempts()).as("the interrupted attempt counts: a handler that never finishes"
+                + " must end dead, not run forever across restarts").isEqualTo(1);
+        assertThat(handedBack.lastError().message()).contains("still running when its worker shut down");
         assertThat(hangingInterrupted).isTrue();
         assertThat(queue.claim(Set.of("hanging"), "next")).as("claimable at once").isPresent();
         assertThat(count("docjobs.jobs.finished", "outcome", "abandoned")).isEqualTo(1);

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadLocalRandom;
@@ -33,49 +34,86 @@ import org.slf4j.MDC;
  * The supervisor's machinery: pollers that claim when slots are free, worker threads that run
  * handlers, and the lease keeper that extends leases and enforces time-outs. Internal: use
  * {@link io.docjobs.Supervisor}.
+ *
+ * <p>Tests step it by hand: {@link #startStepping()} arms it without threads, then
+ * {@link #pollOnce()} runs one claim round and {@link #keepOnce()} one heartbeat, with time from
+ * the {@link Ticker} and handlers run on the given {@link Executor}.
  */
 public final class Engine {
     private static final Logger log = LoggerFactory.getLogger(Engine.class);
-    /** Heartbeats extend a lease once a third of its extension has elapsed: two more chances before expiry. */
-    private static final double EXTEND_AFTER_FRACTION = 1.0 / 3.0;
     private static final long KEEPER_MAX_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final long KEEPER_MIN_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
     private static final long ERROR_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+    private static final int MAX_IDLE_ROUNDS = 30;
+    /** Consecutive failed polls after which the supervisor reports itself unhealthy. */
+    static final int UNHEALTHY_AFTER_FAILED_POLLS = 3;
 
     /** Everything the engine needs, validated by the supervisor's builder. */
     public record Settings(String name, String workerId, int workers, int pollers, int maxBatch, Duration idleMin,
             Duration idleMax, Duration drainTimeout, MeterRegistry registry) {
     }
 
+    /** What one poll round did: slots reserved, leases claimed and started; or that it failed. */
+    record Poll(int reserved, int claimed, int started, boolean failed, boolean limitedByType) {
+        static final Poll NO_ROOM = new Poll(0, 0, 0, false, false);
+
+        boolean noRoom() {
+            return reserved == 0 && !failed;
+        }
+    }
+
     private final JobQueue queue;
     private final Settings settings;
+    private final Ticker ticker;
     private final Map<String, Registration> registrations = new LinkedHashMap<>();
     private final Slots slots;
-    private final Signal slotChanges;
+    private final Wakeups wakeups = new Wakeups();
     private final SupervisorMetrics metrics;
     private final Map<RunningJob, Boolean> running = new ConcurrentHashMap<>();
-    private final ExecutorService workerPool;
+    private final Executor workerPool;
+    private final ExecutorService ownedPool;
+    /** Handler threads that may run on after their job ended (stuck) while their slot is reused. */
+    private final int stuckAllowance;
+    private final AtomicInteger stuckWithFreedSlot = new AtomicInteger();
     private final List<Thread> pollerThreads = new ArrayList<>();
     private final Thread keeperThread;
     private final Signal keeperSignal = new Signal();
     private final OutageLog claimOutage;
     private final OutageLog extendOutage;
+    private final AtomicInteger failedPollsInARow = new AtomicInteger();
     private volatile boolean claiming;
     private Runnable stopListening = () -> { };
     private volatile boolean keeping = true;
 
     public Engine(JobQueue queue, Collection<Registration> handlers, Settings settings) {
+        this(queue, handlers, settings, Ticker.SYSTEM, null);
+    }
+
+    /**
+     * @param workerPool where handlers run; null for the engine's own pool of at most
+     *                   {@code 2 × workers} threads (workers plus as many stuck handlers)
+     */
+    Engine(JobQueue queue, Collection<Registration> handlers, Settings settings, Ticker ticker, Executor workerPool) {
         this.queue = queue;
         this.settings = settings;
+        this.ticker = ticker;
         handlers.forEach(registration -> registrations.put(registration.type(), registration));
         this.slots = new Slots(settings.workers(), List.copyOf(handlers));
-        this.slotChanges = slots.changes();
         this.metrics = new SupervisorMetrics(settings.registry(), queue.name(), registrations.keySet());
-        AtomicInteger workerNumber = new AtomicInteger();
-        // Threads are made on demand: a handler stuck past its time-out keeps its thread but gives
-        // its slot back, so the pool may briefly hold more threads than slots.
-        this.workerPool = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS, new SynchronousQueue<>(),
-                runnable -> daemon(runnable, "docjobs-" + settings.name() + "-worker-" + workerNumber.incrementAndGet()));
+        this.stuckAllowance = settings.workers();
+        if (workerPool == null) {
+            AtomicInteger workerNumber = new AtomicInteger();
+            // Threads are made on demand, bounded: a handler stuck past its time-out keeps its
+            // thread while its slot is reused, up to stuckAllowance of them; beyond that a stuck
+            // handler keeps its slot, so the pool never needs more threads than it has.
+            this.ownedPool = new ThreadPoolExecutor(0, settings.workers() + stuckAllowance, 60, TimeUnit.SECONDS,
+                    new SynchronousQueue<>(), runnable -> daemon(runnable,
+                            "docjobs-" + settings.name() + "-worker-" + workerNumber.incrementAndGet()));
+            this.workerPool = ownedPool;
+        } else {
+            this.ownedPool = null;
+            this.workerPool = workerPool;
+        }
         for (int i = 1; i <= settings.pollers(); i++) {
             pollerThreads.add(daemon(this::pollLoop, "docjobs-" + settings.name() + "-poller-" + i));
         }
@@ -91,26 +129,39 @@ public final class Engine {
     }
 
     public void start() {
-        claiming = true;
-        // An enqueue through the same queue instance wakes idle pollers at once.
-        stopListening = queue.onEnqueue(types -> {
-            if (types.isEmpty()) { // "something may have been missed"
-                slotChanges.signal();
-                return;
-            }
-            for (String type : types) {
-                if (registrations.containsKey(type)) {
-                    slotChanges.signal();
-                    return;
-                }
-            }
-        });
+        startStepping();
         keeperThread.start();
         pollerThreads.forEach(Thread::start);
     }
 
+    /** Arms the engine without starting its threads: the caller drives {@link #pollOnce} and {@link #keepOnce}. */
+    void startStepping() {
+        claiming = true;
+        // An enqueue through the same queue instance wakes idle pollers at once.
+        stopListening = queue.onEnqueue(types -> {
+            if (types.isEmpty()) { // "something may have been missed"
+                wakeups.work();
+                return;
+            }
+            for (String type : types) {
+                if (registrations.containsKey(type)) {
+                    wakeups.work();
+                    return;
+                }
+            }
+        });
+    }
+
     public int inFlight() {
         return running.size();
+    }
+
+    /**
+     * Whether claiming works: false after {@value #UNHEALTHY_AFTER_FAILED_POLLS} failed polls in a
+     * row (database down, or every claim failing), true again after the next poll that works.
+     */
+    public boolean pollsSucceeding() {
+        return failedPollsInARow.get() < UNHEALTHY_AFTER_FAILED_POLLS;
     }
 
     // ------------------------------------------------------------------ polling
@@ -118,33 +169,23 @@ public final class Engine {
     private void pollLoop() {
         int idleRounds = 0;
         while (claiming) {
-            long generation = slotChanges.generation();
+            Wakeups.Seen seen = wakeups.seen();
             try {
-                Slots.Reservation reservation = slots.reserve(settings.maxBatch());
-                if (reservation.isEmpty()) {
-                    slotChanges.awaitChange(generation, idleDelayNanos(idleRounds));
-                    continue;
+                Poll poll = pollOnce();
+                if (poll.noRoom()) {
+                    // Only a freed slot can change this; frees always wake, the timer is a safety net.
+                    wakeups.await(seen, false, true, settings.idleMax().toNanos());
+                } else if (poll.failed()) {
+                    idleRounds = Math.min(idleRounds + 1, MAX_IDLE_ROUNDS);
+                    wakeups.await(seen, false, false, Math.max(idleDelayNanos(idleRounds), ERROR_BACKOFF_NANOS));
+                } else if (poll.claimed() == poll.reserved()) {
+                    idleRounds = 0; // more may be waiting: poll again at once
+                } else {
+                    idleRounds = poll.claimed() > 0 ? 0 : Math.min(idleRounds + 1, MAX_IDLE_ROUNDS);
+                    // The queue had no more for these slots: wait for new work, or for a freed slot
+                    // of a type its limit held back.
+                    wakeups.await(seen, true, poll.limitedByType(), idleDelayNanos(idleRounds));
                 }
-                int claimed;
-                try {
-                    claimed = claimInto(reservation);
-                    claimOutage.succeeded();
-                } catch (RuntimeException e) {
-                    reservation.releaseUnused();
-                    metrics.pollFailed();
-                    metrics.databaseError("claim");
-                    claimOutage.failed(e);
-                    idleRounds = Math.min(idleRounds + 1, 30);
-                    slotChanges.awaitChange(slotChanges.generation(), Math.max(idleDelayNanos(idleRounds), ERROR_BACKOFF_NANOS));
-                    continue;
-                }
-                metrics.polled(claimed);
-                if (claimed == reservation.total) {
-                    idleRounds = 0;
-                    continue; // more may be waiting: poll again at once
-                }
-                idleRounds = claimed > 0 ? 0 : Math.min(idleRounds + 1, 30);
-                slotChanges.awaitChange(slotChanges.generation(), idleDelayNanos(idleRounds));
             } catch (InterruptedException e) {
                 if (!claiming) {
                     return;
@@ -157,61 +198,151 @@ public final class Engine {
         }
     }
 
-    /** Idle back-off: doubling from the minimum to the cap, with jitter so a fleet does not poll in step. */
-    private long idleDelayNanos(int idleRounds) {
-        long min = settings.idleMin().toNanos();
-        long max = settings.idleMax().toNanos();
-        long delay = idleRounds >= 30 ? max : Math.min(max, min << Math.min(idleRounds, 20));
+    /**
+     * Idle back-off: doubling from the minimum to the cap, with jitter so a fleet does not poll in
+     * step. Saturating: any minimum, cap and round count give a delay between them.
+     */
+    long idleDelayNanos(int idleRounds) {
+        long min = nanos(settings.idleMin());
+        long max = Math.max(min, nanos(settings.idleMax()));
+        long delay = min;
+        for (int round = 0; round < idleRounds && delay < max; round++) {
+            delay = delay > max / 2 ? max : delay * 2;
+        }
         return delay / 2 + ThreadLocalRandom.current().nextLong(delay / 2 + 1);
     }
 
-    private int claimInto(Slots.Reservation reservation) {
-        List<Lease> leases = new ArrayList<>();
+    /** A duration in nanoseconds, saturating at {@link Long#MAX_VALUE} instead of overflowing. */
+    static long nanos(Duration duration) {
         try {
-            if (!reservation.fullTypes.isEmpty()) {
-                leases.addAll(claim(reservation.fullTypes, reservation.total));
-            }
-            for (Map.Entry<String, Integer> partial : reservation.partialTypes.entrySet()) {
-                int room = Math.min(partial.getValue(), reservation.total - leases.size());
-                if (room > 0) {
-                    leases.addAll(claim(List.of(partial.getKey()), room));
+            return duration.toNanos();
+        } catch (ArithmeticException e) {
+            return duration.isNegative() ? Long.MIN_VALUE : Long.MAX_VALUE;
+        }
+    }
+
+    /**
+     * One claim round: reserve free slots, claim up to that many entries in one call, start each
+     * lease on a worker or hand it back. Every lease the queue returned is started or given back,
+     * and every reserved slot is used by a started job or returned, whatever fails.
+     */
+    Poll pollOnce() {
+        Slots.Reservation reservation = slots.reserve(settings.maxBatch());
+        if (reservation.isEmpty()) {
+            return Poll.NO_ROOM;
+        }
+        boolean limitedByType = reservation.room().size() < registrations.size()
+                || reservation.room().values().stream().anyMatch(room -> room < reservation.total);
+        List<Lease> leases;
+        try {
+            leases = claim(reservation);
+        } catch (RuntimeException e) {
+            reservation.releaseUnused();
+            failedPollsInARow.incrementAndGet();
+            metrics.pollFailed();
+            metrics.databaseError("claim");
+            claimOutage.failed(e);
+            return new Poll(reservation.total, 0, 0, true, limitedByType);
+        }
+        failedPollsInARow.set(0);
+        claimOutage.succeeded();
+        int started = 0;
+        try {
+            Instant now = leases.isEmpty() ? null : queue.now();
+            for (Lease lease : leases) {
+                if (startOrGiveBack(lease, reservation, now)) {
+                    started++;
                 }
             }
         } finally {
-            for (Lease lease : leases) {
-                reservation.consume(lease.type());
-            }
             reservation.releaseUnused();
         }
-        Instant now = queue.now();
-        for (Lease lease : leases) {
-            metrics.claimed(lease.type(), lease.visibleSince() == null ? null : Duration.between(lease.visibleSince(), now));
-            RunningJob job = new RunningJob(queue, registrations.get(lease.type()), lease);
-            if (!claiming) {
-                giveBackUnstarted(job);
-                continue;
-            }
-            running.put(job, Boolean.TRUE);
-            keeperSignal.signal();
-            workerPool.execute(() -> run(job));
+        metrics.polled(leases.size());
+        return new Poll(reservation.total, leases.size(), started, false, limitedByType);
+    }
+
+    private List<Lease> claim(Slots.Reservation reservation) {
+        if (reservation.total == 1) {
+            return queue.claim(reservation.room().keySet(), settings.workerId()).map(List::of).orElse(List.of());
         }
-        return leases.size();
+        return queue.claimBatch(reservation.room(), settings.workerId(), reservation.total);
     }
 
-    private List<Lease> claim(List<String> types, int count) {
-        return count == 1
-                ? queue.claim(types, settings.workerId()).map(List::of).orElse(List.of())
-                : queue.claimBatch(types, settings.workerId(), count);
-    }
-
-    private void giveBackUnstarted(RunningJob job) {
+    /** Starts {@code lease} on a worker in one of the round's slots; otherwise hands it back. Never throws. */
+    private boolean startOrGiveBack(Lease lease, Slots.Reservation reservation, Instant now) {
+        String type = lease.type();
+        Registration registration = registrations.get(type);
+        if (registration == null || !reservation.take(type)) {
+            log.error("the queue returned {} beyond what was asked for (type \"{}\"); handing it back unstarted",
+                    lease, type);
+            giveBackQuietly(lease, "it was not asked for");
+            return false;
+        }
+        RunningJob job = new RunningJob(queue, registration, lease, ticker);
         try {
-            queue.giveBack(job.lease());
-        } catch (RuntimeException e) {
-            log.warn("could not hand back {} claimed during shutdown; it is redelivered when its lease expires: {}",
-                    job, e.toString());
+            if (!claiming) {
+                job.end(Ending.ABANDONED);
+                job.releaseSlot();
+                giveBackQuietly(lease, "it was claimed during shutdown");
+                freeSlot(type);
+                return false;
+            }
+            metrics.claimed(type, lease.visibleSince() == null || now == null ? null
+                    : Duration.between(lease.visibleSince(), now));
+            running.put(job, Boolean.TRUE);
+            workerPool.execute(() -> run(job));
+            keeperSignal.signal();
+            return true;
+        } catch (RuntimeException | Error e) { // RejectedExecutionException; OutOfMemoryError: no native thread
+            running.remove(job);
+            if (job.end(Ending.ABANDONED) && job.releaseSlot()) {
+                log.error("could not start a worker for {} ({} handler threads stuck past their jobs); handing it back"
+                        + " unstarted", job, stuckWithFreedSlot.get(), e);
+                giveBackQuietly(lease, "no worker could start it");
+                freeSlot(type);
+            }
+            return false;
         }
-        slots.free(job.lease().type());
+    }
+
+    private void giveBackQuietly(Lease lease, String why) {
+        try {
+            queue.giveBack(lease);
+        } catch (RuntimeException e) {
+            log.warn("could not hand back {} ({}); it is redelivered when its lease expires: {}", lease, why, e.toString());
+        }
+    }
+
+    private void freeSlot(String type) {
+        slots.free(type);
+        wakeups.capacity();
+    }
+
+    /**
+     * A job ended while its handler may still be running (time-out, lost lease, abandoned). Its
+     * slot is reused at once while fewer than {@code stuckAllowance} handlers are stuck; beyond
+     * that the slot stays taken until the handler returns, so threads stay bounded.
+     */
+    private void releaseSlotOfEnded(RunningJob job) {
+        running.remove(job);
+        if (!job.hasStarted()) {
+            if (job.releaseSlot()) {
+                freeSlot(job.lease().type()); // no handler ran: nothing can be stuck
+            }
+            return;
+        }
+        if (stuckWithFreedSlot.incrementAndGet() <= stuckAllowance) {
+            if (job.releaseSlot()) {
+                metrics.stuckChanged(1);
+                freeSlot(job.lease().type());
+                return;
+            }
+            stuckWithFreedSlot.decrementAndGet(); // the handler returned meanwhile and freed it
+            return;
+        }
+        stuckWithFreedSlot.decrementAndGet();
+        log.warn("{} handler threads are stuck past their jobs; {} keeps its slot until its handler returns",
+                stuckAllowance, job);
     }
 
     // ------------------------------------------------------------------ running
@@ -219,10 +350,12 @@ public final class Engine {
     private void run(RunningJob job) {
         Lease lease = job.lease();
         String type = lease.type();
+        if (!job.start(Thread.currentThread())) {
+            return; // ended before a thread reached it; whoever ended it took care of lease and slot
+        }
         MDC.put("jobId", lease.id());
         MDC.put("jobType", type);
         MDC.put("jobAttempt", String.valueOf(lease.attempt()));
-        job.started(Thread.currentThread());
         metrics.started(type);
         Throwable failure = null;
         try {
@@ -231,15 +364,20 @@ public final class Engine {
             failure = t;
         } finally {
             job.detach();
-            Thread.interrupted(); // clear a late interrupt meant for this job
-            long nanos = System.nanoTime() - job.startedNanos();
+            Thread.interrupted(); // clear an interrupt meant for this job that came before detach
+            long nanos = ticker.nanos() - job.startedNanos();
             try {
                 if (job.end(Ending.COMPLETED)) {
                     metrics.handlerReturned(type, failure == null ? "success" : "failure", nanos);
                     settle(job, failure);
                 } else {
                     metrics.handlerReturned(type, job.ending().name().toLowerCase(java.util.Locale.ROOT), nanos);
-                    metrics.stuckChanged(-1);
+                    if (job.releaseSlot()) {
+                        freeSlot(type); // returned before its ender freed the slot, or kept it as one stuck too many
+                    } else {
+                        stuckWithFreedSlot.decrementAndGet();
+                        metrics.stuckChanged(-1);
+                    }
                     log.debug("{} returned after it ended as {}; its result is discarded", job, job.ending());
                 }
             } finally {
@@ -271,7 +409,9 @@ public final class Engine {
                     e.toString());
         } finally {
             running.remove(job);
-            slots.free(type);
+            if (job.releaseSlot()) {
+                freeSlot(type);
+            }
             keeperSignal.signal();
         }
     }
@@ -354,20 +494,27 @@ public final class Engine {
         }
     }
 
-    /** One heartbeat: time-outs, then extensions due; returns how long until the next thing is due. */
+    /**
+     * One heartbeat: time-outs, then the extensions due; returns how long until the next thing is
+     * due. A failing extension of one group of leases does not keep the others from theirs; the
+     * first failure is rethrown at the end for the outage log.
+     */
     long keepOnce() {
-        long nowNanos = System.nanoTime();
+        long nowNanos = ticker.nanos();
         long nextNanos = KEEPER_MAX_WAIT_NANOS;
         for (RunningJob job : running.keySet()) {
             Duration timeout = job.registration().options().timeout();
             if (timeout != null && job.isRunning()) {
-                long left = timeout.toNanos() - (nowNanos - job.startedNanos());
+                long left = saturatedSub(nanos(timeout), nowNanos - job.startedNanos());
                 if (left <= 0) {
                     timeOut(job, timeout);
                 } else {
                     nextNanos = Math.min(nextNanos, left);
                 }
             }
+        }
+        if (running.isEmpty()) {
+            return nextNanos;
         }
         Instant now = queue.now();
         Map<Duration, List<RunningJob>> due = new LinkedHashMap<>();
@@ -377,8 +524,9 @@ public final class Engine {
                 continue;
             }
             Duration extension = job.leaseExtension();
+            // Extend once a third of the extension has passed: two more chances before expiry.
             Instant extendAt = job.lease().deadline().minus(extension.multipliedBy(2).dividedBy(3));
-            long untilNanos = Duration.between(now, extendAt).toNanos();
+            long untilNanos = nanos(Duration.between(now, extendAt));
             if (untilNanos <= 0) {
                 due.computeIfAbsent(extension, e -> new ArrayList<>()).add(job);
             } else {
@@ -389,23 +537,38 @@ public final class Engine {
         // round trip is made anyway, leases within a sixth of their own due time ride along, so
         // all in-flight leases converge on one extendAll per heartbeat.
         Set<RunningJob> riding = new HashSet<>();
+        RuntimeException firstFailure = null;
         for (Map.Entry<Duration, List<RunningJob>> group : due.entrySet()) {
             Duration extension = group.getKey();
             for (Upcoming next : upcoming) {
-                if (next.extension().equals(extension) && next.untilNanos() <= extension.toNanos() / 6) {
+                if (next.extension().equals(extension) && next.untilNanos() <= nanos(extension) / 6) {
                     group.getValue().add(next.job());
                     riding.add(next.job());
                 }
             }
-            extend(group.getValue(), extension);
-            nextNanos = Math.min(nextNanos, (long) (extension.toNanos() * EXTEND_AFTER_FRACTION));
+            try {
+                extend(group.getValue(), extension);
+                nextNanos = Math.min(nextNanos, nanos(extension) / 3);
+            } catch (RuntimeException e) {
+                firstFailure = firstFailure == null ? e : firstFailure;
+                nextNanos = Math.min(nextNanos, ERROR_BACKOFF_NANOS);
+            }
         }
         for (Upcoming next : upcoming) {
             if (!riding.contains(next.job())) {
                 nextNanos = Math.min(nextNanos, next.untilNanos());
             }
         }
+        if (firstFailure != null) {
+            throw firstFailure;
+        }
         return Math.max(KEEPER_MIN_WAIT_NANOS, nextNanos);
+    }
+
+    private static long saturatedSub(long a, long b) {
+        long result = a - b;
+        // Overflow only if the operands have different signs and the result's sign differs from a's.
+        return ((a ^ b) & (a ^ result)) < 0 ? (a < 0 ? Long.MIN_VALUE : Long.MAX_VALUE) : result;
     }
 
     /** A running job whose next extension is not due yet, and how long until it is. */
@@ -428,13 +591,11 @@ public final class Engine {
             RunningJob job = byToken.get(lost.id() + "/" + lost.token());
             if (job.end(Ending.LEASE_LOST)) {
                 job.interrupt();
-                metrics.stuckChanged(1);
                 metrics.leaseLost(lost.type());
                 metrics.finished(lost.type(), SupervisorMetrics.LEASE_LOST);
                 log.warn("{} lost its lease (expired and claimed by another worker, or removed); interrupting its"
                         + " handler and discarding its result", job);
-                running.remove(job);
-                slots.free(lost.type());
+                releaseSlotOfEnded(job);
             }
         }
     }
@@ -444,7 +605,6 @@ public final class Engine {
             return;
         }
         job.interrupt();
-        metrics.stuckChanged(1);
         log.warn("{} exceeded its time-out of {}; interrupting its handler and freeing its slot", job, timeout);
         try {
             fail(job, new TimeoutException("job exceeded its time-out of " + timeout), SupervisorMetrics.TIMEOUT);
@@ -452,8 +612,7 @@ public final class Engine {
             metrics.databaseError("release");
             log.warn("could not release timed-out {}: {}; it is redelivered when its lease expires", job, e.toString());
         } finally {
-            running.remove(job);
-            slots.free(job.lease().type());
+            releaseSlotOfEnded(job);
         }
     }
 
@@ -462,22 +621,31 @@ public final class Engine {
     /**
      * Stops claiming, waits up to the drain time-out for running jobs, then interrupts the rest
      * and hands their leases back at once so other workers can take them without waiting for
-     * expiry. The lease keeper stops last, so draining jobs keep their leases.
+     * expiry (counting the attempt: a handler that never finishes is dead-lettered in the end).
+     * The lease keeper stops last, so draining jobs keep their leases.
      */
     public void stop() {
         claiming = false;
         stopListening.run();
-        slotChanges.signal();
+        wakeups.all();
         // Pollers are woken, not interrupted: an interrupt in the middle of a claim could make the
         // driver drop a reply the server already acted on, stranding the entry until its lease
         // expires. A claim that completes after this point hands its leases straight back.
         for (Thread poller : pollerThreads) {
-            joinQuietly(poller, Duration.ofSeconds(60));
+            if (poller.isAlive()) {
+                joinQuietly(poller, Duration.ofSeconds(60));
+            }
         }
-        long drainUntil = System.nanoTime() + settings.drainTimeout().toNanos();
-        while (!running.isEmpty() && System.nanoTime() < drainUntil) {
+        // Real time, not the ticker: draining is a real wait for real handler threads.
+        long drainNanos = nanos(settings.drainTimeout());
+        long startNanos = System.nanoTime();
+        while (!running.isEmpty() && System.nanoTime() - startNanos < drainNanos) {
+            Wakeups.Seen seen = wakeups.seen();
+            if (running.isEmpty()) {
+                break;
+            }
             try {
-                slotChanges.awaitChange(slotChanges.generation(), Math.min(drainUntil - System.nanoTime(), KEEPER_MAX_WAIT_NANOS));
+                wakeups.await(seen, false, true, Math.min(drainNanos - (System.nanoTime() - startNanos), KEEPER_MAX_WAIT_NANOS));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;
@@ -492,26 +660,43 @@ public final class Engine {
         }
         keeping = false;
         keeperSignal.signal();
-        keeperThread.interrupt();
-        joinQuietly(keeperThread, Duration.ofSeconds(10));
-        workerPool.shutdownNow();
+        if (keeperThread.isAlive()) {
+            keeperThread.interrupt();
+            joinQuietly(keeperThread, Duration.ofSeconds(10));
+        }
+        if (ownedPool != null) {
+            ownedPool.shutdownNow();
+        }
     }
 
+    /**
+     * Ends a job still running at the end of the drain. A handler that ran used its attempt (so a
+     * handler that never finishes is dead-lettered in the end, and its abandoned run does not share
+     * an attempt number with the next); one that never started is handed back uncounted.
+     */
     private void abandon(RunningJob job) {
         if (!job.end(Ending.ABANDONED)) {
             return;
         }
         job.interrupt();
-        metrics.stuckChanged(1);
+        Lease lease = job.lease();
         try {
-            if (queue.giveBack(job.lease())) {
-                metrics.finished(job.lease().type(), SupervisorMetrics.ABANDONED);
+            if (!job.hasStarted()) {
+                queue.giveBack(lease);
+            } else {
+                JobError error = JobError.of("still running when its worker shut down (drain time-out "
+                        + settings.drainTimeout() + "); interrupted and handed back");
+                Integer cap = job.registration().options().maxAttempts();
+                boolean last = lease.isLastAttempt() || cap != null && lease.attempt() >= cap;
+                ReleaseResult result = last ? queue.deadLetter(lease, error) : queue.release(lease, Duration.ZERO, error);
+                if (result != ReleaseResult.LEASE_LOST) {
+                    metrics.finished(lease.type(), SupervisorMetrics.ABANDONED);
+                }
             }
         } catch (RuntimeException e) {
             log.warn("could not hand back {}: {}; it is redelivered when its lease expires", job, e.toString());
         } finally {
-            running.remove(job);
-            slots.free(job.lease().type());
+            releaseSlotOfEnded(job);
         }
     }
 

@@ -22,17 +22,22 @@ final class RunningJob implements JobContext {
 
     private final JobQueue queue;
     private final Registration registration;
+    private final Ticker ticker;
     private final long claimedNanos;
     private final AtomicReference<Ending> ending = new AtomicReference<>();
     private volatile Lease lease;
-    private volatile Thread thread;
+    /** The handler's thread while it runs this job; guarded by {@code this}. */
+    private Thread thread;
+    private boolean started;
     private volatile long startedNanos;
+    private final java.util.concurrent.atomic.AtomicBoolean slotReleased = new java.util.concurrent.atomic.AtomicBoolean();
 
-    RunningJob(JobQueue queue, Registration registration, Lease lease) {
+    RunningJob(JobQueue queue, Registration registration, Lease lease, Ticker ticker) {
         this.queue = queue;
         this.registration = registration;
         this.lease = lease;
-        this.claimedNanos = System.nanoTime();
+        this.ticker = ticker;
+        this.claimedNanos = ticker.nanos();
     }
 
     Lease lease() {
@@ -43,20 +48,37 @@ final class RunningJob implements JobContext {
         return registration;
     }
 
-    /** Called on the worker thread just before the handler runs. */
-    void started(Thread worker) {
+    /**
+     * Called on the worker thread just before the handler runs; false if the job already ended
+     * (timed out waiting for a thread, or abandoned at shutdown), when the handler must not run:
+     * its slot and lease are no longer this worker's.
+     */
+    synchronized boolean start(Thread worker) {
+        if (ending.get() != null) {
+            return false;
+        }
         this.thread = worker;
-        this.startedNanos = System.nanoTime();
+        this.started = true;
+        this.startedNanos = ticker.nanos();
+        return true;
     }
 
+    synchronized boolean hasStarted() {
+        return started;
+    }
+
+    /** When the handler started, or when the job was claimed if it has not started yet. */
     long startedNanos() {
         return startedNanos == 0 ? claimedNanos : startedNanos;
     }
 
-    /** Records a renewed lease, unless the job has ended meanwhile. */
+    /** Records a renewed lease, unless the job has ended meanwhile; keeps the later deadline. */
     void renewed(Lease renewed) {
-        if (renewed.token().equals(lease.token())) {
-            lease = renewed;
+        synchronized (this) {
+            Lease current = lease;
+            if (renewed.token().equals(current.token()) && renewed.deadline().isAfter(current.deadline())) {
+                lease = renewed;
+            }
         }
     }
 
@@ -74,16 +96,27 @@ final class RunningJob implements JobContext {
     }
 
     /** Interrupts the handler's thread, if it is still running this job. */
-    void interrupt() {
-        Thread worker = thread;
-        if (worker != null) {
-            worker.interrupt();
+    synchronized void interrupt() {
+        if (thread != null) {
+            thread.interrupt();
         }
     }
 
-    /** Forgets the worker thread once the handler returned, so a late interrupt cannot hit the next job. */
-    void detach() {
+    /**
+     * Forgets the worker thread once the handler returned. Under the same lock as
+     * {@link #interrupt}, so once this returns no interrupt meant for this job can reach the
+     * thread; one that came earlier is cleared by the caller.
+     */
+    synchronized void detach() {
         thread = null;
+    }
+
+    /**
+     * Claims the right to give this job's slot back; true exactly once. Once the job ended, its
+     * ender and its returning handler race for it, and the slot must be freed exactly once.
+     */
+    boolean releaseSlot() {
+        return slotReleased.compareAndSet(false, true);
     }
 
     Duration leaseExtension() {
@@ -146,7 +179,7 @@ final class RunningJob implements JobContext {
     @Override
     public boolean extendLease(Duration duration) {
         if (!isRunning()) {
-            return ending.get() != Ending.LEASE_LOST && ending.get() != Ending.ABANDONED;
+            return false; // timed out, lost or abandoned: the lease is no longer this handler's
         }
         Optional<Lease> extended = queue.extend(lease, duration);
         extended.ifPresent(this::renewed);

@@ -1,111 +1,141 @@
 package io.docjobs.internal;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Semaphore;
 
 /**
- * Worker slots: one global semaphore (worker threads) and one per type with a concurrency limit.
- * Pollers reserve slots before claiming, so a claimed entry never waits in a local buffer while
- * its lease runs, and no type ever runs more jobs than its limit.
+ * Worker slots: a global count (jobs running at once) and, per type with a concurrency limit, its
+ * own count. Pollers reserve slots before claiming, so a claimed entry never waits in a local
+ * buffer while its lease runs, and no type ever runs more jobs than its limit.
+ *
+ * <p>All counts change under one lock, so a reservation is all or nothing: a poller that finds no
+ * room takes nothing and hands nothing back (handing back would wake pollers, itself included, and
+ * spin). Wake-ups are the engine's business ({@link Wakeups}).
  */
 final class Slots {
-    private final Semaphore global;
-    private final Map<String, Semaphore> limited = new LinkedHashMap<>();
-    private final List<String> unlimited = new ArrayList<>();
-    private final Signal changes = new Signal();
+    private final List<String> types;
+    private final Map<String, Integer> limits = new LinkedHashMap<>();
+    private final Map<String, Integer> typeFree = new LinkedHashMap<>();
+    private int globalFree;
 
     Slots(int workers, List<Registration> registrations) {
-        this.global = new Semaphore(workers);
+        this.globalFree = workers;
+        List<String> all = new ArrayList<>();
         for (Registration registration : registrations) {
+            all.add(registration.type());
             int limit = registration.options().concurrency();
             if (limit > 0 && limit < workers) {
-                limited.put(registration.type(), new Semaphore(limit));
-            } else {
-                unlimited.add(registration.type());
+                limits.put(registration.type(), limit);
+                typeFree.put(registration.type(), limit);
             }
         }
+        this.types = List.copyOf(all);
     }
 
-    /** Slots reserved for one claim round: the global count and, per limited type, its own count. */
+    /**
+     * Slots held for one claim round: {@link #total} global slots and, per type, how many entries
+     * of it the round may take. Each claimed job turns one slot into its own ({@link #take}); the
+     * round then returns the rest ({@link #releaseUnused}).
+     */
     final class Reservation {
         final int total;
-        /** Types that can take all {@code total} entries: claimed together, in priority order. */
-        final List<String> fullTypes = new ArrayList<>();
-        /** Limited types with fewer than {@code total} free slots: claimed separately, up to their count. */
-        final Map<String, Integer> partialTypes = new LinkedHashMap<>();
+        private final Map<String, Integer> room;
         private int globalLeft;
         private final Map<String, Integer> typeLeft = new LinkedHashMap<>();
 
-        private Reservation(int total) {
+        private Reservation(int total, Map<String, Integer> room) {
             this.total = total;
             this.globalLeft = total;
+            this.room = Collections.unmodifiableMap(room);
+            room.forEach((type, count) -> {
+                if (limits.containsKey(type)) {
+                    typeLeft.put(type, count);
+                }
+            });
         }
 
         boolean isEmpty() {
-            return total == 0 || fullTypes.isEmpty() && partialTypes.isEmpty();
+            return total == 0;
         }
 
-        /** Takes one reserved slot for a job of {@code type}; the job gives it back through {@link Slots#free}. */
-        void consume(String type) {
-            globalLeft--;
-            typeLeft.computeIfPresent(type, (t, left) -> left - 1);
+        /** Per type, the most entries this round may claim (in registration order). */
+        Map<String, Integer> room() {
+            return room;
         }
 
-        /** Returns whatever this round did not use. */
+        /**
+         * Turns one reserved slot into the slot of a job of {@code type}, which gives it back
+         * through {@link Slots#free}; false if the round has no slot left for that type.
+         */
+        boolean take(String type) {
+            synchronized (Slots.this) {
+                Integer left = typeLeft.get(type);
+                if (globalLeft <= 0 || !room.containsKey(type) || left != null && left <= 0) {
+                    return false;
+                }
+                globalLeft--;
+                if (left != null) {
+                    typeLeft.put(type, left - 1);
+                }
+                return true;
+            }
+        }
+
+        /** Returns whatever this round did not take; idempotent. */
         void releaseUnused() {
-            global.release(globalLeft);
-            typeLeft.forEach((type, left) -> limited.get(type).release(left));
-            globalLeft = 0;
-            typeLeft.clear();
-            changes.signal();
+            synchronized (Slots.this) {
+                globalFree += globalLeft;
+                globalLeft = 0;
+                typeLeft.forEach((type, left) -> typeFree.merge(type, left, Integer::sum));
+                typeLeft.clear();
+            }
+            // No wake-up: slots a round held but did not fill mean the queue had no more for them,
+            // and the pollers that found no room meanwhile wake on the next free, enqueue or timer.
         }
     }
 
-    Reservation reserve(int max) {
-        int total = 0;
-        while (total < max && global.tryAcquire()) {
-            total++;
+    /** Reserves up to {@code max} slots across the types with room; empty (holding nothing) if none has. */
+    synchronized Reservation reserve(int max) {
+        int total = Math.min(max, globalFree);
+        Map<String, Integer> room = new LinkedHashMap<>();
+        if (total <= 0) {
+            return new Reservation(0, room);
         }
-        Reservation reservation = new Reservation(total);
-        if (total == 0) {
-            return reservation;
-        }
-        reservation.fullTypes.addAll(unlimited);
-        for (Map.Entry<String, Semaphore> entry : limited.entrySet()) {
-            int got = 0;
-            while (got < total && entry.getValue().tryAcquire()) {
-                got++;
-            }
-            if (got > 0) {
-                reservation.typeLeft.put(entry.getKey(), got);
-                if (got == total) {
-                    reservation.fullTypes.add(entry.getKey());
-                } else {
-                    reservation.partialTypes.put(entry.getKey(), got);
-                }
+        int typesCanTake = 0;
+        for (String type : types) {
+            Integer free = typeFree.get(type);
+            int count = free == null ? total : Math.min(free, total);
+            if (count > 0) {
+                room.put(type, count);
+                typesCanTake = Math.min(total, typesCanTake + count);
             }
         }
-        if (reservation.isEmpty()) {
-            reservation.releaseUnused();
+        if (room.isEmpty()) {
+            return new Reservation(0, room);
         }
-        return reservation;
+        // Never hold more global slots than the types with room could fill.
+        total = typesCanTake;
+        globalFree -= total;
+        room.forEach((type, count) -> typeFree.computeIfPresent(type, (t, free) -> free - count));
+        return new Reservation(total, room);
     }
 
     /** A job of {@code type} finished or was given up: its slots are free again. */
-    void free(String type) {
-        Semaphore semaphore = limited.get(type);
-        if (semaphore != null) {
-            semaphore.release();
-        }
-        global.release();
-        changes.signal();
+    synchronized void free(String type) {
+        globalFree++;
+        typeFree.computeIfPresent(type, (t, free) -> free + 1);
     }
 
-    /** Signalled whenever a slot frees; pollers wait on it. */
-    Signal changes() {
-        return changes;
+    /** Free global slots now, for tests and diagnostics. */
+    synchronized int globalFree() {
+        return globalFree;
+    }
+
+    /** Free slots of a limited type now; -1 for a type without a limit of its own. */
+    synchronized int typeFree(String type) {
+        return typeFree.getOrDefault(type, -1);
     }
 }

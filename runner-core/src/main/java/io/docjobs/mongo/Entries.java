@@ -33,6 +33,8 @@ final class Entries {
     static final String CLAIMED_AT = "claimedAt";
     /** The token of the last lease that was released, so a retried release can recognise its own effect. */
     static final String RELEASED_TOKEN = "releasedToken";
+    /** The token of the last requeue of a dead letter, so a retried requeue can recognise its own effect. */
+    static final String REQUEUE_TOKEN = "requeueToken";
     /** The user's dedup key, kept for the record. */
     static final String DEDUP_KEY = "dedupKey";
     /** The dedup key while the entry is unfinished: the unique sparse index is on this field. */

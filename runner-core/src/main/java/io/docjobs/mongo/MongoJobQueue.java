@@ -19,6 +19,7 @@ import static io.docjobs.mongo.Entries.LEASE_TOKEN;
 import static io.docjobs.mongo.Entries.PRIORITY;
 import static io.docjobs.mongo.Entries.READY;
 import static io.docjobs.mongo.Entries.RELEASED_TOKEN;
+import static io.docjobs.mongo.Entries.REQUEUE_TOKEN;
 import static io.docjobs.mongo.Entries.STATE;
 import static io.docjobs.mongo.Entries.TYPE;
 import static io.docjobs.mongo.Entries.VISIBILITY_MS;
@@ -75,14 +76,13 @@ import java.util.Collection;
 import java.util.Date;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentMap;
 import org.bson.Document;
 import org.bson.RawBsonDocument;
 import org.bson.codecs.Codec;
@@ -103,6 +103,10 @@ public final class MongoJobQueue implements JobQueue {
     static final int MIN_WIRE_VERSION = 8;
     static final int MAX_PAGE = 1_000;
     static final int MAX_BATCH = 1_000;
+    /** Candidates one single claim reads: enough that a few workers racing for the head rarely all miss. */
+    static final int CLAIM_CANDIDATES = 4;
+    /** Candidate reads per claim: bounds the work a claim does under heavy contention. */
+    static final int CLAIM_ROUNDS = 3;
     static final String CLAIM_INDEX = "docjobs_claim";
     static final String DEDUP_INDEX = "docjobs_dedup";
     static final String DEAD_INDEX = "docjobs_dead";
@@ -119,8 +123,6 @@ public final class MongoJobQueue implements JobQueue {
     private final String name;
     private final MongoDatabase adminDatabase;
     private final SecureRandom random = new SecureRandom();
-    /** The visibility timeout last seen per claimed type set: the deadline a claim sets in its one update. */
-    private final ConcurrentMap<Set<String>, Duration> expectedVisibility = new ConcurrentHashMap<>();
     private final List<java.util.function.Consumer<Set<String>>> enqueueListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private InsertWatcher watcher;
 
@@ -420,89 +422,142 @@ public final class MongoJobQueue implements JobQueue {
         }
     }
 
+    /**
+     * Reads a few candidates in claim order, then leases the first one still claimable with a
+     * {@code findOneAndUpdate} on its id that writes the entry's own deadline: a crash between the
+     * steps leaves nothing hidden, and no entry is ever hidden longer than its own timeout.
+     */
     private Optional<Lease> claimOne(Set<String> types, String workerId, String token) {
-        Instant now = now();
-        Duration expected = expectedVisibility.getOrDefault(types, config.defaultVisibilityTimeout());
-        Instant deadline = now.plus(expected);
-        Document before = entries.findOneAndUpdate(claimable(types, now), claimUpdate(token, workerId, deadline, now),
-                new FindOneAndUpdateOptions().sort(CLAIM_ORDER).returnDocument(ReturnDocument.BEFORE));
-        if (before == null) {
-            return Optional.empty();
-        }
-        Duration visibility = Entries.visibilityTimeout(before);
-        if (!visibility.equals(expected)) {
-            // The entry asks for another timeout than the one guessed for the update; set the right
-            // deadline now, fenced by our token. The guess only ever grows (the longest timeout seen
-            // for these types), so until this fix the entry is hidden at least as long as it asked.
-            expectedVisibility.merge(types, visibility, (a, b) -> a.compareTo(b) >= 0 ? a : b);
-            deadline = now.plus(visibility);
-            UpdateResult fixed = entries.updateOne(new Document(ID, before.get(ID)).append(LEASE_TOKEN, token),
-                    new Document("$set", new Document(VISIBLE_AT, Date.from(deadline))));
-            if (fixed.getMatchedCount() == 0) {
+        for (int round = 0; round < CLAIM_ROUNDS; round++) {
+            List<Document> candidates = candidates(claimable(types, now()), CLAIM_CANDIDATES);
+            if (candidates.isEmpty()) {
                 return Optional.empty();
             }
+            for (Document candidate : candidates) {
+                // Read after the candidates: the deadline counts from when the lease is written.
+                Instant now = now();
+                Instant deadline = now.plus(Entries.visibilityTimeout(candidate));
+                Document filter = ((Document) claimable(types, now)).append(ID, candidate.get(ID));
+                Document won = entries.findOneAndUpdate(filter, claimUpdate(token, workerId, deadline, now),
+                        new FindOneAndUpdateOptions().returnDocument(ReturnDocument.AFTER));
+                if (won != null) {
+                    return Optional.of(Entries.leaseFromClaimed(won, candidate.getDate(VISIBLE_AT)));
+                }
+            }
+            if (candidates.size() < CLAIM_CANDIDATES) {
+                return Optional.empty(); // every candidate there was went to other workers
+            }
         }
-        return Optional.of(Entries.leaseFrom(before, token, workerId, deadline));
+        return Optional.empty();
+    }
+
+    private List<Document> candidates(Bson filter, int limit) {
+        return entries.find(filter).sort(CLAIM_ORDER).limit(limit)
+                .projection(Projections.include(ID, TYPE, VISIBILITY_MS, VISIBLE_AT)).into(new ArrayList<>());
     }
 
     @Override
     public List<Lease> claimBatch(Collection<String> types, String workerId, int max) {
-        Set<String> typeSet = checkTypes(types);
+        Map<String, Integer> limits = new HashMap<>();
+        checkTypes(types).forEach(type -> limits.put(type, max));
+        return claimBatch(limits, workerId, max);
+    }
+
+    @Override
+    public List<Lease> claimBatch(Map<String, Integer> limits, String workerId, int max) {
+        Objects.requireNonNull(limits, "limits");
+        Set<String> typeSet = checkTypes(limits.keySet());
         checkWorker(workerId);
         if (max < 1 || max > MAX_BATCH) {
             throw new IllegalArgumentException("max was " + max + " but must be between 1 and " + MAX_BATCH);
         }
+        Map<String, Integer> room = new HashMap<>();
+        limits.forEach((type, limit) -> {
+            if (limit == null || limit < 0) {
+                throw new IllegalArgumentException("limit of type \"" + type + "\" was " + limit
+                        + " but must be zero or positive");
+            }
+            if (limit > 0) {
+                room.put(type, Math.min(limit, max));
+            }
+        });
         List<Lease> claimed = new ArrayList<>();
-        // Two passes at most: the second takes the place of entries other workers won in the first.
-        for (int pass = 0; pass < 2 && claimed.size() < max; pass++) {
+        // A few passes at most: a later pass takes the place of entries other workers won, or of
+        // entries skipped because their type had no room left.
+        for (int pass = 0; pass < CLAIM_ROUNDS && claimed.size() < max && !room.isEmpty(); pass++) {
             int wanted = max - claimed.size();
             String token = newToken();
-            ClaimPass result = runner.run("claimBatch of " + typeSet, attempt -> {
-                if (attempt > 1) {
-                    List<Lease> recovered = recoverClaimed(typeSet, token);
-                    if (!recovered.isEmpty()) {
-                        return new ClaimPass(recovered.size(), recovered);
+            Set<String> passTypes = Set.copyOf(room.keySet());
+            Map<String, Integer> passRoom = Map.copyOf(room);
+            ClaimPass result;
+            try {
+                result = runner.run("claimBatch of " + passTypes, attempt -> {
+                    if (attempt > 1) {
+                        List<Lease> recovered = recoverClaimed(passTypes, token);
+                        if (!recovered.isEmpty()) {
+                            return new ClaimPass(recovered.size(), recovered.size(), recovered);
+                        }
                     }
+                    return claimPass(passTypes, passRoom, workerId, wanted, token);
+                });
+            } catch (RuntimeException e) {
+                if (claimed.isEmpty()) {
+                    throw e;
                 }
-                return claimPass(typeSet, workerId, wanted, token);
-            });
+                // The leases of earlier passes are ours: hand them out rather than strand them.
+                log.warn("claimBatch of {} on {}: a later pass failed ({}); returning the {} leases already won",
+                        typeSet, name, e.getMessage(), claimed.size());
+                return claimed;
+            }
             for (Lease lease : result.leases()) {
-                if (!expiredOnLastAttempt(lease)) {
+                room.computeIfPresent(lease.type(), (type, left) -> left > 1 ? left - 1 : null);
+                if (!expiredOnLastAttemptQuietly(lease)) {
                     claimed.add(lease);
                 }
             }
-            if (result.found() < wanted || result.leases().size() == result.found()) {
+            boolean moreExist = result.found() == wanted;
+            boolean lostRaces = result.leases().size() < result.eligible();
+            boolean skipped = result.eligible() < result.found();
+            if (!moreExist || !lostRaces && !skipped) {
                 break;
             }
         }
         return claimed;
     }
 
-    private record ClaimPass(int found, List<Lease> leases) {
+    /** Candidates read, candidates within their type's room, and the leases won of those. */
+    private record ClaimPass(int found, int eligible, List<Lease> leases) {
     }
 
     /**
-     * One pass of a batch claim: read the ids of the next candidates, lease those still claimable
-     * with one {@code updateMany} per distinct visibility timeout (all under one fresh token), and
-     * read back the entries that now carry the token. The fence is the claimable condition itself,
-     * evaluated atomically per entry, so nothing read in the first step can let two workers win
-     * the same entry; and only entries we now own are read in full.
+     * One pass of a batch claim: read the next candidates, keep those within their type's room,
+     * lease those still claimable with one {@code updateMany} per distinct visibility timeout (all
+     * under one fresh token), and read back the entries that now carry the token. The fence is the
+     * claimable condition itself, evaluated atomically per entry, so nothing read in the first step
+     * can let two workers win the same entry; and only entries we now own are read in full.
      */
-    private ClaimPass claimPass(Set<String> types, String workerId, int wanted, String token) {
-        Instant now = now();
-        List<Document> candidates = entries.find(claimable(types, now)).sort(CLAIM_ORDER).limit(wanted)
-                .projection(Projections.include(ID, VISIBILITY_MS, VISIBLE_AT)).into(new ArrayList<>());
+    private ClaimPass claimPass(Set<String> types, Map<String, Integer> room, String workerId, int wanted, String token) {
+        List<Document> candidates = candidates(claimable(types, now()), wanted);
         if (candidates.isEmpty()) {
-            return new ClaimPass(0, List.of());
+            return new ClaimPass(0, 0, List.of());
         }
+        Map<String, Integer> left = new HashMap<>(room);
         Map<Long, List<Object>> idsByVisibility = new TreeMap<>();
-        Map<Object, Date> visibleSince = new HashMap<>();
+        Map<Object, Date> visibleSince = new LinkedHashMap<>();
         for (Document candidate : candidates) {
-            idsByVisibility.computeIfAbsent(((Number) candidate.get(VISIBILITY_MS)).longValue(), ms -> new ArrayList<>())
+            String type = candidate.getString(TYPE);
+            if (left.merge(type, -1, Integer::sum) < 0) {
+                continue; // no room for another of this type in this round
+            }
+            idsByVisibility.computeIfAbsent(Entries.visibilityTimeout(candidate).toMillis(), ms -> new ArrayList<>())
                     .add(candidate.get(ID));
             visibleSince.put(candidate.get(ID), candidate.getDate(VISIBLE_AT));
         }
-        List<Object> allIds = new ArrayList<>(visibleSince.keySet());
+        if (visibleSince.isEmpty()) {
+            return new ClaimPass(candidates.size(), 0, List.of());
+        }
+        // Read after the candidates: deadlines count from when the leases are written.
+        Instant now = now();
         long won = 0;
         for (Map.Entry<Long, List<Object>> group : idsByVisibility.entrySet()) {
             Document filter = ((Document) claimable(types, now)).append(ID, new Document("$in", group.getValue()));
@@ -510,19 +565,19 @@ public final class MongoJobQueue implements JobQueue {
             won += entries.updateMany(filter, claimUpdate(token, workerId, deadline, now)).getModifiedCount();
         }
         if (won == 0) {
-            return new ClaimPass(candidates.size(), List.of());
+            return new ClaimPass(candidates.size(), visibleSince.size(), List.of());
         }
         Map<Object, Document> owned = new HashMap<>();
-        entries.find(new Document(ID, new Document("$in", allIds)).append(LEASE_TOKEN, token))
+        entries.find(new Document(ID, new Document("$in", List.copyOf(visibleSince.keySet()))).append(LEASE_TOKEN, token))
                 .forEach(entry -> owned.put(entry.get(ID), entry));
         List<Lease> leases = new ArrayList<>(owned.size());
-        for (Document candidate : candidates) {
-            Document entry = owned.get(candidate.get(ID));
+        visibleSince.forEach((id, since) -> {
+            Document entry = owned.get(id);
             if (entry != null) {
-                leases.add(Entries.leaseFromClaimed(entry, visibleSince.get(candidate.get(ID))));
+                leases.add(Entries.leaseFromClaimed(entry, since));
             }
-        }
-        return new ClaimPass(candidates.size(), leases);
+        });
+        return new ClaimPass(candidates.size(), visibleSince.size(), leases);
     }
 
     /**
@@ -563,6 +618,17 @@ public final class MongoJobQueue implements JobQueue {
         return true;
     }
 
+    /** {@link #expiredOnLastAttempt}, except that a failure to dead-letter only skips the lease. */
+    private boolean expiredOnLastAttemptQuietly(Lease lease) {
+        try {
+            return expiredOnLastAttempt(lease);
+        } catch (RuntimeException e) {
+            // Not ours to run either way: the next claim of the entry tries the dead-letter again.
+            log.warn("could not dead-letter entry {} that used all its attempts: {}", lease.id(), e.getMessage());
+            return true;
+        }
+    }
+
     /** Filters are flat documents rather than {@code $and}s so the embedded server can use its _id index. */
     private static Bson claimable(Set<String> types, Instant now) {
         return new Document(STATE, new Document("$in", List.of(READY, LEASED)))
@@ -587,8 +653,11 @@ public final class MongoJobQueue implements JobQueue {
             if (entries.deleteOne(fenced(lease)).getDeletedCount() == 1) {
                 return true;
             }
-            // A retry after a lost reply finds nothing: the first try deleted it, the job is complete.
-            return attempt > 1 && entries.find(eq(ID, id)).projection(Projections.include(ID)).first() == null;
+            // A retry that finds the entry gone: our first try deleted it, unless the lease had
+            // expired, when another worker may have claimed and completed it. Before the deadline
+            // no one else can have held the entry, so the deletion was ours.
+            return attempt > 1 && now().isBefore(lease.deadline())
+                    && entries.find(eq(ID, id)).projection(Projections.include(ID)).first() == null;
         });
     }
 
@@ -598,9 +667,9 @@ public final class MongoJobQueue implements JobQueue {
         checkExtension(duration);
         return runner.run("extend of " + lease.id(), attempt -> {
             Instant deadline = now().plus(duration);
-            UpdateResult result = entries.updateOne(fenced(lease), new Document("$set",
-                    new Document(VISIBLE_AT, Date.from(deadline))));
-            return result.getMatchedCount() == 1 ? Optional.of(lease.withDeadline(deadline)) : Optional.<Lease>empty();
+            UpdateResult result = entries.updateOne(fenced(lease), extendTo(deadline));
+            return result.getMatchedCount() == 1 ? Optional.of(lease.withDeadline(later(lease.deadline(), deadline)))
+                    : Optional.<Lease>empty();
         });
     }
 
@@ -616,14 +685,13 @@ public final class MongoJobQueue implements JobQueue {
             Instant deadline = now().plus(duration);
             List<WriteModel<Document>> updates = new ArrayList<>(all.size());
             for (Lease lease : all) {
-                updates.add(new UpdateOneModel<>(fenced(lease), new Document("$set",
-                        new Document(VISIBLE_AT, Date.from(deadline)))));
+                updates.add(new UpdateOneModel<>(fenced(lease), extendTo(deadline)));
             }
             BulkWriteResult result = entries.bulkWrite(updates, new BulkWriteOptions().ordered(false));
             List<Lease> extended = new ArrayList<>();
             List<Lease> lost = new ArrayList<>();
             if (result.getMatchedCount() == all.size()) {
-                all.forEach(lease -> extended.add(lease.withDeadline(deadline)));
+                all.forEach(lease -> extended.add(lease.withDeadline(later(lease.deadline(), deadline))));
                 return new Extension(extended, lost);
             }
             // Some did not match: a token still in place means that update applied.
@@ -633,13 +701,26 @@ public final class MongoJobQueue implements JobQueue {
                     .forEach(entry -> tokens.put(entry.getObjectId(ID).toHexString(), entry.getString(LEASE_TOKEN)));
             for (Lease lease : all) {
                 if (lease.token().equals(tokens.get(lease.id()))) {
-                    extended.add(lease.withDeadline(deadline));
+                    extended.add(lease.withDeadline(later(lease.deadline(), deadline)));
                 } else {
                     lost.add(lease);
                 }
             }
             return new Extension(extended, lost);
         });
+    }
+
+    /**
+     * Extensions only ever move a deadline later ({@code $max}): when a heartbeat and a handler's
+     * own extension race, the database keeps the later deadline whatever order they land in, so
+     * the deadline a worker remembers is never later than the stored one.
+     */
+    private static Document extendTo(Instant deadline) {
+        return new Document("$max", new Document(VISIBLE_AT, Date.from(deadline)));
+    }
+
+    private static Instant later(Instant a, Instant b) {
+        return a.isAfter(b) ? a : b;
     }
 
     @Override
@@ -773,19 +854,21 @@ public final class MongoJobQueue implements JobQueue {
     @Override
     public boolean requeueDead(String id) {
         ObjectId objectId = Entries.objectId(id);
+        // Made once, outside the retried code: a retry recognises its own earlier requeue by it.
+        String token = newToken();
         return runner.run("requeue of " + id, attempt -> {
             Document entry = entries.find(and(eq(ID, objectId), eq(STATE, DEAD))).first();
             if (entry == null && attempt > 1) {
-                // A retry after a lost reply: a fresh READY entry with no attempts is our requeue.
-                return entries.find(new Document(ID, objectId).append(STATE, READY).append(ATTEMPTS, 0))
+                return entries.find(new Document(ID, objectId).append(REQUEUE_TOKEN, token))
                         .projection(Projections.include(ID)).first() != null;
             }
-            return entry != null && requeue(entry);
+            return entry != null && requeue(entry, token);
         });
     }
 
-    private boolean requeue(Document deadEntry) {
-        Document set = new Document(STATE, READY).append(VISIBLE_AT, Date.from(now())).append(ATTEMPTS, 0);
+    private boolean requeue(Document deadEntry, String token) {
+        Document set = new Document(STATE, READY).append(VISIBLE_AT, Date.from(now())).append(ATTEMPTS, 0)
+                .append(REQUEUE_TOKEN, token);
         String key = deadEntry.getString(DEDUP_KEY);
         if (key != null) {
             set.append(ACTIVE_DEDUP_KEY, key);
@@ -814,7 +897,7 @@ public final class MongoJobQueue implements JobQueue {
             // Entries with a dedup key one by one: each may collide with a newer unfinished entry.
             for (Document entry : entries.find(and(dead, exists(DEDUP_KEY, true))).into(new ArrayList<>())) {
                 try {
-                    count += requeue(entry) ? 1 : 0;
+                    count += requeue(entry, newToken()) ? 1 : 0;
                 } catch (DocJobsException e) {
                     log.warn("{}", e.getMessage());
                 }

@@ -60,9 +60,13 @@ final class HttpEndpoints implements AutoCloseable {
             } catch (RuntimeException e) {
                 database = "DOWN";
             }
-            boolean healthy = state == Supervisor.State.RUNNING && database.equals("UP");
+            // A database that answers pings while every claim fails (e.g. a malformed entry, a
+            // missing privilege) is no healthier than one that is down.
+            String claims = supervisor.claimsSucceeding() ? "UP" : "FAILING";
+            boolean healthy = state == Supervisor.State.RUNNING && database.equals("UP") && claims.equals("UP");
             String body = "{\"status\":\"" + (healthy ? "UP" : "DOWN") + "\",\"supervisor\":\"" + state
-                    + "\",\"database\":\"" + database + "\",\"inFlight\":" + supervisor.inFlight() + "}\n";
+                    + "\",\"database\":\"" + database + "\",\"claims\":\"" + claims + "\",\"inFlight\":"
+                    + supervisor.inFlight() + "}\n";
             respond(exchange, healthy ? 200 : 503, "application/json", body);
         });
         ExecutorService executor = Executors.newFixedThreadPool(2, runnable -> {

@@ -1,0 +1,373 @@
+package io.docjobs.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import io.docjobs.HandlerOptions;
+import io.docjobs.JobEntry;
+import io.docjobs.JobHandler;
+import io.docjobs.JobQueue;
+import io.docjobs.JobRequest;
+import io.docjobs.JobState;
+import io.docjobs.ManualClock;
+import io.docjobs.QueueConfig;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The engine stepped by hand: one poll round or one heartbeat at a time, time from a manual
+ * ticker and a manual database clock, handlers run when the test says so. No real waiting.
+ */
+@Timeout(30)
+class EngineTest {
+    private static MongoServer server;
+    private static MongoClient client;
+
+    private final ManualTicker ticker = new ManualTicker();
+    private final ManualClock clock = new ManualClock(Instant.parse("2026-11-30T12:00:00Z"));
+    private final ManualExecutor executor = new ManualExecutor();
+    private final List<Engine> engines = new ArrayList<>();
+    private FaultyQueue queue;
+    private String collection;
+
+    @BeforeAll
+    static void startServer() {
+        server = new MongoServer(new MemoryBackend());
+        InetSocketAddress address = server.bind();
+        client = MongoClients.create("mongodb://" + address.getHostString() + ":" + address.getPort());
+    }
+
+    @AfterAll
+    static void stopServer() {
+        client.close();
+        server.shutdownNow();
+    }
+
+    @BeforeEach
+    void openQueue() {
+        collection = "jobs_" + UUID.randomUUID().toString().replace("-", "");
+        queue = new FaultyQueue(JobQueue.using(client, QueueConfig.builder().collection(collection).clock(clock)
+                .serverClockSync(Duration.ZERO).build()));
+    }
+
+    @AfterEach
+    void stopEngines() {
+        engines.forEach(Engine::stop);
+        client.getDatabase(QueueConfig.DEFAULT_DATABASE).getCollection(collection).drop();
+    }
+
+    private Engine engine(int workers, Executor pool, Registration... registrations) {
+        Engine.Settings settings = new Engine.Settings("test", "worker-1", workers, 1, 32, Duration.ofMillis(10),
+                Duration.ofMillis(100), Duration.ZERO, new SimpleMeterRegistry());
+        Engine engine = new Engine(queue, List.of(registrations), settings, ticker, pool);
+        engine.startStepping();
+        engines.add(engine);
+        return engine;
+    }
+
+    private static Registration handle(String type, JobHandler handler) {
+        return new Registration(type, handler, HandlerOptions.DEFAULTS);
+    }
+
+    private static Registration handle(String type, JobHandler handler, HandlerOptions options) {
+        return new Registration(type, handler, options);
+    }
+
+    private String enqueue(String type, int priority) {
+        return queue.enqueue(JobRequest.builder(type).payload("x").priority(priority).build()).id();
+    }
+
+    private JobEntry entry(String id) {
+        return queue.get(id).orElseThrow();
+    }
+
+    // ------------------------------------------------------------------ capacity
+
+    @Test
+    void workersBoundTheJobsStartedAtOnce() {
+        List<String> ran = new CopyOnWriteArrayList<>();
+        Engine engine = engine(4, executor, handle("email", job -> ran.add(job.id())));
+        for (int i = 0; i < 10; i++) {
+            enqueue("email", 0);
+        }
+
+        Engine.Poll first = engine.pollOnce();
+
+        assertThat(first.claimed()).isEqualTo(4);
+        assertThat(executor.pending()).isEqualTo(4);
+        assertThat(engine.pollOnce().noRoom()).as("every slot is taken: no claim at all").isTrue();
+        assertThat(queue.claimCalls).hasValue(1);
+        assertThat(engine.inFlight()).isEqualTo(4);
+
+        executor.runAll();
+        assertThat(ran).hasSize(4);
+        assertThat(engine.inFlight()).isZero();
+        assertThat(engine.pollOnce().claimed()).as("finished jobs gave their slots back").isEqualTo(4);
+    }
+
+    @Test
+    void aTypeAtItsLimitIsNotClaimedWhileOthersUseTheFreeSlots() {
+        Engine engine = engine(16, executor,
+                handle("limited", job -> { }, HandlerOptions.builder().concurrency(2).build()),
+                handle("other", job -> { }));
+        for (int i = 0; i < 5; i++) {
+            enqueue("limited", 0);
+        }
+
+        assertThat(engine.pollOnce().claimed()).isEqualTo(2);
+        assertThat(engine.pollOnce().claimed()).as("the only type with work is at its limit").isZero();
+        assertThat(executor.pending()).as("never more than the limit").isEqualTo(2);
+        enqueue("other", 0);
+        assertThat(engine.pollOnce().claimed()).isEqualTo(1);
+        assertThat(executor.pending()).isEqualTo(3);
+    }
+
+    /** Defect: a type limited to fewer than the free slots got nothing while unlimited types filled the batch. */
+    @Test
+    void priorityHoldsAcrossTypesWhenOneHasALimit() {
+        List<String> types = new CopyOnWriteArrayList<>();
+        Engine engine = engine(4, executor,
+                handle("urgent", job -> types.add(job.type()), HandlerOptions.builder().concurrency(1).build()),
+                handle("bulk", job -> types.add(job.type())));
+        for (int i = 0; i < 6; i++) {
+            enqueue("bulk", 0);
+        }
+        enqueue("urgent", 10);
+        enqueue("urgent", 10);
+
+        engine.pollOnce();
+        executor.runAll();
+
+        assertThat(types).hasSize(4);
+        assertThat(types).as("the most urgent entry, up to its type's limit of one").containsOnlyOnce("urgent");
+    }
+
+    /**
+     * Defect: when one poll round made two claim calls and the second failed, the first call's
+     * leases were neither started nor given back and their slots were gone for good.
+     */
+    @Test
+    void claimFailuresNeverCostCapacityOrLeases() {
+        AtomicInteger running = new AtomicInteger();
+        JobHandler handler = job -> running.incrementAndGet();
+        Engine engine = engine(4, executor,
+                handle("limited", handler, HandlerOptions.builder().concurrency(2).build()),
+                handle("other", handler));
+        queue.failClaims = call -> call % 2 == 0; // every other claim fails, as during a fail-over
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            ids.add(enqueue(i % 2 == 0 ? "limited" : "other", 0));
+        }
+
+        for (int round = 0; round < 40 && ids.stream().anyMatch(id -> queue.get(id).isPresent()); round++) {
+            engine.pollOnce();
+            running.set(0);
+            executor.runAll();
+        }
+
+        assertThat(ids).as("every job ran and completed; none stranded under a dropped lease")
+                .allSatisfy(id -> assertThat(queue.get(id)).isEmpty());
+        assertThat(engine.inFlight()).isZero();
+
+        // And the full capacity is still there: four at once, two of the limited type.
+        queue.failClaims = call -> false;
+        for (int i = 0; i < 4; i++) {
+            enqueue("limited", 0);
+            enqueue("other", 0);
+        }
+        Engine.Poll poll = engine.pollOnce();
+        assertThat(poll.started()).isEqualTo(4);
+        assertThat(executor.pending()).isEqualTo(4);
+    }
+
+    @Test
+    void aSupervisorWhoseClaimsKeepFailingIsUnhealthyUntilOneWorks() {
+        Engine engine = engine(4, executor, handle("email", job -> { }));
+        queue.failClaims = call -> true;
+
+        engine.pollOnce();
+        engine.pollOnce();
+        assertThat(engine.pollsSucceeding()).as("two failures may be a blip").isTrue();
+        engine.pollOnce();
+        assertThat(engine.pollsSucceeding()).isFalse();
+
+        queue.failClaims = call -> false;
+        engine.pollOnce();
+        assertThat(engine.pollsSucceeding()).isTrue();
+    }
+
+    // ------------------------------------------------------------------ starting
+
+    /** Defect: a job whose worker could not start stayed registered, and its lease was extended forever. */
+    @Test
+    void aJobWithNoThreadToRunItIsHandedBackUncountedAndNotKept() {
+        Executor noThreads = command -> {
+            throw new RejectedExecutionException("unable to create native thread");
+        };
+        AtomicInteger ran = new AtomicInteger();
+        Engine engine = engine(2, noThreads, handle("email", job -> ran.incrementAndGet()));
+        String id = enqueue("email", 0);
+
+        Engine.Poll poll = engine.pollOnce();
+
+        assertThat(poll.claimed()).isEqualTo(1);
+        assertThat(poll.started()).isZero();
+        assertThat(engine.inFlight()).as("not registered: the keeper must not extend it").isZero();
+        assertThat(entry(id).state()).isEqualTo(JobState.READY);
+        assertThat(entry(id).attempts()).as("it never ran").isZero();
+        assertThat(entry(id).visibleAt()).as("claimable at once").isEqualTo(clock.instant());
+
+        ticker.advance(Duration.ofMinutes(5));
+        clock.advance(Duration.ofMinutes(5));
+        engine.keepOnce();
+        assertThat(entry(id).state()).isEqualTo(JobState.READY);
+        assertThat(ran).hasValue(0);
+    }
+
+    /** Defect: a job that timed out while waiting for a thread still ran its handler, outside slot accounting. */
+    @Test
+    void aJobThatEndedBeforeItsThreadCameDoesNotRun() {
+        AtomicInteger ran = new AtomicInteger();
+        Engine engine = engine(2, executor, handle("email", job -> ran.incrementAndGet(),
+                HandlerOptions.builder().timeout(Duration.ofSeconds(10)).build()));
+        String id = enqueue("email", 0);
+        engine.pollOnce();
+
+        ticker.advance(Duration.ofSeconds(11));
+        engine.keepOnce();
+        executor.runAll();
+
+        assertThat(ran).as("its slot was already given back").hasValue(0);
+        assertThat(entry(id).state()).isEqualTo(JobState.READY);
+        assertThat(entry(id).lastError().message()).contains("time-out");
+        assertThat(engine.inFlight()).isZero();
+    }
+
+    // ------------------------------------------------------------------ time-outs and heartbeats
+
+    @Test
+    void aTimeOutFiresWhenItPassesAndNotBefore() throws Exception {
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch mayReturn = new CountDownLatch(1);
+        AtomicBoolean interrupted = new AtomicBoolean();
+        AtomicBoolean extendedAfterTimeOut = new AtomicBoolean(true);
+        Engine engine = engine(2, executor, handle("report", job -> {
+            started.countDown();
+            try {
+                mayReturn.await();
+            } catch (InterruptedException e) {
+                interrupted.set(true);
+            }
+            extendedAfterTimeOut.set(job.extendLease(Duration.ofMinutes(1)));
+        }, HandlerOptions.builder().timeout(Duration.ofMinutes(10)).build()));
+        String id = enqueue("report", 0);
+        engine.pollOnce();
+        Thread worker = new Thread(executor::runAll);
+        worker.start();
+        assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
+
+        ticker.advance(Duration.ofMinutes(9));
+        engine.keepOnce();
+        assertThat(entry(id).state()).as("nine of ten minutes: still running").isEqualTo(JobState.LEASED);
+        assertThat(interrupted).isFalse();
+
+        ticker.advance(Duration.ofMinutes(2));
+        engine.keepOnce();
+        worker.join(5_000);
+
+        assertThat(interrupted).as("the handler is interrupted").isTrue();
+        assertThat(extendedAfterTimeOut).as("a timed-out job's lease is no longer the handler's").isFalse();
+        JobEntry entry = entry(id);
+        assertThat(entry.state()).isEqualTo(JobState.READY);
+        assertThat(entry.attempts()).isEqualTo(1);
+        assertThat(entry.lastError().message()).contains("time-out of PT10M");
+        assertThat(engine.inFlight()).isZero();
+    }
+
+    @Test
+    void hugeTimeOutsDoNotStopHeartbeats() throws Exception {
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch mayReturn = new CountDownLatch(1);
+        Engine engine = engine(2, executor, handle("report", job -> {
+            started.countDown();
+            mayReturn.await();
+        }, HandlerOptions.builder().timeout(Duration.ofSeconds(Long.MAX_VALUE)).build()));
+        String id = enqueue("report", 0);
+        engine.pollOnce();
+        Thread worker = new Thread(executor::runAll);
+        worker.start();
+        assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
+        Instant firstDeadline = entry(id).visibleAt();
+
+        clock.advance(Duration.ofSeconds(25));
+        ticker.advance(Duration.ofSeconds(25));
+        engine.keepOnce();
+
+        assertThat(entry(id).visibleAt()).as("extended").isAfter(firstDeadline);
+        mayReturn.countDown();
+        worker.join(5_000);
+        assertThat(queue.get(id)).isEmpty();
+    }
+
+    // ------------------------------------------------------------------ shutdown
+
+    /** Defect: an abandoned run was handed back with its attempt refunded, so a handler that never finishes never ends. */
+    @Test
+    void aHandlerStillRunningAtShutdownUsesItsAttempt() throws Exception {
+        CountDownLatch started = new CountDownLatch(1);
+        Engine engine = engine(2, executor, handle("report", job -> {
+            started.countDown();
+            new CountDownLatch(1).await(); // until interrupted
+        }));
+        String id = queue.enqueue(JobRequest.builder("report").payload("x").maxAttempts(1).build()).id();
+        engine.pollOnce();
+        Thread worker = new Thread(executor::runAll);
+        worker.start();
+        assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
+
+        engines.remove(engine);
+        engine.stop(); // drain time-out zero
+        worker.join(5_000);
+
+        JobEntry entry = entry(id);
+        assertThat(entry.state()).as("its only attempt is used up").isEqualTo(JobState.DEAD);
+        assertThat(entry.lastError().message()).contains("still running when its worker shut down");
+    }
+
+    @Test
+    void aJobClaimedButNotStartedAtShutdownGoesBackUncounted() {
+        AtomicInteger ran = new AtomicInteger();
+        Engine engine = engine(2, executor, handle("email", job -> ran.incrementAndGet()));
+        String id = enqueue("email", 0);
+        engine.pollOnce();
+
+        engines.remove(engine);
+        engine.stop();
+        executor.runAll();
+
+        assertThat(ran).hasValue(0);
+        assertThat(entry(id).state()).isEqualTo(JobState.READY);
+        assertThat(entry(id).attempts()).isZero();
+    }
+}

@@ -1,0 +1,171 @@
+package io.docjobs.internal;
+
+import io.docjobs.DatabaseUnavailableException;
+import io.docjobs.EnqueueResult;
+import io.docjobs.Extension;
+import io.docjobs.JobEntry;
+import io.docjobs.JobError;
+import io.docjobs.JobQueue;
+import io.docjobs.JobRequest;
+import io.docjobs.Lease;
+import io.docjobs.QueueStats;
+import io.docjobs.ReleaseResult;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.IntPredicate;
+
+/**
+ * A real queue with claims that fail on demand, as during an outage or a fail-over: a claim
+ * numbered by {@link #claimCalls} fails before it reaches the database when {@link #failClaims}
+ * says so. Everything else is forwarded.
+ */
+final class FaultyQueue implements JobQueue {
+    private final JobQueue delegate;
+    final AtomicInteger claimCalls = new AtomicInteger();
+    final AtomicInteger giveBacks = new AtomicInteger();
+    volatile IntPredicate failClaims = call -> false;
+
+    FaultyQueue(JobQueue delegate) {
+        this.delegate = delegate;
+    }
+
+    private void maybeFail() {
+        int call = claimCalls.incrementAndGet();
+        if (failClaims.test(call)) {
+            throw new DatabaseUnavailableException("injected claim failure #" + call, null);
+        }
+    }
+
+    @Override
+    public Optional<Lease> claim(Collection<String> types, String workerId) {
+        maybeFail();
+        return delegate.claim(types, workerId);
+    }
+
+    @Override
+    public List<Lease> claimBatch(Collection<String> types, String workerId, int max) {
+        maybeFail();
+        return delegate.claimBatch(types, workerId, max);
+    }
+
+    @Override
+    public List<Lease> claimBatch(Map<String, Integer> limits, String workerId, int max) {
+        maybeFail();
+        return delegate.claimBatch(limits, workerId, max);
+    }
+
+    @Override
+    public boolean giveBack(Lease lease) {
+        giveBacks.incrementAndGet();
+        return delegate.giveBack(lease);
+    }
+
+    // ---- forwarded
+
+    @Override
+    public EnqueueResult enqueue(JobRequest request) {
+        return delegate.enqueue(request);
+    }
+
+    @Override
+    public List<EnqueueResult> enqueueAll(List<JobRequest> requests) {
+        return delegate.enqueueAll(requests);
+    }
+
+    @Override
+    public Runnable onEnqueue(Consumer<Set<String>> listener) {
+        return delegate.onEnqueue(listener);
+    }
+
+    @Override
+    public boolean done(Lease lease) {
+        return delegate.done(lease);
+    }
+
+    @Override
+    public Optional<Lease> extend(Lease lease, Duration duration) {
+        return delegate.extend(lease, duration);
+    }
+
+    @Override
+    public Extension extendAll(Collection<Lease> leases, Duration duration) {
+        return delegate.extendAll(leases, duration);
+    }
+
+    @Override
+    public ReleaseResult release(Lease lease, Duration delay, JobError error) {
+        return delegate.release(lease, delay, error);
+    }
+
+    @Override
+    public ReleaseResult deadLetter(Lease lease, JobError error) {
+        return delegate.deadLetter(lease, error);
+    }
+
+    @Override
+    public QueueStats stats() {
+        return delegate.stats();
+    }
+
+    @Override
+    public Optional<JobEntry> get(String id) {
+        return delegate.get(id);
+    }
+
+    @Override
+    public List<JobEntry> peek(Optional<String> type, int limit) {
+        return delegate.peek(type, limit);
+    }
+
+    @Override
+    public List<JobEntry> deadLetters(Optional<String> type, int offset, int limit) {
+        return delegate.deadLetters(type, offset, limit);
+    }
+
+    @Override
+    public boolean requeueDead(String id) {
+        return delegate.requeueDead(id);
+    }
+
+    @Override
+    public long requeueAllDead(Optional<String> type) {
+        return delegate.requeueAllDead(type);
+    }
+
+    @Override
+    public long purgeDead(Optional<String> type, Instant before) {
+        return delegate.purgeDead(type, before);
+    }
+
+    @Override
+    public void ping() {
+        delegate.ping();
+    }
+
+    @Override
+    public String name() {
+        return delegate.name();
+    }
+
+    @Override
+    public Instant now() {
+        return delegate.now();
+    }
+
+    @Override
+    public void ensureIndexes() {
+        delegate.ensureIndexes();
+    }
+
+    @Override
+    public void close() {
+        delegate.close();
+    }
+}
