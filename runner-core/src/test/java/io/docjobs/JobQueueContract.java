@@ -373,6 +373,43 @@ abstract class JobQueueContract {
     }
 
     @Test
+    void batchClaimTakesAtMostTheLimitOfEachTypeInPriorityOrderAcrossTypes() {
+        for (int i = 0; i < 4; i++) {
+            queue.enqueue(JobRequest.builder("bulk").payload("b" + i).build());
+        }
+        String urgent1 = queue.enqueue(JobRequest.builder("urgent").payload("u1").priority(9).build()).id();
+        queue.enqueue(JobRequest.builder("urgent").payload("u2").priority(9).build());
+        String idle = queue.enqueue(JobRequest.builder("paused").payload("p").priority(9).build()).id();
+
+        List<Lease> leases = queue.claimBatch(java.util.Map.of("urgent", 1, "bulk", 5, "paused", 0), "w1", 4);
+
+        assertThat(leases).hasSize(4);
+        assertThat(leases).filteredOn(lease -> lease.type().equals("urgent")).extracting(Lease::id)
+                .as("the most urgent entry comes first, but only one of its type").containsExactly(urgent1);
+        assertThat(leases).filteredOn(lease -> lease.type().equals("bulk")).hasSize(3);
+        assertThat(queue.get(idle).orElseThrow().state()).as("a type with limit 0 is not claimed").isEqualTo(JobState.READY);
+    }
+
+    @Test
+    void anExtensionNeverShortensALease() {
+        queue.enqueue("email", "long", VT);
+        Lease lease = claimOne("w1");
+        Lease longer = queue.extend(lease, Duration.ofHours(1)).orElseThrow();
+
+        Lease afterShorter = queue.extend(lease, Duration.ofMinutes(1)).orElseThrow();
+        Extension batch = queue.extendAll(List.of(lease), Duration.ofMinutes(2));
+
+        Instant inAnHour = clock.instant().plus(Duration.ofHours(1));
+        assertThat(longer.deadline()).isEqualTo(inAnHour);
+        assertThat(afterShorter.deadline()).as("the later deadline stands").isEqualTo(inAnHour);
+        assertThat(batch.extended()).extracting(Lease::deadline).as("never later than the stored deadline")
+                .allSatisfy(deadline -> assertThat(deadline).isBetween(clock.instant().plus(Duration.ofMinutes(2)), inAnHour));
+        assertThat(queue.get(lease.id()).orElseThrow().visibleAt()).isEqualTo(inAnHour);
+        clock.advance(Duration.ofMinutes(30));
+        assertThat(queue.claim(EMAIL, "w2")).as("still hidden after the shorter extensions ran out").isEmpty();
+    }
+
+    @Test
     void enqueueAllReportsEachOutcomeInOrder() {
         String existing = queue.enqueue(JobRequest.builder("email").payload("x").dedupKey("a").build()).id();
 

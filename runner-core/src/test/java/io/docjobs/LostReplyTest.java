@@ -257,7 +257,7 @@ class LostReplyTest {
         String id = queue.enqueue("email", "long", VISIBILITY);
         Lease lease = claim(id);
 
-        proxy.dropNextReplyTo("update");
+        proxy.dropNextReplyTo("findAndModify");
         Optional<Lease> extended = queue.extend(lease, Duration.ofMinutes(10));
         assertReplyWasDropped(1);
 

@@ -667,9 +667,11 @@ public final class MongoJobQueue implements JobQueue {
         checkExtension(duration);
         return runner.run("extend of " + lease.id(), attempt -> {
             Instant deadline = now().plus(duration);
-            UpdateResult result = entries.updateOne(fenced(lease), extendTo(deadline));
-            return result.getMatchedCount() == 1 ? Optional.of(lease.withDeadline(later(lease.deadline(), deadline)))
-                    : Optional.<Lease>empty();
+            // Returns the stored deadline, which an earlier, longer extension may have set.
+            Document after = entries.findOneAndUpdate(fenced(lease), extendTo(deadline), new FindOneAndUpdateOptions()
+                    .projection(Projections.include(VISIBLE_AT)).returnDocument(ReturnDocument.AFTER));
+            return after == null ? Optional.<Lease>empty()
+                    : Optional.of(lease.withDeadline(later(after.getDate(VISIBLE_AT).toInstant(), deadline)));
         });
     }
 
