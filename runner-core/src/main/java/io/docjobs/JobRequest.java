@@ -22,9 +22,11 @@ import org.bson.json.JsonParseException;
  * @param payloadDocument   the payload as a document, or null when the payload is text
  * @param visibilityTimeout how long a claim hides the entry; null for the queue default; more
  *                          than zero and at most {@link #MAX_VISIBILITY_TIMEOUT}
- * @param delay             how long after enqueue the entry becomes claimable; zero or more
- * @param notBefore         an absolute earliest claim time, or null; combined with {@code delay}
- *                          the later of the two wins
+ * @param delay             how long after enqueue the entry becomes claimable; zero to
+ *                          {@link #MAX_DELAY}
+ * @param notBefore         an absolute earliest claim time, or null; from {@link #EARLIEST_NOT_BEFORE}
+ *                          to {@link #LATEST_NOT_BEFORE}; combined with {@code delay} the later of
+ *                          the two wins
  * @param priority          higher is claimed first; default 0
  * @param maxAttempts       how many claims before the entry is dead-lettered; null for the queue
  *                          default; at least 1
@@ -44,6 +46,18 @@ public record JobRequest(
 
     /** The longest visibility timeout accepted, as for Amazon SQS: 12 hours. */
     public static final Duration MAX_VISIBILITY_TIMEOUT = Duration.ofHours(12);
+    /**
+     * The longest delay accepted: 100 years (36525 days), enough for any retention period, and
+     * far from the limits of BSON dates (milliseconds since 1970 in a {@code long}).
+     */
+    public static final Duration MAX_DELAY = Duration.ofDays(36_525);
+    /**
+     * The earliest {@code notBefore} accepted: 1970-01-01. With {@link #LATEST_NOT_BEFORE} the range
+     * of dates MongoDB's Extended JSON shows as ISO-8601 text; a time outside it is a bug, not a plan.
+     */
+    public static final Instant EARLIEST_NOT_BEFORE = Instant.EPOCH;
+    /** The latest {@code notBefore} accepted: the last millisecond of year 9999. */
+    public static final Instant LATEST_NOT_BEFORE = Instant.parse("9999-12-31T23:59:59.999Z");
     /** The longest type name accepted. */
     public static final int MAX_TYPE_LENGTH = 200;
     /** The longest dedup key accepted. */
@@ -66,8 +80,10 @@ public record JobRequest(
             checkVisibilityTimeout("visibilityTimeout", visibilityTimeout, problems);
         }
         delay = delay == null ? Duration.ZERO : delay;
-        if (delay.isNegative()) {
-            problems.add("delay was " + delay + " but must be zero or positive");
+        Bounds.zeroOrPositive("delay", delay, "", MAX_DELAY, "that is about 100 years", problems);
+        if (notBefore != null && (notBefore.isBefore(EARLIEST_NOT_BEFORE) || notBefore.isAfter(LATEST_NOT_BEFORE))) {
+            problems.add("notBefore was " + notBefore + " but must be between " + EARLIEST_NOT_BEFORE + " and "
+                    + LATEST_NOT_BEFORE + " (or null for none)");
         }
         if (maxAttempts != null && maxAttempts < 1) {
             problems.add("maxAttempts was " + maxAttempts + " but must be at least 1");
@@ -83,14 +99,8 @@ public record JobRequest(
     }
 
     static void checkVisibilityTimeout(String name, Duration timeout, List<String> problems) {
-        if (timeout.isNegative() || timeout.isZero()) {
-            problems.add(name + " was " + timeout + " but must be positive");
-        } else if (timeout.compareTo(MAX_VISIBILITY_TIMEOUT) > 0) {
-            problems.add(name + " was " + timeout + " but must be at most " + MAX_VISIBILITY_TIMEOUT
-                    + "; for longer jobs keep a shorter timeout and extend the lease while working");
-        } else if (timeout.toMillis() < 1) {
-            problems.add(name + " was " + timeout + " but must be at least 1 millisecond");
-        }
+        Bounds.positiveMillis(name, timeout, MAX_VISIBILITY_TIMEOUT,
+                "for longer jobs keep a shorter timeout and extend the lease while working", problems);
     }
 
     /** Starts a request for a job of {@code type}. */

@@ -20,16 +20,19 @@ import java.util.Objects;
  *                                DocumentDB needs; null for the JVM's default trust (TLS only if
  *                                the connection string asks for it)
  * @param operationTimeout        bound on finding a server, connecting and each database reply;
- *                                default 10 s
- * @param defaultVisibilityTimeout lease length for requests that set none; default 30 s
+ *                                default 10 s, from 1 ms to {@link #MAX_OPERATION_TIMEOUT}
+ * @param defaultVisibilityTimeout lease length for requests that set none; default 30 s, at most
+ *                                {@link JobRequest#MAX_VISIBILITY_TIMEOUT}
  * @param defaultMaxAttempts      attempts for requests that set none; default {@value #DEFAULT_MAX_ATTEMPTS}
  * @param retryAttempts           tries (first included) of an operation failing with a transient
  *                                database error; 1 disables retrying; default 4
- * @param retryInitialBackoff     first wait between tries; grows exponentially with jitter; default 100 ms
- * @param retryMaxBackoff         cap of the wait between tries; default 2 s
+ * @param retryInitialBackoff     first wait between tries; grows exponentially with jitter; default
+ *                                100 ms, from 1 ms to {@link #MAX_RETRY_BACKOFF}
+ * @param retryMaxBackoff         cap of the wait between tries; default 2 s, from
+ *                                {@code retryInitialBackoff} to {@link #MAX_RETRY_BACKOFF}
  * @param serverClockSync         how often to re-measure the offset to the database server's clock;
  *                                {@link Duration#ZERO} measures never (offset 0: trust the local
- *                                clock); default 5 min
+ *                                clock); default 5 min, at most {@link #MAX_SERVER_CLOCK_SYNC}
  * @param clock                   the local clock; default {@link Clock#systemUTC()}
  * @param changeStreams           whether {@link JobQueue#onEnqueue} listeners also hear of entries
  *                                inserted by other processes, through a change stream, when the
@@ -61,6 +64,12 @@ public record QueueConfig(
     public static final Duration DEFAULT_RETRY_INITIAL_BACKOFF = Duration.ofMillis(100);
     public static final Duration DEFAULT_RETRY_MAX_BACKOFF = Duration.ofSeconds(2);
     public static final Duration DEFAULT_SERVER_CLOCK_SYNC = Duration.ofMinutes(5);
+    /** The longest {@code operationTimeout}: a database silent for 10 minutes is down, not slow. */
+    public static final Duration MAX_OPERATION_TIMEOUT = Duration.ofMinutes(10);
+    /** The longest retry back-off: a transient error lasting longer is an outage to report, not wait out. */
+    public static final Duration MAX_RETRY_BACKOFF = Duration.ofMinutes(10);
+    /** The longest {@code serverClockSync}: clocks drift by at most seconds a day. */
+    public static final Duration MAX_SERVER_CLOCK_SYNC = Duration.ofDays(1);
 
     public QueueConfig {
         List<String> problems = new ArrayList<>();
@@ -72,7 +81,7 @@ public record QueueConfig(
             problems.add("collection was " + quote(collection)
                     + " but must be a non-blank name without $ that does not start with \"system.\"");
         }
-        positive("operationTimeout", operationTimeout, problems);
+        Bounds.positiveMillis("operationTimeout", operationTimeout, MAX_OPERATION_TIMEOUT, "", problems);
         if (defaultVisibilityTimeout == null) {
             problems.add("defaultVisibilityTimeout was null but must be set");
         } else {
@@ -84,15 +93,14 @@ public record QueueConfig(
         if (retryAttempts < 1) {
             problems.add("retryAttempts was " + retryAttempts + " but must be at least 1 (1 means no retry)");
         }
-        positive("retryInitialBackoff", retryInitialBackoff, problems);
-        positive("retryMaxBackoff", retryMaxBackoff, problems);
-        if (retryInitialBackoff != null && retryMaxBackoff != null && retryMaxBackoff.compareTo(retryInitialBackoff) < 0) {
+        int before = problems.size();
+        Bounds.positiveMillis("retryInitialBackoff", retryInitialBackoff, MAX_RETRY_BACKOFF, "", problems);
+        Bounds.positiveMillis("retryMaxBackoff", retryMaxBackoff, MAX_RETRY_BACKOFF, "", problems);
+        if (problems.size() == before && retryMaxBackoff.compareTo(retryInitialBackoff) < 0) {
             problems.add("retryMaxBackoff was " + retryMaxBackoff + " but must not be below retryInitialBackoff ("
                     + retryInitialBackoff + ")");
         }
-        if (serverClockSync == null || serverClockSync.isNegative()) {
-            problems.add("serverClockSync was " + serverClockSync + " but must be zero (never) or positive");
-        }
+        Bounds.zeroOrPositive("serverClockSync", serverClockSync, "never", MAX_SERVER_CLOCK_SYNC, "", problems);
         if (clock == null) {
             problems.add("clock was null but must be set (Clock.systemUTC() by default)");
         }
@@ -113,12 +121,6 @@ public record QueueConfig(
     // The user part may hold an '@' too; the driver splits user information at the last '@'.
     private static final java.util.regex.Pattern PASSWORD =
             java.util.regex.Pattern.compile("(mongodb(?:\\+srv)?://[^:/\\s]*:)(\\S*)(@)");
-
-    private static void positive(String name, Duration value, List<String> problems) {
-        if (value == null || value.isNegative() || value.isZero()) {
-            problems.add(name + " was " + value + " but must be positive");
-        }
-    }
 
     private static String quote(String value) {
         return value == null ? "null" : "\"" + value + "\"";

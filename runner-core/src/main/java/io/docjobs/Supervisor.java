@@ -46,6 +46,15 @@ public final class Supervisor implements AutoCloseable {
     public static final Duration DEFAULT_IDLE_MAX = Duration.ofSeconds(2);
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
     public static final Duration DEFAULT_DEPTH_REFRESH = Duration.ofSeconds(15);
+    /**
+     * The longest idle back-off: 10 minutes; an idle poller without wake-ups must still notice work
+     * enqueued elsewhere within minutes.
+     */
+    public static final Duration MAX_IDLE_BACKOFF = Duration.ofMinutes(10);
+    /** The longest drain time-out: 1 hour, beyond any service manager's stop time-out. */
+    public static final Duration MAX_DRAIN_TIMEOUT = Duration.ofHours(1);
+    /** The longest queue-depth refresh interval: 1 hour; older gauges would mislead. */
+    public static final Duration MAX_DEPTH_REFRESH = QueueMetrics.MAX_REFRESH;
 
     private final Engine engine;
     private final Engine.Settings settings;
@@ -222,14 +231,17 @@ public final class Supervisor implements AutoCloseable {
             return this;
         }
 
-        /** Idle back-off: first wait after an empty poll, and the cap it doubles up to (with jitter). */
+        /**
+         * Idle back-off: first wait after an empty poll, and the cap it doubles up to (with jitter);
+         * both positive and at most {@link #MAX_IDLE_BACKOFF}. Default 50 ms and 2 s.
+         */
         public Builder idleBackoff(Duration min, Duration max) {
             this.idleMin = min;
             this.idleMax = max;
             return this;
         }
 
-        /** How long {@link Supervisor#close()} waits for running jobs; default 30 s. */
+        /** How long {@link Supervisor#close()} waits for running jobs; at most {@link #MAX_DRAIN_TIMEOUT}, default 30 s. */
         public Builder drainTimeout(Duration drainTimeout) {
             this.drainTimeout = drainTimeout;
             return this;
@@ -241,7 +253,10 @@ public final class Supervisor implements AutoCloseable {
             return this;
         }
 
-        /** How often queue-depth gauges are refreshed with one aggregate query; zero disables them. Default 15 s. */
+        /**
+         * How often queue-depth gauges are refreshed with one aggregate query; zero disables them. At
+         * most {@link #MAX_DEPTH_REFRESH}, default 15 s.
+         */
         public Builder depthRefresh(Duration depthRefresh) {
             this.depthRefresh = depthRefresh;
             return this;
@@ -266,17 +281,15 @@ public final class Supervisor implements AutoCloseable {
             if (maxBatch < 1 || maxBatch > 1_000) {
                 all.add("maxBatch was " + maxBatch + " but must be between 1 and 1000");
             }
-            if (idleMin == null || idleMin.isNegative() || idleMin.isZero()) {
-                all.add("idleBackoff min was " + idleMin + " but must be positive");
-            } else if (idleMax == null || idleMax.compareTo(idleMin) < 0) {
+            int before = all.size();
+            Bounds.positive("idleBackoff min", idleMin, MAX_IDLE_BACKOFF, "", all);
+            Bounds.positive("idleBackoff max", idleMax, MAX_IDLE_BACKOFF, "", all);
+            if (all.size() == before && idleMax.compareTo(idleMin) < 0) {
                 all.add("idleBackoff max was " + idleMax + " but must be at least the min (" + idleMin + ")");
             }
-            if (drainTimeout == null || drainTimeout.isNegative()) {
-                all.add("drainTimeout was " + drainTimeout + " but must be zero or positive");
-            }
-            if (depthRefresh == null || depthRefresh.isNegative()) {
-                all.add("depthRefresh was " + depthRefresh + " but must be zero (off) or positive");
-            }
+            Bounds.zeroOrPositive("drainTimeout", drainTimeout, "", MAX_DRAIN_TIMEOUT,
+                    "jobs still running then are interrupted and handed back to other workers", all);
+            Bounds.zeroOrPositive("depthRefresh", depthRefresh, "off", MAX_DEPTH_REFRESH, "", all);
             for (Registration registration : handlers.values()) {
                 int concurrency = registration.options().concurrency();
                 if (concurrency > workers && workers >= 1) {

@@ -27,6 +27,9 @@ public final class QueueMetrics implements MeterBinder, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(QueueMetrics.class);
     private static final List<String> STATES = List.of("ready", "delayed", "leased", "expired", "dead");
 
+    /** The longest refresh interval: 1 hour; older gauges would mislead. */
+    public static final Duration MAX_REFRESH = Duration.ofHours(1);
+
     private final JobQueue queue;
     private final Duration refresh;
     private final AtomicReference<QueueStats> latest = new AtomicReference<>();
@@ -34,9 +37,10 @@ public final class QueueMetrics implements MeterBinder, AutoCloseable {
     private volatile MeterRegistry registry;
     private ScheduledExecutorService refresher;
 
+    /** Gauges for {@code queue}, refreshed every {@code refresh} (positive, at most {@link #MAX_REFRESH}). */
     public QueueMetrics(JobQueue queue, Duration refresh) {
-        if (refresh == null || refresh.isNegative() || refresh.isZero()) {
-            throw new IllegalArgumentException("refresh was " + refresh + " but must be positive");
+        if (refresh == null || refresh.isNegative() || refresh.isZero() || refresh.compareTo(MAX_REFRESH) > 0) {
+            throw new IllegalArgumentException("refresh was " + refresh + " but must be positive and at most " + MAX_REFRESH);
         }
         this.queue = queue;
         this.refresh = refresh;
@@ -53,7 +57,7 @@ public final class QueueMetrics implements MeterBinder, AutoCloseable {
             thread.setDaemon(true);
             return thread;
         });
-        refresher.scheduleWithFixedDelay(this::refresh, 0, refresh.toMillis(), TimeUnit.MILLISECONDS);
+        refresher.scheduleWithFixedDelay(this::refresh, 0, refresh.toNanos(), TimeUnit.NANOSECONDS);
     }
 
     /** Reads the counts now and updates the gauges; called by the refresher. */

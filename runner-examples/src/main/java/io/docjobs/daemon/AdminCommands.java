@@ -35,7 +35,12 @@ final class AdminCommands {
     static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
         @Override
         public Duration convert(String value) {
-            Duration duration = ConfigLoader.duration(value);
+            Duration duration;
+            try {
+                duration = ConfigLoader.duration(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
             if (duration == null) {
                 throw new CommandLine.TypeConversionException("'" + value + "' is not a duration such as 500ms, 30s, 5m, 1h or PT30S");
             }

@@ -1,5 +1,9 @@
 package io.docjobs.daemon;
 
+import io.docjobs.HandlerOptions;
+import io.docjobs.JobRequest;
+import io.docjobs.QueueConfig;
+import io.docjobs.Supervisor;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
@@ -34,8 +38,24 @@ public final class ConfigLoader {
     /** The kind of value a key holds, with its parser and rule. */
     private enum Kind { STRING, PATH, DURATION, POSITIVE_DURATION, INT, BOOL }
 
-    /** One configuration key: its path, kind, default and (for integers) range. */
-    record Key(String path, Kind kind, Object defaultValue, long min, long max) {
+    /** One configuration key: its path, kind, default, and its range (integers) or maximum (durations). */
+    record Key(String path, Kind kind, Object defaultValue, long min, long max, Duration maxDuration) {
+        Key {
+            if ((kind == Kind.DURATION || kind == Kind.POSITIVE_DURATION) != (maxDuration != null)) {
+                throw new IllegalArgumentException(path + ": a duration key needs a maximum, other keys none");
+            }
+        }
+
+        /** A key that is not a duration. */
+        Key(String path, Kind kind, Object defaultValue, long min, long max) {
+            this(path, kind, defaultValue, min, max, null);
+        }
+
+        /** A duration key; every one has a maximum. */
+        Key(String path, Kind kind, Duration defaultValue, Duration maxDuration) {
+            this(path, kind, defaultValue, 0, 0, maxDuration);
+        }
+
         String envName() {
             return "DOCJOBS_" + path.replaceAll("([a-z])([A-Z])", "$1_$2").replace('.', '_').toUpperCase(java.util.Locale.ROOT);
         }
@@ -47,38 +67,43 @@ public final class ConfigLoader {
             new Key("database.name", Kind.STRING, "docjobs", 0, 0),
             new Key("database.collection", Kind.STRING, "jobs", 0, 0),
             new Key("database.caFile", Kind.PATH, "", 0, 0),
-            new Key("database.operationTimeout", Kind.POSITIVE_DURATION, Duration.ofSeconds(10), 0, 0),
+            new Key("database.operationTimeout", Kind.POSITIVE_DURATION, QueueConfig.DEFAULT_OPERATION_TIMEOUT,
+                    QueueConfig.MAX_OPERATION_TIMEOUT),
             new Key("database.changeStreams", Kind.BOOL, Boolean.TRUE, 0, 0),
             new Key("embedded.port", Kind.INT, 27117L, 0, 65535),
             new Key("embedded.dataFile", Kind.PATH, "data/docjobs.h2", 0, 0),
-            new Key("queue.defaultVisibilityTimeout", Kind.POSITIVE_DURATION, Duration.ofSeconds(30), 0, 0),
+            new Key("queue.defaultVisibilityTimeout", Kind.POSITIVE_DURATION, QueueConfig.DEFAULT_VISIBILITY_TIMEOUT,
+                    JobRequest.MAX_VISIBILITY_TIMEOUT),
             new Key("queue.defaultMaxAttempts", Kind.INT, 5L, 1, 1000),
             new Key("supervisor.name", Kind.STRING, "default", 0, 0),
             new Key("supervisor.workers", Kind.INT, 8L, 1, 10_000),
             new Key("supervisor.pollers", Kind.INT, 1L, 1, 64),
             new Key("supervisor.maxBatch", Kind.INT, 32L, 1, 1000),
-            new Key("supervisor.idleBackoffMin", Kind.POSITIVE_DURATION, Duration.ofMillis(50), 0, 0),
-            new Key("supervisor.idleBackoffMax", Kind.POSITIVE_DURATION, Duration.ofSeconds(2), 0, 0),
-            new Key("supervisor.drainTimeout", Kind.DURATION, Duration.ofSeconds(30), 0, 0),
-            new Key("supervisor.depthRefresh", Kind.DURATION, Duration.ofSeconds(15), 0, 0),
+            new Key("supervisor.idleBackoffMin", Kind.POSITIVE_DURATION, Supervisor.DEFAULT_IDLE_MIN,
+                    Supervisor.MAX_IDLE_BACKOFF),
+            new Key("supervisor.idleBackoffMax", Kind.POSITIVE_DURATION, Supervisor.DEFAULT_IDLE_MAX,
+                    Supervisor.MAX_IDLE_BACKOFF),
+            new Key("supervisor.drainTimeout", Kind.DURATION, Supervisor.DEFAULT_DRAIN_TIMEOUT,
+                    Supervisor.MAX_DRAIN_TIMEOUT),
+            new Key("supervisor.depthRefresh", Kind.DURATION, Supervisor.DEFAULT_DEPTH_REFRESH,
+                    Supervisor.MAX_DEPTH_REFRESH),
             new Key("handlerDirectory", Kind.PATH, "handlers", 0, 0),
             new Key("discoverHandlers", Kind.BOOL, Boolean.TRUE, 0, 0),
             new Key("http.enabled", Kind.BOOL, Boolean.TRUE, 0, 0),
             new Key("http.host", Kind.STRING, "127.0.0.1", 0, 0),
             new Key("http.port", Kind.INT, 9464L, 0, 65535));
 
-    private static final Map<String, Kind> HANDLER_KEYS = new LinkedHashMap<>();
-
-    static {
-        HANDLER_KEYS.put("class", Kind.STRING);
-        HANDLER_KEYS.put("concurrency", Kind.INT);
-        HANDLER_KEYS.put("timeout", Kind.POSITIVE_DURATION);
-        HANDLER_KEYS.put("maxAttempts", Kind.INT);
-        HANDLER_KEYS.put("leaseExtension", Kind.POSITIVE_DURATION);
-        HANDLER_KEYS.put("backoffInitial", Kind.POSITIVE_DURATION);
-        HANDLER_KEYS.put("backoffMax", Kind.POSITIVE_DURATION);
-        HANDLER_KEYS.put("nonRetryable", Kind.STRING);
-    }
+    /** The keys of each {@code handlers.<type>} section, by name; none has a default here. */
+    private static final Map<String, Key> HANDLER_KEYS = List.of(
+            new Key("class", Kind.STRING, null, 0, 0),
+            new Key("concurrency", Kind.INT, null, 0, 10_000),
+            new Key("timeout", Kind.POSITIVE_DURATION, null, HandlerOptions.MAX_TIMEOUT),
+            new Key("maxAttempts", Kind.INT, null, 1, 1000),
+            new Key("leaseExtension", Kind.POSITIVE_DURATION, null, JobRequest.MAX_VISIBILITY_TIMEOUT),
+            new Key("backoffInitial", Kind.POSITIVE_DURATION, null, HandlerOptions.MAX_BACKOFF),
+            new Key("backoffMax", Kind.POSITIVE_DURATION, null, HandlerOptions.MAX_BACKOFF),
+            new Key("nonRetryable", Kind.STRING, null, 0, 0))
+            .stream().collect(Collectors.toMap(Key::path, key -> key, (a, b) -> a, LinkedHashMap::new));
 
     private final Function<String, String> environment;
 
@@ -117,7 +142,7 @@ public final class ConfigLoader {
                 raw = env;
                 origin = "environment variable " + key.envName();
             }
-            values.put(key.path(), raw == null ? key.defaultValue() : parse(key.kind(), raw, origin, key.min(), key.max(), problems));
+            values.put(key.path(), raw == null ? key.defaultValue() : parse(key, raw, origin, problems));
         }
         for (String unknown : flat.keySet()) {
             problems.add(source + ": unknown key \"" + unknown + "\"" + suggestion(unknown));
@@ -200,15 +225,13 @@ public final class ConfigLoader {
             }
             Map<String, Object> values = new LinkedHashMap<>();
             settings.forEach((key, value) -> {
-                Kind kind = HANDLER_KEYS.get(String.valueOf(key));
-                if (kind == null) {
+                Key handlerKey = HANDLER_KEYS.get(String.valueOf(key));
+                if (handlerKey == null) {
                     problems.add(where + ": unknown key \"" + key + "\" (known: " + String.join(", ", HANDLER_KEYS.keySet()) + ")");
                 } else if (key.equals("nonRetryable")) {
                     values.put("nonRetryable", classList(value, where + ".nonRetryable", problems));
                 } else {
-                    long max = key.equals("concurrency") ? 10_000 : 1000;
-                    long min = key.equals("concurrency") ? 0 : 1;
-                    values.put(String.valueOf(key), parse(kind, value, where + "." + key, min, max, problems));
+                    values.put(String.valueOf(key), parse(handlerKey, value, where + "." + key, problems));
                 }
             });
             handlers.put(type, new DaemonConfig.Handler(type, (String) values.get("class"),
@@ -236,8 +259,11 @@ public final class ConfigLoader {
         return List.of();
     }
 
-    private static Object parse(Kind kind, Object raw, String where, long min, long max, List<String> problems) {
+    private static Object parse(Key key, Object raw, String where, List<String> problems) {
         String text = String.valueOf(raw).trim();
+        long min = key.min();
+        long max = key.max();
+        Kind kind = key.kind();
         switch (kind) {
             case STRING -> {
                 if (raw instanceof Map || raw instanceof List) {
@@ -270,10 +296,22 @@ public final class ConfigLoader {
                 }
             }
             default -> {
-                Duration duration = duration(text);
+                String tooLong = where + " was " + describe(raw) + " but must be at most " + format(key.maxDuration());
+                Duration duration;
+                try {
+                    duration = duration(text);
+                } catch (IllegalArgumentException e) {
+                    problems.add(tooLong);
+                    return null;
+                }
                 if (duration == null || duration.isNegative() || kind == Kind.POSITIVE_DURATION && duration.isZero()) {
                     problems.add(where + " was " + describe(raw) + " but must be a " + (kind == Kind.POSITIVE_DURATION
-                            ? "positive " : "") + "duration such as 500ms, 30s, 5m, 1h or PT30S");
+                            ? "positive " : "") + "duration such as 500ms, 30s, 5m, 1h or PT30S, at most "
+                            + format(key.maxDuration()));
+                    return null;
+                }
+                if (duration.compareTo(key.maxDuration()) > 0) {
+                    problems.add(tooLong);
                     return null;
                 }
                 return duration;
@@ -281,24 +319,56 @@ public final class ConfigLoader {
         }
     }
 
-    /** Parses 500ms, 30s, 5m, 1h, 1d or ISO-8601; null if it is none of these. */
+    /**
+     * Parses 500ms, 30s, 5m, 1h, 1d or ISO-8601; null if it is none of these.
+     *
+     * @throws IllegalArgumentException if it has the form of a duration but a {@link Duration} cannot hold it
+     */
     public static Duration duration(String text) {
         Matcher matcher = SHORT_DURATION.matcher(text);
         if (matcher.matches()) {
-            long amount = Long.parseLong(matcher.group(1));
-            return switch (matcher.group(2)) {
-                case "ms" -> Duration.ofMillis(amount);
-                case "s" -> Duration.ofSeconds(amount);
-                case "m" -> Duration.ofMinutes(amount);
-                case "h" -> Duration.ofHours(amount);
-                default -> Duration.ofDays(amount);
-            };
+            try {
+                long amount = Long.parseLong(matcher.group(1));
+                return switch (matcher.group(2)) {
+                    case "ms" -> Duration.ofMillis(amount);
+                    case "s" -> Duration.ofSeconds(amount);
+                    case "m" -> Duration.ofMinutes(amount);
+                    case "h" -> Duration.ofHours(amount);
+                    default -> Duration.ofDays(amount);
+                };
+            } catch (ArithmeticException | NumberFormatException e) {
+                throw tooLarge(text, e);
+            }
         }
         try {
             return Duration.parse(text);
         } catch (DateTimeParseException e) {
+            // A cause means the form was right but a number overflowed; none means it was not a duration.
+            if (e.getCause() != null) {
+                throw tooLarge(text, e);
+            }
             return null;
         }
+    }
+
+    private static IllegalArgumentException tooLarge(String text, Exception cause) {
+        return new IllegalArgumentException("\"" + text + "\" is too large for a duration", cause);
+    }
+
+    /** {@code duration} the way the configuration file writes it: 7d, 12h, 10m, 30s or 500ms. */
+    static String format(Duration duration) {
+        long millis = duration.toMillis();
+        if (millis == 0 || millis % 1000 != 0) {
+            return millis + "ms";
+        }
+        long seconds = millis / 1000;
+        if (seconds % 86_400 == 0) {
+            return seconds / 86_400 + "d";
+        }
+        if (seconds % 3_600 == 0) {
+            return seconds / 3_600 + "h";
+        }
+        return seconds % 60 == 0 ? seconds / 60 + "m" : seconds + "s";
     }
 
     private static String describe(Object value) {

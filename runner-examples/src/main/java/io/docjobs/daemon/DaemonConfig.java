@@ -7,7 +7,8 @@ import java.util.Map;
 
 /**
  * The daemon's configuration, as read from {@code config/docjobs.yaml} and the environment by
- * {@link ConfigLoader}. Every value is validated there; defaults live in {@link ConfigLoader#KEYS}.
+ * {@link ConfigLoader}. Every value is validated there, each duration against the library's maximum
+ * for it (such as {@link io.docjobs.HandlerOptions#MAX_TIMEOUT}); defaults live in {@link ConfigLoader#KEYS}.
  *
  * @param source where the configuration came from (a file path, or "defaults")
  */

@@ -1,5 +1,6 @@
 package io.docjobs.daemon;
 
+import io.docjobs.ConfigurationException;
 import io.docjobs.HandlerOptions;
 import io.docjobs.JobHandler;
 import io.docjobs.JobHandlerProvider;
@@ -139,17 +140,18 @@ final class HandlerLoader {
                 problems.add(key + ".nonRetryable: exception class \"" + name + "\" was not found");
             }
         }
-        var backoff = base.backoff();
-        if (settings.backoffInitial() != null || settings.backoffMax() != null) {
-            Duration initial = settings.backoffInitial() != null ? settings.backoffInitial() : HandlerOptions.DEFAULT_BACKOFF_INITIAL;
-            Duration max = settings.backoffMax() != null ? settings.backoffMax() : HandlerOptions.DEFAULT_BACKOFF_MAX;
-            if (max.compareTo(initial) < 0) {
-                problems.add(key + ".backoffMax was " + max + " but must be at least backoffInitial (" + initial + ")");
-                return null;
-            }
-            backoff = HandlerOptions.builder().backoff(initial, 2.0, 0.5, max).build().backoff();
-        }
         try {
+            var backoff = base.backoff();
+            if (settings.backoffInitial() != null || settings.backoffMax() != null) {
+                Duration initial = settings.backoffInitial() != null ? settings.backoffInitial() : HandlerOptions.DEFAULT_BACKOFF_INITIAL;
+                Duration max = settings.backoffMax() != null ? settings.backoffMax() : HandlerOptions.DEFAULT_BACKOFF_MAX;
+                if (max.compareTo(initial) < 0) {
+                    problems.add(key + ".backoffMax was " + max + " but must be at least backoffInitial (" + initial + ")");
+                    return null;
+                }
+                backoff = HandlerOptions.builder().backoff(initial, HandlerOptions.DEFAULT_BACKOFF_MULTIPLIER,
+                        HandlerOptions.DEFAULT_BACKOFF_RANDOMIZATION, max).build().backoff();
+            }
             return new HandlerOptions(
                     settings.concurrency() != null ? settings.concurrency() : base.concurrency(),
                     settings.leaseExtension() != null ? settings.leaseExtension() : base.leaseExtension(),
@@ -157,8 +159,8 @@ final class HandlerLoader {
                     backoff,
                     settings.timeout() != null ? settings.timeout() : base.timeout(),
                     nonRetryable);
-        } catch (RuntimeException e) {
-            problems.add(key + ": " + e.getMessage());
+        } catch (ConfigurationException e) {
+            e.problems().forEach(problem -> problems.add(key + ": " + problem));
             return null;
         }
     }

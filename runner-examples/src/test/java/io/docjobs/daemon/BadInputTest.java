@@ -138,6 +138,19 @@ class BadInputTest {
         assertThat(queue.stats().byType()).isEmpty();
     }
 
+    @ParameterizedTest(name = "--delay {0}")
+    @CsvSource(delimiter = '|', value = {
+            "36526d                | delay was PT876624H but must be at most PT876600H (36525 days)",
+            "99999999999999999999d | \"99999999999999999999d\" is too large for a duration"})
+    void givenADelayBeyondTheBound_whenEnqueueing_thenExitCode2NamesTheBoundAndNothingIsEnqueued(String delay,
+            String message) {
+        Cli.Result result = run("enqueue", "--type", "email.send", "--payload", "{}", "--delay", delay);
+
+        assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(result.err()).contains(message).doesNotContain("\tat ");
+        assertThat(queue.stats().byType()).isEmpty();
+    }
+
     // ---------------------------------------------------------------- a type nobody serves
 
     @Test
@@ -181,6 +194,18 @@ class BadInputTest {
     void givenAMalformedConnectionString_whenRunning_thenExitCode2WithThePasswordMasked(String connectionString,
             String masked, String secret) throws IOException {
         assertRunRefusesWithoutLeaking(connectionString, masked, secret);
+    }
+
+    @Test
+    void givenAHandlerTimeoutOf200000Days_whenRunning_thenExitCode2NamesTheKeyAndNothingRuns() throws IOException {
+        config = writeConfig("    timeout: 200000d\n");
+
+        Cli.Result result = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> run("run"),
+                "run must refuse the configuration at once, not start");
+
+        assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(result.err()).contains("handlers.email.send.timeout was \"200000d\" but must be at most 7d")
+                .doesNotContain("\tat ");
     }
 
     private void assertRunRefusesWithoutLeaking(String connectionString, String masked, String secret) throws IOException {

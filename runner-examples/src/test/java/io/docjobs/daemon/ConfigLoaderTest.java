@@ -6,10 +6,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import io.docjobs.HandlerOptions;
+import io.docjobs.JobRequest;
+import io.docjobs.QueueConfig;
+import io.docjobs.Supervisor;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Configuration: defaults, the shipped file, environment overrides, and errors that name file, key, value and rule. */
 class ConfigLoaderTest {
@@ -19,6 +27,10 @@ class ConfigLoaderTest {
     private DaemonConfig load(String yaml, Map<String, String> env) throws IOException {
         Path file = Files.writeString(dir.resolve("docjobs.yaml"), yaml);
         return new ConfigLoader(env::get).load(file, true);
+    }
+
+    private static Stream<ConfigLoader.Key> durationKeys() {
+        return ConfigLoader.KEYS.stream().filter(key -> key.maxDuration() != null);
     }
 
     @Test
@@ -86,6 +98,98 @@ class ConfigLoaderTest {
                 .hasMessageContaining("supervisor.drainTimeout was \"soon\" but must be a duration such as 500ms")
                 .hasMessageContaining("http.port was 70000 but must be between 0 and 65535")
                 .hasMessageContaining("handlers.email.send: unknown key \"klass\"");
+    }
+
+    @Test
+    void aHugeHandlerTimeoutIsAConfigurationErrorNamingTheKey() {
+        assertThatThrownBy(() -> load("""
+                handlers:
+                  report.render:
+                    class: io.docjobs.examples.handlers.RenderReportHandler$Provider
+                    timeout: 200000d
+                """, Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("docjobs.yaml: handlers.report.render.timeout was \"200000d\" but must be at most 7d");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"99999999999999999999d", "999999999999999d", "9223372036854775807ms", "PT9999999999999999H",
+            "P106751991167301D"})
+    void aDurationTooLargeToParseIsReportedAsTooLong(String huge) {
+        assertThatThrownBy(() -> load("supervisor:\n  drainTimeout: " + huge + "\n", Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .satisfies(e -> assertThat(((ConfigException) e).problems()).containsExactly(
+                        dir.resolve("docjobs.yaml") + ": supervisor.drainTimeout was \"" + huge + "\" but must be at most 1h"));
+    }
+
+    @Test
+    void everyDurationKeyAcceptsItsMaximum() {
+        Map<String, String> env = new HashMap<>();
+        durationKeys().forEach(key -> env.put(key.envName(), ConfigLoader.format(key.maxDuration())));
+
+        DaemonConfig config = new ConfigLoader(env::get).load(dir.resolve("absent.yaml"), false);
+
+        assertThat(config.database().operationTimeout()).isEqualTo(QueueConfig.MAX_OPERATION_TIMEOUT);
+        assertThat(config.queue().defaultVisibilityTimeout()).isEqualTo(JobRequest.MAX_VISIBILITY_TIMEOUT);
+        assertThat(config.supervisor().idleBackoffMin()).isEqualTo(Supervisor.MAX_IDLE_BACKOFF);
+        assertThat(config.supervisor().idleBackoffMax()).isEqualTo(Supervisor.MAX_IDLE_BACKOFF);
+        assertThat(config.supervisor().drainTimeout()).isEqualTo(Supervisor.MAX_DRAIN_TIMEOUT);
+        assertThat(config.supervisor().depthRefresh()).isEqualTo(Supervisor.MAX_DEPTH_REFRESH);
+    }
+
+    @Test
+    void everyDurationKeyAboveItsMaximumIsReportedAtOnceNamingTheVariable() {
+        Map<String, String> env = new HashMap<>();
+        durationKeys().forEach(key -> env.put(key.envName(), key.maxDuration().toMillis() + 1 + "ms"));
+
+        assertThatThrownBy(() -> new ConfigLoader(env::get).load(dir.resolve("absent.yaml"), false))
+                .isInstanceOf(ConfigException.class)
+                .satisfies(e -> assertThat(((ConfigException) e).problems()).hasSize(6))
+                .hasMessageContaining("environment variable DOCJOBS_DATABASE_OPERATION_TIMEOUT was \"600001ms\" but must be at most 10m")
+                .hasMessageContaining("environment variable DOCJOBS_QUEUE_DEFAULT_VISIBILITY_TIMEOUT was \"43200001ms\" but must be at most 12h")
+                .hasMessageContaining("environment variable DOCJOBS_SUPERVISOR_IDLE_BACKOFF_MIN was \"600001ms\" but must be at most 10m")
+                .hasMessageContaining("environment variable DOCJOBS_SUPERVISOR_IDLE_BACKOFF_MAX was \"600001ms\" but must be at most 10m")
+                .hasMessageContaining("environment variable DOCJOBS_SUPERVISOR_DRAIN_TIMEOUT was \"3600001ms\" but must be at most 1h")
+                .hasMessageContaining("environment variable DOCJOBS_SUPERVISOR_DEPTH_REFRESH was \"3600001ms\" but must be at most 1h");
+    }
+
+    @Test
+    void handlerDurationsAreAcceptedUpToTheirMaximumAndReachTheOptions() throws IOException {
+        DaemonConfig config = load("""
+                discoverHandlers: false
+                handlers:
+                  report.render:
+                    class: io.docjobs.examples.handlers.RenderReportHandler$Provider
+                    timeout: 7d
+                    leaseExtension: 12h
+                    backoffInitial: 1d
+                    backoffMax: 1d
+                """, Map.of());
+
+        HandlerOptions options = HandlerLoader.load(config, getClass().getClassLoader()).get("report.render").options();
+
+        assertThat(options.timeout()).isEqualTo(HandlerOptions.MAX_TIMEOUT);
+        assertThat(options.leaseExtension()).isEqualTo(JobRequest.MAX_VISIBILITY_TIMEOUT);
+        assertThat(options.backoff().apply(1)).isLessThanOrEqualTo(HandlerOptions.MAX_BACKOFF.toMillis());
+    }
+
+    @Test
+    void handlerDurationsAboveTheirMaximumAreReportedAtOnce() {
+        assertThatThrownBy(() -> load("""
+                handlers:
+                  report.render:
+                    class: io.docjobs.examples.handlers.RenderReportHandler$Provider
+                    timeout: 169h
+                    leaseExtension: 13h
+                    backoffInitial: 25h
+                    backoffMax: PT2562047788015215H30M7S
+                """, Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .satisfies(e -> assertThat(((ConfigException) e).problems()).hasSize(4))
+                .hasMessageContaining("handlers.report.render.timeout was \"169h\" but must be at most 7d")
+                .hasMessageContaining("handlers.report.render.leaseExtension was \"13h\" but must be at most 12h")
+                .hasMessageContaining("handlers.report.render.backoffInitial was \"25h\" but must be at most 1d")
+                .hasMessageContaining("handlers.report.render.backoffMax was \"PT2562047788015215H30M7S\" but must be at most 1d");
     }
 
     @Test
