@@ -434,7 +434,9 @@ public final class Engine {
         if (permanent || lastAttempt) {
             result = queue.deadLetter(lease, error);
         } else {
-            Duration delay = Duration.ofMillis(Math.max(0, options.backoff().apply(lease.attempt())));
+            // A custom backoff may return anything: keep the retry between now and the longest backoff.
+            long millis = Math.min(Math.max(0, options.backoff().apply(lease.attempt())), HandlerOptions.MAX_BACKOFF.toMillis());
+            Duration delay = Duration.ofMillis(millis);
             result = queue.release(lease, delay, error);
         }
         switch (result) {

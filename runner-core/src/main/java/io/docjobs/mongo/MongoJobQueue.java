@@ -728,8 +728,9 @@ public final class MongoJobQueue implements JobQueue {
     @Override
     public ReleaseResult release(Lease lease, Duration delay, JobError error) {
         Objects.requireNonNull(lease, "lease");
-        if (delay == null || delay.isNegative()) {
-            throw new IllegalArgumentException("delay was " + delay + " but must be zero or positive");
+        if (delay == null || delay.isNegative() || delay.compareTo(JobRequest.MAX_DELAY) > 0) {
+            throw new IllegalArgumentException("delay was " + delay + " but must be zero or positive and at most "
+                    + JobRequest.MAX_DELAY);
         }
         return finish(lease, error, lease.isLastAttempt(), delay, "release of " + lease.id());
     }

@@ -306,13 +306,13 @@ class EngineTest {
     }
 
     @Test
-    void hugeTimeOutsDoNotStopHeartbeats() throws Exception {
+    void theLongestTimeOutKeepsHeartbeatsGoing() throws Exception {
         CountDownLatch started = new CountDownLatch(1);
         CountDownLatch mayReturn = new CountDownLatch(1);
         Engine engine = engine(2, executor, handle("report", job -> {
             started.countDown();
             mayReturn.await();
-        }, HandlerOptions.builder().timeout(Duration.ofSeconds(Long.MAX_VALUE)).build()));
+        }, HandlerOptions.builder().timeout(HandlerOptions.MAX_TIMEOUT).build()));
         String id = enqueue("report", 0);
         engine.pollOnce();
         Thread worker = new Thread(executor::runAll);
@@ -328,6 +328,22 @@ class EngineTest {
         mayReturn.countDown();
         worker.join(5_000);
         assertThat(queue.get(id)).isEmpty();
+    }
+
+    @Test
+    void aCustomBackoffBeyondTheLongestIsCappedNotFatal() {
+        Engine engine = engine(2, executor, handle("flaky", job -> {
+            throw new IllegalStateException("upstream down");
+        }, HandlerOptions.builder().backoff(attempt -> Long.MAX_VALUE).build()));
+        String id = enqueue("flaky", 0);
+
+        engine.pollOnce();
+        executor.runAll();
+
+        JobEntry entry = entry(id);
+        assertThat(entry.state()).isEqualTo(JobState.READY);
+        assertThat(entry.visibleAt()).isEqualTo(clock.instant().plus(HandlerOptions.MAX_BACKOFF));
+        assertThat(engine.inFlight()).isZero();
     }
 
     // ------------------------------------------------------------------ shutdown
