@@ -31,7 +31,9 @@ import org.bson.json.JsonParseException;
  * @param maxAttempts       how many claims before the entry is dead-lettered; null for the queue
  *                          default; at least 1
  * @param dedupKey          optional: while an unfinished entry holds this key, enqueueing another
- *                          with the same key inserts nothing and returns the first entry's id
+ *                          with the same key inserts nothing and returns the first entry's id.
+ *                          Keys are unique per queue, across types: put the type in the key to
+ *                          scope it to one type
  */
 public record JobRequest(
         String type,
