@@ -13,6 +13,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +21,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -78,6 +79,8 @@ public final class Engine {
     private final List<Thread> pollerThreads = new ArrayList<>();
     private final Thread keeperThread;
     private final Signal keeperSignal = new Signal();
+    /** Signalled on every freed slot, for the drain at shutdown (pollers use {@link #wakeups}). */
+    private final Signal slotFreed = new Signal();
     private final OutageLog claimOutage;
     private final OutageLog extendOutage;
     private final AtomicInteger failedPollsInARow = new AtomicInteger();
@@ -106,10 +109,16 @@ public final class Engine {
             // Threads are made on demand, bounded: a handler stuck past its time-out keeps its
             // thread while its slot is reused, up to stuckAllowance of them; beyond that a stuck
             // handler keeps its slot, so the pool never needs more threads than it has.
-            this.ownedPool = new ThreadPoolExecutor(0, settings.workers() + stuckAllowance, 60, TimeUnit.SECONDS,
-                    new SynchronousQueue<>(), runnable -> daemon(runnable,
+            int threads = settings.workers() + stuckAllowance;
+            // A queue in front of the threads: a job whose slot was freed a moment before its old
+            // thread went back to the pool waits for that thread instead of being rejected. Its
+            // length is bounded by the slots, and threads end after a minute idle.
+            ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
+                    new LinkedBlockingQueue<>(), runnable -> daemon(runnable,
                             "docjobs-" + settings.name() + "-worker-" + workerNumber.incrementAndGet()));
-            this.workerPool = ownedPool;
+            pool.allowCoreThreadTimeOut(true);
+            this.ownedPool = pool;
+            this.workerPool = pool;
         } else {
             this.ownedPool = null;
             this.workerPool = workerPool;
@@ -172,19 +181,10 @@ public final class Engine {
             Wakeups.Seen seen = wakeups.seen();
             try {
                 Poll poll = pollOnce();
-                if (poll.noRoom()) {
-                    // Only a freed slot can change this; frees always wake, the timer is a safety net.
-                    wakeups.await(seen, false, true, settings.idleMax().toNanos());
-                } else if (poll.failed()) {
-                    idleRounds = Math.min(idleRounds + 1, MAX_IDLE_ROUNDS);
-                    wakeups.await(seen, false, false, Math.max(idleDelayNanos(idleRounds), ERROR_BACKOFF_NANOS));
-                } else if (poll.claimed() == poll.reserved()) {
-                    idleRounds = 0; // more may be waiting: poll again at once
-                } else {
-                    idleRounds = poll.claimed() > 0 ? 0 : Math.min(idleRounds + 1, MAX_IDLE_ROUNDS);
-                    // The queue had no more for these slots: wait for new work, or for a freed slot
-                    // of a type its limit held back.
-                    wakeups.await(seen, true, poll.limitedByType(), idleDelayNanos(idleRounds));
+                Pause pause = pauseAfter(poll, idleRounds);
+                idleRounds = pause.idleRounds();
+                if (pause.nanos() > 0) {
+                    wakeups.await(seen, pause.onWork(), pause.onCapacity(), pause.nanos());
                 }
             } catch (InterruptedException e) {
                 if (!claiming) {
@@ -196,6 +196,34 @@ public final class Engine {
                 java.util.concurrent.locks.LockSupport.parkNanos(ERROR_BACKOFF_NANOS);
             }
         }
+    }
+
+    /**
+     * How a poller waits after a round: at most {@code nanos}, woken early by new work and/or by
+     * a freed slot; {@code idleRounds} is the back-off state for the next round.
+     */
+    record Pause(long nanos, boolean onWork, boolean onCapacity, int idleRounds) {
+    }
+
+    /** The wait after {@code poll}: only what could change the next round's result may cut it short. */
+    Pause pauseAfter(Poll poll, int idleRounds) {
+        if (poll.noRoom()) {
+            // Only a freed slot can change this; frees always wake, the timer is a safety net.
+            return new Pause(nanos(settings.idleMax()), false, true, idleRounds);
+        }
+        if (poll.failed() || poll.started() < poll.claimed()) {
+            // A failing database, or leases that could not start (no thread): back off on the
+            // timer alone, or the next round fails again at once, or claims the same entries back.
+            int rounds = Math.min(idleRounds + 1, MAX_IDLE_ROUNDS);
+            return new Pause(Math.max(idleDelayNanos(rounds), ERROR_BACKOFF_NANOS), false, false, rounds);
+        }
+        if (poll.claimed() == poll.reserved()) {
+            return new Pause(0, false, false, 0); // more may be waiting: poll again at once
+        }
+        // The queue had no more for these slots: wait for new work, or for a freed slot of a type
+        // its limit held back.
+        int rounds = poll.claimed() > 0 ? 0 : Math.min(idleRounds + 1, MAX_IDLE_ROUNDS);
+        return new Pause(idleDelayNanos(rounds), true, poll.limitedByType(), rounds);
     }
 
     /**
@@ -231,8 +259,6 @@ public final class Engine {
         if (reservation.isEmpty()) {
             return Poll.NO_ROOM;
         }
-        boolean limitedByType = reservation.room().size() < registrations.size()
-                || reservation.room().values().stream().anyMatch(room -> room < reservation.total);
         List<Lease> leases;
         try {
             leases = claim(reservation);
@@ -242,7 +268,7 @@ public final class Engine {
             metrics.pollFailed();
             metrics.databaseError("claim");
             claimOutage.failed(e);
-            return new Poll(reservation.total, 0, 0, true, limitedByType);
+            return new Poll(reservation.total, 0, 0, true, false);
         }
         failedPollsInARow.set(0);
         claimOutage.succeeded();
@@ -258,7 +284,26 @@ public final class Engine {
             reservation.releaseUnused();
         }
         metrics.polled(leases.size());
-        return new Poll(reservation.total, leases.size(), started, false, limitedByType);
+        return new Poll(reservation.total, leases.size(), started, false, heldBackByLimits(reservation, leases));
+    }
+
+    /**
+     * Whether a type limit may have kept this round from claiming more: a handled type had no
+     * room at all, or a limited type got as many as its room. Only then can a freed slot help a
+     * poller that found the queue otherwise drained.
+     */
+    private boolean heldBackByLimits(Slots.Reservation reservation, List<Lease> leases) {
+        if (reservation.room().size() < registrations.size()) {
+            return true;
+        }
+        Map<String, Integer> claimed = new HashMap<>();
+        leases.forEach(lease -> claimed.merge(lease.type(), 1, Integer::sum));
+        for (Map.Entry<String, Integer> room : reservation.room().entrySet()) {
+            if (room.getValue() < reservation.total && claimed.getOrDefault(room.getKey(), 0) >= room.getValue()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private List<Lease> claim(Slots.Reservation reservation) {
@@ -316,6 +361,7 @@ public final class Engine {
     private void freeSlot(String type) {
         slots.free(type);
         wakeups.capacity();
+        slotFreed.signal();
     }
 
     /**
@@ -332,17 +378,20 @@ public final class Engine {
             return;
         }
         if (stuckWithFreedSlot.incrementAndGet() <= stuckAllowance) {
+            metrics.stuckChanged(1); // before the slot goes: the handler's return undoes it
             if (job.releaseSlot()) {
-                metrics.stuckChanged(1);
                 freeSlot(job.lease().type());
                 return;
             }
-            stuckWithFreedSlot.decrementAndGet(); // the handler returned meanwhile and freed it
+            metrics.stuckChanged(-1); // the handler returned meanwhile and freed it
+            stuckWithFreedSlot.decrementAndGet();
             return;
         }
         stuckWithFreedSlot.decrementAndGet();
-        log.warn("{} handler threads are stuck past their jobs; {} keeps its slot until its handler returns",
-                stuckAllowance, job);
+        if (!job.slotReleased()) {
+            log.warn("{} handler threads are stuck past their jobs; {} keeps its slot until its handler returns",
+                    stuckAllowance, job);
+        }
     }
 
     // ------------------------------------------------------------------ running
@@ -629,7 +678,7 @@ public final class Engine {
     public void stop() {
         claiming = false;
         stopListening.run();
-        wakeups.all();
+        wakeups.close();
         // Pollers are woken, not interrupted: an interrupt in the middle of a claim could make the
         // driver drop a reply the server already acted on, stranding the entry until its lease
         // expires. A claim that completes after this point hands its leases straight back.
@@ -642,12 +691,12 @@ public final class Engine {
         long drainNanos = nanos(settings.drainTimeout());
         long startNanos = System.nanoTime();
         while (!running.isEmpty() && System.nanoTime() - startNanos < drainNanos) {
-            Wakeups.Seen seen = wakeups.seen();
+            long generation = slotFreed.generation();
             if (running.isEmpty()) {
                 break;
             }
             try {
-                wakeups.await(seen, false, true, Math.min(drainNanos - (System.nanoTime() - startNanos), KEEPER_MAX_WAIT_NANOS));
+                slotFreed.awaitChange(generation, Math.min(drainNanos - (System.nanoTime() - startNanos), KEEPER_MAX_WAIT_NANOS));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;

@@ -119,6 +119,10 @@ final class RunningJob implements JobContext {
         return slotReleased.compareAndSet(false, true);
     }
 
+    boolean slotReleased() {
+        return slotReleased.get();
+    }
+
     Duration leaseExtension() {
         Duration configured = registration.options().leaseExtension();
         return configured != null ? configured : lease.visibilityTimeout();

@@ -15,6 +15,7 @@ final class Wakeups {
     private final Condition changed = lock.newCondition();
     private long work;
     private long capacity;
+    private boolean closed;
 
     /** The counters at one moment. */
     record Seen(long work, long capacity) {
@@ -49,12 +50,11 @@ final class Wakeups {
         }
     }
 
-    /** Wakes every waiter whatever it waits for: shutdown. */
-    void all() {
+    /** Wakes every waiter whatever it waits for, now and from now on: shutdown. */
+    void close() {
         lock.lock();
         try {
-            work++;
-            capacity++;
+            closed = true;
             changed.signalAll();
         } finally {
             lock.unlock();
@@ -69,7 +69,8 @@ final class Wakeups {
         lock.lock();
         try {
             long left = nanos;
-            while (left > 0 && !(onWork && work != seen.work()) && !(onCapacity && capacity != seen.capacity())) {
+            while (left > 0 && !closed && !(onWork && work != seen.work())
+                    && !(onCapacity && capacity != seen.capacity())) {
                 left = changed.awaitNanos(left);
             }
         } finally {

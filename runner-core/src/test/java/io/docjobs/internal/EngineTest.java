@@ -217,6 +217,62 @@ class EngineTest {
         assertThat(engine.pollsSucceeding()).isTrue();
     }
 
+    // ------------------------------------------------------------------ waiting between rounds
+
+    @Test
+    void aPollerWaitsOnlyForWhatCouldChangeItsNextRound() {
+        Engine engine = engine(4, executor, handle("email", job -> { }));
+        long idleMax = Duration.ofMillis(100).toNanos();
+
+        Engine.Pause noRoom = engine.pauseAfter(Engine.Poll.NO_ROOM, 3);
+        assertThat(noRoom).isEqualTo(new Engine.Pause(idleMax, false, true, 3));
+
+        Engine.Pause full = engine.pauseAfter(new Engine.Poll(4, 4, 4, false, false), 7);
+        assertThat(full).as("a full round polls again at once").isEqualTo(new Engine.Pause(0, false, false, 0));
+
+        Engine.Pause drained = engine.pauseAfter(new Engine.Poll(4, 1, 1, false, false), 7);
+        assertThat(drained.onWork()).isTrue();
+        assertThat(drained.onCapacity()).as("a freed slot cannot help a drained queue").isFalse();
+        assertThat(drained.idleRounds()).as("it claimed something: back-off starts over").isZero();
+
+        Engine.Pause heldBack = engine.pauseAfter(new Engine.Poll(4, 1, 1, false, true), 0);
+        assertThat(heldBack.onWork()).isTrue();
+        assertThat(heldBack.onCapacity()).as("a type limit held it back: a freed slot may help").isTrue();
+
+        Engine.Pause empty = engine.pauseAfter(new Engine.Poll(4, 0, 0, false, false), 2);
+        assertThat(empty.idleRounds()).isEqualTo(3);
+        assertThat(empty.nanos()).isBetween(Duration.ofMillis(40).toNanos(), Duration.ofMillis(80).toNanos());
+    }
+
+    /** Review finding: leases that could not start were claimed straight back, round after round. */
+    @Test
+    void aFailedOrUnstartableRoundBacksOffOnTheTimerAlone() {
+        Engine engine = engine(4, executor, handle("email", job -> { }));
+
+        for (Engine.Poll poll : List.of(new Engine.Poll(4, 0, 0, true, false), new Engine.Poll(4, 2, 0, false, false))) {
+            Engine.Pause pause = engine.pauseAfter(poll, 0);
+            assertThat(pause.onWork()).isFalse();
+            assertThat(pause.onCapacity()).isFalse();
+            assertThat(pause.nanos()).isGreaterThanOrEqualTo(Duration.ofMillis(500).toNanos());
+            assertThat(pause.idleRounds()).isEqualTo(1);
+        }
+        assertThat(engine.pauseAfter(new Engine.Poll(4, 0, 0, true, false), 30).idleRounds()).as("capped").isEqualTo(30);
+    }
+
+    @Test
+    void theIdleBackOffDoublesWithJitterUpToItsCap() {
+        Engine engine = engine(4, executor, handle("email", job -> { }));
+        long min = Duration.ofMillis(10).toNanos();
+        long max = Duration.ofMillis(100).toNanos();
+
+        for (int round = 0; round < 40; round++) {
+            long full = Math.min(max, min << Math.min(round, 20));
+            assertThat(engine.idleDelayNanos(round)).as("round %d", round).isBetween(full / 2, full);
+        }
+        assertThat(engine.idleDelayNanos(Integer.MAX_VALUE)).isBetween(max / 2, max);
+        assertThat(Engine.nanos(Duration.ofSeconds(Long.MAX_VALUE))).isEqualTo(Long.MAX_VALUE);
+    }
+
     // ------------------------------------------------------------------ starting
 
     /** Defect: a job whose worker could not start stayed registered, and its lease was extended forever. */
