@@ -1,14 +1,18 @@
 package io.docjobs.daemon;
 
 import io.docjobs.JobEntry;
+import io.docjobs.JobHandlerProvider;
 import io.docjobs.JobQueue;
 import io.docjobs.JobRequest;
 import io.docjobs.QueueStats;
+import io.docjobs.examples.handlers.ChargePaymentHandler;
+import io.docjobs.examples.handlers.RenderReportHandler;
+import io.docjobs.examples.handlers.SendEmailHandler;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -22,8 +26,9 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code docjobs demo}: the daemon's machinery on an in-memory embedded database with the example
- * handlers, a mix of jobs (many quick ones, flaky ones that retry, poison ones that end as dead
- * letters, a long one kept alive by heartbeats), live progress and a summary.
+ * handlers, registered here under their own {@code example.*} types, a mix of jobs (many quick
+ * ones, flaky ones that retry, poison ones that end as dead letters, a long one kept alive by
+ * heartbeats), live progress and a summary.
  */
 @Command(name = "demo", description = "Run a demo on the embedded database: enqueue a job mix, run it, summarise.")
 final class DemoCommand implements Callable<Integer> {
@@ -45,7 +50,7 @@ final class DemoCommand implements Callable<Integer> {
         // The demo prints its own progress; a log line per job and retry would drown it.
         Main.quietLogs("io.docjobs.examples", "io.docjobs.internal");
         DaemonConfig config = demoConfig(httpPort);
-        Map<String, HandlerLoader.Loaded> handlers = HandlerLoader.load(config, DemoCommand.class.getClassLoader());
+        Map<String, HandlerLoader.Loaded> handlers = exampleHandlers();
         EmbeddedDatabase database = EmbeddedDatabase.start(null, 0);
         Daemon daemon;
         try {
@@ -81,6 +86,17 @@ final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The example handlers, each under its own {@code example.*} type, with its provider's options. */
+    static Map<String, HandlerLoader.Loaded> exampleHandlers() {
+        Map<String, HandlerLoader.Loaded> handlers = new LinkedHashMap<>();
+        for (JobHandlerProvider provider : List.of(new SendEmailHandler.Provider(), new ChargePaymentHandler.Provider(),
+                new RenderReportHandler.Provider())) {
+            handlers.put(provider.type(), new HandlerLoader.Loaded(provider.type(), provider.handler(), provider.options(),
+                    "example " + provider.getClass().getName()));
+        }
+        return handlers;
+    }
+
     static DaemonConfig demoConfig(int httpPort) {
         return new DaemonConfig("demo settings",
                 new DaemonConfig.Database("", "docjobs", "demo_jobs", null, Duration.ofSeconds(10), true),
@@ -88,7 +104,7 @@ final class DemoCommand implements Callable<Integer> {
                 new DaemonConfig.Queue(Duration.ofSeconds(30), 5),
                 new DaemonConfig.SupervisorSettings("demo", 64, 1, 64, Duration.ofMillis(20), Duration.ofMillis(200),
                         Duration.ofSeconds(10), Duration.ofSeconds(1)),
-                Map.of(), Path.of("handlers"), true,
+                Map.of(), null, false,
                 new DaemonConfig.Http(true, "127.0.0.1", httpPort));
     }
 
@@ -97,10 +113,10 @@ final class DemoCommand implements Callable<Integer> {
         for (int i = 0; i < jobs; i++) {
             if (i % 20 == 7) {
                 // Flaky: the gateway times out twice, then the charge goes through.
-                batch.add(JobRequest.builder("payment.charge").payload(new Document("account", "flaky-" + i)
+                batch.add(JobRequest.builder(ChargePaymentHandler.TYPE).payload(new Document("account", "flaky-" + i)
                         .append("amountCents", 100 + i)).build());
             } else {
-                batch.add(JobRequest.builder("email.send").payload(new Document("to", "user" + i + "@example.com")
+                batch.add(JobRequest.builder(SendEmailHandler.TYPE).payload(new Document("to", "user" + i + "@example.com")
                         .append("subject", "Welcome").append("body", "Hello #" + i)).build());
             }
             if (batch.size() == 500) {
@@ -109,10 +125,10 @@ final class DemoCommand implements Callable<Integer> {
             }
         }
         // Poison: a closed account and a mail without a recipient can never succeed.
-        batch.add(JobRequest.builder("payment.charge").payload(new Document("account", "closed-42").append("amountCents", 500)).build());
-        batch.add(JobRequest.builder("email.send").payload(new Document("subject", "no recipient")).build());
+        batch.add(JobRequest.builder(ChargePaymentHandler.TYPE).payload(new Document("account", "closed-42").append("amountCents", 500)).build());
+        batch.add(JobRequest.builder(SendEmailHandler.TYPE).payload(new Document("subject", "no recipient")).build());
         // Long: ten pages of 400 ms each with a 1 s visibility timeout: only heartbeats keep it leased.
-        batch.add(JobRequest.builder("report.render").payload(new Document("pages", 10).append("msPerPage", 400))
+        batch.add(JobRequest.builder(RenderReportHandler.TYPE).payload(new Document("pages", 10).append("msPerPage", 400))
                 .visibilityTimeout(Duration.ofSeconds(1)).build());
         queue.enqueueAll(batch);
         return jobs + 3;

@@ -21,14 +21,19 @@ import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Finds the daemon's handlers: classes named in the configuration ({@code handlers.<type>.class},
- * a {@link JobHandler} or a {@link JobHandlerProvider}), and providers discovered with
- * {@link ServiceLoader} on the classpath and in the jars of the handler directory. Configured
- * options override a provider's own.
+ * Finds the handlers the operator deployed: classes named in the configuration
+ * ({@code handlers.<type>.class}, a {@link JobHandler} or a {@link JobHandlerProvider}), and
+ * providers discovered with {@link ServiceLoader} in the jars of the handler directory. Providers
+ * anywhere else on the classpath, such as the example handlers inside docjobs.jar, are never
+ * discovered: they run only when the configuration names them. Configured options override a
+ * provider's own.
  */
 final class HandlerLoader {
+    private static final Logger log = LoggerFactory.getLogger(HandlerLoader.class);
 
     /** A handler ready to register, and where it came from (for the start-up log). */
     record Loaded(String type, JobHandler handler, HandlerOptions options, String origin) {
@@ -44,10 +49,18 @@ final class HandlerLoader {
         String where = config.source();
 
         Map<String, Loaded> discovered = new LinkedHashMap<>();
-        if (config.discoverHandlers()) {
+        if (config.discoverHandlers() && !jars.isEmpty()) {
             try {
-                for (JobHandlerProvider provider : ServiceLoader.load(JobHandlerProvider.class, loader)) {
-                    String origin = "provider " + provider.getClass().getName();
+                for (ServiceLoader.Provider<JobHandlerProvider> found
+                        : ServiceLoader.load(JobHandlerProvider.class, loader).stream().toList()) {
+                    if (found.type().getClassLoader() != loader) {
+                        // Listed by a jar, but defined on the daemon's own classpath: not deployed here.
+                        log.info("not discovering handler provider {}: it is not in the handler directory {} (name it"
+                                + " in handlers.<type>.class to use it)", found.type().getName(), config.handlerDirectory());
+                        continue;
+                    }
+                    JobHandlerProvider provider = found.get();
+                    String origin = "provider " + provider.getClass().getName() + " in " + jarOf(provider.getClass());
                     Loaded previous = discovered.putIfAbsent(provider.type(),
                             new Loaded(provider.type(), provider.handler(), provider.options(), origin));
                     if (previous != null && !config.handlers().containsKey(provider.type())) {
@@ -82,9 +95,14 @@ final class HandlerLoader {
             }
         }
         if (result.isEmpty() && problems.isEmpty()) {
-            problems.add("no handlers: configure handlers.<type>.class in " + where + ", or put jars with a"
-                    + " JobHandlerProvider (listed in META-INF/services/io.docjobs.JobHandlerProvider) into "
-                    + (config.handlerDirectory() == null ? "a handler directory (handlerDirectory)" : config.handlerDirectory()));
+            problems.add("no handlers to run. Deploy one: put a jar holding your JobHandler and a JobHandlerProvider"
+                    + " listed in META-INF/services/io.docjobs.JobHandlerProvider into "
+                    + (config.handlerDirectory() == null ? "a handler directory (set handlerDirectory)"
+                    : "the handler directory " + config.handlerDirectory().toAbsolutePath()
+                    + (config.discoverHandlers() ? "" : " and set discoverHandlers: true"))
+                    + ", or name a JobHandler or JobHandlerProvider class in handlers.<type>.class in " + where
+                    + ". To try docjobs with the example handlers, run `docjobs demo` or"
+                    + " `docjobs run --config config/docjobs-trial.yaml`");
         }
         if (!problems.isEmpty()) {
             throw new ConfigException(where, problems);
@@ -163,6 +181,12 @@ final class HandlerLoader {
             e.problems().forEach(problem -> problems.add(key + ": " + problem));
             return null;
         }
+    }
+
+    /** The jar a class was loaded from, for the start-up log. */
+    private static String jarOf(Class<?> clazz) {
+        var source = clazz.getProtectionDomain().getCodeSource();
+        return source == null || source.getLocation() == null ? "an unknown jar" : source.getLocation().getPath();
     }
 
     private static List<Path> jars(Path directory, List<String> problems) {

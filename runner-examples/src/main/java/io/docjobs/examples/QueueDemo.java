@@ -32,7 +32,8 @@ import org.bson.Document;
  * {@code DOCJOBS_MONGODB_URI} it runs against that server instead (in collection {@code demo_jobs}).
  */
 public final class QueueDemo {
-    private static final Set<String> TYPES = Set.of("email.send", "report.render", "flaky.call", "poison.pill");
+    private static final Set<String> TYPES = Set.of("example.email.send", "example.report.render", "example.flaky.call",
+            "example.poison.pill");
     private static final int WORKERS = 4;
 
     private final JobQueue queue;
@@ -99,19 +100,19 @@ public final class QueueDemo {
     private void enqueueMix(int jobs) {
         List<JobRequest> batch = new ArrayList<>();
         for (int i = 0; i < jobs; i++) {
-            String type = i % 10 == 0 ? "report.render" : i % 50 == 1 ? "flaky.call" : "email.send";
+            String type = i % 10 == 0 ? "example.report.render" : i % 50 == 1 ? "example.flaky.call" : "example.email.send";
             batch.add(JobRequest.builder(type)
                     .payload(new Document("n", i).append("to", "user" + i + "@example.com"))
-                    .priority(type.equals("report.render") ? 5 : 0)
+                    .priority(type.equals("example.report.render") ? 5 : 0)
                     .build());
             if (batch.size() == 500) {
                 queue.enqueueAll(batch);
                 batch.clear();
             }
         }
-        batch.add(JobRequest.builder("poison.pill").payload("{\"always\": \"fails\"}").maxAttempts(3).build());
-        batch.add(JobRequest.builder("email.send").payload("welcome").dedupKey("welcome-user-1").build());
-        batch.add(JobRequest.builder("email.send").payload("welcome again").dedupKey("welcome-user-1").build());
+        batch.add(JobRequest.builder("example.poison.pill").payload("{\"always\": \"fails\"}").maxAttempts(3).build());
+        batch.add(JobRequest.builder("example.email.send").payload("welcome").dedupKey("welcome-user-1").build());
+        batch.add(JobRequest.builder("example.email.send").payload("welcome again").dedupKey("welcome-user-1").build());
         queue.enqueueAll(batch);
     }
 
@@ -140,8 +141,8 @@ public final class QueueDemo {
     private void handle(Lease lease) {
         try {
             switch (lease.type()) {
-                case "poison.pill" -> throw new IllegalStateException("this job can never succeed");
-                case "flaky.call" -> {
+                case "example.poison.pill" -> throw new IllegalStateException("this job can never succeed");
+                case "example.flaky.call" -> {
                     if (lease.attempt() == 1) {
                         throw new java.io.UncheckedIOException(new java.io.IOException("upstream timed out"));
                     }

@@ -55,8 +55,7 @@ class ConfigLoaderTest {
         Path shipped = Path.of("..", "config", "docjobs.yaml");
         DaemonConfig config = new ConfigLoader(name -> null).load(shipped, true);
 
-        assertThat(config.handlers()).containsKeys("email.send", "report.render", "payment.charge");
-        assertThat(config.handlers().get("report.render").concurrency()).isEqualTo(2);
+        assertThat(config.handlers()).as("the production configuration names no example handler").isEmpty();
         String text = Files.readString(shipped);
         for (ConfigLoader.Key key : ConfigLoader.KEYS) {
             String leaf = key.path().substring(key.path().lastIndexOf('.') + 1);
@@ -238,6 +237,18 @@ class ConfigLoaderTest {
         DaemonConfig config = load("discoverHandlers: false\n", Map.of());
 
         assertThatThrownBy(() -> HandlerLoader.load(config, getClass().getClassLoader()))
-                .isInstanceOf(ConfigException.class).hasMessageContaining("no handlers");
+                .isInstanceOf(ConfigException.class).hasMessageContaining("no handlers to run")
+                .hasMessageContaining("META-INF/services/io.docjobs.JobHandlerProvider")
+                .hasMessageContaining("handlers.<type>.class")
+                .hasMessageContaining("discoverHandlers: true");
+    }
+
+    @Test
+    void withDiscoveryOnAndNoHandlerJars_theExamplesInsideDocjobsAreNotLoaded() throws IOException {
+        DaemonConfig config = load("handlerDirectory: \"" + dir.resolve("handlers") + "\"\n", Map.of());
+
+        assertThatThrownBy(() -> HandlerLoader.load(config, getClass().getClassLoader()))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("no handlers to run")
+                .hasMessageContaining("the handler directory " + dir.resolve("handlers").toAbsolutePath());
     }
 }

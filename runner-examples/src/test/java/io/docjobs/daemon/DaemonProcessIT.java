@@ -3,10 +3,11 @@ package io.docjobs.daemon;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.docjobs.JobEntry;
 import io.docjobs.JobQueue;
 import io.docjobs.JobRequest;
 import io.docjobs.QueueConfig;
-import io.docjobs.QueueStats;
+import io.docjobs.JobState;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -18,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.bson.Document;
@@ -32,6 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DaemonProcessIT {
     private static final Path JAR = Path.of("target", "docjobs.jar").toAbsolutePath();
+    private static final Path SHIPPED_CONFIG = Path.of("..", "config", "docjobs.yaml").toAbsolutePath().normalize();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     @TempDir
@@ -45,12 +48,19 @@ class DaemonProcessIT {
     }
 
     private Process start(String... args) throws IOException {
+        return start(Map.of(), args);
+    }
+
+    /** Starts the jar in {@link #dir} with {@code environment} added to this JVM's. */
+    private Process start(Map<String, String> environment, String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-jar",
                 JAR.toString()));
         command.addAll(List.of(args));
         Path log = dir.resolve("process-" + processes.size() + ".log");
-        Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
-                .redirectOutput(log.toFile()).start();
+        ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+        builder.environment().putAll(environment);
+        Process process = builder.start();
         processes.add(process);
         return process;
     }
@@ -89,9 +99,9 @@ class DaemonProcessIT {
                   drainTimeout: 20s
                 discoverHandlers: false
                 handlers:
-                  email.send:
+                  example.email.send:
                     class: io.docjobs.examples.handlers.SendEmailHandler$Provider
-                  report.render:
+                  example.report.render:
                     class: io.docjobs.examples.handlers.RenderReportHandler$Provider
                 http:
                   port: %d
@@ -109,20 +119,21 @@ class DaemonProcessIT {
         QueueConfig queueConfig = QueueConfig.builder().connectionString("mongodb://127.0.0.1:" + dbPort).build();
         try (JobQueue queue = JobQueue.connect(queueConfig)) {
             for (int i = 0; i < 50; i++) {
-                queue.enqueue("email.send", new Document("to", "user" + i + "@example.com"), Duration.ofSeconds(30));
+                queue.enqueue("example.email.send", new Document("to", "user" + i + "@example.com"),
+                        Duration.ofSeconds(30));
             }
             await().atMost(Duration.ofSeconds(30)).until(() -> queue.stats().byType().isEmpty());
 
             String metrics = get(httpPort, "/metrics").body();
-            assertThat(metrics).contains("docjobs_jobs_finished_total{outcome=\"success\",queue=\"docjobs.jobs\",type=\"email.send\"} 50.0")
+            assertThat(metrics).contains("docjobs_jobs_finished_total{outcome=\"success\",queue=\"docjobs.jobs\",type=\"example.email.send\"} 50.0")
                     .contains("docjobs_handler_duration_seconds_bucket").contains("jvm_memory_used_bytes");
             assertThat(get(httpPort, "/health").body()).contains("\"status\":\"UP\"").contains("\"supervisor\":\"RUNNING\"");
 
             // A job without a handler stays; a long report is running when SIGTERM arrives.
             String kept = queue.enqueue("not.handled.here", "keep me", Duration.ofSeconds(30));
-            String report = queue.enqueue(JobRequest.builder("report.render").payload(new Document("pages", 5)
+            String report = queue.enqueue(JobRequest.builder("example.report.render").payload(new Document("pages", 5)
                     .append("msPerPage", 300)).visibilityTimeout(Duration.ofSeconds(1)).build()).id();
-            await().atMost(Duration.ofSeconds(10)).until(() -> queue.stats().forType("report.render").leased() == 1);
+            await().atMost(Duration.ofSeconds(10)).until(() -> queue.stats().forType("example.report.render").leased() == 1);
 
             daemon.destroy(); // SIGTERM
             assertThat(daemon.waitFor(30, TimeUnit.SECONDS)).isTrue();
@@ -184,6 +195,9 @@ class DaemonProcessIT {
                 database:
                   connectionString: mongodb://admin:s3cret@127.0.0.1:%d
                   operationTimeout: 2s
+                handlers:
+                  example.email.send:
+                    class: io.docjobs.examples.handlers.SendEmailHandler$Provider
                 """.formatted(closedPort));
 
         Process process = start("run", "--config", config.toString());
@@ -199,7 +213,44 @@ class DaemonProcessIT {
 
         assertThat(demo.waitFor(90, TimeUnit.SECONDS)).isTrue();
         assertThat(demo.exitValue()).isZero();
-        assertThat(output(0)).contains("summary:").contains("dead letter").contains("/metrics");
+        assertThat(output(0)).contains("summary:").contains("dead letter").contains("/metrics")
+                .contains("example.email.send").contains("example.payment.charge").contains("example.report.render");
+    }
+
+    @Test
+    void theShippedConfigurationRunsTheDeployedHandlerAndClaimsNoExampleType() throws Exception {
+        Path classes = HandlerJars.compile(dir.resolve("build"), Map.of(HandlerJars.TOUCH_PROVIDER, HandlerJars.TOUCH_SOURCE));
+        HandlerJars.jar(classes, HandlerJars.TOUCH_PROVIDER, dir.resolve("handlers").resolve("touch.jar"));
+        int httpPort = freePort();
+        EmbeddedDatabase database = EmbeddedDatabase.start(null, 0);
+        try (JobQueue queue = JobQueue.connect(QueueConfig.builder().connectionString(database.connectionString()).build())) {
+            List<String> examples = new ArrayList<>();
+            for (String type : List.of("email.send", "report.render", "payment.charge", "example.email.send",
+                    "example.report.render", "example.payment.charge")) {
+                examples.add(queue.enqueue(type, new Document("to", "someone@example.com"), Duration.ofSeconds(30)));
+            }
+
+            Process daemon = start(Map.of("DOCJOBS_DATABASE_CONNECTION_STRING", database.connectionString(),
+                    "DOCJOBS_DATABASE_CHANGE_STREAMS", "false", "DOCJOBS_HTTP_PORT", String.valueOf(httpPort),
+                    "DOCJOBS_SUPERVISOR_IDLE_BACKOFF_MAX", "200ms"), "run", "--config", SHIPPED_CONFIG.toString());
+            await().atMost(Duration.ofSeconds(60)).until(() -> status(httpPort, "/health") == 200 || !daemon.isAlive());
+            assertThat(daemon.isAlive()).as("daemon running; output:%n%s", output(0)).isTrue();
+            Path marker = dir.resolve("touched.txt");
+            String touch = queue.enqueue(HandlerJars.TOUCH_TYPE, new Document("file", marker.toString()), Duration.ofSeconds(30));
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> queue.get(touch).isEmpty());
+            assertThat(marker).as("the deployed handler ran").hasContent(touch);
+            for (String id : examples) {
+                JobEntry entry = queue.get(id).orElseThrow();
+                assertThat(entry.state()).as("%s (%s)", id, entry.type()).isEqualTo(JobState.READY);
+                assertThat(entry.attempts()).as("%s (%s) never claimed", id, entry.type()).isZero();
+            }
+            daemon.destroy();
+            assertThat(daemon.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(output(0)).contains("handler for \"" + HandlerJars.TOUCH_TYPE + "\"").doesNotContain("io.docjobs.examples.handlers");
+        } finally {
+            database.close();
+        }
     }
 
     @Test

@@ -4,26 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import io.docjobs.JobHandlerProvider;
 import io.docjobs.JobQueue;
 import io.docjobs.JobRequest;
 import java.io.IOException;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
+import java.net.URL;
+import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
-import java.util.jar.Attributes;
-import java.util.jar.JarEntry;
-import java.util.jar.JarOutputStream;
-import java.util.jar.Manifest;
-import java.util.stream.Stream;
-import javax.tools.JavaCompiler;
-import javax.tools.StandardJavaFileManager;
-import javax.tools.ToolProvider;
 import org.bson.Document;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -32,34 +21,13 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Handlers deployed as jars in the handler directory, without rebuilding docjobs: a provider
  * compiled and packaged at test time (so it is on no classpath of this build) is discovered through
- * its {@code META-INF/services} entry, and the daemon runs its jobs.
+ * its {@code META-INF/services} entry, and the daemon runs its jobs. The same provider on the
+ * daemon's own classpath is not discovered.
  */
 class HandlerJarTest {
-    private static final String JAR_TYPE = "jar.touch";
-    private static final String PROVIDER = "jarhandlers.TouchFileProvider";
+    private static final String JAR_TYPE = HandlerJars.TOUCH_TYPE;
+    private static final String PROVIDER = HandlerJars.TOUCH_PROVIDER;
     private static final String EXPLODING_PROVIDER = "jarhandlers.ExplodingProvider";
-
-    /** Writes the job's id into the file named by the payload's "file" field. */
-    private static final String PROVIDER_SOURCE = """
-            package jarhandlers;
-
-            import io.docjobs.JobHandler;
-            import io.docjobs.JobHandlerProvider;
-            import java.nio.file.Files;
-            import java.nio.file.Path;
-
-            public final class TouchFileProvider implements JobHandlerProvider {
-                @Override
-                public String type() {
-                    return "%s";
-                }
-
-                @Override
-                public JobHandler handler() {
-                    return job -> Files.writeString(Path.of(job.payloadDocument().getString("file")), job.id());
-                }
-            }
-            """.formatted(JAR_TYPE);
 
     private static final String EXPLODING_SOURCE = """
             package jarhandlers;
@@ -96,9 +64,11 @@ class HandlerJarTest {
 
     @BeforeAll
     static void compileAndPackageProviders() throws IOException {
-        Path classes = compile(Map.of(PROVIDER, PROVIDER_SOURCE, EXPLODING_PROVIDER, EXPLODING_SOURCE));
-        touchHandlers = handlerDirectoryWithJar("touch", classes, PROVIDER);
-        explodingHandlers = handlerDirectoryWithJar("exploding", classes, EXPLODING_PROVIDER);
+        Path classes = HandlerJars.compile(build, Map.of(PROVIDER, HandlerJars.TOUCH_SOURCE, EXPLODING_PROVIDER,
+                EXPLODING_SOURCE));
+        touchHandlers = HandlerJars.jar(classes, PROVIDER, build.resolve("touch/handlers/touch.jar")).getParent();
+        explodingHandlers = HandlerJars.jar(classes, EXPLODING_PROVIDER, build.resolve("exploding/handlers/exploding.jar"))
+                .getParent();
     }
 
     @Test
@@ -111,10 +81,26 @@ class HandlerJarTest {
         Map<String, HandlerLoader.Loaded> loaded = HandlerLoader.load(config(touchHandlers), parent);
 
         assertThat(loaded).containsKey(JAR_TYPE);
-        assertThat(loaded.get(JAR_TYPE).origin()).isEqualTo("provider " + PROVIDER);
+        assertThat(loaded.get(JAR_TYPE).origin()).startsWith("provider " + PROVIDER + " in ").endsWith("touch.jar");
         assertThat(loaded.get(JAR_TYPE).handler().getClass().getClassLoader())
                 .as("loaded from the jar by the handler directory's class loader")
                 .isNotSameAs(parent);
+    }
+
+    @Test
+    void givenAProviderOnTheDaemonsOwnClasspath_whenLoadingHandlers_thenItIsNotDiscovered() throws Exception {
+        Path emptyHandlers = Files.createDirectories(dir.resolve("handlers"));
+        // A jar without providers: discovery runs, and sees the classpath's provider through its parent.
+        new java.util.jar.JarOutputStream(Files.newOutputStream(emptyHandlers.resolve("empty.jar"))).close();
+        try (URLClassLoader classpath = new URLClassLoader(new URL[] {touchHandlers.resolve("touch.jar").toUri().toURL()},
+                HandlerJarTest.class.getClassLoader())) {
+            assertThat(Class.forName(PROVIDER, false, classpath)).as("the provider is on this classpath").isNotNull();
+
+            assertThatThrownBy(() -> HandlerLoader.load(config(emptyHandlers), classpath))
+                    .isInstanceOf(ConfigException.class)
+                    .hasMessageContaining("no handlers to run")
+                    .hasMessageContaining(emptyHandlers.toAbsolutePath().toString());
+        }
     }
 
     @Test
@@ -164,58 +150,5 @@ class HandlerJarTest {
                   idleBackoffMax: 200ms
                 """.formatted(handlerDirectory.toAbsolutePath().toString().replace("\\", "\\\\")));
         return new ConfigLoader(name -> null).load(file, true);
-    }
-
-    /** Compiles the sources (by class name) against the test classpath; returns the classes directory. */
-    private static Path compile(Map<String, String> sourcesByClass) throws IOException {
-        Path sources = Files.createDirectories(build.resolve("src"));
-        Path classes = Files.createDirectories(build.resolve("classes"));
-        List<Path> files = new ArrayList<>();
-        for (Map.Entry<String, String> source : sourcesByClass.entrySet()) {
-            String className = source.getKey();
-            files.add(Files.writeString(sources.resolve(className.substring(className.lastIndexOf('.') + 1) + ".java"),
-                    source.getValue()));
-        }
-        JavaCompiler compiler = ToolProvider.getSystemJavaCompiler();
-        assertThat(compiler).as("tests need a JDK, not a JRE").isNotNull();
-        StringWriter diagnostics = new StringWriter();
-        try (StandardJavaFileManager fileManager = compiler.getStandardFileManager(null, null, StandardCharsets.UTF_8)) {
-            Boolean compiled = compiler.getTask(diagnostics, fileManager, null,
-                    List.of("--release", "17", "-proc:none", "-classpath", System.getProperty("java.class.path"),
-                            "-d", classes.toString()),
-                    null, fileManager.getJavaFileObjectsFromPaths(files)).call();
-            assertThat(compiled).as("compiling %s:%n%s", sourcesByClass.keySet(), diagnostics).isTrue();
-        }
-        return classes;
-    }
-
-    /**
-     * Packages the class {@code className} (with its nested classes) and a
-     * {@code META-INF/services/io.docjobs.JobHandlerProvider} entry naming it as
-     * {@code <name>/handlers/<name>.jar}; returns that handlers directory.
-     */
-    private static Path handlerDirectoryWithJar(String name, Path classes, String className) throws IOException {
-        Path handlers = Files.createDirectories(build.resolve(name).resolve("handlers"));
-        String classFile = className.replace('.', '/');
-        Manifest manifest = new Manifest();
-        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
-        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(handlers.resolve(name + ".jar")), manifest);
-                Stream<Path> files = Files.walk(classes)) {
-            for (Path file : files.filter(Files::isRegularFile).sorted().toList()) {
-                String entry = classes.relativize(file).toString().replace('\\', '/');
-                if (entry.equals(classFile + ".class") || entry.startsWith(classFile + "$")) {
-                    put(out, entry, Files.readAllBytes(file));
-                }
-            }
-            put(out, "META-INF/services/" + JobHandlerProvider.class.getName(),
-                    (className + "\n").getBytes(StandardCharsets.UTF_8));
-        }
-        return handlers;
-    }
-
-    private static void put(JarOutputStream out, String name, byte[] content) throws IOException {
-        out.putNextEntry(new JarEntry(name));
-        out.write(content);
-        out.closeEntry();
     }
 }

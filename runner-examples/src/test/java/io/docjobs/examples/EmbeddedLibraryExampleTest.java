@@ -26,6 +26,6 @@ class EmbeddedLibraryExampleTest {
         String output = captured.toString(StandardCharsets.UTF_8);
         assertThat(output)
                 .contains("summary: 5 mails sent, 3 reports rendered, 3 payments charged, 1 dead-lettered")
-                .containsPattern("dead letter \\w+ \\(payment\\.charge, attempt 1\\): account closed-4 is closed");
+                .containsPattern("dead letter \\w+ \\(example\\.payment\\.charge, attempt 1\\): account closed-4 is closed");
     }
 }

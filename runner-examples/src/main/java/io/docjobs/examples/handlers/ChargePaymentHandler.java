@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ChargePaymentHandler implements JobHandler {
     /** The message type this handler serves. */
-    public static final String TYPE = "payment.charge";
+    public static final String TYPE = "example.payment.charge";
 
     private static final Logger log = LoggerFactory.getLogger(ChargePaymentHandler.class);
 

@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class RenderReportHandler implements JobHandler {
     /** The message type this handler serves. */
-    public static final String TYPE = "report.render";
+    public static final String TYPE = "example.report.render";
     /** Most pages one report may have. */
     public static final int MAX_PAGES = 100_000;
     /** Longest simulated work per page. */

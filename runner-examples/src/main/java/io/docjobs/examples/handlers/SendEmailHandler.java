@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class SendEmailHandler implements JobHandler {
     /** The message type this handler serves. */
-    public static final String TYPE = "email.send";
+    public static final String TYPE = "example.email.send";
 
     private static final Logger log = LoggerFactory.getLogger(SendEmailHandler.class);
 
