@@ -64,6 +64,7 @@ public final class ConfigLoader {
     /** Every key the daemon knows, with its default; {@code config/docjobs.yaml} documents each. */
     public static final List<Key> KEYS = List.of(
             new Key("database.connectionString", Kind.STRING, "", 0, 0),
+            new Key("database.embedded", Kind.BOOL, Boolean.FALSE, 0, 0),
             new Key("database.name", Kind.STRING, "docjobs", 0, 0),
             new Key("database.collection", Kind.STRING, "jobs", 0, 0),
             new Key("database.caFile", Kind.PATH, "", 0, 0),
@@ -134,6 +135,7 @@ public final class ConfigLoader {
         flatten("", yaml, flat, handlerSection, source, problems);
 
         Map<String, Object> values = new LinkedHashMap<>();
+        Map<String, String> origins = new LinkedHashMap<>();
         for (Key key : KEYS) {
             Object raw = flat.remove(key.path());
             String origin = source + ": " + key.path();
@@ -142,8 +144,10 @@ public final class ConfigLoader {
                 raw = env;
                 origin = "environment variable " + key.envName();
             }
+            origins.put(key.path(), raw == null ? "the default" : origin);
             values.put(key.path(), raw == null ? key.defaultValue() : parse(key, raw, origin, problems));
         }
+        checkDatabaseChoice(values, origins, source, problems);
         for (String unknown : flat.keySet()) {
             problems.add(source + ": unknown key \"" + unknown + "\"" + suggestion(unknown));
         }
@@ -159,7 +163,8 @@ public final class ConfigLoader {
             throw new ConfigException(source, problems);
         }
         return new DaemonConfig(source,
-                new DaemonConfig.Database(str(values, "database.connectionString"), str(values, "database.name"),
+                new DaemonConfig.Database(str(values, "database.connectionString"),
+                        Boolean.TRUE.equals(values.get("database.embedded")), str(values, "database.name"),
                         str(values, "database.collection"), path(values, "database.caFile"),
                         (Duration) values.get("database.operationTimeout"), (Boolean) values.get("database.changeStreams")),
                 new DaemonConfig.Embedded(integer(values, "embedded.port"), path(values, "embedded.dataFile")),
@@ -173,6 +178,30 @@ public final class ConfigLoader {
                 (Boolean) values.get("discoverHandlers"),
                 new DaemonConfig.Http((Boolean) values.get("http.enabled"), str(values, "http.host"),
                         integer(values, "http.port")));
+    }
+
+    /**
+     * The database is chosen explicitly: a connection string, or {@code database.embedded: true};
+     * neither, or both, is an error naming the fixes.
+     */
+    private static void checkDatabaseChoice(Map<String, Object> values, Map<String, String> origins, String source,
+            List<String> problems) {
+        Object connectionString = values.get("database.connectionString");
+        Object embedded = values.get("database.embedded");
+        if (connectionString == null || embedded == null) {
+            return; // already reported
+        }
+        boolean hasConnectionString = !((String) connectionString).isBlank();
+        if (hasConnectionString && (Boolean) embedded) {
+            problems.add("database.embedded is true (" + origins.get("database.embedded") + ") and a connection string"
+                    + " is set (" + origins.get("database.connectionString") + "): choose one. Remove the connection"
+                    + " string to use the embedded database, or set database.embedded to false to use the server it names");
+        } else if (!hasConnectionString && !(Boolean) embedded) {
+            problems.add(source + ": no database chosen: database.connectionString is empty. Set it to your MongoDB or"
+                    + " DocumentDB, best through the environment (DOCJOBS_DATABASE_CONNECTION_STRING), or choose the"
+                    + " embedded database for a trial with database.embedded: true (DOCJOBS_DATABASE_EMBEDDED=true;"
+                    + " config/docjobs-trial.yaml does)");
+        }
     }
 
     private static Map<String, Object> readYaml(Path file, List<String> problems) {

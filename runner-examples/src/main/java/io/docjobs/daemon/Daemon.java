@@ -20,7 +20,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The running daemon: the embedded database (if no connection string is configured), the queue,
+ * The running daemon: the embedded database (if the configuration chose it), the queue,
  * the supervisor with the configured handlers, and the HTTP endpoints. {@link #close()} stops them
  * in reverse order, draining the supervisor first.
  */

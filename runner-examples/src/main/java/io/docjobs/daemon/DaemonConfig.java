@@ -23,13 +23,12 @@ public record DaemonConfig(
         boolean discoverHandlers,
         Http http) {
 
-    /** Where the queue lives; an empty connection string means the embedded database. */
-    public record Database(String connectionString, String name, String collection, Path caFile,
+    /**
+     * Where the queue lives: the server {@code connectionString} names, or, when {@code embedded},
+     * the embedded database (then the connection string is empty).
+     */
+    public record Database(String connectionString, boolean embedded, String name, String collection, Path caFile,
             Duration operationTimeout, boolean changeStreams) {
-
-        public boolean embedded() {
-            return connectionString == null || connectionString.isBlank();
-        }
     }
 
     /** The embedded database: its port on 127.0.0.1 and its data file (null = in memory). */

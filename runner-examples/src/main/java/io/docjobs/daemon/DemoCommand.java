@@ -99,7 +99,7 @@ final class DemoCommand implements Callable<Integer> {
 
     static DaemonConfig demoConfig(int httpPort) {
         return new DaemonConfig("demo settings",
-                new DaemonConfig.Database("", "docjobs", "demo_jobs", null, Duration.ofSeconds(10), true),
+                new DaemonConfig.Database("", true, "docjobs", "demo_jobs", null, Duration.ofSeconds(10), true),
                 new DaemonConfig.Embedded(0, null),
                 new DaemonConfig.Queue(Duration.ofSeconds(30), 5),
                 new DaemonConfig.SupervisorSettings("demo", 64, 1, 64, Duration.ofMillis(20), Duration.ofMillis(200),

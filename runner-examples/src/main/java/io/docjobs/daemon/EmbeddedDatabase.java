@@ -11,9 +11,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The embedded database (mongo-java-server) the daemon starts when no connection string is
- * configured: in a file through its H2 backend (survives restarts), or in memory. It listens on
- * 127.0.0.1 only, so the admin commands of the same host can reach it.
+ * The embedded database (mongo-java-server) the daemon starts when the configuration chooses it
+ * ({@code database.embedded: true}): in a file through its H2 backend (survives restarts), or in
+ * memory. It listens on 127.0.0.1 only, so the admin commands of the same host can reach it.
  */
 final class EmbeddedDatabase implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EmbeddedDatabase.class);

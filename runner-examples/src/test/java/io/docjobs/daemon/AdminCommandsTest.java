@@ -31,6 +31,8 @@ class AdminCommandsTest {
         database = EmbeddedDatabase.start(null, 0);
         int port = Integer.parseInt(database.connectionString().substring(database.connectionString().lastIndexOf(':') + 1));
         config = Files.writeString(dir.resolve("docjobs.yaml"), """
+                database:
+                  embedded: true
                 embedded:
                   port: %d
                 discoverHandlers: false
@@ -130,7 +132,7 @@ class AdminCommandsTest {
     @Test
     void unreachableEmbeddedDaemonGetsAClearMessageAndExitCode3() throws IOException {
         database.close();
-        Files.writeString(config, Files.readString(config) + "database:\n  operationTimeout: 1s\n");
+        Files.writeString(config, Files.readString(config).replace("  embedded: true\n", "  embedded: true\n  operationTimeout: 1s\n"));
 
         Cli.Result result = run("stats");
 

@@ -57,7 +57,12 @@ class BadInputTest {
 
     /** A configuration reaching the embedded database, serving only email.send, plus {@code extra} YAML. */
     private Path writeConfig(String extra) throws IOException {
-        return Files.writeString(dir.resolve("docjobs.yaml"), """
+        return writeConfig("database:\n  embedded: true\n", extra);
+    }
+
+    /** The same with the given {@code database} section. */
+    private Path writeConfig(String database, String extra) throws IOException {
+        return Files.writeString(dir.resolve("docjobs.yaml"), database + """
                 embedded:
                   port: %d
                 discoverHandlers: false
@@ -209,7 +214,7 @@ class BadInputTest {
     }
 
     private void assertRunRefusesWithoutLeaking(String connectionString, String masked, String secret) throws IOException {
-        config = writeConfig("database:\n  connectionString: \"" + connectionString + "\"\n  operationTimeout: 2s\n");
+        config = writeConfig("database:\n  connectionString: \"" + connectionString + "\"\n  operationTimeout: 2s\n", "");
         LogCapture logs = new LogCapture();
         try {
             Cli.Result result = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> run("run"),

@@ -21,6 +21,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /** Configuration: defaults, the shipped file, environment overrides, and errors that name file, key, value and rule. */
 class ConfigLoaderTest {
+    /** The database choice every configuration needs, for the tests about other keys. */
+    private static final String EMBEDDED = "database:\n  embedded: true\n";
+
     @TempDir
     Path dir;
 
@@ -35,7 +38,8 @@ class ConfigLoaderTest {
 
     @Test
     void missingOptionalFileMeansDefaults() {
-        DaemonConfig config = new ConfigLoader(name -> null).load(dir.resolve("absent.yaml"), false);
+        DaemonConfig config = new ConfigLoader(Map.of("DOCJOBS_DATABASE_EMBEDDED", "true")::get)
+                .load(dir.resolve("absent.yaml"), false);
 
         assertThat(config.database().embedded()).isTrue();
         assertThat(config.supervisor().workers()).isEqualTo(8);
@@ -51,16 +55,51 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void theShippedConfigurationLoadsAndDocumentsEveryKey() throws IOException {
+    void theShippedConfigurationLoadsWithAConnectionStringAndDocumentsEveryKey() throws IOException {
         Path shipped = Path.of("..", "config", "docjobs.yaml");
-        DaemonConfig config = new ConfigLoader(name -> null).load(shipped, true);
+        DaemonConfig config = new ConfigLoader(Map.of("DOCJOBS_DATABASE_CONNECTION_STRING", "mongodb://db:27017")::get)
+                .load(shipped, true);
 
+        assertThat(config.database().embedded()).isFalse();
         assertThat(config.handlers()).as("the production configuration names no example handler").isEmpty();
         String text = Files.readString(shipped);
         for (ConfigLoader.Key key : ConfigLoader.KEYS) {
             String leaf = key.path().substring(key.path().lastIndexOf('.') + 1);
             assertThat(text).as("config/docjobs.yaml documents " + key.path()).contains(leaf + ":");
         }
+    }
+
+    @Test
+    void theShippedConfigurationWithoutAConnectionStringDoesNotStartNamingBothFixes() {
+        Path shipped = Path.of("..", "config", "docjobs.yaml");
+
+        assertThatThrownBy(() -> new ConfigLoader(name -> null).load(shipped, true))
+                .isInstanceOf(ConfigException.class)
+                .satisfies(e -> assertThat(((ConfigException) e).problems()).singleElement().asString()
+                        .contains("no database chosen")
+                        .contains("database.connectionString").contains("DOCJOBS_DATABASE_CONNECTION_STRING")
+                        .contains("database.embedded: true").contains("DOCJOBS_DATABASE_EMBEDDED=true"));
+    }
+
+    @Test
+    void aConnectionStringAndTheEmbeddedDatabaseContradictEachOther() {
+        assertThatThrownBy(() -> load(EMBEDDED, Map.of("DOCJOBS_DATABASE_CONNECTION_STRING", "mongodb://u:s3cret@db:27017")))
+                .isInstanceOf(ConfigException.class)
+                .satisfies(e -> assertThat(((ConfigException) e).problems()).singleElement().asString()
+                        .contains("database.embedded is true (" + dir.resolve("docjobs.yaml") + ": database.embedded)")
+                        .contains("a connection string is set (environment variable DOCJOBS_DATABASE_CONNECTION_STRING)")
+                        .contains("choose one")
+                        .doesNotContain("s3cret"));
+    }
+
+    @Test
+    void theTrialConfigurationChoosesTheEmbeddedDatabaseAndServesOnlyExampleTypes() {
+        Path trial = Path.of("..", "config", "docjobs-trial.yaml");
+        DaemonConfig config = new ConfigLoader(name -> null).load(trial, true);
+
+        assertThat(config.database().embedded()).isTrue();
+        assertThat(HandlerLoader.load(config, getClass().getClassLoader()))
+                .containsOnlyKeys("example.email.send", "example.report.render", "example.payment.charge");
     }
 
     @Test
@@ -78,7 +117,7 @@ class ConfigLoaderTest {
 
     @Test
     void everyProblemIsReportedWithFileKeyValueAndRule() throws IOException {
-        assertThatThrownBy(() -> load("""
+        assertThatThrownBy(() -> load(EMBEDDED + """
                 supervisor:
                   wrokers: 4
                   pollers: many
@@ -115,7 +154,7 @@ class ConfigLoaderTest {
     @ValueSource(strings = {"99999999999999999999d", "999999999999999d", "9223372036854775807ms", "PT9999999999999999H",
             "P106751991167301D"})
     void aDurationTooLargeToParseIsReportedAsTooLong(String huge) {
-        assertThatThrownBy(() -> load("supervisor:\n  drainTimeout: " + huge + "\n", Map.of()))
+        assertThatThrownBy(() -> load(EMBEDDED + "supervisor:\n  drainTimeout: " + huge + "\n", Map.of()))
                 .isInstanceOf(ConfigException.class)
                 .satisfies(e -> assertThat(((ConfigException) e).problems()).containsExactly(
                         dir.resolve("docjobs.yaml") + ": supervisor.drainTimeout was \"" + huge + "\" but must be at most 1h"));
@@ -123,7 +162,7 @@ class ConfigLoaderTest {
 
     @Test
     void everyDurationKeyAcceptsItsMaximum() {
-        Map<String, String> env = new HashMap<>();
+        Map<String, String> env = new HashMap<>(Map.of("DOCJOBS_DATABASE_EMBEDDED", "true"));
         durationKeys().forEach(key -> env.put(key.envName(), ConfigLoader.format(key.maxDuration())));
 
         DaemonConfig config = new ConfigLoader(env::get).load(dir.resolve("absent.yaml"), false);
@@ -138,7 +177,7 @@ class ConfigLoaderTest {
 
     @Test
     void everyDurationKeyAboveItsMaximumIsReportedAtOnceNamingTheVariable() {
-        Map<String, String> env = new HashMap<>();
+        Map<String, String> env = new HashMap<>(Map.of("DOCJOBS_DATABASE_EMBEDDED", "true"));
         durationKeys().forEach(key -> env.put(key.envName(), key.maxDuration().toMillis() + 1 + "ms"));
 
         assertThatThrownBy(() -> new ConfigLoader(env::get).load(dir.resolve("absent.yaml"), false))
@@ -154,7 +193,7 @@ class ConfigLoaderTest {
 
     @Test
     void handlerDurationsAreAcceptedUpToTheirMaximumAndReachTheOptions() throws IOException {
-        DaemonConfig config = load("""
+        DaemonConfig config = load(EMBEDDED + """
                 discoverHandlers: false
                 handlers:
                   report.render:
@@ -174,7 +213,7 @@ class ConfigLoaderTest {
 
     @Test
     void handlerDurationsAboveTheirMaximumAreReportedAtOnce() {
-        assertThatThrownBy(() -> load("""
+        assertThatThrownBy(() -> load(EMBEDDED + """
                 handlers:
                   report.render:
                     class: io.docjobs.examples.handlers.RenderReportHandler$Provider
@@ -206,7 +245,7 @@ class ConfigLoaderTest {
 
     @Test
     void handlerClassThatDoesNotExistIsNamed() throws IOException {
-        DaemonConfig config = load("handlers:\n  billing:\n    class: com.example.Missing\ndiscoverHandlers: false\n", Map.of());
+        DaemonConfig config = load(EMBEDDED + "handlers:\n  billing:\n    class: com.example.Missing\ndiscoverHandlers: false\n", Map.of());
 
         assertThatThrownBy(() -> HandlerLoader.load(config, getClass().getClassLoader()))
                 .isInstanceOf(ConfigException.class)
@@ -215,7 +254,7 @@ class ConfigLoaderTest {
 
     @Test
     void configuredOptionsOverrideAProvidersOwn() throws IOException {
-        DaemonConfig config = load("""
+        DaemonConfig config = load(EMBEDDED + """
                 discoverHandlers: false
                 handlers:
                   payment.charge:
@@ -234,7 +273,7 @@ class ConfigLoaderTest {
 
     @Test
     void noHandlersAtAllIsAConfigurationError() throws IOException {
-        DaemonConfig config = load("discoverHandlers: false\n", Map.of());
+        DaemonConfig config = load(EMBEDDED + "discoverHandlers: false\n", Map.of());
 
         assertThatThrownBy(() -> HandlerLoader.load(config, getClass().getClassLoader()))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("no handlers to run")
@@ -245,7 +284,7 @@ class ConfigLoaderTest {
 
     @Test
     void withDiscoveryOnAndNoHandlerJars_theExamplesInsideDocjobsAreNotLoaded() throws IOException {
-        DaemonConfig config = load("handlerDirectory: \"" + dir.resolve("handlers") + "\"\n", Map.of());
+        DaemonConfig config = load(EMBEDDED + "handlerDirectory: \"" + dir.resolve("handlers") + "\"\n", Map.of());
 
         assertThatThrownBy(() -> HandlerLoader.load(config, getClass().getClassLoader()))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("no handlers to run")

@@ -90,6 +90,8 @@ class DaemonProcessIT {
 
     private Path config(int dbPort, int httpPort) throws IOException {
         return Files.writeString(dir.resolve("docjobs.yaml"), """
+                database:
+                  embedded: true
                 embedded:
                   port: %d
                   dataFile: data/docjobs.h2
@@ -175,6 +177,8 @@ class DaemonProcessIT {
     @Test
     void missingHandlerClassStopsWithExitCode2() throws Exception {
         Path config = Files.writeString(dir.resolve("missing.yaml"), """
+                database:
+                  embedded: true
                 discoverHandlers: false
                 handlers:
                   billing:
@@ -186,6 +190,23 @@ class DaemonProcessIT {
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(process.exitValue()).isEqualTo(Main.EXIT_CONFIG);
         assertThat(output(0)).contains("handlers.billing.class was \"com.example.NoSuchHandler\" but no such class was found");
+    }
+
+    @Test
+    void withoutAConnectionStringOrTheEmbeddedChoiceRunStopsWithExitCode2NamingBothFixes() throws Exception {
+        Path config = Files.writeString(dir.resolve("nodb.yaml"), """
+                handlers:
+                  example.email.send:
+                    class: io.docjobs.examples.handlers.SendEmailHandler$Provider
+                """);
+
+        Process process = start("run", "--config", config.toString());
+
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(output(0)).contains("no database chosen").contains("DOCJOBS_DATABASE_CONNECTION_STRING")
+                .contains("database.embedded: true").doesNotContain("\tat ");
+        assertThat(dir.resolve("data")).as("no embedded database was started").doesNotExist();
     }
 
     @Test

@@ -142,6 +142,8 @@ class HandlerJarTest {
     /** A daemon configuration with the given handler directory, no HTTP endpoint and a short drain. */
     private DaemonConfig config(Path handlerDirectory) throws IOException {
         Path file = Files.writeString(dir.resolve("docjobs.yaml"), """
+                database:
+                  embedded: true
                 handlerDirectory: "%s"
                 http:
                   enabled: false

@@ -30,6 +30,7 @@ class HealthEndpointTest {
     void healthTurns503WhenTheDatabaseStopsAnswering() throws Exception {
         DaemonConfig config = new ConfigLoader(name -> null).load(Files.writeString(dir.resolve("docjobs.yaml"), """
                 database:
+                  embedded: true
                   operationTimeout: 1s
                 discoverHandlers: false
                 handlers:
