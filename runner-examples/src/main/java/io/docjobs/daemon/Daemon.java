@@ -15,6 +15,8 @@ import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.distribution.DistributionStatisticConfig;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,20 +48,44 @@ final class Daemon implements AutoCloseable {
     }
 
     /**
-     * Starts everything; on failure, stops what was started and rethrows.
+     * Starts everything; on failure, stops what was started and rethrows. The ports (HTTP, and the
+     * embedded database's) are taken first, so that a clash stops the daemon before it claims a job.
      *
      * @param embeddedOverride a database to use instead of the configured one (the demo's), or null
+     * @throws ConfigException naming http.port or embedded.port when a port cannot be used
      */
     static Daemon start(DaemonConfig config, Map<String, HandlerLoader.Loaded> handlers, EmbeddedDatabase embeddedOverride) {
+        List<String> problems = new ArrayList<>();
+        HttpEndpoints http = null;
+        if (config.http().enabled()) {
+            try {
+                http = HttpEndpoints.bind(config.http().host(), config.http().port());
+            } catch (ConfigException e) {
+                problems.addAll(e.problems());
+            }
+        }
         EmbeddedDatabase embedded = embeddedOverride;
+        if (embedded == null && config.database().embedded()) {
+            try {
+                embedded = EmbeddedDatabase.start(config.embedded().dataFile(), config.embedded().port());
+            } catch (ConfigException e) {
+                problems.addAll(e.problems());
+            }
+        }
+        if (!problems.isEmpty()) {
+            if (http != null) {
+                http.close();
+            }
+            if (embedded != null && embeddedOverride == null) {
+                embedded.close();
+            }
+            throw new ConfigException(config.source(), problems);
+        }
         JobQueue queue = null;
         Supervisor supervisor = null;
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         JvmGcMetrics gc = new JvmGcMetrics();
         try {
-            if (embedded == null && config.database().embedded()) {
-                embedded = EmbeddedDatabase.start(config.embedded().dataFile(), config.embedded().port());
-            }
             String uri = embedded != null ? embedded.connectionString() : config.database().connectionString();
             QueueConfig queueConfig = queueConfig(config, uri);
             if (embedded != null) {
@@ -84,13 +110,16 @@ final class Daemon implements AutoCloseable {
             handlers.values().forEach(h -> builder.handle(h.type(), h.handler(), h.options()));
             handlers.values().forEach(h -> log.info("handler for \"{}\": {}", h.type(), h.origin()));
             supervisor = builder.build().start();
-            HttpEndpoints http = config.http().enabled()
-                    ? HttpEndpoints.start(config.http().host(), config.http().port(), registry, supervisor, queue)
-                    : null;
+            if (http != null) {
+                http.serve(registry, supervisor, queue);
+            }
             return new Daemon(embedded, queue, supervisor, http, registry, gc);
         } catch (RuntimeException | Error e) {
             if (supervisor != null) {
                 supervisor.close();
+            }
+            if (http != null) {
+                http.close();
             }
             if (queue != null) {
                 queue.close();

@@ -60,10 +60,11 @@ final class EmbeddedDatabase implements AutoCloseable {
         MongoServer server = new MongoServer(backend);
         try {
             server.bind("127.0.0.1", port);
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // Netty rethrows the checked BindException undeclared
+            server.shutdownNow();
             backend.close();
             throw new ConfigException("embedded.port", java.util.List.of("embedded.port " + port + " on 127.0.0.1 cannot be"
-                    + " used (" + e.getMessage() + "); is another docjobs daemon running? Set embedded.port or"
+                    + " used (" + e + "); is another docjobs daemon running? Set embedded.port or"
                     + " DOCJOBS_EMBEDDED_PORT to a free port"));
         }
         String uri = "mongodb://127.0.0.1:" + server.getLocalAddress().getPort();

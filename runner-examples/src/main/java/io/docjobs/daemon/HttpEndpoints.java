@@ -19,30 +19,39 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code GET /metrics} (Prometheus text format) and {@code GET /health} (200 when the supervisor
  * runs and the database answers, 503 otherwise, with a small JSON body saying which), on the JDK's
- * built-in HTTP server.
+ * built-in HTTP server. {@link #bind} takes the port before anything else starts; {@link #serve}
+ * answers once the supervisor runs.
  */
 final class HttpEndpoints implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HttpEndpoints.class);
 
     private final HttpServer server;
-    private final ExecutorService executor;
+    private final String host;
+    private ExecutorService executor;
 
-    private HttpEndpoints(HttpServer server, ExecutorService executor) {
+    private HttpEndpoints(HttpServer server, String host) {
         this.server = server;
-        this.executor = executor;
+        this.host = host;
     }
 
-    static HttpEndpoints start(String host, int port, PrometheusMeterRegistry registry, Supervisor supervisor,
-            JobQueue queue) {
-        HttpServer server;
+    /**
+     * Binds {@code host:port} (0 = any free port) without serving yet.
+     *
+     * @throws ConfigException naming http.port or http.host if they cannot be used
+     */
+    static HttpEndpoints bind(String host, int port) {
         try {
-            server = HttpServer.create(new InetSocketAddress(host, port), 16);
+            return new HttpEndpoints(HttpServer.create(new InetSocketAddress(host, port), 16), host);
         } catch (BindException e) {
             throw new ConfigException("http.port", List.of("http.port " + port + " on " + host + " is in use or not"
                     + " allowed (" + e.getMessage() + "); set http.port or DOCJOBS_HTTP_PORT to a free port"));
         } catch (IOException e) {
             throw new ConfigException("http.host", List.of("http.host \"" + host + "\" cannot be used: " + e));
         }
+    }
+
+    /** Starts answering {@code /metrics} and {@code /health}; once. */
+    void serve(PrometheusMeterRegistry registry, Supervisor supervisor, JobQueue queue) {
         server.createContext("/metrics", exchange -> {
             if (allowGet(exchange)) {
                 respond(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape());
@@ -69,16 +78,14 @@ final class HttpEndpoints implements AutoCloseable {
                     + supervisor.inFlight() + "}\n";
             respond(exchange, healthy ? 200 : 503, "application/json", body);
         });
-        ExecutorService executor = Executors.newFixedThreadPool(2, runnable -> {
+        executor = Executors.newFixedThreadPool(2, runnable -> {
             Thread thread = new Thread(runnable, "docjobs-http");
             thread.setDaemon(true);
             return thread;
         });
         server.setExecutor(executor);
         server.start();
-        log.info("metrics at http://{}:{}/metrics, health at http://{}:{}/health", host, server.getAddress().getPort(),
-                host, server.getAddress().getPort());
-        return new HttpEndpoints(server, executor);
+        log.info("metrics at http://{}:{}/metrics, health at http://{}:{}/health", host, port(), host, port());
     }
 
     int port() {
@@ -106,9 +113,12 @@ final class HttpEndpoints implements AutoCloseable {
         exchange.close();
     }
 
+    /** Releases the port, serving or not. */
     @Override
     public void close() {
         server.stop(0);
-        executor.shutdownNow();
+        if (executor != null) {
+            executor.shutdownNow();
+        }
     }
 }

@@ -9,6 +9,7 @@ import io.docjobs.JobRequest;
 import io.docjobs.QueueConfig;
 import io.docjobs.JobState;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -207,6 +208,51 @@ class DaemonProcessIT {
         assertThat(output(0)).contains("no database chosen").contains("DOCJOBS_DATABASE_CONNECTION_STRING")
                 .contains("database.embedded: true").doesNotContain("\tat ");
         assertThat(dir.resolve("data")).as("no embedded database was started").doesNotExist();
+    }
+
+    @Test
+    void aTakenHttpPortStopsWithExitCode2NamingTheKeyBeforeAnyJobIsClaimed() throws Exception {
+        EmbeddedDatabase database = EmbeddedDatabase.start(null, 0);
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                JobQueue queue = JobQueue.connect(QueueConfig.builder().connectionString(database.connectionString()).build())) {
+            String waiting = queue.enqueue("example.email.send", new Document("to", "a@example.com"), Duration.ofSeconds(30));
+            Path config = Files.writeString(dir.resolve("clash.yaml"), """
+                    database:
+                      connectionString: "%s"
+                      changeStreams: false
+                    handlers:
+                      example.email.send:
+                        class: io.docjobs.examples.handlers.SendEmailHandler$Provider
+                    http:
+                      port: %d
+                    """.formatted(database.connectionString(), taken.getLocalPort()));
+
+            Process process = start("run", "--config", config.toString());
+
+            assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(process.exitValue()).isEqualTo(Main.EXIT_CONFIG);
+            assertThat(output(0)).contains("http.port " + taken.getLocalPort()).doesNotContain("\tat ")
+                    .doesNotContain("supervisor default running");
+            JobEntry entry = queue.get(waiting).orElseThrow();
+            assertThat(entry.state()).isEqualTo(JobState.READY);
+            assertThat(entry.attempts()).as("never claimed").isZero();
+        } finally {
+            database.close();
+        }
+    }
+
+    @Test
+    void aTakenEmbeddedPortStopsWithExitCode2NamingTheKey() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Path config = config(taken.getLocalPort(), freePort());
+
+            Process process = start("run", "--config", config.toString());
+
+            assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(process.exitValue()).isEqualTo(Main.EXIT_CONFIG);
+            assertThat(output(0)).contains("embedded.port " + taken.getLocalPort()).doesNotContain("\tat ")
+                    .doesNotContain("supervisor default running");
+        }
     }
 
     @Test
