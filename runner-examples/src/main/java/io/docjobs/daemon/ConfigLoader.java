@@ -11,15 +11,17 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -30,10 +32,19 @@ import org.yaml.snakeyaml.error.YAMLException;
  * reports every problem at once with the file (or variable), the key, the value and what is
  * expected. Every key is optional; {@link #KEYS} holds the defaults. An environment variable
  * overrides each key: {@code DOCJOBS_} + the key path in upper snake case, e.g.
- * {@code supervisor.workers} → {@code DOCJOBS_SUPERVISOR_WORKERS}.
+ * {@code supervisor.workers} → {@code DOCJOBS_SUPERVISOR_WORKERS}. Any other {@code DOCJOBS_}
+ * variable is an error, as an unknown key is, except those of other docjobs programs
+ * ({@link #OTHER_PROGRAMS}), which are ignored with a warning.
  */
 public final class ConfigLoader {
+    private static final Logger log = LoggerFactory.getLogger(ConfigLoader.class);
     private static final Pattern SHORT_DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
+    private static final String ENV_PREFIX = "DOCJOBS_";
+
+    /** {@code DOCJOBS_} variables that other docjobs programs read, with who reads them; not daemon settings. */
+    static final Map<String, String> OTHER_PROGRAMS = Map.of(
+            "DOCJOBS_TEST_MONGODB_URI", "the test suite",
+            "DOCJOBS_MONGODB_URI", "the examples QueueDemo and EmbeddedLibraryExample");
 
     /** The kind of value a key holds, with its parser and rule. */
     private enum Kind { STRING, PATH, DURATION, POSITIVE_DURATION, INT, BOOL }
@@ -106,11 +117,11 @@ public final class ConfigLoader {
             new Key("nonRetryable", Kind.STRING, null, 0, 0))
             .stream().collect(Collectors.toMap(Key::path, key -> key, (a, b) -> a, LinkedHashMap::new));
 
-    private final Function<String, String> environment;
+    private final Map<String, String> environment;
 
-    /** A loader reading overrides from {@code environment} (usually {@code System::getenv}). */
-    public ConfigLoader(Function<String, String> environment) {
-        this.environment = environment;
+    /** A loader reading overrides from {@code environment}, all of it (usually {@code System.getenv()}). */
+    public ConfigLoader(Map<String, String> environment) {
+        this.environment = Map.copyOf(environment);
     }
 
     /**
@@ -134,15 +145,16 @@ public final class ConfigLoader {
         Map<String, Object> handlerSection = new LinkedHashMap<>();
         flatten("", yaml, flat, handlerSection, source, problems);
 
+        Map<String, EnvValue> env = environment(problems);
         Map<String, Object> values = new LinkedHashMap<>();
         Map<String, String> origins = new LinkedHashMap<>();
         for (Key key : KEYS) {
             Object raw = flat.remove(key.path());
             String origin = source + ": " + key.path();
-            String env = environment.apply(key.envName());
-            if (env != null) {
-                raw = env;
-                origin = "environment variable " + key.envName();
+            EnvValue override = env.get(key.envName());
+            if (override != null) {
+                raw = override.value();
+                origin = override.origin();
             }
             origins.put(key.path(), raw == null ? "the default" : origin);
             values.put(key.path(), raw == null ? key.defaultValue() : parse(key, raw, origin, problems));
@@ -178,6 +190,70 @@ public final class ConfigLoader {
                 (Boolean) values.get("discoverHandlers"),
                 new DaemonConfig.Http((Boolean) values.get("http.enabled"), str(values, "http.host"),
                         integer(values, "http.port")));
+    }
+
+    /** A value from the environment, and where it came from (for messages). */
+    private record EnvValue(String value, String origin) {
+    }
+
+    /**
+     * The {@code DOCJOBS_} variables of the environment that set keys, by name; every other
+     * {@code DOCJOBS_} variable is a problem naming the closest known one, or, if another docjobs
+     * program reads it, a warning.
+     */
+    private Map<String, EnvValue> environment(List<String> problems) {
+        Set<String> known = KEYS.stream().map(Key::envName).collect(Collectors.toCollection(TreeSet::new));
+        Map<String, EnvValue> resolved = new LinkedHashMap<>();
+        for (String name : new TreeSet<>(environment.keySet())) {
+            if (!name.startsWith(ENV_PREFIX)) {
+                continue;
+            }
+            if (known.contains(name)) {
+                resolved.put(name, new EnvValue(environment.get(name), "environment variable " + name));
+            } else if (OTHER_PROGRAMS.containsKey(name)) {
+                log.warn("environment variable {} is read by {}, not by the daemon: ignored{}", name, OTHER_PROGRAMS.get(name),
+                        name.equals("DOCJOBS_MONGODB_URI") ? " (the daemon's is DOCJOBS_DATABASE_CONNECTION_STRING)" : "");
+            } else {
+                problems.add("environment variable " + name + " is not a docjobs setting (did you mean "
+                        + closest(name, known) + "?); correct or unset it. The variables are DOCJOBS_ + a key of"
+                        + " config/docjobs.yaml in upper snake case");
+            }
+        }
+        return resolved;
+    }
+
+    /** The candidate with the smallest edit distance to {@code name}. */
+    static String closest(String name, Collection<String> candidates) {
+        String best = null;
+        int bestDistance = Integer.MAX_VALUE;
+        for (String candidate : candidates) {
+            int distance = editDistance(name, candidate);
+            if (distance < bestDistance) {
+                best = candidate;
+                bestDistance = distance;
+            }
+        }
+        return best;
+    }
+
+    /** Levenshtein distance: insertions, deletions and substitutions. */
+    private static int editDistance(String a, String b) {
+        int[] previous = new int[b.length() + 1];
+        int[] current = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            previous[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            current[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int substitution = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                current[j] = Math.min(substitution, Math.min(previous[j], current[j - 1]) + 1);
+            }
+            int[] swap = previous;
+            previous = current;
+            current = swap;
+        }
+        return previous[b.length()];
     }
 
     /**

@@ -35,7 +35,7 @@ public final class Main implements Runnable {
 
         DaemonConfig load() {
             boolean given = config != null;
-            return new ConfigLoader(System::getenv).load(given ? config : Path.of("config", "docjobs.yaml"), given);
+            return new ConfigLoader(System.getenv()).load(given ? config : Path.of("config", "docjobs.yaml"), given);
         }
     }
 

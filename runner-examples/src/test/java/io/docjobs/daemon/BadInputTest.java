@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.bson.Document;
@@ -160,7 +161,7 @@ class BadInputTest {
 
     @Test
     void givenAJobOfATypeWithNoHandler_whenTheDaemonRuns_thenItStaysReadyAndStatsNamesTheType() throws IOException {
-        DaemonConfig daemonConfig = new ConfigLoader(name -> null).load(config, true);
+        DaemonConfig daemonConfig = new ConfigLoader(Map.of()).load(config, true);
         Daemon daemon = Daemon.start(daemonConfig, HandlerLoader.load(daemonConfig, BadInputTest.class.getClassLoader()),
                 database);
         database = null; // the daemon owns it now and closes it

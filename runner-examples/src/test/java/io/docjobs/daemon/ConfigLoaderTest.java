@@ -29,7 +29,7 @@ class ConfigLoaderTest {
 
     private DaemonConfig load(String yaml, Map<String, String> env) throws IOException {
         Path file = Files.writeString(dir.resolve("docjobs.yaml"), yaml);
-        return new ConfigLoader(env::get).load(file, true);
+        return new ConfigLoader(env).load(file, true);
     }
 
     private static Stream<ConfigLoader.Key> durationKeys() {
@@ -38,7 +38,7 @@ class ConfigLoaderTest {
 
     @Test
     void missingOptionalFileMeansDefaults() {
-        DaemonConfig config = new ConfigLoader(Map.of("DOCJOBS_DATABASE_EMBEDDED", "true")::get)
+        DaemonConfig config = new ConfigLoader(Map.of("DOCJOBS_DATABASE_EMBEDDED", "true"))
                 .load(dir.resolve("absent.yaml"), false);
 
         assertThat(config.database().embedded()).isTrue();
@@ -50,14 +50,14 @@ class ConfigLoaderTest {
 
     @Test
     void missingFileThatWasAskedForIsAnError() {
-        assertThatThrownBy(() -> new ConfigLoader(name -> null).load(dir.resolve("absent.yaml"), true))
+        assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(dir.resolve("absent.yaml"), true))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("absent.yaml").hasMessageContaining("does not exist");
     }
 
     @Test
     void theShippedConfigurationLoadsWithAConnectionStringAndDocumentsEveryKey() throws IOException {
         Path shipped = Path.of("..", "config", "docjobs.yaml");
-        DaemonConfig config = new ConfigLoader(Map.of("DOCJOBS_DATABASE_CONNECTION_STRING", "mongodb://db:27017")::get)
+        DaemonConfig config = new ConfigLoader(Map.of("DOCJOBS_DATABASE_CONNECTION_STRING", "mongodb://db:27017"))
                 .load(shipped, true);
 
         assertThat(config.database().embedded()).isFalse();
@@ -73,7 +73,7 @@ class ConfigLoaderTest {
     void theShippedConfigurationWithoutAConnectionStringDoesNotStartNamingBothFixes() {
         Path shipped = Path.of("..", "config", "docjobs.yaml");
 
-        assertThatThrownBy(() -> new ConfigLoader(name -> null).load(shipped, true))
+        assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(shipped, true))
                 .isInstanceOf(ConfigException.class)
                 .satisfies(e -> assertThat(((ConfigException) e).problems()).singleElement().asString()
                         .contains("no database chosen")
@@ -95,7 +95,7 @@ class ConfigLoaderTest {
     @Test
     void theTrialConfigurationChoosesTheEmbeddedDatabaseAndServesOnlyExampleTypes() {
         Path trial = Path.of("..", "config", "docjobs-trial.yaml");
-        DaemonConfig config = new ConfigLoader(name -> null).load(trial, true);
+        DaemonConfig config = new ConfigLoader(Map.of()).load(trial, true);
 
         assertThat(config.database().embedded()).isTrue();
         assertThat(HandlerLoader.load(config, getClass().getClassLoader()))
@@ -165,7 +165,7 @@ class ConfigLoaderTest {
         Map<String, String> env = new HashMap<>(Map.of("DOCJOBS_DATABASE_EMBEDDED", "true"));
         durationKeys().forEach(key -> env.put(key.envName(), ConfigLoader.format(key.maxDuration())));
 
-        DaemonConfig config = new ConfigLoader(env::get).load(dir.resolve("absent.yaml"), false);
+        DaemonConfig config = new ConfigLoader(env).load(dir.resolve("absent.yaml"), false);
 
         assertThat(config.database().operationTimeout()).isEqualTo(QueueConfig.MAX_OPERATION_TIMEOUT);
         assertThat(config.queue().defaultVisibilityTimeout()).isEqualTo(JobRequest.MAX_VISIBILITY_TIMEOUT);
@@ -180,7 +180,7 @@ class ConfigLoaderTest {
         Map<String, String> env = new HashMap<>(Map.of("DOCJOBS_DATABASE_EMBEDDED", "true"));
         durationKeys().forEach(key -> env.put(key.envName(), key.maxDuration().toMillis() + 1 + "ms"));
 
-        assertThatThrownBy(() -> new ConfigLoader(env::get).load(dir.resolve("absent.yaml"), false))
+        assertThatThrownBy(() -> new ConfigLoader(env).load(dir.resolve("absent.yaml"), false))
                 .isInstanceOf(ConfigException.class)
                 .satisfies(e -> assertThat(((ConfigException) e).problems()).hasSize(6))
                 .hasMessageContaining("environment variable DOCJOBS_DATABASE_OPERATION_TIMEOUT was \"600001ms\" but must be at most 10m")
@@ -235,6 +235,34 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> load("", Map.of("DOCJOBS_SUPERVISOR_WORKERS", "-1")))
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("environment variable DOCJOBS_SUPERVISOR_WORKERS was -1 but must be between 1 and 10000");
+    }
+
+    @Test
+    void aMistypedVariableIsAnErrorNamingItAndTheClosestKnownOne() {
+        assertThatThrownBy(() -> load(EMBEDDED, Map.of("DOCJOBS_SUPERVISOR_WROKERS", "4", "DOCJOBS_HTTPPORT", "9000",
+                "PATH", "/usr/bin", "DOCJOBSX", "not ours")))
+                .isInstanceOf(ConfigException.class)
+                .satisfies(e -> assertThat(((ConfigException) e).problems()).containsExactly(
+                        "environment variable DOCJOBS_HTTPPORT is not a docjobs setting (did you mean DOCJOBS_HTTP_PORT?);"
+                                + " correct or unset it. The variables are DOCJOBS_ + a key of config/docjobs.yaml in"
+                                + " upper snake case",
+                        "environment variable DOCJOBS_SUPERVISOR_WROKERS is not a docjobs setting (did you mean"
+                                + " DOCJOBS_SUPERVISOR_WORKERS?); correct or unset it. The variables are DOCJOBS_ + a key"
+                                + " of config/docjobs.yaml in upper snake case"));
+    }
+
+    @Test
+    void variablesOfOtherDocjobsProgramsAreIgnoredWithAWarning() throws IOException {
+        try (LogCapture logs = new LogCapture()) {
+            DaemonConfig config = load(EMBEDDED, Map.of("DOCJOBS_TEST_MONGODB_URI", "mongodb://test:27017",
+                    "DOCJOBS_MONGODB_URI", "mongodb://example:27017"));
+
+            assertThat(config.database().embedded()).isTrue();
+            assertThat(logs.events()).extracting(event -> event.getFormattedMessage())
+                    .anyMatch(line -> line.contains("DOCJOBS_MONGODB_URI") && line.contains("ignored")
+                            && line.contains("DOCJOBS_DATABASE_CONNECTION_STRING"))
+                    .anyMatch(line -> line.contains("DOCJOBS_TEST_MONGODB_URI") && line.contains("the test suite"));
+        }
     }
 
     @Test

@@ -176,6 +176,17 @@ class DaemonProcessIT {
     }
 
     @Test
+    void aMistypedEnvironmentVariableStopsWithExitCode2NamingTheClosestKnownOne() throws Exception {
+        Process process = start(Map.of("DOCJOBS_SUPERVISOR_WROKERS", "4"), "run", "--config", config(freePort(), freePort())
+                .toString());
+
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(output(0)).contains("environment variable DOCJOBS_SUPERVISOR_WROKERS is not a docjobs setting")
+                .contains("did you mean DOCJOBS_SUPERVISOR_WORKERS?");
+    }
+
+    @Test
     void missingHandlerClassStopsWithExitCode2() throws Exception {
         Path config = Files.writeString(dir.resolve("missing.yaml"), """
                 database:

@@ -151,6 +151,6 @@ class HandlerJarTest {
                   drainTimeout: 2s
                   idleBackoffMax: 200ms
                 """.formatted(handlerDirectory.toAbsolutePath().toString().replace("\\", "\\\\")));
-        return new ConfigLoader(name -> null).load(file, true);
+        return new ConfigLoader(Map.of()).load(file, true);
     }
 }

@@ -11,6 +11,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,7 +29,7 @@ class HealthEndpointTest {
 
     @Test
     void healthTurns503WhenTheDatabaseStopsAnswering() throws Exception {
-        DaemonConfig config = new ConfigLoader(name -> null).load(Files.writeString(dir.resolve("docjobs.yaml"), """
+        DaemonConfig config = new ConfigLoader(Map.of()).load(Files.writeString(dir.resolve("docjobs.yaml"), """
                 database:
                   embedded: true
                   operationTimeout: 1s
