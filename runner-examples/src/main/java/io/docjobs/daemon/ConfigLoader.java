@@ -32,14 +32,16 @@ import org.yaml.snakeyaml.error.YAMLException;
  * reports every problem at once with the file (or variable), the key, the value and what is
  * expected. Every key is optional; {@link #KEYS} holds the defaults. An environment variable
  * overrides each key: {@code DOCJOBS_} + the key path in upper snake case, e.g.
- * {@code supervisor.workers} → {@code DOCJOBS_SUPERVISOR_WORKERS}. Any other {@code DOCJOBS_}
- * variable is an error, as an unknown key is, except those of other docjobs programs
- * ({@link #OTHER_PROGRAMS}), which are ignored with a warning.
+ * {@code supervisor.workers} → {@code DOCJOBS_SUPERVISOR_WORKERS}; or {@code <VAR>_FILE} names a
+ * file holding the value (the container-platform convention for secrets). Any other
+ * {@code DOCJOBS_} variable is an error, as an unknown key is, except those of other docjobs
+ * programs ({@link #OTHER_PROGRAMS}), which are ignored with a warning.
  */
 public final class ConfigLoader {
     private static final Logger log = LoggerFactory.getLogger(ConfigLoader.class);
     private static final Pattern SHORT_DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
     private static final String ENV_PREFIX = "DOCJOBS_";
+    private static final String FILE_SUFFIX = "_FILE";
 
     /** {@code DOCJOBS_} variables that other docjobs programs read, with who reads them; not daemon settings. */
     static final Map<String, String> OTHER_PROGRAMS = Map.of(
@@ -197,7 +199,8 @@ public final class ConfigLoader {
     }
 
     /**
-     * The {@code DOCJOBS_} variables of the environment that set keys, by name; every other
+     * The {@code DOCJOBS_} variables of the environment that set keys, by name, with the values of
+     * {@code <VAR>_FILE} variables read from their files under {@code <VAR>}. Every other
      * {@code DOCJOBS_} variable is a problem naming the closest known one, or, if another docjobs
      * program reads it, a warning.
      */
@@ -208,18 +211,64 @@ public final class ConfigLoader {
             if (!name.startsWith(ENV_PREFIX)) {
                 continue;
             }
+            String base = name.endsWith(FILE_SUFFIX) ? name.substring(0, name.length() - FILE_SUFFIX.length()) : null;
             if (known.contains(name)) {
-                resolved.put(name, new EnvValue(environment.get(name), "environment variable " + name));
+                resolved.putIfAbsent(name, new EnvValue(environment.get(name), "environment variable " + name));
+            } else if (base != null && known.contains(base)) {
+                if (environment.containsKey(base)) {
+                    problems.add("environment variables " + base + " and " + name + " are both set: set only one ("
+                            + name + " names a file holding the value of " + base + ")");
+                } else {
+                    String value = readValueFile(name, environment.get(name), problems);
+                    if (value != null) {
+                        resolved.put(base, new EnvValue(value, "the file " + Path.of(environment.get(name)).toAbsolutePath()
+                                + " (named by environment variable " + name + ")"));
+                    }
+                }
             } else if (OTHER_PROGRAMS.containsKey(name)) {
                 log.warn("environment variable {} is read by {}, not by the daemon: ignored{}", name, OTHER_PROGRAMS.get(name),
                         name.equals("DOCJOBS_MONGODB_URI") ? " (the daemon's is DOCJOBS_DATABASE_CONNECTION_STRING)" : "");
             } else {
-                problems.add("environment variable " + name + " is not a docjobs setting (did you mean "
-                        + closest(name, known) + "?); correct or unset it. The variables are DOCJOBS_ + a key of"
-                        + " config/docjobs.yaml in upper snake case");
+                String suggestion = base != null ? closest(base, known) + FILE_SUFFIX : closest(name, known);
+                problems.add("environment variable " + name + " is not a docjobs setting (did you mean " + suggestion
+                        + "?); correct or unset it. The variables are DOCJOBS_ + a key of config/docjobs.yaml in upper"
+                        + " snake case, or that + _FILE naming a file holding the value");
             }
         }
         return resolved;
+    }
+
+    /**
+     * The content of the file {@code variable} names, without one trailing newline; null after
+     * adding a problem if it cannot be read.
+     */
+    private static String readValueFile(String variable, String path, List<String> problems) {
+        if (path.isBlank()) {
+            problems.add("environment variable " + variable + " is empty but must name a file holding the value");
+            return null;
+        }
+        Path file = Path.of(path).toAbsolutePath();
+        String content;
+        try {
+            content = Files.readString(file);
+        } catch (java.nio.file.NoSuchFileException e) {
+            problems.add("environment variable " + variable + " names the file " + file + ", which does not exist");
+            return null;
+        } catch (java.nio.file.AccessDeniedException e) {
+            problems.add("environment variable " + variable + " names the file " + file + ", which this process (user "
+                    + System.getProperty("user.name") + ") may not read");
+            return null;
+        } catch (java.nio.charset.CharacterCodingException e) {
+            problems.add("environment variable " + variable + " names the file " + file + ", which is not UTF-8 text");
+            return null;
+        } catch (IOException e) {
+            problems.add("environment variable " + variable + " names the file " + file + ", which cannot be read: " + e);
+            return null;
+        }
+        if (content.endsWith("\r\n")) {
+            return content.substring(0, content.length() - 2);
+        }
+        return content.endsWith("\n") ? content.substring(0, content.length() - 1) : content;
     }
 
     /** The candidate with the smallest edit distance to {@code name}. */
@@ -274,7 +323,8 @@ public final class ConfigLoader {
                     + " string to use the embedded database, or set database.embedded to false to use the server it names");
         } else if (!hasConnectionString && !(Boolean) embedded) {
             problems.add(source + ": no database chosen: database.connectionString is empty. Set it to your MongoDB or"
-                    + " DocumentDB, best through the environment (DOCJOBS_DATABASE_CONNECTION_STRING), or choose the"
+                    + " DocumentDB, best through the environment (DOCJOBS_DATABASE_CONNECTION_STRING, or"
+                    + " DOCJOBS_DATABASE_CONNECTION_STRING_FILE naming a file that holds it), or choose the"
                     + " embedded database for a trial with database.embedded: true (DOCJOBS_DATABASE_EMBEDDED=true;"
                     + " config/docjobs-trial.yaml does)");
         }

@@ -245,10 +245,70 @@ class ConfigLoaderTest {
                 .satisfies(e -> assertThat(((ConfigException) e).problems()).containsExactly(
                         "environment variable DOCJOBS_HTTPPORT is not a docjobs setting (did you mean DOCJOBS_HTTP_PORT?);"
                                 + " correct or unset it. The variables are DOCJOBS_ + a key of config/docjobs.yaml in"
-                                + " upper snake case",
+                                + " upper snake case, or that + _FILE naming a file holding the value",
                         "environment variable DOCJOBS_SUPERVISOR_WROKERS is not a docjobs setting (did you mean"
                                 + " DOCJOBS_SUPERVISOR_WORKERS?); correct or unset it. The variables are DOCJOBS_ + a key"
-                                + " of config/docjobs.yaml in upper snake case"));
+                                + " of config/docjobs.yaml in upper snake case, or that + _FILE naming a file holding"
+                                + " the value"));
+    }
+
+    @Test
+    void aMistypedFileVariableIsNamedWithTheClosestFileVariable() {
+        assertThatThrownBy(() -> load(EMBEDDED, Map.of("DOCJOBS_DATABASE_CONNECTION_STRNG_FILE", "/run/secrets/db")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("environment variable DOCJOBS_DATABASE_CONNECTION_STRNG_FILE is not a docjobs"
+                        + " setting (did you mean DOCJOBS_DATABASE_CONNECTION_STRING_FILE?)");
+    }
+
+    @Test
+    void aFileVariableSetsItsKeyFromTheFileWithoutOneTrailingNewline() throws IOException {
+        Path secret = Files.writeString(dir.resolve("connection-string"), "mongodb://app:s3cret@db.example.com:27017\n");
+        Path workers = Files.writeString(dir.resolve("workers"), "12\r\n");
+
+        DaemonConfig config = load("", Map.of("DOCJOBS_DATABASE_CONNECTION_STRING_FILE", secret.toString(),
+                "DOCJOBS_SUPERVISOR_WORKERS_FILE", workers.toString()));
+
+        assertThat(config.database().connectionString()).isEqualTo("mongodb://app:s3cret@db.example.com:27017");
+        assertThat(config.supervisor().workers()).isEqualTo(12);
+    }
+
+    @Test
+    void aFileVariableAndItsVariableBothSetIsAnError() throws IOException {
+        Path secret = Files.writeString(dir.resolve("connection-string"), "mongodb://db:27017");
+
+        assertThatThrownBy(() -> load("", Map.of("DOCJOBS_DATABASE_CONNECTION_STRING_FILE", secret.toString(),
+                "DOCJOBS_DATABASE_CONNECTION_STRING", "mongodb://other:27017")))
+                .isInstanceOf(ConfigException.class)
+                .satisfies(e -> assertThat(((ConfigException) e).problems()).contains("environment variables"
+                        + " DOCJOBS_DATABASE_CONNECTION_STRING and DOCJOBS_DATABASE_CONNECTION_STRING_FILE are both set:"
+                        + " set only one (DOCJOBS_DATABASE_CONNECTION_STRING_FILE names a file holding the value of"
+                        + " DOCJOBS_DATABASE_CONNECTION_STRING)"));
+    }
+
+    @Test
+    void aFileVariableNamingAFileThatCannotBeReadIsAnErrorNamingVariableAndPath() {
+        Path missing = dir.resolve("no-such-secret");
+
+        assertThatThrownBy(() -> load(EMBEDDED, Map.of("DOCJOBS_HTTP_HOST_FILE", missing.toString(),
+                "DOCJOBS_SUPERVISOR_NAME_FILE", dir.toString(), "DOCJOBS_SUPERVISOR_WORKERS_FILE", "")))
+                .isInstanceOf(ConfigException.class)
+                .satisfies(e -> assertThat(((ConfigException) e).problems()).containsExactly(
+                        "environment variable DOCJOBS_HTTP_HOST_FILE names the file " + missing.toAbsolutePath()
+                                + ", which does not exist",
+                        "environment variable DOCJOBS_SUPERVISOR_NAME_FILE names the file " + dir.toAbsolutePath()
+                                + ", which cannot be read: java.io.IOException: Is a directory",
+                        "environment variable DOCJOBS_SUPERVISOR_WORKERS_FILE is empty but must name a file holding the"
+                                + " value"));
+    }
+
+    @Test
+    void aBadValueFromAFileNamesTheFileAndTheVariable() throws IOException {
+        Path workers = Files.writeString(dir.resolve("workers"), "0\n");
+
+        assertThatThrownBy(() -> load(EMBEDDED, Map.of("DOCJOBS_SUPERVISOR_WORKERS_FILE", workers.toString())))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("the file " + workers.toAbsolutePath() + " (named by environment variable"
+                        + " DOCJOBS_SUPERVISOR_WORKERS_FILE) was 0 but must be between 1 and 10000");
     }
 
     @Test

@@ -296,7 +296,7 @@ class DaemonProcessIT {
     }
 
     @Test
-    void theShippedConfigurationRunsTheDeployedHandlerAndClaimsNoExampleType() throws Exception {
+    void theShippedConfigurationWithASecretFileRunsTheDeployedHandlerAndClaimsNoExampleType() throws Exception {
         Path classes = HandlerJars.compile(dir.resolve("build"), Map.of(HandlerJars.TOUCH_PROVIDER, HandlerJars.TOUCH_SOURCE));
         HandlerJars.jar(classes, HandlerJars.TOUCH_PROVIDER, dir.resolve("handlers").resolve("touch.jar"));
         int httpPort = freePort();
@@ -308,7 +308,8 @@ class DaemonProcessIT {
                 examples.add(queue.enqueue(type, new Document("to", "someone@example.com"), Duration.ofSeconds(30)));
             }
 
-            Process daemon = start(Map.of("DOCJOBS_DATABASE_CONNECTION_STRING", database.connectionString(),
+            Path secret = Files.writeString(dir.resolve("connection-string"), database.connectionString() + "\n");
+            Process daemon = start(Map.of("DOCJOBS_DATABASE_CONNECTION_STRING_FILE", secret.toString(),
                     "DOCJOBS_DATABASE_CHANGE_STREAMS", "false", "DOCJOBS_HTTP_PORT", String.valueOf(httpPort),
                     "DOCJOBS_SUPERVISOR_IDLE_BACKOFF_MAX", "200ms"), "run", "--config", SHIPPED_CONFIG.toString());
             await().atMost(Duration.ofSeconds(60)).until(() -> status(httpPort, "/health") == 200 || !daemon.isAlive());
