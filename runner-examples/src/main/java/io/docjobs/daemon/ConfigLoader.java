@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -42,6 +43,7 @@ public final class ConfigLoader {
     private static final Pattern SHORT_DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
     private static final String ENV_PREFIX = "DOCJOBS_";
     private static final String FILE_SUFFIX = "_FILE";
+    private static final String HANDLERS_PREFIX = "DOCJOBS_HANDLERS_";
 
     /** {@code DOCJOBS_} variables that other docjobs programs read, with who reads them; not daemon settings. */
     static final Map<String, String> OTHER_PROGRAMS = Map.of(
@@ -147,7 +149,7 @@ public final class ConfigLoader {
         Map<String, Object> handlerSection = new LinkedHashMap<>();
         flatten("", yaml, flat, handlerSection, source, problems);
 
-        Map<String, EnvValue> env = environment(problems);
+        Map<String, EnvValue> env = environment(handlerSection.keySet(), problems);
         Map<String, Object> values = new LinkedHashMap<>();
         Map<String, String> origins = new LinkedHashMap<>();
         for (Key key : KEYS) {
@@ -166,6 +168,8 @@ public final class ConfigLoader {
             problems.add(source + ": unknown key \"" + unknown + "\"" + suggestion(unknown));
         }
         Map<String, DaemonConfig.Handler> handlers = handlers(handlerSection, source, problems);
+        Map<String, DaemonConfig.Handler> environmentHandlers = environmentHandlers(env, problems);
+        applyToFileTypes(environmentHandlers, handlers, source, problems);
 
         Duration idleMin = (Duration) values.get("supervisor.idleBackoffMin");
         Duration idleMax = (Duration) values.get("supervisor.idleBackoffMax");
@@ -187,7 +191,7 @@ public final class ConfigLoader {
                 new DaemonConfig.SupervisorSettings(str(values, "supervisor.name"), integer(values, "supervisor.workers"),
                         integer(values, "supervisor.pollers"), integer(values, "supervisor.maxBatch"), idleMin, idleMax,
                         (Duration) values.get("supervisor.drainTimeout"), (Duration) values.get("supervisor.depthRefresh")),
-                handlers,
+                handlers, environmentHandlers,
                 path(values, "handlerDirectory"),
                 (Boolean) values.get("discoverHandlers"),
                 new DaemonConfig.Http((Boolean) values.get("http.enabled"), str(values, "http.host"),
@@ -204,17 +208,18 @@ public final class ConfigLoader {
      * {@code DOCJOBS_} variable is a problem naming the closest known one, or, if another docjobs
      * program reads it, a warning.
      */
-    private Map<String, EnvValue> environment(List<String> problems) {
-        Set<String> known = KEYS.stream().map(Key::envName).collect(Collectors.toCollection(TreeSet::new));
+    private Map<String, EnvValue> environment(Set<String> fileTypes, List<String> problems) {
+        Set<String> keys = KEYS.stream().map(Key::envName).collect(Collectors.toCollection(TreeSet::new));
+        java.util.function.Predicate<String> known = name -> keys.contains(name) || handlerVariable(name) != null;
         Map<String, EnvValue> resolved = new LinkedHashMap<>();
         for (String name : new TreeSet<>(environment.keySet())) {
             if (!name.startsWith(ENV_PREFIX)) {
                 continue;
             }
             String base = name.endsWith(FILE_SUFFIX) ? name.substring(0, name.length() - FILE_SUFFIX.length()) : null;
-            if (known.contains(name)) {
+            if (known.test(name)) {
                 resolved.putIfAbsent(name, new EnvValue(environment.get(name), "environment variable " + name));
-            } else if (base != null && known.contains(base)) {
+            } else if (base != null && known.test(base)) {
                 if (environment.containsKey(base)) {
                     problems.add("environment variables " + base + " and " + name + " are both set: set only one ("
                             + name + " names a file holding the value of " + base + ")");
@@ -229,13 +234,120 @@ public final class ConfigLoader {
                 log.warn("environment variable {} is read by {}, not by the daemon: ignored{}", name, OTHER_PROGRAMS.get(name),
                         name.equals("DOCJOBS_MONGODB_URI") ? " (the daemon's is DOCJOBS_DATABASE_CONNECTION_STRING)" : "");
             } else {
-                String suggestion = base != null ? closest(base, known) + FILE_SUFFIX : closest(name, known);
+                String plain = base != null ? base : name;
+                String suggestion = closest(plain, candidates(plain, keys, fileTypes)) + (base != null ? FILE_SUFFIX : "");
                 problems.add("environment variable " + name + " is not a docjobs setting (did you mean " + suggestion
                         + "?); correct or unset it. The variables are DOCJOBS_ + a key of config/docjobs.yaml in upper"
-                        + " snake case, or that + _FILE naming a file holding the value");
+                        + " snake case (DOCJOBS_HANDLERS_<TYPE>_<OPTION> for per-type options), or that + _FILE naming"
+                        + " a file holding the value");
             }
         }
         return resolved;
+    }
+
+    /** The known variables to suggest for the unknown {@code name}. */
+    private static Set<String> candidates(String name, Set<String> keys, Set<String> fileTypes) {
+        Set<String> candidates = new TreeSet<>(keys);
+        Set<String> types = new TreeSet<>();
+        fileTypes.forEach(type -> types.add(typeVariable(type)));
+        if (name.startsWith(HANDLERS_PREFIX)) {
+            // A mistyped option: every way to read the start of the name as a type.
+            String rest = name.substring(HANDLERS_PREFIX.length());
+            for (int end = rest.indexOf('_'); end > 0; end = rest.indexOf('_', end + 1)) {
+                types.add(rest.substring(0, end));
+            }
+            types.add(rest);
+        }
+        for (String type : types) {
+            for (String option : HANDLER_KEYS.keySet()) {
+                candidates.add(HANDLERS_PREFIX + type + "_" + upperSnake(option));
+            }
+        }
+        return candidates;
+    }
+
+    /**
+     * How a handler type appears in variable names: upper case, every character other than a letter
+     * or digit replaced by an underscore ({@code report.render} → {@code REPORT_RENDER}).
+     */
+    static String typeVariable(String type) {
+        return type.toUpperCase(java.util.Locale.ROOT).replaceAll("[^A-Z0-9]", "_");
+    }
+
+    private static String upperSnake(String camel) {
+        return camel.replaceAll("([a-z])([A-Z])", "$1_$2").toUpperCase(java.util.Locale.ROOT);
+    }
+
+    /** A per-type variable {@code DOCJOBS_HANDLERS_<TYPE>_<OPTION>}: the type's variable form and the option. */
+    private record HandlerVariable(String type, String option) {
+    }
+
+    /** {@code name} read as a per-type variable, or null if it is none. */
+    private static HandlerVariable handlerVariable(String name) {
+        if (!name.startsWith(HANDLERS_PREFIX)) {
+            return null;
+        }
+        String rest = name.substring(HANDLERS_PREFIX.length());
+        for (String option : HANDLER_KEYS.keySet()) {
+            String suffix = "_" + upperSnake(option);
+            if (rest.endsWith(suffix) && rest.length() > suffix.length()) {
+                return new HandlerVariable(rest.substring(0, rest.length() - suffix.length()), option);
+            }
+        }
+        return null;
+    }
+
+    /** The per-type settings of the environment, by the type's variable form; unset options are null. */
+    private static Map<String, DaemonConfig.Handler> environmentHandlers(Map<String, EnvValue> env, List<String> problems) {
+        Map<String, Map<String, Object>> byType = new TreeMap<>();
+        env.forEach((name, value) -> {
+            HandlerVariable variable = handlerVariable(name);
+            if (variable != null) {
+                Object parsed = variable.option().equals("nonRetryable")
+                        ? classList(value.value(), value.origin(), problems)
+                        : parse(HANDLER_KEYS.get(variable.option()), value.value(), value.origin(), problems);
+                byType.computeIfAbsent(variable.type(), type -> new LinkedHashMap<>()).put(variable.option(), parsed);
+            }
+        });
+        Map<String, DaemonConfig.Handler> handlers = new LinkedHashMap<>();
+        byType.forEach((type, values) -> handlers.put(type, handler(type, values, null)));
+        return handlers;
+    }
+
+    /** {@code override}'s settings where it has them, else {@code base}'s, as the settings of {@code type}. */
+    static DaemonConfig.Handler merge(String type, DaemonConfig.Handler override, DaemonConfig.Handler base) {
+        return new DaemonConfig.Handler(type,
+                override.className() != null ? override.className() : base.className(),
+                override.concurrency() != null ? override.concurrency() : base.concurrency(),
+                override.timeout() != null ? override.timeout() : base.timeout(),
+                override.maxAttempts() != null ? override.maxAttempts() : base.maxAttempts(),
+                override.leaseExtension() != null ? override.leaseExtension() : base.leaseExtension(),
+                override.backoffInitial() != null ? override.backoffInitial() : base.backoffInitial(),
+                override.backoffMax() != null ? override.backoffMax() : base.backoffMax(),
+                override.nonRetryable() != null ? override.nonRetryable() : base.nonRetryable());
+    }
+
+    /**
+     * Moves the per-type settings of the environment whose type the file names into that type's
+     * settings, where they win. A variable form that two types of the file share is a problem.
+     */
+    private static void applyToFileTypes(Map<String, DaemonConfig.Handler> environmentHandlers,
+            Map<String, DaemonConfig.Handler> handlers, String source, List<String> problems) {
+        Map<String, List<String>> fileTypes = new TreeMap<>();
+        handlers.keySet().forEach(type -> fileTypes.computeIfAbsent(typeVariable(type), v -> new ArrayList<>()).add(type));
+        for (String variable : List.copyOf(environmentHandlers.keySet())) {
+            List<String> types = fileTypes.get(variable);
+            if (types == null) {
+                continue; // perhaps a discovered provider's type: HandlerLoader decides
+            }
+            DaemonConfig.Handler override = environmentHandlers.remove(variable);
+            if (types.size() > 1) {
+                problems.add("environment variables " + HANDLERS_PREFIX + variable + "_* could mean any of the types "
+                        + types + " in " + source + "; set these options in the file instead");
+            } else {
+                handlers.put(types.get(0), merge(types.get(0), override, handlers.get(types.get(0))));
+            }
+        }
     }
 
     /**
@@ -389,13 +501,18 @@ public final class ConfigLoader {
                     values.put(String.valueOf(key), parse(handlerKey, value, where + "." + key, problems));
                 }
             });
-            handlers.put(type, new DaemonConfig.Handler(type, (String) values.get("class"),
-                    (Integer) values.get("concurrency"), (Duration) values.get("timeout"),
-                    (Integer) values.get("maxAttempts"), (Duration) values.get("leaseExtension"),
-                    (Duration) values.get("backoffInitial"), (Duration) values.get("backoffMax"),
-                    values.containsKey("nonRetryable") ? castList(values.get("nonRetryable")) : List.of()));
+            handlers.put(type, handler(type, values, List.of()));
         });
         return handlers;
+    }
+
+    /** The settings of {@code type} from parsed {@code values} by option name; {@code noClasses} if nonRetryable is unset. */
+    private static DaemonConfig.Handler handler(String type, Map<String, Object> values, List<String> noClasses) {
+        return new DaemonConfig.Handler(type, (String) values.get("class"),
+                (Integer) values.get("concurrency"), (Duration) values.get("timeout"),
+                (Integer) values.get("maxAttempts"), (Duration) values.get("leaseExtension"),
+                (Duration) values.get("backoffInitial"), (Duration) values.get("backoffMax"),
+                values.containsKey("nonRetryable") ? castList(values.get("nonRetryable")) : noClasses);
     }
 
     @SuppressWarnings("unchecked")

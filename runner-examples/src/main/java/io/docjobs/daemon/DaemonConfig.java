@@ -11,6 +11,10 @@ import java.util.Map;
  * for it (such as {@link io.docjobs.HandlerOptions#MAX_TIMEOUT}); defaults live in {@link ConfigLoader#KEYS}.
  *
  * @param source where the configuration came from (a file path, or "defaults")
+ * @param handlers the handler settings by type, from the file with the environment's overrides
+ * @param environmentHandlers settings from {@code DOCJOBS_HANDLERS_<TYPE>_<OPTION>} variables
+ *     whose type the file does not name, by the type's variable form ({@code REPORT_RENDER});
+ *     {@link HandlerLoader} matches them to discovered providers. Unset options are null.
  */
 public record DaemonConfig(
         String source,
@@ -19,6 +23,7 @@ public record DaemonConfig(
         Queue queue,
         SupervisorSettings supervisor,
         Map<String, Handler> handlers,
+        Map<String, Handler> environmentHandlers,
         Path handlerDirectory,
         boolean discoverHandlers,
         Http http) {

@@ -78,7 +78,9 @@ final class HandlerLoader {
         }
 
         Map<String, Loaded> result = new LinkedHashMap<>(discovered);
-        for (DaemonConfig.Handler settings : config.handlers().values()) {
+        List<DaemonConfig.Handler> configured = new ArrayList<>(config.handlers().values());
+        configured.addAll(environmentSettings(config, discovered.keySet(), problems));
+        for (DaemonConfig.Handler settings : configured) {
             String key = where + ": handlers." + settings.type();
             Loaded base = settings.className() == null ? discovered.get(settings.type())
                     : instantiate(settings.type(), settings.className(), loader, key, jars, problems);
@@ -108,6 +110,36 @@ final class HandlerLoader {
             throw new ConfigException(where, problems);
         }
         return result;
+    }
+
+    /**
+     * The per-type settings from the environment for discovered types the file does not name. A
+     * variable that names no type here, or two, is a problem.
+     */
+    private static List<DaemonConfig.Handler> environmentSettings(DaemonConfig config, Set<String> discovered,
+            List<String> problems) {
+        List<DaemonConfig.Handler> settings = new ArrayList<>();
+        config.environmentHandlers().forEach((variable, override) -> {
+            List<String> types = discovered.stream().filter(type -> !config.handlers().containsKey(type)
+                    && ConfigLoader.typeVariable(type).equals(variable)).toList();
+            if (types.size() == 1) {
+                String type = types.get(0);
+                settings.add(ConfigLoader.merge(type, override,
+                        new DaemonConfig.Handler(type, null, null, null, null, null, null, null, List.of())));
+            } else if (types.isEmpty()) {
+                Set<String> known = new java.util.TreeSet<>(config.handlers().keySet());
+                known.addAll(discovered);
+                problems.add("environment variables DOCJOBS_HANDLERS_" + variable + "_* set options of a type no handler"
+                        + " here serves; the types here are " + (known.isEmpty() ? "none" : known.stream()
+                        .map(type -> type + " (DOCJOBS_HANDLERS_" + ConfigLoader.typeVariable(type) + "_*)").toList())
+                        + ". A type's name in these variables is upper case with every character other than a letter"
+                        + " or digit replaced by _");
+            } else {
+                problems.add("environment variables DOCJOBS_HANDLERS_" + variable + "_* could mean any of the discovered"
+                        + " types " + types + "; set these options in handlers.<type> of " + config.source() + " instead");
+            }
+        });
+        return settings;
     }
 
     private static Loaded instantiate(String type, String className, ClassLoader loader, String key, List<Path> jars,

@@ -245,11 +245,12 @@ class ConfigLoaderTest {
                 .satisfies(e -> assertThat(((ConfigException) e).problems()).containsExactly(
                         "environment variable DOCJOBS_HTTPPORT is not a docjobs setting (did you mean DOCJOBS_HTTP_PORT?);"
                                 + " correct or unset it. The variables are DOCJOBS_ + a key of config/docjobs.yaml in"
-                                + " upper snake case, or that + _FILE naming a file holding the value",
+                                + " upper snake case (DOCJOBS_HANDLERS_<TYPE>_<OPTION> for per-type options), or that"
+                                + " + _FILE naming a file holding the value",
                         "environment variable DOCJOBS_SUPERVISOR_WROKERS is not a docjobs setting (did you mean"
                                 + " DOCJOBS_SUPERVISOR_WORKERS?); correct or unset it. The variables are DOCJOBS_ + a key"
-                                + " of config/docjobs.yaml in upper snake case, or that + _FILE naming a file holding"
-                                + " the value"));
+                                + " of config/docjobs.yaml in upper snake case (DOCJOBS_HANDLERS_<TYPE>_<OPTION> for"
+                                + " per-type options), or that + _FILE naming a file holding the value"));
     }
 
     @Test
@@ -323,6 +324,74 @@ class ConfigLoaderTest {
                             && line.contains("DOCJOBS_DATABASE_CONNECTION_STRING"))
                     .anyMatch(line -> line.contains("DOCJOBS_TEST_MONGODB_URI") && line.contains("the test suite"));
         }
+    }
+
+    @Test
+    void perTypeOptionsFromTheEnvironmentOverrideTheFileForATypeWithDots() throws IOException {
+        DaemonConfig config = load(EMBEDDED + """
+                discoverHandlers: false
+                handlers:
+                  report.render:
+                    class: io.docjobs.examples.handlers.RenderReportHandler$Provider
+                    concurrency: 2
+                    timeout: 10m
+                """, Map.of("DOCJOBS_HANDLERS_REPORT_RENDER_CONCURRENCY", "5",
+                "DOCJOBS_HANDLERS_REPORT_RENDER_NON_RETRYABLE", "java.lang.IllegalStateException, java.io.EOFException"));
+
+        assertThat(config.handlers().get("report.render").concurrency()).isEqualTo(5);
+        assertThat(config.handlers().get("report.render").timeout()).as("from the file").isEqualTo(Duration.ofMinutes(10));
+        HandlerOptions options = HandlerLoader.load(config, getClass().getClassLoader()).get("report.render").options();
+        assertThat(options.concurrency()).isEqualTo(5);
+        assertThat(options.nonRetryable()).contains(IllegalStateException.class, java.io.EOFException.class);
+    }
+
+    @Test
+    void aBadPerTypeValueFromTheEnvironmentNamesTheVariable() {
+        assertThatThrownBy(() -> load(EMBEDDED + """
+                handlers:
+                  report.render:
+                    class: io.docjobs.examples.handlers.RenderReportHandler$Provider
+                """, Map.of("DOCJOBS_HANDLERS_REPORT_RENDER_TIMEOUT", "8d")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("environment variable DOCJOBS_HANDLERS_REPORT_RENDER_TIMEOUT was \"8d\" but must be at"
+                        + " most 7d");
+    }
+
+    @Test
+    void aMistypedPerTypeOptionNamesTheClosestVariable() {
+        assertThatThrownBy(() -> load(EMBEDDED, Map.of("DOCJOBS_HANDLERS_INVOICE_RENDER_CONCURENCY", "3")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("environment variable DOCJOBS_HANDLERS_INVOICE_RENDER_CONCURENCY is not a docjobs"
+                        + " setting (did you mean DOCJOBS_HANDLERS_INVOICE_RENDER_CONCURRENCY?)");
+    }
+
+    @Test
+    void aPerTypeVariableForATypeNoHandlerServesIsAnErrorListingTheTypes() throws IOException {
+        DaemonConfig config = load(EMBEDDED + """
+                discoverHandlers: false
+                handlers:
+                  report.render:
+                    class: io.docjobs.examples.handlers.RenderReportHandler$Provider
+                """, Map.of("DOCJOBS_HANDLERS_REPORT_RENDR_CONCURRENCY", "3"));
+
+        assertThatThrownBy(() -> HandlerLoader.load(config, getClass().getClassLoader()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("environment variables DOCJOBS_HANDLERS_REPORT_RENDR_* set options of a type no"
+                        + " handler here serves; the types here are [report.render (DOCJOBS_HANDLERS_REPORT_RENDER_*)]");
+    }
+
+    @Test
+    void aPerTypeVariableThatTwoTypesShareIsAnError() {
+        assertThatThrownBy(() -> load(EMBEDDED + """
+                handlers:
+                  report.render:
+                    class: io.docjobs.examples.handlers.RenderReportHandler$Provider
+                  report-render:
+                    class: io.docjobs.examples.handlers.RenderReportHandler$Provider
+                """, Map.of("DOCJOBS_HANDLERS_REPORT_RENDER_CONCURRENCY", "3")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("environment variables DOCJOBS_HANDLERS_REPORT_RENDER_* could mean any of the types"
+                        + " [report.render, report-render]");
     }
 
     @Test

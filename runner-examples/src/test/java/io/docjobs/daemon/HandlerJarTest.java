@@ -88,6 +88,18 @@ class HandlerJarTest {
     }
 
     @Test
+    void givenAPerTypeVariableForADiscoveredType_whenLoadingHandlers_thenItOverridesTheProvidersOptions() throws Exception {
+        DaemonConfig config = config(touchHandlers, Map.of("DOCJOBS_HANDLERS_JAR_TOUCH_CONCURRENCY", "3",
+                "DOCJOBS_HANDLERS_JAR_TOUCH_MAX_ATTEMPTS", "2"));
+
+        HandlerLoader.Loaded loaded = HandlerLoader.load(config, HandlerJarTest.class.getClassLoader()).get(JAR_TYPE);
+
+        assertThat(loaded.options().concurrency()).isEqualTo(3);
+        assertThat(loaded.options().maxAttempts()).isEqualTo(2);
+        assertThat(loaded.origin()).startsWith("provider " + PROVIDER);
+    }
+
+    @Test
     void givenAProviderOnTheDaemonsOwnClasspath_whenLoadingHandlers_thenItIsNotDiscovered() throws Exception {
         Path emptyHandlers = Files.createDirectories(dir.resolve("handlers"));
         // A jar without providers: discovery runs, and sees the classpath's provider through its parent.
@@ -141,6 +153,11 @@ class HandlerJarTest {
 
     /** A daemon configuration with the given handler directory, no HTTP endpoint and a short drain. */
     private DaemonConfig config(Path handlerDirectory) throws IOException {
+        return config(handlerDirectory, Map.of());
+    }
+
+    /** The same with {@code environment}. */
+    private DaemonConfig config(Path handlerDirectory, Map<String, String> environment) throws IOException {
         Path file = Files.writeString(dir.resolve("docjobs.yaml"), """
                 database:
                   embedded: true
@@ -151,6 +168,6 @@ class HandlerJarTest {
                   drainTimeout: 2s
                   idleBackoffMax: 200ms
                 """.formatted(handlerDirectory.toAbsolutePath().toString().replace("\\", "\\\\")));
-        return new ConfigLoader(Map.of()).load(file, true);
+        return new ConfigLoader(environment).load(file, true);
     }
 }
