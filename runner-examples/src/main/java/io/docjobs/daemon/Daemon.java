@@ -53,6 +53,7 @@ final class Daemon implements AutoCloseable {
      *
      * @param embeddedOverride a database to use instead of the configured one (the demo's), or null
      * @throws ConfigException naming http.port or embedded.port when a port cannot be used
+     * @throws io.docjobs.ConfigurationException when the server refuses retryable writes (see {@link RetryableWrites})
      */
     static Daemon start(DaemonConfig config, Map<String, HandlerLoader.Loaded> handlers, EmbeddedDatabase embeddedOverride) {
         List<String> problems = new ArrayList<>();
@@ -94,6 +95,7 @@ final class Daemon implements AutoCloseable {
                 queueConfig = queueConfig.toBuilder().changeStreams(false).build();
             }
             queue = JobQueue.connect(queueConfig);
+            RetryableWrites.check(queue);
             registry.config().meterFilter(histogramsFor("docjobs.handler.duration", "docjobs.queue.wait"));
             new ClassLoaderMetrics().bindTo(registry);
             new JvmMemoryMetrics().bindTo(registry);

@@ -53,6 +53,7 @@ public final class Main implements Runnable {
         CommandLine commandLine = new CommandLine(new Main()).setOut(out).setErr(err)
                 .setExpandAtFiles(false); // "--payload @file" is ours to read
         commandLine.setExecutionExceptionHandler((exception, line, parseResult) -> {
+            exception = RetryableWrites.explain(exception);
             if (exception instanceof ConfigException || exception instanceof ConfigurationException) {
                 line.getErr().println("docjobs: " + exception.getMessage());
                 return EXIT_CONFIG;
