@@ -444,7 +444,9 @@ public final class ConfigLoader {
 
     private static Map<String, Object> readYaml(Path file, List<String> problems) {
         try (Reader reader = Files.newBufferedReader(file)) {
-            Object document = new Yaml(new SafeConstructor(new LoaderOptions())).load(reader);
+            LoaderOptions options = new LoaderOptions();
+            options.setAllowDuplicateKeys(false); // a second "database:" would silently replace the first
+            Object document = new Yaml(new SafeConstructor(options)).load(reader);
             if (document == null) {
                 return Map.of();
             }

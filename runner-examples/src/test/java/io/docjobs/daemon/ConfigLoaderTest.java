@@ -395,6 +395,13 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aKeyWrittenTwiceIsAnErrorRatherThanTheLastOneWinning() {
+        assertThatThrownBy(() -> load(EMBEDDED + "supervisor:\n  workers: 4\ndatabase:\n  operationTimeout: 1s\n", Map.of()))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("not valid YAML")
+                .hasMessageContaining("duplicate key database");
+    }
+
+    @Test
     void invalidYamlIsReportedAsSuch() {
         assertThatThrownBy(() -> load("supervisor: [unclosed\n", Map.of()))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("not valid YAML");
