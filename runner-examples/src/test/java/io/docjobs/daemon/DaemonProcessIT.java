@@ -36,6 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
 class DaemonProcessIT {
     private static final Path JAR = Path.of("target", "docjobs.jar").toAbsolutePath();
     private static final Path SHIPPED_CONFIG = Path.of("..", "config", "docjobs.yaml").toAbsolutePath().normalize();
+    private static final Path TRIAL_CONFIG = Path.of("..", "config", "docjobs-trial.yaml").toAbsolutePath().normalize();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     @TempDir
@@ -293,6 +294,27 @@ class DaemonProcessIT {
         assertThat(demo.exitValue()).isZero();
         assertThat(output(0)).contains("summary:").contains("dead letter").contains("/metrics")
                 .contains("example.email.send").contains("example.payment.charge").contains("example.report.render");
+    }
+
+    @Test
+    void theTrialConfigurationRunsTheExampleHandlersOnTheEmbeddedDatabase() throws Exception {
+        int dbPort = freePort();
+        int httpPort = freePort();
+        Map<String, String> ports = Map.of("DOCJOBS_EMBEDDED_PORT", String.valueOf(dbPort), "DOCJOBS_HTTP_PORT",
+                String.valueOf(httpPort));
+        Process daemon = start(ports, "run", "--config", TRIAL_CONFIG.toString());
+        await().atMost(Duration.ofSeconds(60)).until(() -> status(httpPort, "/health") == 200 || !daemon.isAlive());
+        assertThat(daemon.isAlive()).as("daemon running; output:%n%s", output(0)).isTrue();
+
+        Process enqueue = start(ports, "enqueue", "--config", TRIAL_CONFIG.toString(), "--type", "example.email.send",
+                "--payload", "{\"to\": \"a@example.com\"}");
+        assertThat(enqueue.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(enqueue.exitValue()).as("enqueue output:%n%s", output(1)).isZero();
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> output(0).contains("sent mail " + output(1).trim()));
+        assertThat(dir.resolve("data/docjobs-trial.h2")).as("the trial's data file, next to where it ran").exists();
+        daemon.destroy();
+        assertThat(daemon.waitFor(30, TimeUnit.SECONDS)).isTrue();
     }
 
     @Test
