@@ -47,6 +47,12 @@ public final class Supervisor implements AutoCloseable {
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
     public static final Duration DEFAULT_DEPTH_REFRESH = Duration.ofSeconds(15);
     /**
+     * How long a poller or the lease keeper may go without starting a round, beyond the idle
+     * back-off cap, before {@link #isLive()} is false: longer than any database call with its
+     * retries can block a round.
+     */
+    public static final Duration LIVENESS_STALL = Duration.ofMinutes(5);
+    /**
      * The longest idle back-off: 10 minutes; an idle poller without wake-ups must still notice work
      * enqueued elsewhere within minutes.
      */
@@ -134,6 +140,15 @@ public final class Supervisor implements AutoCloseable {
     /** Jobs whose handler is running now (or whose outcome is being recorded). */
     public int inFlight() {
         return engine.inFlight();
+    }
+
+    /**
+     * Liveness, for a probe that restarts the process: the supervisor is running and its pollers
+     * and lease keeper are alive and went round within {@link #LIVENESS_STALL} plus the idle
+     * back-off cap. Makes no database call, so a database outage does not make it false.
+     */
+    public boolean isLive() {
+        return state.get() == State.RUNNING && engine.loopsAlive(LIVENESS_STALL.plus(settings.idleMax()));
     }
 
     /**

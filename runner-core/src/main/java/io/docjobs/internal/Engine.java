@@ -84,6 +84,9 @@ public final class Engine {
     private final OutageLog claimOutage;
     private final OutageLog extendOutage;
     private final AtomicInteger failedPollsInARow = new AtomicInteger();
+    /** When a poller and the keeper last began a round (ticker time): liveness without the database. */
+    private volatile long lastPollerBeat;
+    private volatile long lastKeeperBeat;
     private volatile boolean claiming;
     private Runnable stopListening = () -> { };
     private volatile boolean keeping = true;
@@ -138,6 +141,8 @@ public final class Engine {
     }
 
     public void start() {
+        lastPollerBeat = ticker.nanos();
+        lastKeeperBeat = lastPollerBeat;
         startStepping();
         keeperThread.start();
         pollerThreads.forEach(Thread::start);
@@ -173,12 +178,28 @@ public final class Engine {
         return failedPollsInARow.get() < UNHEALTHY_AFTER_FAILED_POLLS;
     }
 
+    /**
+     * Whether the engine's own loops are alive: every poller and the lease keeper thread runs and
+     * began a round within {@code stall}. No database call: a database outage slows rounds down
+     * (each failing call takes up to the operation time-out, times the retries) but does not stop
+     * them, so a liveness probe built on this does not restart workers during an outage.
+     */
+    public boolean loopsAlive(Duration stall) {
+        if (!claiming || !keeperThread.isAlive() || pollerThreads.stream().anyMatch(thread -> !thread.isAlive())) {
+            return false;
+        }
+        long now = ticker.nanos();
+        long limit = nanos(stall);
+        return now - lastPollerBeat <= limit && now - lastKeeperBeat <= limit;
+    }
+
     // ------------------------------------------------------------------ polling
 
     private void pollLoop() {
         int idleRounds = 0;
         while (claiming) {
             Wakeups.Seen seen = wakeups.seen();
+            lastPollerBeat = ticker.nanos();
             try {
                 Poll poll = pollOnce();
                 Pause pause = pauseAfter(poll, idleRounds);
@@ -523,6 +544,7 @@ public final class Engine {
     private void keeperLoop() {
         while (keeping) {
             long generation = keeperSignal.generation();
+            lastKeeperBeat = ticker.nanos();
             long waitNanos;
             try {
                 waitNanos = keepOnce();

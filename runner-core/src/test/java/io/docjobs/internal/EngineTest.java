@@ -273,6 +273,20 @@ class EngineTest {
         assertThat(Engine.nanos(Duration.ofSeconds(Long.MAX_VALUE))).isEqualTo(Long.MAX_VALUE);
     }
 
+    @Test
+    void loopsAreAliveOnlyWhileTheirThreadsRun() {
+        Engine.Settings settings = new Engine.Settings("live", "worker-1", 2, 2, 32, Duration.ofMillis(10),
+                Duration.ofMillis(100), Duration.ZERO, new SimpleMeterRegistry());
+        Engine engine = new Engine(queue, List.of(handle("email", job -> { })), settings, ticker, executor);
+        assertThat(engine.loopsAlive(Duration.ofMinutes(1))).as("not started").isFalse();
+
+        engine.start();
+        assertThat(engine.loopsAlive(Duration.ofMinutes(1))).isTrue();
+
+        engine.stop();
+        assertThat(engine.loopsAlive(Duration.ofMinutes(1))).as("stopped").isFalse();
+    }
+
     // ------------------------------------------------------------------ starting
 
     /** Defect: a job whose worker could not start stayed registered, and its lease was extended forever. */
