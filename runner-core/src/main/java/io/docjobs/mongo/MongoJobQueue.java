@@ -968,6 +968,11 @@ public final class MongoJobQueue implements JobQueue {
         return "MongoJobQueue{" + name + "}";
     }
 
+    /** Tests only: see {@link OperationRunner.Faults}. */
+    void faults(OperationRunner.Faults faults) {
+        runner.faults(faults);
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private String newToken() {
