@@ -130,13 +130,15 @@ final class Entries {
                 instant(entry, DEAD_AT));
     }
 
-    static Document errorDocument(JobError error, Lease lease, Instant now) {
+    static Document errorDocument(JobError error, int attempt, String workerId, Instant now) {
         JobError effective = error == null ? JobError.of("released without an error") : error;
-        return new Document(ERROR_MESSAGE, effective.message())
+        Document document = new Document(ERROR_MESSAGE, effective.message())
                 .append(ERROR_CLASS, effective.exceptionClass())
-                .append(ERROR_AT, Date.from(now))
-                .append(ERROR_WORKER, lease.workerId())
-                .append(ERROR_ATTEMPT, lease.attempt());
+                .append(ERROR_AT, Date.from(now));
+        if (workerId != null) {
+            document.append(ERROR_WORKER, workerId);
+        }
+        return document.append(ERROR_ATTEMPT, attempt);
     }
 
     static ObjectId objectId(String id) {

@@ -495,7 +495,8 @@ public final class MongoJobQueue implements JobQueue {
                     if (attempt > 1) {
                         List<Lease> recovered = recoverClaimed(passTypes, token);
                         if (!recovered.isEmpty()) {
-                            return new ClaimPass(recovered.size(), recovered.size(), recovered);
+                            // How many candidates the lost try saw is unknown: let another pass look.
+                            return new ClaimPass(wanted, recovered.size(), recovered);
                         }
                     }
                     return claimPass(passTypes, passRoom, workerId, wanted, token);
@@ -612,7 +613,9 @@ public final class MongoJobQueue implements JobQueue {
         }
         JobError error = JobError.of("attempt " + (lease.attempt() - 1) + " of " + lease.maxAttempts()
                 + " did not finish: its lease expired without done or release (worker crashed, was killed or hung)");
-        ReleaseResult result = finish(lease, error, true, Duration.ZERO, "dead-letter of expired entry");
+        // The failed attempt is the one before this claim; its worker is gone, and not this one.
+        ReleaseResult result = finish(lease, error, lease.attempt() - 1, null, true, Duration.ZERO,
+                "dead-letter of expired entry");
         log.warn("entry {} of type \"{}\" used all {} attempts and its last lease expired: {}", lease.id(), lease.type(),
                 lease.maxAttempts(), result == ReleaseResult.DEAD_LETTERED ? "dead-lettered" : "taken by another worker");
         return true;
@@ -742,10 +745,22 @@ public final class MongoJobQueue implements JobQueue {
     }
 
     private ReleaseResult finish(Lease lease, JobError error, boolean dead, Duration delay, String operation) {
+        return finish(lease, error, lease.attempt(), lease.workerId(), dead, delay, operation);
+    }
+
+    /**
+     * Releases or dead-letters the entry under {@code lease}, recording {@code error} as the
+     * failure of {@code failedAttempt} by {@code failedWorker}. The update carries a token made for
+     * this one call, so a retry after a lost reply recognises its own effect and nothing else (an
+     * earlier release with the same lease wrote another token).
+     */
+    private ReleaseResult finish(Lease lease, JobError error, int failedAttempt, String failedWorker, boolean dead,
+            Duration delay, String operation) {
+        String callToken = newToken();
         return runner.run(operation, attempt -> {
             Instant now = now();
-            Document set = new Document(LAST_ERROR, Entries.errorDocument(error, lease, now))
-                    .append(RELEASED_TOKEN, lease.token());
+            Document set = new Document(LAST_ERROR, Entries.errorDocument(error, failedAttempt, failedWorker, now))
+                    .append(RELEASED_TOKEN, callToken);
             Document unset = new Document(LEASE_TOKEN, "").append(CLAIMED_AT, "");
             if (dead) {
                 set.append(STATE, DEAD).append(DEAD_AT, Date.from(now));
@@ -755,7 +770,7 @@ public final class MongoJobQueue implements JobQueue {
                 unset.append(WORKER_ID, "");
             }
             UpdateResult result = entries.updateOne(fenced(lease), new Document("$set", set).append("$unset", unset));
-            boolean applied = result.getMatchedCount() == 1 || attempt > 1 && appliedEarlier(lease);
+            boolean applied = result.getMatchedCount() == 1 || attempt > 1 && appliedEarlier(lease, callToken);
             return applied ? (dead ? ReleaseResult.DEAD_LETTERED : ReleaseResult.RETRY_SCHEDULED) : ReleaseResult.LEASE_LOST;
         });
     }
@@ -763,17 +778,19 @@ public final class MongoJobQueue implements JobQueue {
     @Override
     public boolean giveBack(Lease lease) {
         Objects.requireNonNull(lease, "lease");
+        String callToken = newToken();
         return runner.run("give-back of " + lease.id(), attempt -> {
             Document update = new Document("$set", new Document(STATE, READY).append(VISIBLE_AT, Date.from(now()))
-                    .append(RELEASED_TOKEN, lease.token()))
+                    .append(RELEASED_TOKEN, callToken))
                     .append("$inc", new Document(ATTEMPTS, -1))
                     .append("$unset", new Document(LEASE_TOKEN, "").append(WORKER_ID, "").append(CLAIMED_AT, ""));
-            return entries.updateOne(fenced(lease), update).getMatchedCount() == 1 || attempt > 1 && appliedEarlier(lease);
+            return entries.updateOne(fenced(lease), update).getMatchedCount() == 1
+                    || attempt > 1 && appliedEarlier(lease, callToken);
         });
     }
 
-    private boolean appliedEarlier(Lease lease) {
-        return entries.find(new Document(ID, Entries.objectId(lease.id())).append(RELEASED_TOKEN, lease.token()))
+    private boolean appliedEarlier(Lease lease, String callToken) {
+        return entries.find(new Document(ID, Entries.objectId(lease.id())).append(RELEASED_TOKEN, callToken))
                 .projection(Projections.include(ID)).first() != null;
     }
 

@@ -106,7 +106,7 @@ class LeaseProtocolModelTest {
      * the entry, a deadLetter DEAD_LETTERED while the entry is READY. They must say LEASE_LOST /
      * false. (A per-call token, as requeueDead now has, would tell the two apart.)
      */
-    static final boolean KNOWN_DEFECT_RETRIED_RELEASE_TRUSTS_AN_OLD_RELEASED_TOKEN = true;
+    static final boolean KNOWN_DEFECT_RETRIED_RELEASE_TRUSTS_AN_OLD_RELEASED_TOKEN = false;
     /**
      * The dead letter written when a last attempt expired records the attempt and worker of the
      * claim that found it ({@code maxAttempts + 1}, the claiming worker) instead of the attempt that
