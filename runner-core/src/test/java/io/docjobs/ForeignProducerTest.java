@@ -1,8 +1,11 @@
 package io.docjobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.mongodb.client.MongoCollection;
+import io.docjobs.metrics.QueueMetrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -13,6 +16,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import org.bson.Document;
 import org.bson.types.ObjectId;
 import org.junit.jupiter.api.AfterAll;
@@ -323,5 +327,59 @@ class ForeignProducerTest {
 
         assertThat(queue.claimBatch(EMAIL, "w", 1)).extracting(Lease::id).containsExactly(good.toHexString());
         ids.forEach(id -> assertThat(stored(id).getString("state")).isEqualTo("dead"));
+    }
+
+    @Test
+    void quarantinesArePublishedAsACounter() {
+        Map<Object, String> broken = insertMalformed(5);
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (QueueMetrics metrics = new QueueMetrics(queue, Duration.ofHours(1))) {
+            metrics.bindTo(registry);
+
+            queue.claimBatch(EMAIL, "w", 20);
+            queue.claimBatch(EMAIL, "w", 20);
+
+            assertThat(registry.find("docjobs.entries.quarantined").tag("queue", queue.name()).functionCounter().count())
+                    .isEqualTo(broken.size());
+        }
+    }
+
+    @Test
+    void aRunningSupervisorKeepsRunningGoodJobsPastMalformedEntriesAtTheHead() {
+        String liveCollection = "jobs_" + UUID.randomUUID().toString().replace("-", "");
+        MongoCollection<Document> liveRaw = mongo.client().getDatabase(QueueConfig.DEFAULT_DATABASE).getCollection(liveCollection);
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        Set<String> handled = ConcurrentHashMap.newKeySet();
+        try (JobQueue live = JobQueue.using(mongo.client(), QueueConfig.builder().collection(liveCollection)
+                .changeStreams(false).build());
+             Supervisor supervisor = Supervisor.builder(live).meterRegistry(registry)
+                     .idleBackoff(Duration.ofMillis(10), Duration.ofMillis(100)).drainTimeout(Duration.ofSeconds(5))
+                     .handle("email", job -> handled.add(job.payload())).build().start()) {
+            live.enqueue("email", "warm-up", Duration.ofSeconds(30));
+            await().atMost(Duration.ofSeconds(10)).until(() -> handled.contains("warm-up"));
+
+            // Ahead of everything: two broken entries, and one without visibilityMs, which used to fail every poll.
+            Date now = Date.from(live.now());
+            liveRaw.insertOne(new Document("type", "email").append("state", "ready").append("visibleAt", now)
+                    .append("priority", 100).append("visibilityMs", "30s").append("payload", "broken-1"));
+            liveRaw.insertOne(new Document("type", "email").append("state", "ready").append("visibleAt", now)
+                    .append("priority", 100).append("maxAttempts", "3").append("payload", "broken-2"));
+            liveRaw.insertOne(new Document("type", "email").append("state", "ready").append("visibleAt", now)
+                    .append("priority", 100).append("payload", "foreign"));
+            for (int i = 0; i < 20; i++) {
+                live.enqueue("email", "good-" + i, Duration.ofSeconds(30));
+            }
+
+            await().atMost(Duration.ofSeconds(20)).until(() -> handled.size() == 22);
+            assertThat(handled).contains("foreign", "good-0", "good-19").doesNotContain("broken-1", "broken-2");
+            assertThat(supervisor.state()).isEqualTo(Supervisor.State.RUNNING);
+            assertThat(registry.find("docjobs.entries.quarantined").functionCounter().count()).isEqualTo(2);
+            assertThat(registry.find("docjobs.polls").tag("result", "error").counters())
+                    .allSatisfy(counter -> assertThat(counter.count()).isZero());
+            assertThat(live.deadLetters(Optional.empty(), 0, 10)).extracting(entry -> entry.lastError().message())
+                    .allSatisfy(message -> assertThat(message).startsWith("malformed entry: field "));
+        } finally {
+            liveRaw.drop();
+        }
     }
 }
