@@ -3,7 +3,7 @@ package io.docjobs.bench;
 import io.docjobs.JobQueue;
 import io.docjobs.JobRequest;
 import io.docjobs.Supervisor;
-import io.docjobs.daemon.ConfigLoader;
+import io.docjobs.daemon.DurationConverter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -44,8 +44,9 @@ public final class BenchCommand implements Callable<Integer> {
             + " the supervisor gets T x batch workers")
     int batch;
 
-    @Option(names = "--duration", defaultValue = "3s", description = "time cap of each throughput run (default 3s)")
-    String duration;
+    @Option(names = "--duration", defaultValue = "3s", converter = DurationConverter.Positive.class,
+            description = "time cap of each throughput run (default 3s)")
+    Duration duration;
 
     @Option(names = "--repeat", defaultValue = "3", description = "runs per throughput figure; median and spread (default 3)")
     int repeat;
@@ -76,12 +77,15 @@ public final class BenchCommand implements Callable<Integer> {
             jobs = 300;
             repeat = 1;
             backlogs = new int[] {200, 1000};
-            duration = "1s";
+            duration = Duration.ofSeconds(1);
         }
-        Duration cap = ConfigLoader.duration(duration);
-        if (cap == null || threads < 1 || batch < 1 || repeat < 1 || jobs < 1) {
-            throw new IllegalArgumentException("--duration must be a duration like 3s, and --threads, --batch, --repeat,"
-                    + " --jobs at least 1");
+        Duration cap = duration;
+        atLeastOne("--jobs", jobs);
+        atLeastOne("--threads", threads);
+        atLeastOne("--batch", batch);
+        atLeastOne("--repeat", repeat);
+        for (int backlog : backlogs) {
+            atLeastOne("--backlogs", backlog);
         }
         io.docjobs.daemon.Main.quietLogs("io.docjobs");
         try (BenchDatabase db = new BenchDatabase(uri)) {
@@ -101,6 +105,12 @@ public final class BenchCommand implements Callable<Integer> {
         }
         report();
         return 0;
+    }
+
+    private static void atLeastOne(String option, int value) {
+        if (value < 1) {
+            throw new IllegalArgumentException(option + " was " + value + " but must be at least 1");
+        }
     }
 
     // ------------------------------------------------------------------ 1-4 throughput

@@ -31,23 +31,6 @@ final class AdminCommands {
     private AdminCommands() {
     }
 
-    /** Parses durations such as 500ms, 30s, 5m, 1h or PT30S. */
-    static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
-        @Override
-        public Duration convert(String value) {
-            Duration duration;
-            try {
-                duration = ConfigLoader.duration(value);
-            } catch (IllegalArgumentException e) {
-                throw new CommandLine.TypeConversionException(e.getMessage());
-            }
-            if (duration == null) {
-                throw new CommandLine.TypeConversionException("'" + value + "' is not a duration such as 500ms, 30s, 5m, 1h or PT30S");
-            }
-            return duration;
-        }
-    }
-
     static JobQueue open(DaemonConfig config) {
         if (!config.database().embedded()) {
             return JobQueue.connect(Daemon.queueConfig(config, config.database().connectionString()));
@@ -98,13 +81,13 @@ final class AdminCommands {
         @Option(names = "--text", description = "store the payload as text instead of parsing it as JSON")
         boolean text;
 
-        @Option(names = "--delay", converter = DurationConverter.class, description = "visible after this delay, e.g. 30s")
+        @Option(names = "--delay", converter = DurationConverter.Delay.class, description = "visible after this delay, e.g. 30s")
         Duration delay;
 
         @Option(names = "--priority", description = "higher is claimed first (default 0)")
         int priority;
 
-        @Option(names = "--visibility-timeout", converter = DurationConverter.class, description = "lease length, e.g. 5m")
+        @Option(names = "--visibility-timeout", converter = DurationConverter.Lease.class, description = "lease length, e.g. 5m")
         Duration visibilityTimeout;
 
         @Option(names = "--max-attempts", description = "attempts before dead-lettering")
@@ -270,7 +253,7 @@ final class AdminCommands {
         @Option(names = "--type", description = "only this type")
         String type;
 
-        @Option(names = "--older-than", converter = DurationConverter.class, defaultValue = "0s",
+        @Option(names = "--older-than", converter = DurationConverter.Age.class, defaultValue = "0s",
                 description = "only those dead-lettered longer ago than this (default: all)")
         Duration olderThan;
 

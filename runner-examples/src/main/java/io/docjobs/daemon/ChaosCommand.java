@@ -33,11 +33,11 @@ final class ChaosCommand implements Callable<Integer> {
     @Option(names = "--slots", defaultValue = "8", description = "worker slots per daemon (default 8)")
     int slots;
 
-    @Option(names = "--visibility-timeout", defaultValue = "5s", converter = AdminCommands.DurationConverter.class,
+    @Option(names = "--visibility-timeout", defaultValue = "5s", converter = DurationConverter.Positive.class,
             description = "lease length of the jobs (default 5s)")
     Duration visibilityTimeout;
 
-    @Option(names = "--kill-every", defaultValue = "3s", converter = AdminCommands.DurationConverter.class,
+    @Option(names = "--kill-every", defaultValue = "3s", converter = DurationConverter.Positive.class,
             description = "kill -9 a random daemon this often and start a replacement (default 3s); never while the"
                     + " previous replacement is still starting, nor the last daemon running")
     Duration killEvery;
@@ -45,15 +45,15 @@ final class ChaosCommand implements Callable<Integer> {
     @Option(names = "--kills", description = "stop killing after this many (default: no limit; 1 with --short)")
     Integer kills;
 
-    @Option(names = "--max-duration", defaultValue = "10m", converter = AdminCommands.DurationConverter.class,
+    @Option(names = "--max-duration", defaultValue = "10m", converter = DurationConverter.Positive.class,
             description = "give up after this long; jobs left then are a violation (default 10m)")
     Duration maxDuration;
 
-    @Option(names = "--idle-backoff-cap", defaultValue = "250ms", converter = AdminCommands.DurationConverter.class,
+    @Option(names = "--idle-backoff-cap", defaultValue = "250ms", converter = DurationConverter.Positive.class,
             description = "the daemons' supervisor.idleBackoffMax (default 250ms)")
     Duration backoffCap;
 
-    @Option(names = "--margin", defaultValue = "1s", converter = AdminCommands.DurationConverter.class,
+    @Option(names = "--margin", defaultValue = "1s", converter = DurationConverter.class,
             description = "redelivery may take visibility timeout + back-off cap + this (default 1s)")
     Duration margin;
 

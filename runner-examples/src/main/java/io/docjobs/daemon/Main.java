@@ -70,6 +70,15 @@ public final class Main implements Runnable {
             return EXIT_FAILURE;
         });
         commandLine.setExitCodeExceptionMapper(exception -> EXIT_CONFIG);
+        // A usage mistake: what was wrong and where to look, rather than the whole usage text
+        // burying the one line that matters.
+        commandLine.setParameterExceptionHandler((exception, arguments) -> {
+            CommandLine line = exception.getCommandLine();
+            line.getErr().println("docjobs: " + exception.getMessage());
+            CommandLine.UnmatchedArgumentException.printSuggestions(exception, line.getErr());
+            line.getErr().println("Run '" + line.getCommandSpec().qualifiedName() + " --help' for usage.");
+            return EXIT_CONFIG;
+        });
         return commandLine.execute(args);
     }
 
