@@ -5,12 +5,15 @@ import io.docjobs.EnqueueResult;
 import io.docjobs.JobEntry;
 import io.docjobs.JobQueue;
 import io.docjobs.JobRequest;
+import io.docjobs.JobState;
 import io.docjobs.QueueStats;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -173,7 +176,8 @@ final class AdminCommands {
         }
     }
 
-    @Command(name = "peek", description = "Show the next ready jobs in claim order without claiming them.")
+    @Command(name = "peek", description = {"Show the next jobs in claim order without claiming them.",
+            "Each is ready (claimable now) or delayed (claimable from its visible-at time on)."})
     static final class Peek extends Base {
         @Option(names = "--type", description = "only this type")
         String type;
@@ -183,7 +187,7 @@ final class AdminCommands {
 
         @Override
         int run(DaemonConfig config, JobQueue queue) {
-            print(out(), queue.peek(Optional.ofNullable(type), limit));
+            print(out(), queue.peek(Optional.ofNullable(type), limit), queue.now());
             return 0;
         }
     }
@@ -200,7 +204,7 @@ final class AdminCommands {
         }
     }
 
-    @Command(name = "list", description = "List dead letters, newest first.")
+    @Command(name = "list", description = "List dead letters, newest first: when each died and its last error.")
     static final class DeadList extends Base {
         @Option(names = "--type", description = "only this type")
         String type;
@@ -214,7 +218,7 @@ final class AdminCommands {
         @Override
         int run(DaemonConfig config, JobQueue queue) {
             List<JobEntry> dead = queue.deadLetters(Optional.ofNullable(type), offset, limit);
-            print(out(), dead);
+            print(out(), dead, queue.now());
             return 0;
         }
     }
@@ -265,21 +269,80 @@ final class AdminCommands {
         }
     }
 
-    static void print(PrintWriter out, List<JobEntry> entries) {
+    /**
+     * One block per entry: id, type, state, attempts, priority, when enqueued and — by state — when
+     * it becomes claimable (delayed), since when it is (ready) or when it died (dead); then the
+     * first line of the last error and the start of the payload.
+     */
+    static void print(PrintWriter out, List<JobEntry> entries, Instant now) {
         if (entries.isEmpty()) {
             out.println("(none)");
             return;
         }
         for (JobEntry entry : entries) {
-            out.printf("%s  %-20s %-7s attempts %d/%d  priority %d  enqueued %s%n", entry.id(), entry.type(),
-                    entry.state().stored(), entry.attempts(), entry.maxAttempts(), entry.priority(), entry.enqueuedAt());
+            out.printf("%s  %-20s %-7s attempts %d/%d  priority %d  enqueued %s  %s%n", entry.id(), entry.type(),
+                    state(entry, now), entry.attempts(), entry.maxAttempts(), entry.priority(), time(entry.enqueuedAt()),
+                    when(entry, now));
             if (entry.lastError() != null) {
-                out.printf("    last error (attempt %d, %s): %s%s%n", entry.lastError().attempt(), entry.lastError().workerId(),
+                String message = entry.lastError().message().strip();
+                String[] lines = message.split("\\R", -1);
+                out.printf("    last error (attempt %d, %s): %s%s%s%n", entry.lastError().attempt(), entry.lastError().workerId(),
                         entry.lastError().exceptionClass() == null ? "" : entry.lastError().exceptionClass() + ": ",
-                        entry.lastError().message());
+                        lines[0], lines.length > 1 ? "  [+" + (lines.length - 1) + " more lines]" : "");
             }
             String payload = entry.payload();
             out.printf("    payload: %s%n", payload.length() > 200 ? payload.substring(0, 200) + "…" : payload);
         }
+    }
+
+    /** The state as a user sees it: a READY entry whose visible-at time is still ahead is "delayed". */
+    static String state(JobEntry entry, Instant now) {
+        if (entry.state() == JobState.READY && entry.visibleAt() != null && entry.visibleAt().isAfter(now)) {
+            return "delayed";
+        }
+        return entry.state().stored();
+    }
+
+    private static String when(JobEntry entry, Instant now) {
+        return switch (entry.state()) {
+            case READY -> entry.visibleAt() == null ? ""
+                    : entry.visibleAt().isAfter(now)
+                            ? "visible at " + time(entry.visibleAt()) + " (" + relative(entry.visibleAt(), now) + ")"
+                            : "ready since " + time(entry.visibleAt()) + " (" + relative(entry.visibleAt(), now) + ")";
+            case DEAD -> entry.deadAt() == null ? "" : "died " + time(entry.deadAt()) + " (" + relative(entry.deadAt(), now) + ")";
+            default -> entry.visibleAt() == null ? ""
+                    : "lease until " + time(entry.visibleAt()) + " (" + relative(entry.visibleAt(), now) + ")";
+        };
+    }
+
+    private static String time(Instant instant) {
+        return instant.truncatedTo(ChronoUnit.SECONDS).toString();
+    }
+
+    /** "in 10m" for a time ahead (rounded up to the second), "3h 5m ago" for one past (rounded down). */
+    static String relative(Instant at, Instant now) {
+        Duration between = Duration.between(now, at);
+        if (between.isZero()) {
+            return "now";
+        }
+        if (between.isNegative()) {
+            return span(between.negated(), false) + " ago";
+        }
+        return "in " + span(between, true);
+    }
+
+    private static String span(Duration duration, boolean roundUp) {
+        if (duration.toMillis() < 1000) {
+            return Math.max(duration.toMillis(), roundUp ? 1 : 0) + "ms";
+        }
+        long seconds = duration.getSeconds() + (roundUp && duration.getNano() > 0 ? 1 : 0);
+        long[] amounts = {seconds / 86_400, seconds % 86_400 / 3_600, seconds % 3_600 / 60, seconds % 60};
+        String[] units = {"d", "h", "m", "s"};
+        int first = 0;
+        while (amounts[first] == 0) {
+            first++;
+        }
+        String text = amounts[first] + units[first];
+        return first < 3 && amounts[first + 1] > 0 ? text + " " + amounts[first + 1] + units[first + 1] : text;
     }
 }

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -125,6 +126,42 @@ class AdminCommandsTest {
         queue.deadLetter(queue.claim(Set.of("email.send"), "test").orElseThrow(), JobError.of("again"));
         assertThat(run("dead", "purge").out()).contains("purged 1 dead letters");
         assertThat(queue.get(id)).isEmpty();
+    }
+
+    @Test
+    void peekTellsADelayedJobFromAReadyOneAndShowsWhenItBecomesVisible() {
+        String ready = queue.enqueue(JobRequest.builder("email.send").payload("now").build()).id();
+        String delayed = queue.enqueue(JobRequest.builder("email.send").payload("later").priority(5)
+                .delay(Duration.ofMinutes(10)).build()).id();
+        var visibleAt = queue.get(delayed).orElseThrow().visibleAt().truncatedTo(ChronoUnit.SECONDS);
+
+        Cli.Result result = run("peek");
+
+        assertThat(result.code()).isZero();
+        String delayedLine = line(result.out(), delayed);
+        assertThat(delayedLine).contains(" delayed ").doesNotContain(" ready ")
+                .contains("visible at " + visibleAt).containsPattern("\\(in (10m|9m 5\\ds)\\)");
+        assertThat(line(result.out(), ready)).contains(" ready ").contains("ready since ").contains(" ago)");
+    }
+
+    @Test
+    void deadListShowsWhenEachJobDiedAndTheFirstLineOfItsLastError() {
+        String id = queue.enqueue(JobRequest.builder("email.send").payload("poison").maxAttempts(1).build()).id();
+        Lease lease = queue.claim(Set.of("email.send"), "worker-7").orElseThrow();
+        queue.deadLetter(lease, JobError.of(new IllegalStateException("smtp said no\n\tat Smtp.send(Smtp.java:1)\n\tat x")));
+        var deadAt = queue.get(id).orElseThrow().deadAt().truncatedTo(ChronoUnit.SECONDS);
+
+        Cli.Result result = run("dead", "list");
+
+        assertThat(result.code()).isZero();
+        assertThat(line(result.out(), id)).contains(" dead ").contains("died " + deadAt).contains(" ago)");
+        assertThat(result.out()).contains("java.lang.IllegalStateException: smtp said no  [+2 more lines]")
+                .doesNotContain("Smtp.send");
+    }
+
+    private static String line(String output, String id) {
+        return output.lines().filter(line -> line.startsWith(id)).findFirst()
+                .orElseThrow(() -> new AssertionError("no line for " + id + " in:\n" + output));
     }
 
     @Test
