@@ -1,6 +1,7 @@
 package io.docjobs.daemon;
 
 import io.docjobs.DatabaseUnavailableException;
+import io.docjobs.DocJobsException;
 import io.docjobs.EnqueueResult;
 import io.docjobs.JobEntry;
 import io.docjobs.JobQueue;
@@ -58,6 +59,10 @@ final class AdminCommands {
 
         PrintWriter out() {
             return spec.commandLine().getOut();
+        }
+
+        PrintWriter err() {
+            return spec.commandLine().getErr();
         }
 
         @Override
@@ -223,7 +228,8 @@ final class AdminCommands {
         }
     }
 
-    @Command(name = "requeue", description = "Make dead letters ready again, attempts reset.")
+    @Command(name = "requeue", description = {"Make dead letters ready again, attempts reset.",
+            "Exit code 4 if ID is not a dead letter (or an unfinished job holds its dedup key): nothing changed."})
     static final class DeadRequeue extends Base {
         @Parameters(arity = "0..1", paramLabel = "ID", description = "the dead entry to requeue")
         String id;
@@ -231,21 +237,47 @@ final class AdminCommands {
         @Option(names = "--all", description = "requeue every dead letter (of --type, if given)")
         boolean all;
 
-        @Option(names = "--type", description = "with --all: only this type")
+        @Option(names = "--type", paramLabel = "TYPE", description = "with --all: only this type")
         String type;
 
         @Override
-        int run(DaemonConfig config, JobQueue queue) {
+        public Integer call() throws Exception {
+            // Usage mistakes first, before any connection attempt.
             if (all == (id != null)) {
-                throw new IllegalArgumentException("give either an ID or --all");
+                throw new CommandLine.ParameterException(spec.commandLine(), all
+                        ? "give either an ID or --all, not both"
+                        : "say which dead letters to requeue: an ID (see `docjobs dead list`) or --all");
             }
+            if (type != null && !all) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "--type only applies with --all; an ID names one job already");
+            }
+            return super.call();
+        }
+
+        @Override
+        int run(DaemonConfig config, JobQueue queue) {
             if (all) {
                 out().println("requeued " + queue.requeueAllDead(Optional.ofNullable(type)) + " dead letters");
                 return 0;
             }
-            if (!queue.requeueDead(id)) {
-                out().println("no dead letter with id " + id);
-                return 1;
+            boolean requeued;
+            try {
+                requeued = queue.requeueDead(id);
+            } catch (DatabaseUnavailableException e) {
+                throw e;
+            } catch (DocJobsException e) {
+                // An unfinished job holds the dead one's dedup key: a state of the queue, not a failure.
+                err().println("docjobs: " + e.getMessage());
+                return Main.EXIT_NOT_FOUND;
+            }
+            if (!requeued) {
+                Optional<JobEntry> entry = queue.get(id);
+                err().println("docjobs: " + (entry.isEmpty()
+                        ? "no job with id " + id + ": it completed (completed jobs are deleted), was purged, or never existed"
+                        : "job " + id + " is " + state(entry.get(), queue.now()) + ", not dead: nothing to requeue")
+                        + "; `docjobs dead list` shows the dead letters");
+                return Main.EXIT_NOT_FOUND;
             }
             out().println("requeued " + id);
             return 0;

@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
  * {@code enqueue}, {@code stats}, {@code dead}, {@code peek}.
  *
  * <p>Exit codes: 0 success; 1 unexpected failure; 2 invalid configuration or usage; 3 the
- * database could not be reached.
+ * database could not be reached; 4 the job named is not there in the state the command needs.
  */
 @Command(name = "docjobs", mixinStandardHelpOptions = true, version = "docjobs 0.1.0",
         description = "A job runner on MongoDB / Amazon DocumentDB.",
@@ -23,6 +23,12 @@ public final class Main implements Runnable {
     public static final int EXIT_FAILURE = 1;
     public static final int EXIT_CONFIG = 2;
     public static final int EXIT_UNAVAILABLE = 3;
+    /**
+     * The job named does not exist or is not in the state the command needs (e.g. {@code dead
+     * requeue ID} of an id that is no dead letter, or whose dedup key an unfinished job holds);
+     * nothing was changed.
+     */
+    public static final int EXIT_NOT_FOUND = 4;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
