@@ -79,7 +79,7 @@ final class AdminCommands {
 
     @Command(name = "enqueue", description = "Enqueue one job.")
     static final class Enqueue extends Base {
-        @Option(names = "--type", required = true, description = "message type")
+        @Option(names = "--type", required = true, paramLabel = "TYPE", description = "job type, e.g. email.send")
         String type;
 
         @Option(names = "--payload", required = true, paramLabel = "JSON|@FILE",
@@ -89,19 +89,24 @@ final class AdminCommands {
         @Option(names = "--text", description = "store the payload as text instead of parsing it as JSON")
         boolean text;
 
-        @Option(names = "--delay", converter = DurationConverter.Delay.class, description = "visible after this delay, e.g. 30s")
+        @Option(names = "--delay", paramLabel = "DURATION", converter = DurationConverter.Delay.class, defaultValue = "0s",
+                description = "claimable only after this delay, e.g. 30s or 2h (default: ${DEFAULT-VALUE})")
         Duration delay;
 
-        @Option(names = "--priority", description = "higher is claimed first (default 0)")
+        @Option(names = "--priority", paramLabel = "N", defaultValue = "0",
+                description = "higher is claimed first (default: ${DEFAULT-VALUE})")
         int priority;
 
-        @Option(names = "--visibility-timeout", converter = DurationConverter.Lease.class, description = "lease length, e.g. 5m")
+        @Option(names = "--visibility-timeout", paramLabel = "DURATION", converter = DurationConverter.Lease.class,
+                description = "lease length, e.g. 5m (default: queue.defaultVisibilityTimeout of the configuration)")
         Duration visibilityTimeout;
 
-        @Option(names = "--max-attempts", description = "attempts before dead-lettering")
+        @Option(names = "--max-attempts", paramLabel = "N",
+                description = "attempts before dead-lettering (default: queue.defaultMaxAttempts of the configuration)")
         Integer maxAttempts;
 
-        @Option(names = "--dedup-key", description = "skip if an unfinished job holds this key")
+        @Option(names = "--dedup-key", paramLabel = "KEY",
+                description = "enqueue nothing if an unfinished job of this queue holds this key (default: none)")
         String dedupKey;
 
         @Override
@@ -184,10 +189,10 @@ final class AdminCommands {
     @Command(name = "peek", description = {"Show the next jobs in claim order without claiming them.",
             "Each is ready (claimable now) or delayed (claimable from its visible-at time on)."})
     static final class Peek extends Base {
-        @Option(names = "--type", description = "only this type")
+        @Option(names = "--type", paramLabel = "TYPE", description = "only this type")
         String type;
 
-        @Option(names = "--limit", defaultValue = "10", description = "how many (default 10)")
+        @Option(names = "--limit", paramLabel = "N", defaultValue = "10", description = "how many (default: ${DEFAULT-VALUE})")
         int limit;
 
         @Override
@@ -211,13 +216,13 @@ final class AdminCommands {
 
     @Command(name = "list", description = "List dead letters, newest first: when each died and its last error.")
     static final class DeadList extends Base {
-        @Option(names = "--type", description = "only this type")
+        @Option(names = "--type", paramLabel = "TYPE", description = "only this type")
         String type;
 
-        @Option(names = "--offset", defaultValue = "0", description = "skip this many")
+        @Option(names = "--offset", paramLabel = "N", defaultValue = "0", description = "skip this many (default: ${DEFAULT-VALUE})")
         int offset;
 
-        @Option(names = "--limit", defaultValue = "20", description = "how many (default 20)")
+        @Option(names = "--limit", paramLabel = "N", defaultValue = "20", description = "how many (default: ${DEFAULT-VALUE})")
         int limit;
 
         @Override
@@ -286,11 +291,11 @@ final class AdminCommands {
 
     @Command(name = "purge", description = "Delete dead letters.")
     static final class DeadPurge extends Base {
-        @Option(names = "--type", description = "only this type")
+        @Option(names = "--type", paramLabel = "TYPE", description = "only this type")
         String type;
 
-        @Option(names = "--older-than", converter = DurationConverter.Age.class, defaultValue = "0s",
-                description = "only those dead-lettered longer ago than this (default: all)")
+        @Option(names = "--older-than", paramLabel = "DURATION", converter = DurationConverter.Age.class, defaultValue = "0s",
+                description = "only those dead-lettered longer ago than this, e.g. 7d (default: ${DEFAULT-VALUE}: all)")
         Duration olderThan;
 
         @Override
