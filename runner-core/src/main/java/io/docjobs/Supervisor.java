@@ -5,6 +5,7 @@ import io.docjobs.internal.Registration;
 import io.docjobs.metrics.QueueMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.observation.ObservationRegistry;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.time.Duration;
@@ -193,6 +194,7 @@ public final class Supervisor implements AutoCloseable {
         private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
         private Duration depthRefresh = DEFAULT_DEPTH_REFRESH;
         private MeterRegistry registry;
+        private ObservationRegistry observations = ObservationRegistry.NOOP;
 
         private Builder(JobQueue queue) {
             this.queue = Objects.requireNonNull(queue, "queue");
@@ -269,6 +271,15 @@ public final class Supervisor implements AutoCloseable {
         }
 
         /**
+         * Where each handler run is observed, as a consumer of the producer's trace context (see
+         * the README's "Tracing"); default {@link ObservationRegistry#NOOP}, which costs nothing.
+         */
+        public Builder observationRegistry(ObservationRegistry observations) {
+            this.observations = Objects.requireNonNull(observations, "observations");
+            return this;
+        }
+
+        /**
          * How often queue-depth gauges are refreshed with one aggregate query; zero disables them. At
          * most {@link #MAX_DEPTH_REFRESH}, default 15 s.
          */
@@ -317,7 +328,7 @@ public final class Supervisor implements AutoCloseable {
             }
             String id = workerId != null && !workerId.isBlank() ? workerId : defaultWorkerId(name);
             Engine.Settings settings = new Engine.Settings(name, id, workers, pollers, maxBatch, idleMin, idleMax,
-                    drainTimeout, registry != null ? registry : new SimpleMeterRegistry());
+                    drainTimeout, registry != null ? registry : new SimpleMeterRegistry(), observations);
             return new Supervisor(this, settings);
         }
 

@@ -8,6 +8,8 @@ import io.docjobs.NonRetryableException;
 import io.docjobs.ReleaseResult;
 import io.docjobs.internal.RunningJob.Ending;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -51,7 +53,7 @@ public final class Engine {
 
     /** Everything the engine needs, validated by the supervisor's builder. */
     public record Settings(String name, String workerId, int workers, int pollers, int maxBatch, Duration idleMin,
-            Duration idleMax, Duration drainTimeout, MeterRegistry registry) {
+            Duration idleMax, Duration drainTimeout, MeterRegistry registry, ObservationRegistry observations) {
     }
 
     /** What one poll round did: slots reserved, leases claimed and started; or that it failed. */
@@ -426,13 +428,21 @@ public final class Engine {
         MDC.put("jobId", lease.id());
         MDC.put("jobType", type);
         MDC.put("jobAttempt", String.valueOf(lease.attempt()));
+        if (lease.traceparent() != null) {
+            // The handler's span is a child in the producer's trace: same trace id, tracer or not.
+            MDC.put("traceId", lease.traceparent().substring(3, 35));
+        }
         metrics.started(type);
         Throwable failure = null;
-        try {
+        Observation observation = Observation.createNotStarted(JobObservationContext.NAME,
+                () -> new JobObservationContext(lease, queue.name()), settings.observations()).start();
+        try (Observation.Scope scope = observation.openScope()) {
             job.registration().handler().handle(job);
         } catch (Throwable t) { // an Error in one handler must not take the worker down
             failure = t;
+            observation.error(t);
         } finally {
+            observation.stop();
             job.detach();
             Thread.interrupted(); // clear an interrupt meant for this job that came before detach
             long nanos = ticker.nanos() - job.startedNanos();
@@ -454,6 +464,7 @@ public final class Engine {
                 MDC.remove("jobId");
                 MDC.remove("jobType");
                 MDC.remove("jobAttempt");
+                MDC.remove("traceId");
             }
         }
     }

@@ -41,6 +41,8 @@ final class Entries {
     /** The dedup key while the entry is unfinished: the unique sparse index is on this field. */
     static final String ACTIVE_DEDUP_KEY = "activeDedupKey";
     static final String LAST_ERROR = "lastError";
+    /** The producer's W3C trace context, if it had one. */
+    static final String TRACEPARENT = "traceparent";
     static final String DEAD_AT = "deadAt";
     /** The schema version the entry was written for; absent means 1. */
     static final String VERSION = "v";
@@ -58,7 +60,9 @@ final class Entries {
     private Entries() {
     }
 
-    static Document newEntry(ObjectId id, JobRequest request, Instant now, Duration visibilityTimeout, int maxAttempts) {
+    /** @param traceparent the producer's trace context (already valid), or null */
+    static Document newEntry(ObjectId id, JobRequest request, Instant now, Duration visibilityTimeout, int maxAttempts,
+            String traceparent) {
         Instant visibleAt = now.plus(request.delay());
         if (request.notBefore() != null && request.notBefore().isAfter(visibleAt)) {
             visibleAt = request.notBefore();
@@ -76,6 +80,9 @@ final class Entries {
                 .append(VERSION, EntrySchema.CURRENT_VERSION);
         if (request.dedupKey() != null) {
             entry.append(DEDUP_KEY, request.dedupKey()).append(ACTIVE_DEDUP_KEY, request.dedupKey());
+        }
+        if (traceparent != null) {
+            entry.append(TRACEPARENT, traceparent);
         }
         return entry;
     }
@@ -99,7 +106,9 @@ final class Entries {
                 instant(entry, ENQUEUED_AT),
                 visibleSince == null ? null : visibleSince.toInstant(),
                 schema.visibilityTimeout(entry),
-                EntrySchema.intValue(entry, PRIORITY, 0));
+                EntrySchema.intValue(entry, PRIORITY, 0),
+                // Tracing must never stop a job: a missing or invalid trace context is no context.
+                entry.get(TRACEPARENT) instanceof String trace && JobRequest.isTraceparent(trace) ? trace : null);
     }
 
     /**

@@ -392,7 +392,8 @@ public final class MongoJobQueue implements JobQueue {
         int maxAttempts = request.maxAttempts() != null ? request.maxAttempts() : config.defaultMaxAttempts();
         RawBsonDocument raw;
         try {
-            raw = new RawBsonDocument(Entries.newEntry(id, request, now, visibility, maxAttempts), DOCUMENT_CODEC);
+            raw = new RawBsonDocument(Entries.newEntry(id, request, now, visibility, maxAttempts, traceparent(request)),
+                    DOCUMENT_CODEC);
         } catch (org.bson.codecs.configuration.CodecConfigurationException e) {
             throw new IllegalArgumentException((index >= 0 ? "requests[" + index + "]: " : "") + "payload of job type \""
                     + request.type() + "\" holds a value that cannot be stored as BSON (" + e.getMessage()
@@ -406,6 +407,20 @@ public final class MongoJobQueue implements JobQueue {
                     + " store large data elsewhere and enqueue a reference to it");
         }
         return raw;
+    }
+
+    /** The request's trace context, else the current one from the configured supplier, if valid. */
+    private String traceparent(JobRequest request) {
+        if (request.traceparent() != null || config.traceparent() == null) {
+            return request.traceparent();
+        }
+        try {
+            String current = config.traceparent().get();
+            return JobRequest.isTraceparent(current) ? current : null;
+        } catch (RuntimeException e) {
+            log.debug("the traceparent supplier failed; enqueueing without a trace context: {}", e.toString());
+            return null;
+        }
     }
 
     // ---------------------------------------------------------------- consuming
