@@ -27,9 +27,9 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
 /**
  * config/docjobs-alerts.yml has the shape Prometheus expects, config/prometheus.yml loads it, and
  * every metric its expressions (and config/grafana-dashboard.json's) select is one a running daemon
- * serves on /metrics: the names are
- * taken from the scrape of a daemon started as {@code run} starts it (same registry, JVM binders and
- * histogram settings) with a handler, a finished job and a waiting one, so that every meter exists.
+ * serves on /metrics: the names are taken from the scrape of a daemon started as {@code run} starts
+ * it (same registry, JVM binders and histogram settings) with a handler, a finished job and a
+ * waiting one, so that every meter exists.
  */
 class AlertRulesTest {
     private static final Path RULES = Path.of("..", "config", "docjobs-alerts.yml");
