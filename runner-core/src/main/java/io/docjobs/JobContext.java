@@ -45,6 +45,11 @@ public interface JobContext {
      */
     boolean extendLease(Duration duration);
 
+    /** The producer's W3C {@code traceparent}, or null if it enqueued without one. */
+    default String traceparent() {
+        return null;
+    }
+
     /** Whether another worker may now own this job: the result will be discarded. */
     boolean isLeaseLost();
 

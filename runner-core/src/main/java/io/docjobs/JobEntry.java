@@ -5,6 +5,12 @@ import java.time.Instant;
 /**
  * A read-only snapshot of a queue entry, as returned by the admin reads (peek, dead letters, get).
  *
+ * <p>Entries written by other producers are shown as they are, even when malformed: an
+ * {@code _id} that is no ObjectId and values of unexpected types as extended JSON text, numbers
+ * that are not numbers as 0, dates that are not dates as null.
+ *
+ * @param id        24 hex digits; for an entry whose {@code _id} is no ObjectId, that id as extended JSON
+ * @param state     null if the stored state is none of ready, leased and dead
  * @param visibleAt for READY: when it becomes claimable; for LEASED: the lease deadline; null for DEAD
  * @param lastError the last recorded failure, or null
  * @param workerId  the worker holding (or last holding) the lease, or null

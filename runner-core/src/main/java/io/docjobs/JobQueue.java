@@ -102,7 +102,8 @@ public interface JobQueue extends AutoCloseable {
      * Claims the most urgent claimable entry of the given types: READY or with an expired lease,
      * visible now; highest priority first, then longest visible. A sorted read of a few candidate
      * ids, then one atomic {@code findOneAndUpdate} on the first candidate still claimable, which
-     * hides it for exactly its own visibility timeout.
+     * hides it for exactly its own visibility timeout. Malformed entries met on the way are
+     * quarantined as dead letters, never returned (see {@link #quarantined()}).
      *
      * @return the lease, or empty when nothing is claimable
      */
@@ -206,6 +207,18 @@ public interface JobQueue extends AutoCloseable {
 
     /** The current database time (local clock + measured server offset). */
     Instant now();
+
+    /**
+     * How many malformed entries this instance has quarantined since it was created: entries a
+     * claim found claimable that break the entry schema (a field mistyped or out of range, an
+     * {@code _id} that is no ObjectId, a newer schema version). Each became a dead letter whose last
+     * error has the exception class {@link MalformedEntryException} and names the field; none was
+     * handed out. Published as {@code docjobs.entries.quarantined} by
+     * {@link io.docjobs.metrics.QueueMetrics}. The default, for queues that never quarantine, is 0.
+     */
+    default long quarantined() {
+        return 0;
+    }
 
     /** Creates the indexes if missing; idempotent, and already done by {@link #connect}. */
     void ensureIndexes();

@@ -34,6 +34,8 @@ import org.bson.json.JsonParseException;
  *                          with the same key inserts nothing and returns the first entry's id.
  *                          Keys are unique per queue, across types: put the type in the key to
  *                          scope it to one type
+ * @param traceparent       optional: the producer's W3C trace context, carried in the entry so the
+ *                          handler's span joins the producer's trace
  */
 public record JobRequest(
         String type,
@@ -44,7 +46,8 @@ public record JobRequest(
         Instant notBefore,
         int priority,
         Integer maxAttempts,
-        String dedupKey) {
+        String dedupKey,
+        String traceparent) {
 
     /** The longest visibility timeout accepted, as for Amazon SQS: 12 hours. */
     public static final Duration MAX_VISIBILITY_TIMEOUT = Duration.ofHours(12);
@@ -94,10 +97,23 @@ public record JobRequest(
             problems.add("dedupKey was " + quote(abbreviate(dedupKey)) + " but must be null or non-blank and at most "
                     + MAX_DEDUP_KEY_LENGTH + " characters");
         }
+        if (traceparent != null && !isTraceparent(traceparent)) {
+            problems.add("traceparent was " + quote(abbreviate(traceparent)) + " but must be null or a W3C trace"
+                    + " context header such as 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+        }
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException("invalid job request" + (type == null || type.isBlank() ? "" : " of type \"" + type + "\"")
                     + ": " + String.join("; ", problems));
         }
+    }
+
+    /** A W3C {@code traceparent}: version 00, a trace id and a parent span id (neither all zero), flags. */
+    private static final java.util.regex.Pattern TRACEPARENT =
+            java.util.regex.Pattern.compile("00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}");
+
+    /** Whether {@code value} is a valid W3C {@code traceparent} header (version 00). */
+    public static boolean isTraceparent(String value) {
+        return value != null && TRACEPARENT.matcher(value).matches();
     }
 
     static void checkVisibilityTimeout(String name, Duration timeout, List<String> problems) {
@@ -134,6 +150,7 @@ public record JobRequest(
         private int priority;
         private Integer maxAttempts;
         private String dedupKey;
+        private String traceparent;
 
         private Builder(String type) {
             this.type = type;
@@ -198,10 +215,20 @@ public record JobRequest(
             return this;
         }
 
+        /**
+         * The producer's trace context as a W3C {@code traceparent} header; the handler's span
+         * becomes its child. Null (the default) takes the queue's {@link QueueConfig#traceparent()}
+         * supplier, if any.
+         */
+        public Builder traceparent(String traceparent) {
+            this.traceparent = traceparent;
+            return this;
+        }
+
         /** @throws IllegalArgumentException naming every invalid value */
         public JobRequest build() {
             return new JobRequest(type, payloadText, payloadDocument, visibilityTimeout, delay, notBefore,
-                    priority, maxAttempts, dedupKey);
+                    priority, maxAttempts, dedupKey, traceparent);
         }
     }
 }

@@ -28,6 +28,7 @@ public final class Lease {
     private final Instant visibleSince;
     private final Duration visibilityTimeout;
     private final int priority;
+    private final String traceparent;
 
     /**
      * Creates a lease; called by queue implementations (and test doubles), not by handlers.
@@ -39,6 +40,14 @@ public final class Lease {
     public Lease(String id, String type, String payloadText, Document payloadDocument, int attempt, int maxAttempts,
             String token, String workerId, Instant deadline, Instant enqueuedAt, Instant visibleSince,
             Duration visibilityTimeout, int priority) {
+        this(id, type, payloadText, payloadDocument, attempt, maxAttempts, token, workerId, deadline, enqueuedAt,
+                visibleSince, visibilityTimeout, priority, null);
+    }
+
+    /** As above, with the producer's W3C trace context ({@code traceparent}, may be null). */
+    public Lease(String id, String type, String payloadText, Document payloadDocument, int attempt, int maxAttempts,
+            String token, String workerId, Instant deadline, Instant enqueuedAt, Instant visibleSince,
+            Duration visibilityTimeout, int priority, String traceparent) {
         this.id = Objects.requireNonNull(id, "id");
         this.type = Objects.requireNonNull(type, "type");
         this.payloadText = payloadText;
@@ -52,6 +61,7 @@ public final class Lease {
         this.visibleSince = visibleSince;
         this.visibilityTimeout = visibilityTimeout;
         this.priority = priority;
+        this.traceparent = traceparent;
     }
 
     /** The entry id (24 hex digits). */
@@ -136,10 +146,15 @@ public final class Lease {
         return priority;
     }
 
+    /** The producer's W3C {@code traceparent}, or null if it enqueued without one. */
+    public String traceparent() {
+        return traceparent;
+    }
+
     /** This lease with a new deadline, as returned by an extension. */
     public Lease withDeadline(Instant newDeadline) {
         return new Lease(id, type, payloadText, payloadDocument, attempt, maxAttempts, token, workerId, newDeadline,
-                enqueuedAt, visibleSince, visibilityTimeout, priority);
+                enqueuedAt, visibleSince, visibilityTimeout, priority, traceparent);
     }
 
     @Override

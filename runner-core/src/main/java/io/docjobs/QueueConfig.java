@@ -39,6 +39,10 @@ import java.util.Objects;
  *                                server supports one (replica sets; DocumentDB with streams
  *                                enabled); default true. Without streams, idle pollers rely on
  *                                their back-off
+ * @param traceparent             supplies the current W3C {@code traceparent} for enqueues whose
+ *                                request sets none (e.g. from the OpenTelemetry span in scope; see
+ *                                the README's "Tracing"); null (default) or a null result for none;
+ *                                an invalid value is ignored
  */
 public record QueueConfig(
         String connectionString,
@@ -53,7 +57,8 @@ public record QueueConfig(
         Duration retryMaxBackoff,
         Duration serverClockSync,
         Clock clock,
-        boolean changeStreams) {
+        boolean changeStreams,
+        java.util.function.Supplier<String> traceparent) {
 
     public static final String DEFAULT_DATABASE = "docjobs";
     public static final String DEFAULT_COLLECTION = "jobs";
@@ -137,7 +142,7 @@ public record QueueConfig(
                 .caFile(caFile).operationTimeout(operationTimeout).defaultVisibilityTimeout(defaultVisibilityTimeout)
                 .defaultMaxAttempts(defaultMaxAttempts).retryAttempts(retryAttempts)
                 .retryInitialBackoff(retryInitialBackoff).retryMaxBackoff(retryMaxBackoff)
-                .serverClockSync(serverClockSync).clock(clock).changeStreams(changeStreams);
+                .serverClockSync(serverClockSync).clock(clock).changeStreams(changeStreams).traceparent(traceparent);
     }
 
     /** Builds a {@link QueueConfig}; see the record components for meanings and defaults. */
@@ -155,6 +160,7 @@ public record QueueConfig(
         private Duration serverClockSync = DEFAULT_SERVER_CLOCK_SYNC;
         private Clock clock = Clock.systemUTC();
         private boolean changeStreams = true;
+        private java.util.function.Supplier<String> traceparent;
 
         private Builder() {
         }
@@ -219,6 +225,12 @@ public record QueueConfig(
             return this;
         }
 
+        /** Where enqueues without a {@code traceparent} of their own take the current one; null for none. */
+        public Builder traceparent(java.util.function.Supplier<String> traceparent) {
+            this.traceparent = traceparent;
+            return this;
+        }
+
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
             return this;
@@ -228,7 +240,7 @@ public record QueueConfig(
         public QueueConfig build() {
             return new QueueConfig(connectionString, database, collection, caFile, operationTimeout,
                     defaultVisibilityTimeout, defaultMaxAttempts, retryAttempts, retryInitialBackoff, retryMaxBackoff,
-                    serverClockSync, clock, changeStreams);
+                    serverClockSync, clock, changeStreams, traceparent);
         }
     }
 }

@@ -5,6 +5,7 @@ import io.docjobs.internal.Registration;
 import io.docjobs.metrics.QueueMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.observation.ObservationRegistry;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.time.Duration;
@@ -46,6 +47,12 @@ public final class Supervisor implements AutoCloseable {
     public static final Duration DEFAULT_IDLE_MAX = Duration.ofSeconds(2);
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
     public static final Duration DEFAULT_DEPTH_REFRESH = Duration.ofSeconds(15);
+    /**
+     * How long a poller or the lease keeper may go without starting a round, beyond the idle
+     * back-off cap, before {@link #isLive()} is false: longer than any database call with its
+     * retries can block a round.
+     */
+    public static final Duration LIVENESS_STALL = Duration.ofMinutes(5);
     /**
      * The longest idle back-off: 10 minutes; an idle poller without wake-ups must still notice work
      * enqueued elsewhere within minutes.
@@ -137,6 +144,15 @@ public final class Supervisor implements AutoCloseable {
     }
 
     /**
+     * Liveness, for a probe that restarts the process: the supervisor is running and its pollers
+     * and lease keeper are alive and went round within {@link #LIVENESS_STALL} plus the idle
+     * back-off cap. Makes no database call, so a database outage does not make it false.
+     */
+    public boolean isLive() {
+        return state.get() == State.RUNNING && engine.loopsAlive(LIVENESS_STALL.plus(settings.idleMax()));
+    }
+
+    /**
      * Whether claiming works: false after several failed polls in a row (database unreachable, a
      * claim the database keeps refusing), true again after the next poll that works. Health
      * checks should report a supervisor whose claims keep failing as down.
@@ -178,6 +194,7 @@ public final class Supervisor implements AutoCloseable {
         private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
         private Duration depthRefresh = DEFAULT_DEPTH_REFRESH;
         private MeterRegistry registry;
+        private ObservationRegistry observations = ObservationRegistry.NOOP;
 
         private Builder(JobQueue queue) {
             this.queue = Objects.requireNonNull(queue, "queue");
@@ -254,6 +271,15 @@ public final class Supervisor implements AutoCloseable {
         }
 
         /**
+         * Where each handler run is observed, as a consumer of the producer's trace context (see
+         * the README's "Tracing"); default {@link ObservationRegistry#NOOP}, which costs nothing.
+         */
+        public Builder observationRegistry(ObservationRegistry observations) {
+            this.observations = Objects.requireNonNull(observations, "observations");
+            return this;
+        }
+
+        /**
          * How often queue-depth gauges are refreshed with one aggregate query; zero disables them. At
          * most {@link #MAX_DEPTH_REFRESH}, default 15 s.
          */
@@ -302,7 +328,7 @@ public final class Supervisor implements AutoCloseable {
             }
             String id = workerId != null && !workerId.isBlank() ? workerId : defaultWorkerId(name);
             Engine.Settings settings = new Engine.Settings(name, id, workers, pollers, maxBatch, idleMin, idleMax,
-                    drainTimeout, registry != null ? registry : new SimpleMeterRegistry());
+                    drainTimeout, registry != null ? registry : new SimpleMeterRegistry(), observations);
             return new Supervisor(this, settings);
         }
 

@@ -144,6 +144,7 @@ class SupervisorOutageTest {
             assertThat(count("docjobs.db.errors")).as("failed operations are counted").isGreaterThanOrEqualTo(2);
             assertThat(count("docjobs.db.errors", "operation", "claim")).isGreaterThanOrEqualTo(2);
             assertThat(supervisor.state()).isEqualTo(Supervisor.State.RUNNING);
+            assertThat(supervisor.isLive()).as("live: its loops go round, the database is not its liveness").isTrue();
             assertThreadsAlive();
             assertThat(executions.keySet()).as("nothing enqueued during the outage ran yet").doesNotContainAnyElementsOf(during);
             assertThat(entry(longId)).as("the long job is still leased, by the same lease").containsEntry("leaseToken", longToken);
@@ -181,6 +182,7 @@ class SupervisorOutageTest {
             assertThat(count("docjobs.db.errors", "operation", "done")).isZero();
             assertThat(count("docjobs.db.errors", "operation", "release")).isZero();
             assertThat(supervisor.state()).isEqualTo(Supervisor.State.RUNNING);
+            assertThat(supervisor.claimsSucceeding()).as("claims work again").isTrue();
             assertThreadsAlive();
 
             // ---- the log: one WARN line per failing kind of operation, not one per failed poll

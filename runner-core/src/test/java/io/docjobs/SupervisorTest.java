@@ -96,7 +96,9 @@ class SupervisorTest {
         await().atMost(Duration.ofSeconds(20)).until(() -> seen.size() == 20);
         seen.forEach((payload, handledBy) -> assertThat(handledBy)
                 .isEqualTo(Integer.parseInt(payload.substring(4)) % 2 == 0 ? "email:email" : "sms:sms"));
-        await().atMost(Duration.ofSeconds(5)).until(() -> queue.stats().byType().isEmpty());
+        // The outcome is counted just after the entry is deleted: wait for both.
+        await().atMost(Duration.ofSeconds(5)).until(() -> queue.stats().byType().isEmpty()
+                && count("docjobs.jobs.finished") == 20);
         assertThat(count("docjobs.jobs.finished", "outcome", "success")).isEqualTo(20);
         assertThat(count("docjobs.jobs.claimed")).isEqualTo(20);
         assertThat(registry.find("docjobs.handler.duration").tag("type", "email").timer().count()).isEqualTo(10);
@@ -141,7 +143,7 @@ class SupervisorTest {
         assertThat(otherRegistry.find("docjobs.polls").tag("result", "empty").counter().count()).isGreaterThan(5);
 
         finish.countDown();
-        await().atMost(Duration.ofSeconds(5)).until(() -> queue.get(id).isEmpty());
+        await().atMost(Duration.ofSeconds(5)).until(() -> queue.get(id).isEmpty() && count("docjobs.jobs.finished") == 1);
         assertThat(executions.get()).isEqualTo(1);
         assertThat(registry.find("docjobs.lease.extensions").counter().count()).isGreaterThanOrEqualTo(5);
         assertThat(count("docjobs.jobs.finished", "outcome", "success")).isEqualTo(1);

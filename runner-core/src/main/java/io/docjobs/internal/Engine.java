@@ -8,6 +8,8 @@ import io.docjobs.NonRetryableException;
 import io.docjobs.ReleaseResult;
 import io.docjobs.internal.RunningJob.Ending;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -51,7 +53,7 @@ public final class Engine {
 
     /** Everything the engine needs, validated by the supervisor's builder. */
     public record Settings(String name, String workerId, int workers, int pollers, int maxBatch, Duration idleMin,
-            Duration idleMax, Duration drainTimeout, MeterRegistry registry) {
+            Duration idleMax, Duration drainTimeout, MeterRegistry registry, ObservationRegistry observations) {
     }
 
     /** What one poll round did: slots reserved, leases claimed and started; or that it failed. */
@@ -84,6 +86,9 @@ public final class Engine {
     private final OutageLog claimOutage;
     private final OutageLog extendOutage;
     private final AtomicInteger failedPollsInARow = new AtomicInteger();
+    /** When a poller and the keeper last began a round (ticker time): liveness without the database. */
+    private volatile long lastPollerBeat;
+    private volatile long lastKeeperBeat;
     private volatile boolean claiming;
     private Runnable stopListening = () -> { };
     private volatile boolean keeping = true;
@@ -138,6 +143,8 @@ public final class Engine {
     }
 
     public void start() {
+        lastPollerBeat = ticker.nanos();
+        lastKeeperBeat = lastPollerBeat;
         startStepping();
         keeperThread.start();
         pollerThreads.forEach(Thread::start);
@@ -173,12 +180,28 @@ public final class Engine {
         return failedPollsInARow.get() < UNHEALTHY_AFTER_FAILED_POLLS;
     }
 
+    /**
+     * Whether the engine's own loops are alive: every poller and the lease keeper thread runs and
+     * began a round within {@code stall}. No database call: a database outage slows rounds down
+     * (each failing call takes up to the operation time-out, times the retries) but does not stop
+     * them, so a liveness probe built on this does not restart workers during an outage.
+     */
+    public boolean loopsAlive(Duration stall) {
+        if (!claiming || !keeperThread.isAlive() || pollerThreads.stream().anyMatch(thread -> !thread.isAlive())) {
+            return false;
+        }
+        long now = ticker.nanos();
+        long limit = nanos(stall);
+        return now - lastPollerBeat <= limit && now - lastKeeperBeat <= limit;
+    }
+
     // ------------------------------------------------------------------ polling
 
     private void pollLoop() {
         int idleRounds = 0;
         while (claiming) {
             Wakeups.Seen seen = wakeups.seen();
+            lastPollerBeat = ticker.nanos();
             try {
                 Poll poll = pollOnce();
                 Pause pause = pauseAfter(poll, idleRounds);
@@ -405,13 +428,21 @@ public final class Engine {
         MDC.put("jobId", lease.id());
         MDC.put("jobType", type);
         MDC.put("jobAttempt", String.valueOf(lease.attempt()));
+        if (lease.traceparent() != null) {
+            // The handler's span is a child in the producer's trace: same trace id, tracer or not.
+            MDC.put("traceId", lease.traceparent().substring(3, 35));
+        }
         metrics.started(type);
         Throwable failure = null;
-        try {
+        Observation observation = Observation.createNotStarted(JobObservationContext.NAME,
+                () -> new JobObservationContext(lease, queue.name()), settings.observations()).start();
+        try (Observation.Scope scope = observation.openScope()) {
             job.registration().handler().handle(job);
         } catch (Throwable t) { // an Error in one handler must not take the worker down
             failure = t;
+            observation.error(t);
         } finally {
+            observation.stop();
             job.detach();
             Thread.interrupted(); // clear an interrupt meant for this job that came before detach
             long nanos = ticker.nanos() - job.startedNanos();
@@ -433,6 +464,7 @@ public final class Engine {
                 MDC.remove("jobId");
                 MDC.remove("jobType");
                 MDC.remove("jobAttempt");
+                MDC.remove("traceId");
             }
         }
     }
@@ -523,6 +555,7 @@ public final class Engine {
     private void keeperLoop() {
         while (keeping) {
             long generation = keeperSignal.generation();
+            lastKeeperBeat = ticker.nanos();
             long waitNanos;
             try {
                 waitNanos = keepOnce();

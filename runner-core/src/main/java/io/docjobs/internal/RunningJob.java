@@ -155,6 +155,11 @@ final class RunningJob implements JobContext {
     }
 
     @Override
+    public String traceparent() {
+        return lease.traceparent();
+    }
+
+    @Override
     public int attempt() {
         return lease.attempt();
     }

@@ -61,6 +61,41 @@ final class SupervisorMetrics {
         pollError = polls("error");
         extensions = Counter.builder(LEASE_EXTENSIONS).tags(queueTags).description("leases extended by heartbeats")
                 .register(registry);
+        // Every counter exists from the start at zero, so rate() and increase() see the first event.
+        for (String type : types) {
+            claimedCounter(type);
+            for (String outcome : OUTCOMES) {
+                finishedCounter(type, outcome);
+            }
+            leaseLossCounter(type);
+        }
+        for (String operation : DB_OPERATIONS) {
+            databaseErrorCounter(operation);
+        }
+    }
+
+    /** Every outcome tag value of {@value #FINISHED}. */
+    static final java.util.List<String> OUTCOMES = java.util.List.of(SUCCESS, RETRY, DEAD, LEASE_LOST, TIMEOUT, ABANDONED);
+    /** Every operation tag value of {@value #DB_ERRORS}. */
+    static final java.util.List<String> DB_OPERATIONS = java.util.List.of("claim", "extend", "done", "release");
+
+    private Counter claimedCounter(String type) {
+        return Counter.builder(CLAIMED).tags(queueTags).tag("type", type).description("jobs claimed").register(registry);
+    }
+
+    private Counter finishedCounter(String type, String outcome) {
+        return Counter.builder(FINISHED).tags(queueTags).tag("type", type).tag("outcome", outcome)
+                .description("jobs finished by outcome").register(registry);
+    }
+
+    private Counter leaseLossCounter(String type) {
+        return Counter.builder(LEASE_LOSSES).tags(queueTags).tag("type", type)
+                .description("leases found taken by another worker").register(registry);
+    }
+
+    private Counter databaseErrorCounter(String operation) {
+        return Counter.builder(DB_ERRORS).tags(queueTags).tag("operation", operation)
+                .description("failed database operations, after the queue's own retries").register(registry);
     }
 
     private Counter polls(String result) {
@@ -77,7 +112,7 @@ final class SupervisorMetrics {
     }
 
     void claimed(String type, Duration queueWait) {
-        Counter.builder(CLAIMED).tags(queueTags).tag("type", type).description("jobs claimed").register(registry).increment();
+        claimedCounter(type).increment();
         if (queueWait != null && !queueWait.isNegative()) {
             Timer.builder(QUEUE_WAIT).tags(queueTags).tag("type", type)
                     .description("time from visible to claimed").register(registry).record(queueWait);
@@ -95,13 +130,11 @@ final class SupervisorMetrics {
     }
 
     void finished(String type, String outcome) {
-        Counter.builder(FINISHED).tags(queueTags).tag("type", type).tag("outcome", outcome)
-                .description("jobs finished by outcome").register(registry).increment();
+        finishedCounter(type, outcome).increment();
     }
 
     void leaseLost(String type) {
-        Counter.builder(LEASE_LOSSES).tags(queueTags).tag("type", type)
-                .description("leases found taken by another worker").register(registry).increment();
+        leaseLossCounter(type).increment();
     }
 
     void extended(int count) {
@@ -109,8 +142,7 @@ final class SupervisorMetrics {
     }
 
     void databaseError(String operation) {
-        Counter.builder(DB_ERRORS).tags(queueTags).tag("operation", operation)
-                .description("failed database operations, after the queue's own retries").register(registry).increment();
+        databaseErrorCounter(operation).increment();
     }
 
     void stuckChanged(int delta) {

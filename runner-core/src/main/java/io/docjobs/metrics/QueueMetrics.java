@@ -2,6 +2,7 @@ package io.docjobs.metrics;
 
 import io.docjobs.JobQueue;
 import io.docjobs.QueueStats;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
@@ -20,8 +21,10 @@ import org.slf4j.LoggerFactory;
  * Queue depth as gauges: {@code docjobs.queue.depth} (tags {@code queue}, {@code type},
  * {@code state} = ready, delayed, leased, expired, dead) and {@code docjobs.queue.oldest.ready.age}
  * (seconds; tags {@code queue}, {@code type}). Refreshed on an interval by one aggregate query, not
- * on every scrape, so many scrapers cannot load the database. Bind it to your own registry, or let
- * a {@link io.docjobs.Supervisor} do it. Call {@link #close()} to stop refreshing.
+ * on every scrape, so many scrapers cannot load the database. Also the counter
+ * {@code docjobs.entries.quarantined} (tag {@code queue}): malformed entries this queue instance
+ * quarantined ({@link JobQueue#quarantined()}). Bind it to your own registry, or let a
+ * {@link io.docjobs.Supervisor} do it. Call {@link #close()} to stop refreshing.
  */
 public final class QueueMetrics implements MeterBinder, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(QueueMetrics.class);
@@ -52,6 +55,9 @@ public final class QueueMetrics implements MeterBinder, AutoCloseable {
             throw new IllegalStateException("QueueMetrics for " + queue.name() + " is already bound");
         }
         this.registry = meterRegistry;
+        FunctionCounter.builder("docjobs.entries.quarantined", queue, JobQueue::quarantined)
+                .tag("queue", queue.name())
+                .description("malformed entries quarantined as dead letters instead of being run").register(meterRegistry);
         refresher = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "docjobs-queue-metrics-" + queue.name());
             thread.setDaemon(true);

@@ -12,8 +12,9 @@ import org.bson.Document;
 import org.bson.types.ObjectId;
 
 /**
- * The entry schema: every field name, and the mapping between documents and API types. The only
- * place that knows how an entry is stored (see the README's "Schema" section).
+ * The entry schema: every field name, and the mapping between documents and API types. With
+ * {@link EntrySchema}, which says what a valid entry is, the only place that knows how an entry is
+ * stored (see the README's "Schema" section).
  */
 final class Entries {
     static final String ID = "_id";
@@ -40,7 +41,11 @@ final class Entries {
     /** The dedup key while the entry is unfinished: the unique sparse index is on this field. */
     static final String ACTIVE_DEDUP_KEY = "activeDedupKey";
     static final String LAST_ERROR = "lastError";
+    /** The producer's W3C trace context, if it had one. */
+    static final String TRACEPARENT = "traceparent";
     static final String DEAD_AT = "deadAt";
+    /** The schema version the entry was written for; absent means 1. */
+    static final String VERSION = "v";
 
     static final String ERROR_MESSAGE = "message";
     static final String ERROR_CLASS = "exceptionClass";
@@ -55,7 +60,9 @@ final class Entries {
     private Entries() {
     }
 
-    static Document newEntry(ObjectId id, JobRequest request, Instant now, Duration visibilityTimeout, int maxAttempts) {
+    /** @param traceparent the producer's trace context (already valid), or null */
+    static Document newEntry(ObjectId id, JobRequest request, Instant now, Duration visibilityTimeout, int maxAttempts,
+            String traceparent) {
         Instant visibleAt = now.plus(request.delay());
         if (request.notBefore() != null && request.notBefore().isAfter(visibleAt)) {
             visibleAt = request.notBefore();
@@ -69,74 +76,104 @@ final class Entries {
                 .append(ATTEMPTS, 0)
                 .append(MAX_ATTEMPTS, maxAttempts)
                 .append(VISIBILITY_MS, visibilityTimeout.toMillis())
-                .append(ENQUEUED_AT, Date.from(now));
+                .append(ENQUEUED_AT, Date.from(now))
+                .append(VERSION, EntrySchema.CURRENT_VERSION);
         if (request.dedupKey() != null) {
             entry.append(DEDUP_KEY, request.dedupKey()).append(ACTIVE_DEDUP_KEY, request.dedupKey());
+        }
+        if (traceparent != null) {
+            entry.append(TRACEPARENT, traceparent);
         }
         return entry;
     }
 
-    /** The lease a claim produced, from the entry as it was before the claim and what the claim set. */
-    static Lease leaseFrom(Document before, String token, String workerId, Instant deadline) {
-        return lease(before, intValue(before, ATTEMPTS) + 1, token, workerId, deadline, instant(before, VISIBLE_AT));
-    }
-
-    /** The lease of an entry read back after a batch claim set its token, deadline and attempts. */
-    static Lease leaseFromClaimed(Document entry, Date visibleSince) {
-        return lease(entry, intValue(entry, ATTEMPTS), entry.getString(LEASE_TOKEN), entry.getString(WORKER_ID),
-                instant(entry, VISIBLE_AT), visibleSince == null ? null : visibleSince.toInstant());
-    }
-
-    private static Lease lease(Document entry, int attempt, String token, String workerId, Instant deadline,
-            Instant visibleSince) {
+    /**
+     * The lease of an entry read back after a claim set its token, deadline and attempts. Only for
+     * entries without {@link EntrySchema#problems}; absent optional fields take their defaults.
+     */
+    static Lease leaseFromClaimed(Document entry, Date visibleSince, EntrySchema schema) {
         Object payload = entry.get(PAYLOAD);
         return new Lease(
                 entry.getObjectId(ID).toHexString(),
                 entry.getString(TYPE),
-                payload instanceof Document ? null : String.valueOf(payload),
+                payload instanceof Document ? null : payload == null ? "" : (String) payload,
                 payload instanceof Document document ? document : null,
-                attempt,
-                intValue(entry, MAX_ATTEMPTS),
-                token,
-                workerId,
-                deadline,
+                EntrySchema.intValue(entry, ATTEMPTS, 0),
+                schema.maxAttempts(entry),
+                entry.getString(LEASE_TOKEN),
+                entry.getString(WORKER_ID),
+                instant(entry, VISIBLE_AT),
                 instant(entry, ENQUEUED_AT),
-                visibleSince,
-                visibilityTimeout(entry),
-                intValue(entry, PRIORITY));
+                visibleSince == null ? null : visibleSince.toInstant(),
+                schema.visibilityTimeout(entry),
+                EntrySchema.intValue(entry, PRIORITY, 0),
+                // Tracing must never stop a job: a missing or invalid trace context is no context.
+                entry.get(TRACEPARENT) instanceof String trace && JobRequest.isTraceparent(trace) ? trace : null);
     }
 
-    static Duration visibilityTimeout(Document entry) {
-        return Duration.ofMillis(((Number) entry.get(VISIBILITY_MS)).longValue());
-    }
-
-    static JobEntry toJobEntry(Document entry) {
+    /**
+     * An entry as the admin reads show it. Lenient, so an operator can inspect and purge any entry:
+     * values of unexpected types are shown as extended JSON text, numbers that are not numbers as
+     * 0, dates that are not dates as null, and an unknown state as null.
+     */
+    static JobEntry toJobEntry(Document entry, EntrySchema schema) {
         Object payload = entry.get(PAYLOAD);
-        Document error = entry.get(LAST_ERROR, Document.class);
         return new JobEntry(
-                entry.getObjectId(ID).toHexString(),
-                entry.getString(TYPE),
-                payload instanceof Document document ? document.toJson() : String.valueOf(payload),
-                JobState.fromStored(entry.getString(STATE)),
-                intValue(entry, PRIORITY),
-                intValue(entry, ATTEMPTS),
-                intValue(entry, MAX_ATTEMPTS),
+                idText(entry.get(ID)),
+                text(entry.get(TYPE)),
+                payload == null ? "" : payload instanceof Document document ? document.toJson() : text(payload),
+                state(entry.get(STATE)),
+                EntrySchema.intValue(entry, PRIORITY, 0),
+                EntrySchema.intValue(entry, ATTEMPTS, 0),
+                schema.maxAttempts(entry),
                 instant(entry, ENQUEUED_AT),
                 instant(entry, VISIBLE_AT),
-                entry.getString(DEDUP_KEY),
-                entry.getString(WORKER_ID),
-                error == null ? null : new JobError(error.getString(ERROR_MESSAGE), error.getString(ERROR_CLASS),
-                        instant(error, ERROR_AT), error.getString(ERROR_WORKER), intValue(error, ERROR_ATTEMPT)),
+                text(entry.get(DEDUP_KEY)),
+                text(entry.get(WORKER_ID)),
+                lastError(entry.get(LAST_ERROR)),
                 instant(entry, DEAD_AT));
     }
 
-    static Document errorDocument(JobError error, Lease lease, Instant now) {
+    private static JobError lastError(Object value) {
+        if (value == null) {
+            return null;
+        }
+        if (!(value instanceof Document error)) {
+            return new JobError(text(value), null, null, null, 0);
+        }
+        return new JobError(text(error.get(ERROR_MESSAGE)), text(error.get(ERROR_CLASS)), instant(error, ERROR_AT),
+                text(error.get(ERROR_WORKER)), EntrySchema.intValue(error, ERROR_ATTEMPT, 0));
+    }
+
+    /** An entry id as the API shows it: 24 hex digits for an ObjectId, extended JSON for any other _id. */
+    static String idText(Object id) {
+        return id instanceof ObjectId objectId ? objectId.toHexString() : EntrySchema.render(id);
+    }
+
+    /** A string as it is, anything else as extended JSON, null as null. */
+    static String text(Object value) {
+        return value == null ? null : value instanceof String string ? string : EntrySchema.render(value);
+    }
+
+    private static JobState state(Object value) {
+        for (JobState state : JobState.values()) {
+            if (state.stored().equals(value)) {
+                return state;
+            }
+        }
+        return null;
+    }
+
+    /** The error of a failed attempt; {@code workerId} null when unknown (the worker is gone). */
+    static Document errorDocument(JobError error, int attempt, String workerId, Instant now) {
         JobError effective = error == null ? JobError.of("released without an error") : error;
-        return new Document(ERROR_MESSAGE, effective.message())
+        Document document = new Document(ERROR_MESSAGE, effective.message())
                 .append(ERROR_CLASS, effective.exceptionClass())
-                .append(ERROR_AT, Date.from(now))
-                .append(ERROR_WORKER, lease.workerId())
-                .append(ERROR_ATTEMPT, lease.attempt());
+                .append(ERROR_AT, Date.from(now));
+        if (workerId != null) {
+            document.append(ERROR_WORKER, workerId);
+        }
+        return document.append(ERROR_ATTEMPT, attempt);
     }
 
     static ObjectId objectId(String id) {
@@ -147,13 +184,7 @@ final class Entries {
         return new ObjectId(id);
     }
 
-    private static int intValue(Document document, String field) {
-        Object value = document.get(field);
-        return value == null ? 0 : ((Number) value).intValue();
-    }
-
     private static Instant instant(Document document, String field) {
-        Date date = document.getDate(field);
-        return date == null ? null : date.toInstant();
+        return document.get(field) instanceof Date date ? date.toInstant() : null;
     }
 }

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import org.bson.BsonDocument;
 import org.bson.Document;
@@ -55,6 +56,11 @@ final class InsertWatcher {
         /** Transient or unknown: back off and reopen. */
         RETRY
     }
+
+    /** An empty read faster than this means the server does not wait for changes. */
+    private static final long SERVER_WAITED_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    /** The pause after such a read: bounds the wake-up latency it adds, and the reads per second. */
+    private static final long EMPTY_READ_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
     /** An open change stream of inserts. */
     interface Stream extends AutoCloseable {
@@ -259,7 +265,13 @@ final class InsertWatcher {
             return new Stream() {
                 @Override
                 public String nextType() {
+                    long start = System.nanoTime();
                     ChangeStreamDocument<Document> change = cursor.tryNext();
+                    if (change == null && System.nanoTime() - start < SERVER_WAITED_NANOS) {
+                        // The server answered at once instead of waiting up to maxAwaitTime (the
+                        // embedded server does): pause briefly, or this thread spins a core.
+                        LockSupport.parkNanos(EMPTY_READ_PAUSE_NANOS);
+                    }
                     return change != null && change.getFullDocument() != null
                             && change.getFullDocument().get("type") instanceof String type ? type : null;
                 }

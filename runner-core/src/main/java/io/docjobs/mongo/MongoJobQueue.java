@@ -22,7 +22,6 @@ import static io.docjobs.mongo.Entries.RELEASED_TOKEN;
 import static io.docjobs.mongo.Entries.REQUEUE_TOKEN;
 import static io.docjobs.mongo.Entries.STATE;
 import static io.docjobs.mongo.Entries.TYPE;
-import static io.docjobs.mongo.Entries.VISIBILITY_MS;
 import static io.docjobs.mongo.Entries.VISIBLE_AT;
 import static io.docjobs.mongo.Entries.WORKER_ID;
 
@@ -63,6 +62,7 @@ import io.docjobs.JobError;
 import io.docjobs.JobQueue;
 import io.docjobs.JobRequest;
 import io.docjobs.Lease;
+import io.docjobs.MalformedEntryException;
 import io.docjobs.QueueConfig;
 import io.docjobs.QueueStats;
 import io.docjobs.ReleaseResult;
@@ -83,6 +83,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.bson.Document;
 import org.bson.RawBsonDocument;
 import org.bson.codecs.Codec;
@@ -107,6 +108,12 @@ public final class MongoJobQueue implements JobQueue {
     static final int CLAIM_CANDIDATES = 4;
     /** Candidate reads per claim: bounds the work a claim does under heavy contention. */
     static final int CLAIM_ROUNDS = 3;
+    /**
+     * Further candidate reads a claim may make after reads that found malformed entries, so good
+     * entries behind a few of them are still claimed by the same call; bounded, so a flood of them
+     * cannot hold one call for long (the next call goes on).
+     */
+    static final int QUARANTINE_ROUNDS = 8;
     static final String CLAIM_INDEX = "docjobs_claim";
     static final String DEDUP_INDEX = "docjobs_dedup";
     static final String DEAD_INDEX = "docjobs_dead";
@@ -123,6 +130,8 @@ public final class MongoJobQueue implements JobQueue {
     private final String name;
     private final MongoDatabase adminDatabase;
     private final SecureRandom random = new SecureRandom();
+    private final EntrySchema schema;
+    private final AtomicLong quarantined = new AtomicLong();
     private final List<java.util.function.Consumer<Set<String>>> enqueueListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private InsertWatcher watcher;
 
@@ -144,6 +153,7 @@ public final class MongoJobQueue implements JobQueue {
         this.adminDatabase = client.getDatabase("admin");
         this.serverClock = new ServerClock(config.clock(), client.getDatabase("admin"), config.serverClockSync());
         this.runner = new OperationRunner(config, name);
+        this.schema = new EntrySchema(config.defaultVisibilityTimeout(), config.defaultMaxAttempts());
     }
 
     /** See {@link JobQueue#connect}. */
@@ -281,8 +291,9 @@ public final class MongoJobQueue implements JobQueue {
         if (holder == null) {
             return Optional.empty();
         }
-        ObjectId holderId = holder.getObjectId(ID);
-        return Optional.of(new EnqueueResult(holderId.toHexString(), !holderId.equals(id)));
+        // A foreign producer's entry may hold the key under an _id that is no ObjectId.
+        Object holderId = holder.get(ID);
+        return Optional.of(new EnqueueResult(Entries.idText(holderId), !id.equals(holderId)));
     }
 
     @Override
@@ -353,20 +364,20 @@ public final class MongoJobQueue implements JobQueue {
                 keys.add(requests.get(index).dedupKey());
             }
         }
-        Set<ObjectId> existingOwn = new HashSet<>();
-        Map<String, ObjectId> holders = new HashMap<>();
+        Set<Object> existingOwn = new HashSet<>();
+        Map<String, Object> holders = new HashMap<>();
         for (Document found : entries.find(or(in(ID, ownIds), new Document(ACTIVE_DEDUP_KEY, new Document("$in", keys).append("$exists", true))))
                 .projection(Projections.include(ID, ACTIVE_DEDUP_KEY))) {
-            existingOwn.add(found.getObjectId(ID));
-            if (found.getString(ACTIVE_DEDUP_KEY) != null) {
-                holders.put(found.getString(ACTIVE_DEDUP_KEY), found.getObjectId(ID));
+            existingOwn.add(found.get(ID));
+            if (found.get(ACTIVE_DEDUP_KEY) instanceof String key) {
+                holders.put(key, found.get(ID));
             }
         }
         for (int index : duplicates) {
             ObjectId id = ids.get(index);
             String key = requests.get(index).dedupKey();
             if (holders.containsKey(key) && !holders.get(key).equals(id)) {
-                results[index] = new EnqueueResult(holders.get(key).toHexString(), true);
+                results[index] = new EnqueueResult(Entries.idText(holders.get(key)), true);
             } else if (existingOwn.contains(id)) {
                 results[index] = new EnqueueResult(id.toHexString(), false);
             } else {
@@ -381,7 +392,8 @@ public final class MongoJobQueue implements JobQueue {
         int maxAttempts = request.maxAttempts() != null ? request.maxAttempts() : config.defaultMaxAttempts();
         RawBsonDocument raw;
         try {
-            raw = new RawBsonDocument(Entries.newEntry(id, request, now, visibility, maxAttempts), DOCUMENT_CODEC);
+            raw = new RawBsonDocument(Entries.newEntry(id, request, now, visibility, maxAttempts, traceparent(request)),
+                    DOCUMENT_CODEC);
         } catch (org.bson.codecs.configuration.CodecConfigurationException e) {
             throw new IllegalArgumentException((index >= 0 ? "requests[" + index + "]: " : "") + "payload of job type \""
                     + request.type() + "\" holds a value that cannot be stored as BSON (" + e.getMessage()
@@ -397,6 +409,20 @@ public final class MongoJobQueue implements JobQueue {
         return raw;
     }
 
+    /** The request's trace context, else the current one from the configured supplier, if valid. */
+    private String traceparent(JobRequest request) {
+        if (request.traceparent() != null || config.traceparent() == null) {
+            return request.traceparent();
+        }
+        try {
+            String current = config.traceparent().get();
+            return JobRequest.isTraceparent(current) ? current : null;
+        } catch (RuntimeException e) {
+            log.debug("the traceparent supplier failed; enqueueing without a trace context: {}", e.toString());
+            return null;
+        }
+    }
+
     // ---------------------------------------------------------------- consuming
 
     @Override
@@ -409,7 +435,7 @@ public final class MongoJobQueue implements JobQueue {
             String token = newToken();
             Optional<Lease> lease = runner.run("claim of " + typeSet, attempt -> {
                 if (attempt > 1) {
-                    List<Lease> recovered = recoverClaimed(typeSet, token);
+                    List<Lease> recovered = recoverClaimed(typeSet, token, workerId);
                     if (!recovered.isEmpty()) {
                         return Optional.of(recovered.get(0));
                     }
@@ -426,34 +452,98 @@ public final class MongoJobQueue implements JobQueue {
      * Reads a few candidates in claim order, then leases the first one still claimable with a
      * {@code findOneAndUpdate} on its id that writes the entry's own deadline: a crash between the
      * steps leaves nothing hidden, and no entry is ever hidden longer than its own timeout.
+     * Malformed candidates are quarantined on the way.
      */
     private Optional<Lease> claimOne(Set<String> types, String workerId, String token) {
-        for (int round = 0; round < CLAIM_ROUNDS; round++) {
+        int contended = 0;
+        int quarantining = 0;
+        while (contended < CLAIM_ROUNDS) {
             List<Document> candidates = candidates(claimable(types, now()), CLAIM_CANDIDATES);
             if (candidates.isEmpty()) {
                 return Optional.empty();
             }
+            boolean quarantinedAny = false;
             for (Document candidate : candidates) {
+                String problem = schema.problems(candidate);
+                if (problem != null) {
+                    quarantinedAny |= quarantine(claimableById(types, now(), candidate), candidate, problem, workerId);
+                    continue;
+                }
+                if (expiredOnLastAttempt(candidate)) {
+                    quarantinedAny |= deadLetterExpired(types, candidate);
+                    continue;
+                }
                 // Read after the candidates: the deadline counts from when the lease is written.
                 Instant now = now();
-                Instant deadline = now.plus(Entries.visibilityTimeout(candidate));
-                Document filter = ((Document) claimable(types, now)).append(ID, candidate.get(ID));
-                Document won = entries.findOneAndUpdate(filter, claimUpdate(token, workerId, deadline, now),
+                Instant deadline = now.plus(schema.visibilityTimeout(candidate));
+                Document won = entries.findOneAndUpdate(claimableById(types, now, candidate),
+                        claimUpdate(token, workerId, deadline, now),
                         new FindOneAndUpdateOptions().returnDocument(ReturnDocument.AFTER));
                 if (won != null) {
-                    return Optional.of(Entries.leaseFromClaimed(won, candidate.getDate(VISIBLE_AT)));
+                    Optional<Lease> lease = leaseOrQuarantine(won, candidate.getDate(VISIBLE_AT), token, workerId);
+                    if (lease.isPresent()) {
+                        return lease;
+                    }
+                    quarantinedAny = true;
                 }
             }
             if (candidates.size() < CLAIM_CANDIDATES) {
-                return Optional.empty(); // every candidate there was went to other workers
+                return Optional.empty(); // every candidate there was went to other workers or to quarantine
+            }
+            if (quarantinedAny && quarantining < QUARANTINE_ROUNDS) {
+                quarantining++;
+            } else {
+                contended++;
             }
         }
         return Optional.empty();
     }
 
     private List<Document> candidates(Bson filter, int limit) {
-        return entries.find(filter).sort(CLAIM_ORDER).limit(limit)
-                .projection(Projections.include(ID, TYPE, VISIBILITY_MS, VISIBLE_AT)).into(new ArrayList<>());
+        return entries.find(filter).sort(CLAIM_ORDER).limit(limit).projection(EntrySchema.CANDIDATE_FIELDS)
+                .into(new ArrayList<>());
+    }
+
+    /**
+     * The lease of an entry this claim just leased under {@code token}, or empty if the full entry
+     * turned out malformed (a field the candidate read did not hold): then it is quarantined,
+     * fenced by the token, instead of handed out.
+     */
+    private Optional<Lease> leaseOrQuarantine(Document entry, Date visibleSince, String token, String workerId) {
+        String problem = schema.problems(entry);
+        if (problem == null) {
+            return Optional.of(Entries.leaseFromClaimed(entry, visibleSince, schema));
+        }
+        quarantine(new Document(ID, entry.get(ID)).append(LEASE_TOKEN, token), entry, problem, workerId);
+        return Optional.empty();
+    }
+
+    /**
+     * Dead-letters a malformed entry with {@code problem} as its last error, if it still matches
+     * {@code fence}: still claimable (so an entry another worker just leased is left alone), or
+     * still carrying this claim's token. Counted and logged once per entry.
+     *
+     * @return whether this call quarantined it
+     */
+    private boolean quarantine(Bson fence, Document entry, String problem, String workerId) {
+        Instant now = now();
+        JobError error = JobError.of(new MalformedEntryException(problem));
+        Document update = new Document("$set", new Document(STATE, DEAD).append(DEAD_AT, Date.from(now))
+                .append(LAST_ERROR, Entries.errorDocument(error, EntrySchema.intValue(entry, ATTEMPTS, 0), workerId, now)))
+                .append("$unset", new Document(VISIBLE_AT, "").append(ACTIVE_DEDUP_KEY, "").append(LEASE_TOKEN, "")
+                        .append(CLAIMED_AT, ""));
+        if (entries.findOneAndUpdate(fence, update, new FindOneAndUpdateOptions().projection(Projections.include(ID))) == null) {
+            return false;
+        }
+        quarantined.incrementAndGet();
+        log.warn("quarantined entry {} of type {} in {} as a dead letter: {}", Entries.idText(entry.get(ID)),
+                EntrySchema.render(entry.get(TYPE)), name, problem);
+        return true;
+    }
+
+    @Override
+    public long quarantined() {
+        return quarantined.get();
     }
 
     @Override
@@ -482,9 +572,11 @@ public final class MongoJobQueue implements JobQueue {
             }
         });
         List<Lease> claimed = new ArrayList<>();
-        // A few passes at most: a later pass takes the place of entries other workers won, or of
-        // entries skipped because their type had no room left.
-        for (int pass = 0; pass < CLAIM_ROUNDS && claimed.size() < max && !room.isEmpty(); pass++) {
+        // A few passes at most: a later pass takes the place of entries other workers won, of
+        // entries skipped because their type had no room left, or of entries quarantined.
+        int passes = 0;
+        int quarantining = 0;
+        while (passes < CLAIM_ROUNDS && claimed.size() < max && !room.isEmpty()) {
             int wanted = max - claimed.size();
             String token = newToken();
             Set<String> passTypes = Set.copyOf(room.keySet());
@@ -493,9 +585,10 @@ public final class MongoJobQueue implements JobQueue {
             try {
                 result = runner.run("claimBatch of " + passTypes, attempt -> {
                     if (attempt > 1) {
-                        List<Lease> recovered = recoverClaimed(passTypes, token);
+                        List<Lease> recovered = recoverClaimed(passTypes, token, workerId);
                         if (!recovered.isEmpty()) {
-                            return new ClaimPass(recovered.size(), recovered.size(), recovered);
+                            // How many candidates the lost try saw is unknown: let another pass look.
+                            return new ClaimPass(wanted, recovered.size(), recovered, 0);
                         }
                     }
                     return claimPass(passTypes, passRoom, workerId, wanted, token);
@@ -515,6 +608,11 @@ public final class MongoJobQueue implements JobQueue {
                     claimed.add(lease);
                 }
             }
+            if (result.quarantined() > 0 && quarantining < QUARANTINE_ROUNDS) {
+                quarantining++;
+            } else {
+                passes++;
+            }
             boolean moreExist = result.found() == wanted;
             boolean lostRaces = result.leases().size() < result.eligible();
             boolean skipped = result.eligible() < result.found();
@@ -525,8 +623,8 @@ public final class MongoJobQueue implements JobQueue {
         return claimed;
     }
 
-    /** Candidates read, candidates within their type's room, and the leases won of those. */
-    private record ClaimPass(int found, int eligible, List<Lease> leases) {
+    /** Candidates read, well-formed candidates within their type's room, the leases won of those, and entries quarantined. */
+    private record ClaimPass(int found, int eligible, List<Lease> leases, int quarantined) {
     }
 
     /**
@@ -535,26 +633,37 @@ public final class MongoJobQueue implements JobQueue {
      * under one fresh token), and read back the entries that now carry the token. The fence is the
      * claimable condition itself, evaluated atomically per entry, so nothing read in the first step
      * can let two workers win the same entry; and only entries we now own are read in full.
+     * Malformed candidates are quarantined before the leasing, malformed entries read back after it.
      */
     private ClaimPass claimPass(Set<String> types, Map<String, Integer> room, String workerId, int wanted, String token) {
         List<Document> candidates = candidates(claimable(types, now()), wanted);
         if (candidates.isEmpty()) {
-            return new ClaimPass(0, 0, List.of());
+            return new ClaimPass(0, 0, List.of(), 0);
         }
         Map<String, Integer> left = new HashMap<>(room);
         Map<Long, List<Object>> idsByVisibility = new TreeMap<>();
         Map<Object, Date> visibleSince = new LinkedHashMap<>();
+        int quarantinedHere = 0;
         for (Document candidate : candidates) {
+            String problem = schema.problems(candidate);
+            if (problem != null) {
+                quarantinedHere += quarantine(claimableById(types, now(), candidate), candidate, problem, workerId) ? 1 : 0;
+                continue;
+            }
+            if (expiredOnLastAttempt(candidate)) {
+                quarantinedHere += deadLetterExpired(types, candidate) ? 1 : 0;
+                continue;
+            }
             String type = candidate.getString(TYPE);
             if (left.merge(type, -1, Integer::sum) < 0) {
                 continue; // no room for another of this type in this round
             }
-            idsByVisibility.computeIfAbsent(Entries.visibilityTimeout(candidate).toMillis(), ms -> new ArrayList<>())
+            idsByVisibility.computeIfAbsent(schema.visibilityTimeout(candidate).toMillis(), ms -> new ArrayList<>())
                     .add(candidate.get(ID));
             visibleSince.put(candidate.get(ID), candidate.getDate(VISIBLE_AT));
         }
         if (visibleSince.isEmpty()) {
-            return new ClaimPass(candidates.size(), 0, List.of());
+            return new ClaimPass(candidates.size(), 0, List.of(), quarantinedHere);
         }
         // Read after the candidates: deadlines count from when the leases are written.
         Instant now = now();
@@ -565,41 +674,81 @@ public final class MongoJobQueue implements JobQueue {
             won += entries.updateMany(filter, claimUpdate(token, workerId, deadline, now)).getModifiedCount();
         }
         if (won == 0) {
-            return new ClaimPass(candidates.size(), visibleSince.size(), List.of());
+            return new ClaimPass(candidates.size(), visibleSince.size(), List.of(), quarantinedHere);
         }
         Map<Object, Document> owned = new HashMap<>();
         entries.find(new Document(ID, new Document("$in", List.copyOf(visibleSince.keySet()))).append(LEASE_TOKEN, token))
                 .forEach(entry -> owned.put(entry.get(ID), entry));
         List<Lease> leases = new ArrayList<>(owned.size());
-        visibleSince.forEach((id, since) -> {
-            Document entry = owned.get(id);
+        for (Map.Entry<Object, Date> candidate : visibleSince.entrySet()) {
+            Document entry = owned.get(candidate.getKey());
             if (entry != null) {
-                leases.add(Entries.leaseFromClaimed(entry, since));
+                Optional<Lease> lease = leaseOrQuarantine(entry, candidate.getValue(), token, workerId);
+                lease.ifPresent(leases::add);
+                quarantinedHere += lease.isEmpty() ? 1 : 0;
             }
-        });
-        return new ClaimPass(candidates.size(), visibleSince.size(), leases);
+        }
+        return new ClaimPass(candidates.size(), visibleSince.size(), leases, quarantinedHere);
     }
 
     /**
      * The entries an earlier try of this claim leased under {@code token} before its reply was
      * lost, with their deadlines set to now + their own timeout.
      */
-    private List<Lease> recoverClaimed(Set<String> types, String token) {
+    private List<Lease> recoverClaimed(Set<String> types, String token, String workerId) {
         Instant now = now();
         List<Lease> leases = new ArrayList<>();
         for (Document entry : entries.find(new Document(STATE, LEASED).append(TYPE, new Document("$in", List.copyOf(types)))
                 .append(LEASE_TOKEN, token))) {
-            Instant deadline = now.plus(Entries.visibilityTimeout(entry));
+            String problem = schema.problems(entry);
+            if (problem != null) {
+                quarantine(new Document(ID, entry.get(ID)).append(LEASE_TOKEN, token), entry, problem, workerId);
+                continue;
+            }
+            Instant deadline = now.plus(schema.visibilityTimeout(entry));
             if (entries.updateOne(new Document(ID, entry.get(ID)).append(LEASE_TOKEN, token),
                     new Document("$set", new Document(VISIBLE_AT, Date.from(deadline)))).getMatchedCount() == 1) {
                 entry.put(VISIBLE_AT, Date.from(deadline));
-                leases.add(Entries.leaseFromClaimed(entry, null));
+                leases.add(Entries.leaseFromClaimed(entry, null, schema));
             }
         }
         if (!leases.isEmpty()) {
             log.info("recovered {} entries leased by a claim whose reply was lost", leases.size());
         }
         return leases;
+    }
+
+    /** A candidate whose lease expired on its last attempt: it must not run again. */
+    private boolean expiredOnLastAttempt(Document candidate) {
+        return LEASED.equals(candidate.get(STATE))
+                && EntrySchema.intValue(candidate, ATTEMPTS, 0) >= schema.maxAttempts(candidate);
+    }
+
+    /**
+     * Dead-letters a candidate whose last attempt's lease expired, without claiming it: the error
+     * names that attempt and its worker. Fenced by "still claimable", so it cannot touch an entry
+     * another worker just claimed (or dead-lettered).
+     *
+     * @return whether this call dead-lettered it
+     */
+    private boolean deadLetterExpired(Set<String> types, Document candidate) {
+        Instant now = now();
+        int attempts = EntrySchema.intValue(candidate, ATTEMPTS, 0);
+        int maxAttempts = schema.maxAttempts(candidate);
+        Object worker = candidate.get(WORKER_ID);
+        JobError error = JobError.of("attempt " + attempts + " of " + maxAttempts + " did not finish: its lease expired"
+                + " without done or release (worker crashed, was killed or hung)");
+        Document update = new Document("$set", new Document(STATE, DEAD).append(DEAD_AT, Date.from(now))
+                .append(LAST_ERROR, Entries.errorDocument(error, attempts, worker instanceof String w ? w : null, now)))
+                .append("$unset", new Document(VISIBLE_AT, "").append(ACTIVE_DEDUP_KEY, "").append(LEASE_TOKEN, "")
+                        .append(CLAIMED_AT, ""));
+        boolean done = entries.findOneAndUpdate(claimableById(types, now, candidate), update,
+                new FindOneAndUpdateOptions().projection(Projections.include(ID))) != null;
+        if (done) {
+            log.warn("entry {} of type \"{}\" used all {} attempts and its last lease (worker {}) expired: dead-lettered",
+                    Entries.idText(candidate.get(ID)), candidate.get(TYPE), maxAttempts, worker);
+        }
+        return done;
     }
 
     /**
@@ -612,7 +761,9 @@ public final class MongoJobQueue implements JobQueue {
         }
         JobError error = JobError.of("attempt " + (lease.attempt() - 1) + " of " + lease.maxAttempts()
                 + " did not finish: its lease expired without done or release (worker crashed, was killed or hung)");
-        ReleaseResult result = finish(lease, error, true, Duration.ZERO, "dead-letter of expired entry");
+        // The failed attempt is the one before this claim; its worker is gone, and not this one.
+        ReleaseResult result = finish(lease, error, lease.attempt() - 1, null, true, Duration.ZERO,
+                "dead-letter of expired entry");
         log.warn("entry {} of type \"{}\" used all {} attempts and its last lease expired: {}", lease.id(), lease.type(),
                 lease.maxAttempts(), result == ReleaseResult.DEAD_LETTERED ? "dead-lettered" : "taken by another worker");
         return true;
@@ -634,6 +785,11 @@ public final class MongoJobQueue implements JobQueue {
         return new Document(STATE, new Document("$in", List.of(READY, LEASED)))
                 .append(TYPE, new Document("$in", List.copyOf(types)))
                 .append(VISIBLE_AT, new Document("$lte", Date.from(now)));
+    }
+
+    /** {@link #claimable} for one candidate: the fence of its lease or its quarantine. */
+    private static Document claimableById(Set<String> types, Instant now, Document candidate) {
+        return ((Document) claimable(types, now)).append(ID, candidate.get(ID));
     }
 
     private static Document claimUpdate(String token, String workerId, Instant deadline, Instant now) {
@@ -742,10 +898,22 @@ public final class MongoJobQueue implements JobQueue {
     }
 
     private ReleaseResult finish(Lease lease, JobError error, boolean dead, Duration delay, String operation) {
+        return finish(lease, error, lease.attempt(), lease.workerId(), dead, delay, operation);
+    }
+
+    /**
+     * Releases or dead-letters the entry under {@code lease}, recording {@code error} as the
+     * failure of {@code failedAttempt} by {@code failedWorker}. The update carries a token made for
+     * this one call, so a retry after a lost reply recognises its own effect and nothing else (an
+     * earlier release with the same lease wrote another token).
+     */
+    private ReleaseResult finish(Lease lease, JobError error, int failedAttempt, String failedWorker, boolean dead,
+            Duration delay, String operation) {
+        String callToken = newToken();
         return runner.run(operation, attempt -> {
             Instant now = now();
-            Document set = new Document(LAST_ERROR, Entries.errorDocument(error, lease, now))
-                    .append(RELEASED_TOKEN, lease.token());
+            Document set = new Document(LAST_ERROR, Entries.errorDocument(error, failedAttempt, failedWorker, now))
+                    .append(RELEASED_TOKEN, callToken);
             Document unset = new Document(LEASE_TOKEN, "").append(CLAIMED_AT, "");
             if (dead) {
                 set.append(STATE, DEAD).append(DEAD_AT, Date.from(now));
@@ -755,7 +923,7 @@ public final class MongoJobQueue implements JobQueue {
                 unset.append(WORKER_ID, "");
             }
             UpdateResult result = entries.updateOne(fenced(lease), new Document("$set", set).append("$unset", unset));
-            boolean applied = result.getMatchedCount() == 1 || attempt > 1 && appliedEarlier(lease);
+            boolean applied = result.getMatchedCount() == 1 || attempt > 1 && appliedEarlier(lease, callToken);
             return applied ? (dead ? ReleaseResult.DEAD_LETTERED : ReleaseResult.RETRY_SCHEDULED) : ReleaseResult.LEASE_LOST;
         });
     }
@@ -763,17 +931,19 @@ public final class MongoJobQueue implements JobQueue {
     @Override
     public boolean giveBack(Lease lease) {
         Objects.requireNonNull(lease, "lease");
+        String callToken = newToken();
         return runner.run("give-back of " + lease.id(), attempt -> {
             Document update = new Document("$set", new Document(STATE, READY).append(VISIBLE_AT, Date.from(now()))
-                    .append(RELEASED_TOKEN, lease.token()))
+                    .append(RELEASED_TOKEN, callToken))
                     .append("$inc", new Document(ATTEMPTS, -1))
                     .append("$unset", new Document(LEASE_TOKEN, "").append(WORKER_ID, "").append(CLAIMED_AT, ""));
-            return entries.updateOne(fenced(lease), update).getMatchedCount() == 1 || attempt > 1 && appliedEarlier(lease);
+            return entries.updateOne(fenced(lease), update).getMatchedCount() == 1
+                    || attempt > 1 && appliedEarlier(lease, callToken);
         });
     }
 
-    private boolean appliedEarlier(Lease lease) {
-        return entries.find(new Document(ID, Entries.objectId(lease.id())).append(RELEASED_TOKEN, lease.token()))
+    private boolean appliedEarlier(Lease lease, String callToken) {
+        return entries.find(new Document(ID, Entries.objectId(lease.id())).append(RELEASED_TOKEN, callToken))
                 .projection(Projections.include(ID)).first() != null;
     }
 
@@ -803,16 +973,16 @@ public final class MongoJobQueue implements JobQueue {
             Map<String, Duration> oldest = new HashMap<>();
             for (Document row : entries.aggregate(pipeline)) {
                 Document key = row.get(ID, Document.class);
-                String type = key.getString(TYPE);
+                // Entries written by hand may have any type and state: show them, never fail on them.
+                String type = String.valueOf(Entries.text(key.get(TYPE)));
                 long count = ((Number) row.get("count")).longValue();
                 long visible = ((Number) row.get("visibleNow")).longValue();
                 long[] c = counts.computeIfAbsent(type, t -> new long[5]);
-                switch (key.getString(STATE)) {
+                switch (key.get(STATE) instanceof String state ? state : "") {
                     case "ready" -> {
                         c[0] += visible;
                         c[1] += count - visible;
-                        Date min = row.getDate("minVisibleAt");
-                        if (min != null && !min.toInstant().isAfter(now)) {
+                        if (row.get("minVisibleAt") instanceof Date min && !min.toInstant().isAfter(now)) {
                             oldest.put(type, Duration.between(min.toInstant(), now));
                         }
                     }
@@ -834,7 +1004,7 @@ public final class MongoJobQueue implements JobQueue {
     public Optional<JobEntry> get(String id) {
         ObjectId objectId = Entries.objectId(id);
         return runner.run("get of " + id, attempt ->
-                Optional.ofNullable(entries.find(eq(ID, objectId)).first()).map(Entries::toJobEntry));
+                Optional.ofNullable(entries.find(eq(ID, objectId)).first()).map(entry -> Entries.toJobEntry(entry, schema)));
     }
 
     @Override
@@ -842,7 +1012,7 @@ public final class MongoJobQueue implements JobQueue {
         checkPage(0, limit);
         Bson filter = withType(eq(STATE, READY), type);
         return runner.run("peek", attempt -> entries.find(filter).sort(CLAIM_ORDER).limit(limit)
-                .map(Entries::toJobEntry).into(new ArrayList<>()));
+                .map(entry -> Entries.toJobEntry(entry, schema)).into(new ArrayList<>()));
     }
 
     @Override
@@ -851,7 +1021,7 @@ public final class MongoJobQueue implements JobQueue {
         Bson filter = withType(eq(STATE, DEAD), type);
         return runner.run("list of dead letters", attempt -> entries.find(filter)
                 .sort(Sorts.orderBy(Sorts.descending(DEAD_AT), Sorts.descending(ID))).skip(offset).limit(limit)
-                .map(Entries::toJobEntry).into(new ArrayList<>()));
+                .map(entry -> Entries.toJobEntry(entry, schema)).into(new ArrayList<>()));
     }
 
     @Override
@@ -872,7 +1042,8 @@ public final class MongoJobQueue implements JobQueue {
     private boolean requeue(Document deadEntry, String token) {
         Document set = new Document(STATE, READY).append(VISIBLE_AT, Date.from(now())).append(ATTEMPTS, 0)
                 .append(REQUEUE_TOKEN, token);
-        String key = deadEntry.getString(DEDUP_KEY);
+        // A malformed dead letter's key may be no string: it then holds no key when requeued.
+        String key = deadEntry.get(DEDUP_KEY) instanceof String text ? text : null;
         if (key != null) {
             set.append(ACTIVE_DEDUP_KEY, key);
         }
@@ -884,8 +1055,8 @@ public final class MongoJobQueue implements JobQueue {
                 throw e;
             }
             Document holder = entries.find(activeKey(key)).projection(Projections.include(ID)).first();
-            throw new DocJobsException("cannot requeue dead entry " + deadEntry.getObjectId(ID).toHexString()
-                    + ": unfinished entry " + (holder == null ? "(just finished)" : holder.getObjectId(ID).toHexString())
+            throw new DocJobsException("cannot requeue dead entry " + Entries.idText(deadEntry.get(ID))
+                    + ": unfinished entry " + (holder == null ? "(just finished)" : Entries.idText(holder.get(ID)))
                     + " holds the same dedup key \"" + key + "\"; requeue it after that entry finishes, or purge it", e);
         }
     }
@@ -966,6 +1137,11 @@ public final class MongoJobQueue implements JobQueue {
     @Override
     public String toString() {
         return "MongoJobQueue{" + name + "}";
+    }
+
+    /** Tests only: see {@link OperationRunner.Faults}. */
+    void faults(OperationRunner.Faults faults) {
+        runner.faults(faults);
     }
 
     // ---------------------------------------------------------------- helpers

@@ -20,9 +20,31 @@ import org.slf4j.LoggerFactory;
 final class OperationRunner {
     private static final Logger log = LoggerFactory.getLogger(OperationRunner.class);
 
+    /**
+     * A test seam for transient faults without a network proxy: {@link #beforeTry} may throw a
+     * transient error as if the request never reached the server, {@link #afterTry} as if the body
+     * was applied but its reply was lost. Both see every try of every operation run here.
+     */
+    interface Faults {
+        Faults NONE = new Faults() {
+            @Override
+            public void beforeTry(String operation, int attempt) {
+            }
+
+            @Override
+            public void afterTry(String operation, int attempt) {
+            }
+        };
+
+        void beforeTry(String operation, int attempt);
+
+        void afterTry(String operation, int attempt);
+    }
+
     private final Retry retry;
     private final String queueName;
     private volatile boolean closed;
+    private volatile Faults faults = Faults.NONE;
 
     OperationRunner(QueueConfig config, String queueName) {
         this.queueName = queueName;
@@ -49,7 +71,14 @@ final class OperationRunner {
         }
         int[] tries = {0};
         try {
-            return retry.executeSupplier(() -> body.apply(++tries[0]));
+            return retry.executeSupplier(() -> {
+                int attempt = ++tries[0];
+                Faults injected = faults;
+                injected.beforeTry(operation, attempt);
+                T result = body.apply(attempt);
+                injected.afterTry(operation, attempt);
+                return result;
+            });
         } catch (MongoInterruptedException e) {
             Thread.currentThread().interrupt();
             throw new DocJobsException(operation + " on queue " + queueName + " was interrupted", e);
@@ -64,6 +93,11 @@ final class OperationRunner {
 
     void close() {
         closed = true;
+    }
+
+    /** Tests only: injects faults into the tries of every later operation ({@link Faults#NONE} to stop). */
+    void faults(Faults faults) {
+        this.faults = java.util.Objects.requireNonNull(faults, "faults");
     }
 
     static String describe(Throwable error) {

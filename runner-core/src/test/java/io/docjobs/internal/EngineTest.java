@@ -79,7 +79,8 @@ class EngineTest {
 
     private Engine engine(int workers, Executor pool, Registration... registrations) {
         Engine.Settings settings = new Engine.Settings("test", "worker-1", workers, 1, 32, Duration.ofMillis(10),
-                Duration.ofMillis(100), Duration.ZERO, new SimpleMeterRegistry());
+                Duration.ofMillis(100), Duration.ZERO, new SimpleMeterRegistry(),
+                io.micrometer.observation.ObservationRegistry.NOOP);
         Engine engine = new Engine(queue, List.of(registrations), settings, ticker, pool);
         engine.startStepping();
         engines.add(engine);
@@ -271,6 +272,21 @@ class EngineTest {
         }
         assertThat(engine.idleDelayNanos(Integer.MAX_VALUE)).isBetween(max / 2, max);
         assertThat(Engine.nanos(Duration.ofSeconds(Long.MAX_VALUE))).isEqualTo(Long.MAX_VALUE);
+    }
+
+    @Test
+    void loopsAreAliveOnlyWhileTheirThreadsRun() {
+        Engine.Settings settings = new Engine.Settings("live", "worker-1", 2, 2, 32, Duration.ofMillis(10),
+                Duration.ofMillis(100), Duration.ZERO, new SimpleMeterRegistry(),
+                io.micrometer.observation.ObservationRegistry.NOOP);
+        Engine engine = new Engine(queue, List.of(handle("email", job -> { })), settings, ticker, executor);
+        assertThat(engine.loopsAlive(Duration.ofMinutes(1))).as("not started").isFalse();
+
+        engine.start();
+        assertThat(engine.loopsAlive(Duration.ofMinutes(1))).isTrue();
+
+        engine.stop();
+        assertThat(engine.loopsAlive(Duration.ofMinutes(1))).as("stopped").isFalse();
     }
 
     // ------------------------------------------------------------------ starting

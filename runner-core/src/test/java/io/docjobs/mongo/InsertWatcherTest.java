@@ -295,4 +295,41 @@ class InsertWatcherTest {
             }
         }
     }
+
+    /**
+     * The embedded server answers an empty change-stream read at once instead of waiting: the
+     * watcher must not spin a core on it, and still hears an insert within tens of milliseconds.
+     */
+    @Test
+    void anIdleWatcherOnAServerThatDoesNotWaitCostsLittleCpu() {
+        MongoServer server = new MongoServer(new MemoryBackend());
+        server.enableOplog();
+        InetSocketAddress address = server.bind();
+        try (MongoClient client = MongoClients.create("mongodb://" + address.getHostString() + ":" + address.getPort())) {
+            MongoCollection<Document> entries = client.getDatabase("docjobs_test").getCollection("idle");
+            List<Set<String>> seen = new CopyOnWriteArrayList<>();
+            InsertWatcher watcher = new InsertWatcher("docjobs_test.idle", InsertWatcher.streamsOf(entries),
+                    duration -> { }, new RecordingLogger(), seen::add);
+            try {
+                await().atMost(PATIENCE).until(() -> seen.contains(Set.of()));
+                java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+                long id = Thread.getAllStackTraces().keySet().stream()
+                        .filter(thread -> thread.getName().equals("docjobs-docjobs_test.idle-change-stream"))
+                        .findFirst().orElseThrow().getId();
+                long before = threads.getThreadCpuTime(id);
+
+                await().during(java.time.Duration.ofSeconds(1)).atMost(java.time.Duration.ofSeconds(3))
+                        .until(() -> threads.getThreadCpuTime(id) - before < java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(300));
+
+                long inserted = System.nanoTime();
+                entries.insertOne(new Document("type", "email"));
+                await().atMost(PATIENCE).until(() -> seen.contains(Set.of("email")));
+                assertThat(java.time.Duration.ofNanos(System.nanoTime() - inserted)).isLessThan(java.time.Duration.ofMillis(500));
+            } finally {
+                watcher.close();
+            }
+        } finally {
+            server.shutdownNow();
+        }
+    }
 }

@@ -3,7 +3,7 @@ package io.docjobs.bench;
 import io.docjobs.JobQueue;
 import io.docjobs.JobRequest;
 import io.docjobs.Supervisor;
-import io.docjobs.daemon.ConfigLoader;
+import io.docjobs.daemon.DurationConverter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -34,29 +34,37 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "bench", description = "Benchmark docjobs against plain driver loops on the same database.")
 public final class BenchCommand implements Callable<Integer> {
-    @Option(names = "--jobs", defaultValue = "3000", description = "backlog of each throughput run (default 3000)")
+    @Option(names = "--jobs", paramLabel = "N", defaultValue = "3000",
+            description = "backlog of each throughput run (default: ${DEFAULT-VALUE})")
     int jobs;
 
-    @Option(names = "--threads", defaultValue = "4", description = "worker threads T of every loop (default 4)")
+    @Option(names = "--threads", paramLabel = "T", defaultValue = "4",
+            description = "worker threads T of every loop (default: ${DEFAULT-VALUE})")
     int threads;
 
-    @Option(names = "--batch", defaultValue = "8", description = "claim batch per thread of the limit loop (default 8);"
-            + " the supervisor gets T x batch workers")
+    @Option(names = "--batch", paramLabel = "B", defaultValue = "8",
+            description = "claim batch per thread of the limit loop (default: ${DEFAULT-VALUE}); the supervisor gets"
+                    + " T x B workers")
     int batch;
 
-    @Option(names = "--duration", defaultValue = "3s", description = "time cap of each throughput run (default 3s)")
-    String duration;
+    @Option(names = "--duration", paramLabel = "DURATION", defaultValue = "3s", converter = DurationConverter.Positive.class,
+            description = "time cap of each throughput run (default: ${DEFAULT-VALUE})")
+    Duration duration;
 
-    @Option(names = "--repeat", defaultValue = "3", description = "runs per throughput figure; median and spread (default 3)")
+    @Option(names = "--repeat", paramLabel = "N", defaultValue = "3",
+            description = "runs per throughput figure; median and spread (default: ${DEFAULT-VALUE})")
     int repeat;
 
-    @Option(names = "--backlogs", defaultValue = "1000,10000,50000", split = ",", description = "backlogs for scaling")
+    @Option(names = "--backlogs", paramLabel = "N,N,...", defaultValue = "1000,10000,50000", split = ",",
+            description = "backlogs for scaling (default: ${DEFAULT-VALUE})")
     int[] backlogs;
 
-    @Option(names = "--uri", description = "MongoDB / DocumentDB connection string (default: embedded, in memory)")
+    @Option(names = "--uri", paramLabel = "URI",
+            description = "MongoDB / DocumentDB connection string (default: the embedded server, in memory)")
     String uri;
 
-    @Option(names = "--json", defaultValue = "bench-results.json", description = "where to write the JSON results")
+    @Option(names = "--json", paramLabel = "FILE", defaultValue = "bench-results.json",
+            description = "where to write the JSON results (default: ${DEFAULT-VALUE})")
     Path json;
 
     @Option(names = "--quick", description = "tiny sizes: checks that every figure is produced (for tests)")
@@ -76,12 +84,15 @@ public final class BenchCommand implements Callable<Integer> {
             jobs = 300;
             repeat = 1;
             backlogs = new int[] {200, 1000};
-            duration = "1s";
+            duration = Duration.ofSeconds(1);
         }
-        Duration cap = ConfigLoader.duration(duration);
-        if (cap == null || threads < 1 || batch < 1 || repeat < 1 || jobs < 1) {
-            throw new IllegalArgumentException("--duration must be a duration like 3s, and --threads, --batch, --repeat,"
-                    + " --jobs at least 1");
+        Duration cap = duration;
+        atLeastOne("--jobs", jobs);
+        atLeastOne("--threads", threads);
+        atLeastOne("--batch", batch);
+        atLeastOne("--repeat", repeat);
+        for (int backlog : backlogs) {
+            atLeastOne("--backlogs", backlog);
         }
         io.docjobs.daemon.Main.quietLogs("io.docjobs");
         try (BenchDatabase db = new BenchDatabase(uri)) {
@@ -101,6 +112,12 @@ public final class BenchCommand implements Callable<Integer> {
         }
         report();
         return 0;
+    }
+
+    private static void atLeastOne(String option, int value) {
+        if (value < 1) {
+            throw new IllegalArgumentException(option + " was " + value + " but must be at least 1");
+        }
     }
 
     // ------------------------------------------------------------------ 1-4 throughput

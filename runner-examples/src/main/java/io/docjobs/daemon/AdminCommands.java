@@ -1,16 +1,20 @@
 package io.docjobs.daemon;
 
 import io.docjobs.DatabaseUnavailableException;
+import io.docjobs.DocJobsException;
 import io.docjobs.EnqueueResult;
 import io.docjobs.JobEntry;
 import io.docjobs.JobQueue;
 import io.docjobs.JobRequest;
+import io.docjobs.JobState;
 import io.docjobs.QueueStats;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -29,23 +33,6 @@ import picocli.CommandLine.Parameters;
  */
 final class AdminCommands {
     private AdminCommands() {
-    }
-
-    /** Parses durations such as 500ms, 30s, 5m, 1h or PT30S. */
-    static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
-        @Override
-        public Duration convert(String value) {
-            Duration duration;
-            try {
-                duration = ConfigLoader.duration(value);
-            } catch (IllegalArgumentException e) {
-                throw new CommandLine.TypeConversionException(e.getMessage());
-            }
-            if (duration == null) {
-                throw new CommandLine.TypeConversionException("'" + value + "' is not a duration such as 500ms, 30s, 5m, 1h or PT30S");
-            }
-            return duration;
-        }
     }
 
     static JobQueue open(DaemonConfig config) {
@@ -74,6 +61,10 @@ final class AdminCommands {
             return spec.commandLine().getOut();
         }
 
+        PrintWriter err() {
+            return spec.commandLine().getErr();
+        }
+
         @Override
         public Integer call() throws Exception {
             Main.quietLogs("io.docjobs");
@@ -88,7 +79,7 @@ final class AdminCommands {
 
     @Command(name = "enqueue", description = "Enqueue one job.")
     static final class Enqueue extends Base {
-        @Option(names = "--type", required = true, description = "message type")
+        @Option(names = "--type", required = true, paramLabel = "TYPE", description = "job type, e.g. email.send")
         String type;
 
         @Option(names = "--payload", required = true, paramLabel = "JSON|@FILE",
@@ -98,19 +89,24 @@ final class AdminCommands {
         @Option(names = "--text", description = "store the payload as text instead of parsing it as JSON")
         boolean text;
 
-        @Option(names = "--delay", converter = DurationConverter.class, description = "visible after this delay, e.g. 30s")
+        @Option(names = "--delay", paramLabel = "DURATION", converter = DurationConverter.Delay.class, defaultValue = "0s",
+                description = "claimable only after this delay, e.g. 30s or 2h (default: ${DEFAULT-VALUE})")
         Duration delay;
 
-        @Option(names = "--priority", description = "higher is claimed first (default 0)")
+        @Option(names = "--priority", paramLabel = "N", defaultValue = "0",
+                description = "higher is claimed first (default: ${DEFAULT-VALUE})")
         int priority;
 
-        @Option(names = "--visibility-timeout", converter = DurationConverter.class, description = "lease length, e.g. 5m")
+        @Option(names = "--visibility-timeout", paramLabel = "DURATION", converter = DurationConverter.Lease.class,
+                description = "lease length, e.g. 5m (default: queue.defaultVisibilityTimeout of the configuration)")
         Duration visibilityTimeout;
 
-        @Option(names = "--max-attempts", description = "attempts before dead-lettering")
+        @Option(names = "--max-attempts", paramLabel = "N",
+                description = "attempts before dead-lettering (default: queue.defaultMaxAttempts of the configuration)")
         Integer maxAttempts;
 
-        @Option(names = "--dedup-key", description = "skip if an unfinished job holds this key")
+        @Option(names = "--dedup-key", paramLabel = "KEY",
+                description = "enqueue nothing if an unfinished job of this queue holds this key (default: none)")
         String dedupKey;
 
         @Override
@@ -190,17 +186,18 @@ final class AdminCommands {
         }
     }
 
-    @Command(name = "peek", description = "Show the next ready jobs in claim order without claiming them.")
+    @Command(name = "peek", description = {"Show the next jobs in claim order without claiming them.",
+            "Each is ready (claimable now) or delayed (claimable from its visible-at time on)."})
     static final class Peek extends Base {
-        @Option(names = "--type", description = "only this type")
+        @Option(names = "--type", paramLabel = "TYPE", description = "only this type")
         String type;
 
-        @Option(names = "--limit", defaultValue = "10", description = "how many (default 10)")
+        @Option(names = "--limit", paramLabel = "N", defaultValue = "10", description = "how many (default: ${DEFAULT-VALUE})")
         int limit;
 
         @Override
         int run(DaemonConfig config, JobQueue queue) {
-            print(out(), queue.peek(Optional.ofNullable(type), limit));
+            print(out(), queue.peek(Optional.ofNullable(type), limit), queue.now());
             return 0;
         }
     }
@@ -217,26 +214,27 @@ final class AdminCommands {
         }
     }
 
-    @Command(name = "list", description = "List dead letters, newest first.")
+    @Command(name = "list", description = "List dead letters, newest first: when each died and its last error.")
     static final class DeadList extends Base {
-        @Option(names = "--type", description = "only this type")
+        @Option(names = "--type", paramLabel = "TYPE", description = "only this type")
         String type;
 
-        @Option(names = "--offset", defaultValue = "0", description = "skip this many")
+        @Option(names = "--offset", paramLabel = "N", defaultValue = "0", description = "skip this many (default: ${DEFAULT-VALUE})")
         int offset;
 
-        @Option(names = "--limit", defaultValue = "20", description = "how many (default 20)")
+        @Option(names = "--limit", paramLabel = "N", defaultValue = "20", description = "how many (default: ${DEFAULT-VALUE})")
         int limit;
 
         @Override
         int run(DaemonConfig config, JobQueue queue) {
             List<JobEntry> dead = queue.deadLetters(Optional.ofNullable(type), offset, limit);
-            print(out(), dead);
+            print(out(), dead, queue.now());
             return 0;
         }
     }
 
-    @Command(name = "requeue", description = "Make dead letters ready again, attempts reset.")
+    @Command(name = "requeue", description = {"Make dead letters ready again, attempts reset.",
+            "Exit code 4 if ID is not a dead letter (or an unfinished job holds its dedup key): nothing changed."})
     static final class DeadRequeue extends Base {
         @Parameters(arity = "0..1", paramLabel = "ID", description = "the dead entry to requeue")
         String id;
@@ -244,21 +242,47 @@ final class AdminCommands {
         @Option(names = "--all", description = "requeue every dead letter (of --type, if given)")
         boolean all;
 
-        @Option(names = "--type", description = "with --all: only this type")
+        @Option(names = "--type", paramLabel = "TYPE", description = "with --all: only this type")
         String type;
 
         @Override
-        int run(DaemonConfig config, JobQueue queue) {
+        public Integer call() throws Exception {
+            // Usage mistakes first, before any connection attempt.
             if (all == (id != null)) {
-                throw new IllegalArgumentException("give either an ID or --all");
+                throw new CommandLine.ParameterException(spec.commandLine(), all
+                        ? "give either an ID or --all, not both"
+                        : "say which dead letters to requeue: an ID (see `docjobs dead list`) or --all");
             }
+            if (type != null && !all) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "--type only applies with --all; an ID names one job already");
+            }
+            return super.call();
+        }
+
+        @Override
+        int run(DaemonConfig config, JobQueue queue) {
             if (all) {
                 out().println("requeued " + queue.requeueAllDead(Optional.ofNullable(type)) + " dead letters");
                 return 0;
             }
-            if (!queue.requeueDead(id)) {
-                out().println("no dead letter with id " + id);
-                return 1;
+            boolean requeued;
+            try {
+                requeued = queue.requeueDead(id);
+            } catch (DatabaseUnavailableException e) {
+                throw e;
+            } catch (DocJobsException e) {
+                // An unfinished job holds the dead one's dedup key: a state of the queue, not a failure.
+                err().println("docjobs: " + e.getMessage());
+                return Main.EXIT_NOT_FOUND;
+            }
+            if (!requeued) {
+                Optional<JobEntry> entry = queue.get(id);
+                err().println("docjobs: " + (entry.isEmpty()
+                        ? "no job with id " + id + ": it completed (completed jobs are deleted), was purged, or never existed"
+                        : "job " + id + " is " + state(entry.get(), queue.now()) + ", not dead: nothing to requeue")
+                        + "; `docjobs dead list` shows the dead letters");
+                return Main.EXIT_NOT_FOUND;
             }
             out().println("requeued " + id);
             return 0;
@@ -267,11 +291,11 @@ final class AdminCommands {
 
     @Command(name = "purge", description = "Delete dead letters.")
     static final class DeadPurge extends Base {
-        @Option(names = "--type", description = "only this type")
+        @Option(names = "--type", paramLabel = "TYPE", description = "only this type")
         String type;
 
-        @Option(names = "--older-than", converter = DurationConverter.class, defaultValue = "0s",
-                description = "only those dead-lettered longer ago than this (default: all)")
+        @Option(names = "--older-than", paramLabel = "DURATION", converter = DurationConverter.Age.class, defaultValue = "0s",
+                description = "only those dead-lettered longer ago than this, e.g. 7d (default: ${DEFAULT-VALUE}: all)")
         Duration olderThan;
 
         @Override
@@ -282,21 +306,80 @@ final class AdminCommands {
         }
     }
 
-    static void print(PrintWriter out, List<JobEntry> entries) {
+    /**
+     * One block per entry: id, type, state, attempts, priority, when enqueued and — by state — when
+     * it becomes claimable (delayed), since when it is (ready) or when it died (dead); then the
+     * first line of the last error and the start of the payload.
+     */
+    static void print(PrintWriter out, List<JobEntry> entries, Instant now) {
         if (entries.isEmpty()) {
             out.println("(none)");
             return;
         }
         for (JobEntry entry : entries) {
-            out.printf("%s  %-20s %-7s attempts %d/%d  priority %d  enqueued %s%n", entry.id(), entry.type(),
-                    entry.state().stored(), entry.attempts(), entry.maxAttempts(), entry.priority(), entry.enqueuedAt());
+            out.printf("%s  %-20s %-7s attempts %d/%d  priority %d  enqueued %s  %s%n", entry.id(), entry.type(),
+                    state(entry, now), entry.attempts(), entry.maxAttempts(), entry.priority(), time(entry.enqueuedAt()),
+                    when(entry, now));
             if (entry.lastError() != null) {
-                out.printf("    last error (attempt %d, %s): %s%s%n", entry.lastError().attempt(), entry.lastError().workerId(),
+                String message = entry.lastError().message().strip();
+                String[] lines = message.split("\\R", -1);
+                out.printf("    last error (attempt %d, %s): %s%s%s%n", entry.lastError().attempt(), entry.lastError().workerId(),
                         entry.lastError().exceptionClass() == null ? "" : entry.lastError().exceptionClass() + ": ",
-                        entry.lastError().message());
+                        lines[0], lines.length > 1 ? "  [+" + (lines.length - 1) + " more lines]" : "");
             }
             String payload = entry.payload();
             out.printf("    payload: %s%n", payload.length() > 200 ? payload.substring(0, 200) + "…" : payload);
         }
+    }
+
+    /** The state as a user sees it: a READY entry whose visible-at time is still ahead is "delayed". */
+    static String state(JobEntry entry, Instant now) {
+        if (entry.state() == JobState.READY && entry.visibleAt() != null && entry.visibleAt().isAfter(now)) {
+            return "delayed";
+        }
+        return entry.state().stored();
+    }
+
+    private static String when(JobEntry entry, Instant now) {
+        return switch (entry.state()) {
+            case READY -> entry.visibleAt() == null ? ""
+                    : entry.visibleAt().isAfter(now)
+                            ? "visible at " + time(entry.visibleAt()) + " (" + relative(entry.visibleAt(), now) + ")"
+                            : "ready since " + time(entry.visibleAt()) + " (" + relative(entry.visibleAt(), now) + ")";
+            case DEAD -> entry.deadAt() == null ? "" : "died " + time(entry.deadAt()) + " (" + relative(entry.deadAt(), now) + ")";
+            default -> entry.visibleAt() == null ? ""
+                    : "lease until " + time(entry.visibleAt()) + " (" + relative(entry.visibleAt(), now) + ")";
+        };
+    }
+
+    private static String time(Instant instant) {
+        return instant.truncatedTo(ChronoUnit.SECONDS).toString();
+    }
+
+    /** "in 10m" for a time ahead (rounded up to the second), "3h 5m ago" for one past (rounded down). */
+    static String relative(Instant at, Instant now) {
+        Duration between = Duration.between(now, at);
+        if (between.isZero()) {
+            return "now";
+        }
+        if (between.isNegative()) {
+            return span(between.negated(), false) + " ago";
+        }
+        return "in " + span(between, true);
+    }
+
+    private static String span(Duration duration, boolean roundUp) {
+        if (duration.toMillis() < 1000) {
+            return Math.max(duration.toMillis(), roundUp ? 1 : 0) + "ms";
+        }
+        long seconds = duration.getSeconds() + (roundUp && duration.getNano() > 0 ? 1 : 0);
+        long[] amounts = {seconds / 86_400, seconds % 86_400 / 3_600, seconds % 3_600 / 60, seconds % 60};
+        String[] units = {"d", "h", "m", "s"};
+        int first = 0;
+        while (amounts[first] == 0) {
+            first++;
+        }
+        String text = amounts[first] + units[first];
+        return first < 3 && amounts[first + 1] > 0 ? text + " " + amounts[first + 1] + units[first + 1] : text;
     }
 }

@@ -19,45 +19,53 @@ import picocli.CommandLine.Option;
  * lost, that every extra execution came from an expired lease (never two valid leases at once),
  * that nothing is stuck and that redelivery was prompt; exit code 0 if so, 1 otherwise.
  */
-@Command(name = "chaos", mixinStandardHelpOptions = true, description = {
+@Command(name = "chaos", description = {
         "Chaos run: database and daemons as processes; kill -9 daemons, SIGSTOP one, restart the database; then check"
                 + " that no job was lost and every extra execution is explained by an expired lease.",
         "Exit code 0: no violation; 1: violations (each is printed)."})
 final class ChaosCommand implements Callable<Integer> {
-    @Option(names = "--jobs", description = "jobs to enqueue (default 20000; 2000 with --short)")
+    private static final int JOBS = 20_000;
+    private static final int SHORT_JOBS = 2_000;
+    private static final int SHORT_KILLS = 1;
+
+    @Option(names = "--jobs", paramLabel = "N",
+            description = "jobs to enqueue (default " + JOBS + "; " + SHORT_JOBS + " with --short)")
     Integer jobs;
 
-    @Option(names = "--workers", defaultValue = "3", description = "daemon processes running at once (default 3; kills need at least 2)")
+    @Option(names = "--workers", paramLabel = "N", defaultValue = "3",
+            description = "daemon processes running at once (default: ${DEFAULT-VALUE}; kills need at least 2)")
     int daemons;
 
-    @Option(names = "--slots", defaultValue = "8", description = "worker slots per daemon (default 8)")
+    @Option(names = "--slots", paramLabel = "N", defaultValue = "8", description = "worker slots per daemon (default: ${DEFAULT-VALUE})")
     int slots;
 
-    @Option(names = "--visibility-timeout", defaultValue = "5s", converter = AdminCommands.DurationConverter.class,
-            description = "lease length of the jobs (default 5s)")
+    @Option(names = "--visibility-timeout", paramLabel = "DURATION", defaultValue = "5s",
+            converter = DurationConverter.Positive.class, description = "lease length of the jobs (default: ${DEFAULT-VALUE})")
     Duration visibilityTimeout;
 
-    @Option(names = "--kill-every", defaultValue = "3s", converter = AdminCommands.DurationConverter.class,
-            description = "kill -9 a random daemon this often and start a replacement (default 3s); never while the"
-                    + " previous replacement is still starting, nor the last daemon running")
+    @Option(names = "--kill-every", paramLabel = "DURATION", defaultValue = "3s", converter = DurationConverter.Positive.class,
+            description = "kill -9 a random daemon this often and start a replacement (default: ${DEFAULT-VALUE}); never"
+                    + " while the previous replacement is still starting, nor the last daemon running")
     Duration killEvery;
 
-    @Option(names = "--kills", description = "stop killing after this many (default: no limit; 1 with --short)")
+    @Option(names = "--kills", paramLabel = "N",
+            description = "stop killing after this many (default: no limit; " + SHORT_KILLS + " with --short)")
     Integer kills;
 
-    @Option(names = "--max-duration", defaultValue = "10m", converter = AdminCommands.DurationConverter.class,
-            description = "give up after this long; jobs left then are a violation (default 10m)")
+    @Option(names = "--max-duration", paramLabel = "DURATION", defaultValue = "10m", converter = DurationConverter.Positive.class,
+            description = "give up after this long; jobs left then are a violation (default: ${DEFAULT-VALUE})")
     Duration maxDuration;
 
-    @Option(names = "--idle-backoff-cap", defaultValue = "250ms", converter = AdminCommands.DurationConverter.class,
-            description = "the daemons' supervisor.idleBackoffMax (default 250ms)")
+    @Option(names = "--idle-backoff-cap", paramLabel = "DURATION", defaultValue = "250ms",
+            converter = DurationConverter.Positive.class,
+            description = "the daemons' supervisor.idleBackoffMax (default: ${DEFAULT-VALUE})")
     Duration backoffCap;
 
-    @Option(names = "--margin", defaultValue = "1s", converter = AdminCommands.DurationConverter.class,
-            description = "redelivery may take visibility timeout + back-off cap + this (default 1s)")
+    @Option(names = "--margin", paramLabel = "DURATION", defaultValue = "1s", converter = DurationConverter.class,
+            description = "redelivery may take visibility timeout + back-off cap + this (default: ${DEFAULT-VALUE})")
     Duration margin;
 
-    @Option(names = "--backlog", description = "keep at most this many READY entries in the queue while enqueueing"
+    @Option(names = "--backlog", paramLabel = "N", description = "keep at most this many READY entries in the queue while enqueueing"
             + " (default: workers x slots, one claim for every slot): a redelivered entry waits behind them")
     Integer backlog;
 
@@ -66,16 +74,16 @@ final class ChaosCommand implements Callable<Integer> {
     Path workDir;
 
     @Option(names = "--pause", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "SIGSTOP one daemon holding leases, past their deadline, then SIGCONT it (default; --no-pause"
-                    + " to skip)")
+            description = "SIGSTOP one daemon holding leases, past their deadline, then SIGCONT it (default: ${DEFAULT-VALUE};"
+                    + " --no-pause to skip)")
     boolean pause;
 
     @Option(names = "--restart-database", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "restart the database process once (default; --no-restart-database to skip)")
+            description = "restart the database process once (default: ${DEFAULT-VALUE}; --no-restart-database to skip)")
     boolean restartDatabase;
 
-    @Option(names = "--short", description = "the short variant for tests: 2,000 jobs, one kill, one pause, one"
-            + " database restart; well under two minutes on 2 cores")
+    @Option(names = "--short", description = "the short variant for tests: " + SHORT_JOBS + " jobs, " + SHORT_KILLS
+            + " kill, one pause, one database restart; well under two minutes on 2 cores")
     boolean shortRun;
 
     @CommandLine.Spec
@@ -84,8 +92,8 @@ final class ChaosCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException, InterruptedException {
         Main.quietLogs("io.docjobs");
-        int jobCount = jobs != null ? jobs : shortRun ? 2_000 : 20_000;
-        int maxKills = kills != null ? kills : shortRun ? 1 : Integer.MAX_VALUE;
+        int jobCount = jobs != null ? jobs : shortRun ? SHORT_JOBS : JOBS;
+        int maxKills = kills != null ? kills : shortRun ? SHORT_KILLS : Integer.MAX_VALUE;
         require(jobCount >= 1, "--jobs was " + jobCount + " but must be at least 1");
         require(daemons >= 1 && daemons <= 50, "--workers was " + daemons + " but must be between 1 and 50");
         require(slots >= 1 && slots <= 1000, "--slots was " + slots + " but must be between 1 and 1000");

@@ -20,7 +20,7 @@ import sun.misc.Signal;
  * mongodb://127.0.0.1:PORT ...}, so that scripts and the {@code chaos} driver can wait for it. On a
  * signal it closes the server and the store, which commits H2's last writes, and exits 0.
  */
-@Command(name = "db", mixinStandardHelpOptions = true, description = "Run the embedded database (for trying docjobs out and for the chaos run) until"
+@Command(name = "db", description = "Run the embedded database (for trying docjobs out and for the chaos run) until"
         + " SIGTERM or Ctrl-C.")
 public final class DbCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(DbCommand.class);
@@ -29,7 +29,8 @@ public final class DbCommand implements Callable<Integer> {
     public static final String READY = "docjobs db: ready at ";
 
     @Option(names = "--port", defaultValue = "27117",
-            description = "port on 127.0.0.1; 0 = any free port (default 27117, where the admin commands look)")
+            description = "port on 127.0.0.1; 0 = any free port (default: ${DEFAULT-VALUE}, the default embedded.port,"
+                    + " where the admin commands look)")
     int port;
 
     @Option(names = "--data-file", paramLabel = "FILE",

@@ -32,10 +32,10 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "demo", description = "Run a demo on the embedded database: enqueue a job mix, run it, summarise.")
 final class DemoCommand implements Callable<Integer> {
-    @Option(names = "--jobs", defaultValue = "3000", description = "quick jobs to enqueue (default 3000)")
+    @Option(names = "--jobs", defaultValue = "3000", description = "quick jobs to enqueue (default: ${DEFAULT-VALUE})")
     int jobs;
 
-    @Option(names = "--http-port", defaultValue = "9464", description = "metrics port; 0 = any free port (default 9464)")
+    @Option(names = "--http-port", defaultValue = "9464", description = "metrics port; 0 = any free port (default: ${DEFAULT-VALUE})")
     int httpPort;
 
     @Option(names = "--keep-running", description = "keep serving /metrics after the jobs are done, until Ctrl-C")

@@ -17,10 +17,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code GET /metrics} (Prometheus text format) and {@code GET /health} (200 when the supervisor
- * runs and the database answers, 503 otherwise, with a small JSON body saying which), on the JDK's
- * built-in HTTP server. {@link #bind} takes the port before anything else starts; {@link #serve}
- * answers once the supervisor runs.
+ * {@code GET /metrics} (Prometheus text format) and the health probes, on the JDK's built-in HTTP
+ * server, in the shape Kubernetes and Spring Boot users know: {@code /health/liveness} (the
+ * supervisor's loops are alive; no database call, so an outage restarts nothing),
+ * {@code /health/readiness} (the database answered a background ping within the last few seconds
+ * and claims work), and {@code /health} (both). 200 when UP, 503 when DOWN, with a small JSON body.
+ * {@link #bind} takes the port before anything else starts; {@link #serve} answers once the
+ * supervisor runs.
  */
 final class HttpEndpoints implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HttpEndpoints.class);
@@ -28,6 +31,7 @@ final class HttpEndpoints implements AutoCloseable {
     private final HttpServer server;
     private final String host;
     private ExecutorService executor;
+    private DatabaseReadiness database;
 
     private HttpEndpoints(HttpServer server, String host) {
         this.server = server;
@@ -50,33 +54,39 @@ final class HttpEndpoints implements AutoCloseable {
         }
     }
 
-    /** Starts answering {@code /metrics} and {@code /health}; once. */
+    /** Starts answering {@code /metrics} and the health probes; once. */
     void serve(PrometheusMeterRegistry registry, Supervisor supervisor, JobQueue queue) {
         server.createContext("/metrics", exchange -> {
             if (allowGet(exchange)) {
                 respond(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape());
             }
         });
+        DatabaseReadiness database = DatabaseReadiness.start(queue);
+        this.database = database;
+        server.createContext("/health/liveness", exchange -> {
+            if (allowGet(exchange)) {
+                boolean live = supervisor.isLive();
+                respond(exchange, live ? 200 : 503, "application/json", "{\"status\":\"" + upDown(live) + "\"}\n");
+            }
+        });
+        server.createContext("/health/readiness", exchange -> {
+            if (allowGet(exchange)) {
+                boolean ready = isReady(supervisor, database);
+                respond(exchange, ready ? 200 : 503, "application/json", "{\"status\":\"" + upDown(ready) + "\","
+                        + details(supervisor, database) + "}\n");
+            }
+        });
         server.createContext("/health", exchange -> {
+            if (!exchange.getRequestURI().getPath().equals("/health")) {
+                respond(exchange, 404, "text/plain", "not found: try /health, /health/liveness, /health/readiness\n");
+                return;
+            }
             if (!allowGet(exchange)) {
                 return;
             }
-            Supervisor.State state = supervisor.state();
-            String database;
-            try {
-                queue.ping();
-                database = "UP";
-            } catch (RuntimeException e) {
-                database = "DOWN";
-            }
-            // A database that answers pings while every claim fails (e.g. a malformed entry, a
-            // missing privilege) is no healthier than one that is down.
-            String claims = supervisor.claimsSucceeding() ? "UP" : "FAILING";
-            boolean healthy = state == Supervisor.State.RUNNING && database.equals("UP") && claims.equals("UP");
-            String body = "{\"status\":\"" + (healthy ? "UP" : "DOWN") + "\",\"supervisor\":\"" + state
-                    + "\",\"database\":\"" + database + "\",\"claims\":\"" + claims + "\",\"inFlight\":"
-                    + supervisor.inFlight() + "}\n";
-            respond(exchange, healthy ? 200 : 503, "application/json", body);
+            boolean healthy = supervisor.isLive() && isReady(supervisor, database);
+            respond(exchange, healthy ? 200 : 503, "application/json", "{\"status\":\"" + upDown(healthy) + "\","
+                    + "\"liveness\":\"" + upDown(supervisor.isLive()) + "\"," + details(supervisor, database) + "}\n");
         });
         executor = Executors.newFixedThreadPool(2, runnable -> {
             Thread thread = new Thread(runnable, "docjobs-http");
@@ -85,7 +95,39 @@ final class HttpEndpoints implements AutoCloseable {
         });
         server.setExecutor(executor);
         server.start();
-        log.info("metrics at http://{}:{}/metrics, health at http://{}:{}/health", host, port(), host, port());
+        String base = "http://" + host + ":" + server.getAddress().getPort();
+        log.info("metrics at {}/metrics; probes at {}/health/liveness and {}/health/readiness", base, base, base);
+    }
+
+    private static boolean isReady(Supervisor supervisor, DatabaseReadiness database) {
+        // A database that answers pings while every claim fails (a malformed entry, a missing
+        // privilege) is no more ready than one that is down.
+        return supervisor.state() == Supervisor.State.RUNNING && database.isUp() && supervisor.claimsSucceeding();
+    }
+
+    private static String details(Supervisor supervisor, DatabaseReadiness database) {
+        String error = database.lastError();
+        return "\"supervisor\":\"" + supervisor.state() + "\",\"database\":\"" + upDown(database.isUp())
+                + "\",\"lastPingAgeMs\":" + database.lastGoodAgeMillis()
+                + (error == null ? "" : ",\"databaseError\":\"" + json(error) + "\"")
+                + ",\"claims\":\"" + (supervisor.claimsSucceeding() ? "UP" : "FAILING") + "\",\"inFlight\":"
+                + supervisor.inFlight();
+    }
+
+    private static String upDown(boolean up) {
+        return up ? "UP" : "DOWN";
+    }
+
+    private static String json(String text) {
+        StringBuilder out = new StringBuilder();
+        for (char c : text.toCharArray()) {
+            switch (c) {
+                case '"' -> out.append("\\\"");
+                case '\\' -> out.append("\\\\");
+                default -> out.append(c < 0x20 ? ' ' : c);
+            }
+        }
+        return out.toString();
     }
 
     int port() {
@@ -119,6 +161,9 @@ final class HttpEndpoints implements AutoCloseable {
         server.stop(0);
         if (executor != null) {
             executor.shutdownNow();
+        }
+        if (database != null) {
+            database.close();
         }
     }
 }

@@ -11,7 +11,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.Set;
+import org.bson.types.ObjectId;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -120,13 +122,90 @@ class AdminCommandsTest {
 
         assertThat(run("dead", "requeue", id).out()).contains("requeued " + id);
         assertThat(queue.get(id).orElseThrow().attempts()).isZero();
-        assertThat(run("dead", "requeue", id).code()).as("no longer dead").isEqualTo(1);
+        Cli.Result again = run("dead", "requeue", id);
+        assertThat(again.code()).as("no longer dead").isEqualTo(Main.EXIT_NOT_FOUND);
+        assertThat(again.err()).contains("job " + id + " is ready, not dead: nothing to requeue");
 
         queue.deadLetter(queue.claim(Set.of("email.send"), "test").orElseThrow(), JobError.of("again"));
         assertThat(run("dead", "requeue", "--all").out()).contains("requeued 1 dead letters");
         queue.deadLetter(queue.claim(Set.of("email.send"), "test").orElseThrow(), JobError.of("again"));
         assertThat(run("dead", "purge").out()).contains("purged 1 dead letters");
         assertThat(queue.get(id)).isEmpty();
+    }
+
+    @Test
+    void peekTellsADelayedJobFromAReadyOneAndShowsWhenItBecomesVisible() {
+        String ready = queue.enqueue(JobRequest.builder("email.send").payload("now").build()).id();
+        String delayed = queue.enqueue(JobRequest.builder("email.send").payload("later").priority(5)
+                .delay(Duration.ofMinutes(10)).build()).id();
+        var visibleAt = queue.get(delayed).orElseThrow().visibleAt().truncatedTo(ChronoUnit.SECONDS);
+
+        Cli.Result result = run("peek");
+
+        assertThat(result.code()).isZero();
+        String delayedLine = line(result.out(), delayed);
+        assertThat(delayedLine).contains(" delayed ").doesNotContain(" ready ")
+                .contains("visible at " + visibleAt).containsPattern("\\(in (10m|9m 5\\ds)\\)");
+        assertThat(line(result.out(), ready)).contains(" ready ").contains("ready since ").contains(" ago)");
+    }
+
+    @Test
+    void deadListShowsWhenEachJobDiedAndTheFirstLineOfItsLastError() {
+        String id = queue.enqueue(JobRequest.builder("email.send").payload("poison").maxAttempts(1).build()).id();
+        Lease lease = queue.claim(Set.of("email.send"), "worker-7").orElseThrow();
+        queue.deadLetter(lease, JobError.of(new IllegalStateException("smtp said no\n\tat Smtp.send(Smtp.java:1)\n\tat x")));
+        var deadAt = queue.get(id).orElseThrow().deadAt().truncatedTo(ChronoUnit.SECONDS);
+
+        Cli.Result result = run("dead", "list");
+
+        assertThat(result.code()).isZero();
+        assertThat(line(result.out(), id)).contains(" dead ").contains("died " + deadAt).contains(" ago)");
+        assertThat(result.out()).contains("java.lang.IllegalStateException: smtp said no  [+2 more lines]")
+                .doesNotContain("Smtp.send");
+    }
+
+    @Test
+    void requeueOfAnUnknownIdSaysSoOnStderrWithExitCode4() {
+        String unknown = new ObjectId().toHexString();
+
+        Cli.Result result = run("dead", "requeue", unknown);
+
+        assertThat(result.code()).isEqualTo(Main.EXIT_NOT_FOUND);
+        assertThat(result.err()).contains("no job with id " + unknown).contains("docjobs dead list");
+        assertThat(result.out()).isEmpty();
+    }
+
+    @Test
+    void requeueOfADeadJobWhoseDedupKeyIsTakenSaysWhoHoldsItWithExitCode4() {
+        String dead = queue.enqueue(JobRequest.builder("email.send").payload("first").dedupKey("welcome-c").maxAttempts(1)
+                .build()).id();
+        queue.deadLetter(queue.claim(Set.of("email.send"), "test").orElseThrow(), JobError.of("boom"));
+        String holder = queue.enqueue(JobRequest.builder("email.send").payload("second").dedupKey("welcome-c").build()).id();
+
+        Cli.Result result = run("dead", "requeue", dead);
+
+        assertThat(result.code()).isEqualTo(Main.EXIT_NOT_FOUND);
+        assertThat(result.err()).contains(holder).contains("\"welcome-c\"").doesNotContain("\tat ");
+        assertThat(queue.get(dead).orElseThrow().state()).isEqualTo(io.docjobs.JobState.DEAD);
+    }
+
+    @Test
+    void requeueWithoutAnIdOrWithBothIsAUsageErrorBeforeAnyConnection() {
+        database.close(); // nothing answers: a usage error must not wait for the database
+
+        Cli.Result neither = run("dead", "requeue");
+        Cli.Result both = run("dead", "requeue", "--all", new ObjectId().toHexString());
+
+        assertThat(neither.code()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(neither.err()).contains("an ID (see `docjobs dead list`) or --all");
+        assertThat(both.code()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(both.err()).contains("give either an ID or --all, not both");
+        database = EmbeddedDatabase.start(null, 0); // for the @AfterEach
+    }
+
+    private static String line(String output, String id) {
+        return output.lines().filter(line -> line.startsWith(id)).findFirst()
+                .orElseThrow(() -> new AssertionError("no line for " + id + " in:\n" + output));
     }
 
     @Test

@@ -146,15 +146,46 @@ class BadInputTest {
 
     @ParameterizedTest(name = "--delay {0}")
     @CsvSource(delimiter = '|', value = {
-            "36526d                | delay was PT876624H but must be at most PT876600H (36525 days)",
-            "99999999999999999999d | \"99999999999999999999d\" is too large for a duration"})
+            "36526d                | '36526d' is too large: at most 36525d (about 100 years)",
+            "99999999999999999999d | \"99999999999999999999d\" is too large for a duration: at most 36525d"})
     void givenADelayBeyondTheBound_whenEnqueueing_thenExitCode2NamesTheBoundAndNothingIsEnqueued(String delay,
             String message) {
         Cli.Result result = run("enqueue", "--type", "email.send", "--payload", "{}", "--delay", delay);
 
         assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
-        assertThat(result.err()).contains(message).doesNotContain("\tat ");
+        assertThat(result.err()).contains("--delay").contains(message).doesNotContain("\tat ");
         assertThat(queue.stats().byType()).isEmpty();
+    }
+
+    /** Malformed, negative and too large are three different mistakes, each named with its option. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "--delay=-5s                | Invalid value for option '--delay': '-5s' is negative but must be ≥ 0",
+            "--delay=-PT5S              | Invalid value for option '--delay': '-PT5S' is negative but must be ≥ 0",
+            "--delay=5x                 | Invalid value for option '--delay': '5x' is not a duration: write a whole number with a unit",
+            "--delay=-5x                | Invalid value for option '--delay': '-5x' is not a duration",
+            "--visibility-timeout=0s    | Invalid value for option '--visibility-timeout': '0s' is zero but must be > 0",
+            "--visibility-timeout=-1m   | Invalid value for option '--visibility-timeout': '-1m' is negative but must be > 0",
+            "--visibility-timeout=13h   | Invalid value for option '--visibility-timeout': '13h' is too large: at most 12h"})
+    void givenABadDuration_whenEnqueueing_thenExitCode2SaysWhatIsWrongWithWhichOptionAndNothingIsEnqueued(String option,
+            String message) {
+        Cli.Result result = run("enqueue", "--type", "email.send", "--payload", "{}", option);
+
+        assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(result.err()).contains(message).contains("Run 'docjobs enqueue --help' for usage.")
+                .doesNotContain("\tat ");
+        if (!message.contains("not a duration")) {
+            assertThat(result.err()).as("a well-formed duration is not called malformed").doesNotContain("not a duration");
+        }
+        assertThat(queue.stats().byType()).isEmpty();
+    }
+
+    @Test
+    void givenANegativeAge_whenPurging_thenExitCode2AndNothingIsPurged() {
+        Cli.Result result = run("dead", "purge", "--older-than=-1d");
+
+        assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(result.err()).contains("Invalid value for option '--older-than': '-1d' is negative but must be ≥ 0");
     }
 
     // ---------------------------------------------------------------- a type nobody serves

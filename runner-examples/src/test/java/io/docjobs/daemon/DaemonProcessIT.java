@@ -25,6 +25,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.bson.Document;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -284,6 +285,18 @@ class DaemonProcessIT {
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(process.exitValue()).isEqualTo(Main.EXIT_UNAVAILABLE);
         assertThat(output(0)).contains("127.0.0.1:" + closedPort).contains("admin:****@").doesNotContain("s3cret");
+    }
+
+    @Test
+    void versionIsTheVersionOfThisBuild() throws Exception {
+        String expected = System.getProperty("docjobs.expectedVersion");
+        Assumptions.assumeTrue(expected != null, "run through Maven (failsafe passes docjobs.expectedVersion)");
+
+        Process version = start("--version");
+
+        assertThat(version.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(version.exitValue()).isZero();
+        assertThat(output(0).lines().findFirst()).hasValue("docjobs " + expected);
     }
 
     @Test

@@ -15,7 +15,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code /health} says 200 while the supervisor runs and the database answers, 503 once the database is gone. */
+/**
+ * {@code /health} and {@code /health/readiness} say 200 while the supervisor runs and the database
+ * answers, 503 once the database is gone; {@code /health/liveness} stays 200 through the outage.
+ */
 class HealthEndpointTest {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -23,7 +26,11 @@ class HealthEndpointTest {
     Path dir;
 
     private static HttpResponse<String> health(int port) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health"))
+        return get(port, "/health");
+    }
+
+    private static HttpResponse<String> get(int port, String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                 .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
@@ -46,14 +53,25 @@ class HealthEndpointTest {
             assertThat(up.statusCode()).isEqualTo(200);
             assertThat(up.body()).contains("\"status\":\"UP\"").contains("\"database\":\"UP\"");
 
+            assertThat(get(daemon.httpPort(), "/health/liveness").statusCode()).isEqualTo(200);
+            assertThat(get(daemon.httpPort(), "/health/readiness").statusCode()).isEqualTo(200);
+
             database.close();
+            long stoppedNanos = System.nanoTime();
 
             await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
                 HttpResponse<String> down = health(daemon.httpPort());
                 assertThat(down.statusCode()).isEqualTo(503);
                 assertThat(down.body()).contains("\"status\":\"DOWN\"").contains("\"database\":\"DOWN\"")
-                        .contains("\"supervisor\":\"RUNNING\"");
+                        .contains("\"supervisor\":\"RUNNING\"").contains("\"liveness\":\"UP\"");
             });
+            await().atMost(Duration.ofSeconds(8)).until(() -> get(daemon.httpPort(), "/health/readiness").statusCode() == 503);
+            assertThat(Duration.ofNanos(System.nanoTime() - stoppedNanos))
+                    .as("readiness turns off within its short window, not after the operation time-out and retries")
+                    .isLessThan(Duration.ofSeconds(8));
+            HttpResponse<String> live = get(daemon.httpPort(), "/health/liveness");
+            assertThat(live.statusCode()).as("a database outage must not restart the pod").isEqualTo(200);
+            assertThat(live.body()).isEqualTo("{\"status\":\"UP\"}\n");
         } catch (IOException e) {
             throw new AssertionError(e);
         }
