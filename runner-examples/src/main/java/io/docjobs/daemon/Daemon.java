@@ -1,5 +1,6 @@
 package io.docjobs.daemon;
 
+
 import io.docjobs.JobQueue;
 import io.docjobs.QueueConfig;
 import io.docjobs.Supervisor;
@@ -15,6 +16,7 @@ import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.distribution.DistributionStatisticConfig;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -144,13 +146,26 @@ final class Daemon implements AutoCloseable {
     }
 
     /** Latency timers publish histogram buckets, so dashboards can show percentiles across daemons. */
+    /**
+     * The histogram buckets of the handler and queue-wait timers, in seconds: a fixed, small set
+     * from 5 ms to 1 h. Micrometer's own percentile histogram would publish about 70 buckets per
+     * type and outcome, which costs Prometheus far more series than these questions need.
+     */
+    static final Duration[] TIMER_BUCKETS = {Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25),
+            Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500),
+            Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5), Duration.ofSeconds(10),
+            Duration.ofSeconds(30), Duration.ofMinutes(1), Duration.ofMinutes(5), Duration.ofMinutes(15),
+            Duration.ofHours(1)};
+
     private static MeterFilter histogramsFor(String... names) {
         return new MeterFilter() {
             @Override
             public DistributionStatisticConfig configure(Meter.Id id, DistributionStatisticConfig config) {
                 for (String name : names) {
                     if (id.getName().equals(name)) {
-                        return DistributionStatisticConfig.builder().percentilesHistogram(true).build().merge(config);
+                        return DistributionStatisticConfig.builder().serviceLevelObjectives(
+                                java.util.Arrays.stream(TIMER_BUCKETS).mapToDouble(d -> d.toNanos()).toArray())
+                                .build().merge(config);
                     }
                 }
                 return config;

@@ -46,6 +46,8 @@ class AlertRulesTest {
     /** Every sample name the daemon's /metrics serves. */
     private static Set<String> served;
 
+    private static String scraped;
+
     @BeforeAll
     static void scrapeADaemon() throws IOException {
         DaemonConfig config = new ConfigLoader(Map.of()).load(Files.writeString(dir.resolve("docjobs.yaml"), """
@@ -77,7 +79,8 @@ class AlertRulesTest {
                         && scrape.contains("docjobs_queue_depth{")
                         && scrape.contains("docjobs_queue_oldest_ready_age_seconds{");
             });
-            served = sampleNames(daemon.registry().scrape());
+            scraped = daemon.registry().scrape();
+            served = sampleNames(scraped);
         } finally {
             database.close();
         }
@@ -244,5 +247,18 @@ class AlertRulesTest {
         List<Map<String, Object>> scrapes = (List<Map<String, Object>>) prometheus.get("scrape_configs");
         assertThat(scrapes).extracting(scrape -> scrape.get("job_name"))
                 .as("the job DocjobsDaemonDown selects with up{job=\"docjobs\"}").contains("docjobs");
+    }
+
+    /** Timers publish a small fixed set of buckets per series, not Micrometer's ~70 percentile buckets. */
+    @Test
+    void timersPublishABoundedSetOfBuckets() {
+        for (String timer : List.of("docjobs_handler_duration_seconds_bucket{", "docjobs_queue_wait_seconds_bucket{")) {
+            List<String> buckets = scraped.lines().filter(line -> line.startsWith(timer)).toList();
+            long series = buckets.stream().map(line -> line.replaceAll("le=\"[^\"]*\",?", "").split(" ")[0]).distinct().count();
+            assertThat(series).as(timer).isPositive();
+            assertThat(buckets).as(timer + " buckets per series").hasSize((int) series * (Daemon.TIMER_BUCKETS.length + 1));
+            assertThat(buckets).anyMatch(line -> line.contains("le=\"0.005\"")).anyMatch(line -> line.contains("le=\"3600.0\""))
+                    .anyMatch(line -> line.contains("le=\"+Inf\""));
+        }
     }
 }
