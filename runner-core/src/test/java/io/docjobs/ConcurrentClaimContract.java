@@ -13,6 +13,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -29,6 +30,7 @@ abstract class ConcurrentClaimContract extends JobQueueContract {
     static final int BACKLOG = 300;
 
     @Test
+    @Tag("slow") // a minute on the embedded server: left out of mutation runs (README, "Tests")
     void eightWorkersClaimTenThousandEntriesEachExactlyOnce() throws Exception {
         runWorkers(worker -> queue.claim(EMAIL, worker).map(List::of).orElse(List.of()));
     }

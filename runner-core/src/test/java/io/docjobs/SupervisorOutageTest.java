@@ -24,6 +24,7 @@ import org.bson.Document;
 import org.bson.types.ObjectId;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -43,6 +44,7 @@ import org.junit.jupiter.api.Timeout;
  * writes; it resolves {@code System.err} on every line, so the tee sees the supervisor's lines.
  */
 @Timeout(30)
+@Tag("slow") // real network outages of seconds: left out of mutation runs (README, "Tests")
 class SupervisorOutageTest {
     private static final String NAME = "outage";
     private static final Duration LONG_VISIBILITY = Duration.ofSeconds(4);

@@ -25,6 +25,7 @@ import org.bson.Document;
 import org.bson.types.ObjectId;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -35,6 +36,7 @@ import org.junit.jupiter.api.Timeout;
  * lost. The embedded server is always checked directly, bypassing the proxy.
  */
 @Timeout(30)
+@Tag("slow") // real network outages of seconds: left out of mutation runs (README, "Tests")
 class TransientFaultTest {
     private static final Set<String> EMAIL = Set.of("email");
     private static final Duration VISIBILITY = Duration.ofSeconds(30);
