@@ -518,19 +518,28 @@ abstract class JobQueueContract {
     /** Type limits make a batch claim skip candidates and look again; the passes together still take at most max. */
     @Test
     void aBatchClaimNeverTakesMoreThanMaxHoweverManyPassesItNeeds() {
-        for (int i = 0; i < 3; i++) {
-            queue.enqueue(JobRequest.builder("a").payload("a" + i).priority(9).build());
-            queue.enqueue(JobRequest.builder("b").payload("b" + i).priority(8).build());
-        }
-        for (int i = 0; i < 5; i++) {
-            queue.enqueue(JobRequest.builder("c").payload("c" + i).build());
+        // Three urgent entries of a type limited to one, then some of a second type limited to one.
+        for (String prefix : List.of("one", "two")) {
+            for (int i = 0; i < 3; i++) {
+                queue.enqueue(JobRequest.builder(prefix + ".a").payload(prefix + ".a" + i).priority(9).build());
+            }
+            for (int i = 0; i < (prefix.equals("one") ? 3 : 2); i++) {
+                queue.enqueue(JobRequest.builder(prefix + ".b").payload(prefix + ".b" + i).priority(8).build());
+            }
+            for (int i = 0; i < 5; i++) {
+                queue.enqueue(JobRequest.builder(prefix + ".c").payload(prefix + ".c" + i).build());
+            }
         }
 
-        // Pass 1 reads a0-a2 and may take one; pass 2 reads b0-b1 and may take one; pass 3 takes c0.
-        List<Lease> leases = queue.claimBatch(Map.of("a", 1, "b", 1, "c", 5), "w", 3);
+        // Pass 1 reads a0-a2 and may take a0; pass 2 reads the next two, b0-b1, and may take b0;
+        // pass 3 reads the next one: c0. Whether b's candidates end before the last pass or not.
+        for (String prefix : List.of("one", "two")) {
+            List<Lease> leases = queue.claimBatch(Map.of(prefix + ".a", 1, prefix + ".b", 1, prefix + ".c", 5), "w", 3);
 
-        assertThat(leases).extracting(Lease::payload).containsExactly("a0", "b0", "c0");
-        assertThat(queue.stats().leased()).as("nothing leased beyond what was returned").isEqualTo(3);
+            assertThat(leases).extracting(Lease::payload).as(prefix)
+                    .containsExactly(prefix + ".a0", prefix + ".b0", prefix + ".c0");
+        }
+        assertThat(queue.stats().leased()).as("nothing leased beyond what was returned").isEqualTo(6);
     }
 
     @Test
