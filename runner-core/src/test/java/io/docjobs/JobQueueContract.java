@@ -7,10 +7,17 @@ import com.mongodb.client.MongoClient;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.bson.Document;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -506,6 +513,148 @@ abstract class JobQueueContract {
         assertThatThrownBy(() -> queue.requeueDead("nope")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("id was \"nope\"");
         assertThat(queue.stats().byType()).as("nothing was inserted").isEmpty();
+    }
+
+    /** Type limits make a batch claim skip candidates and look again; the passes together still take at most max. */
+    @Test
+    void aBatchClaimNeverTakesMoreThanMaxHoweverManyPassesItNeeds() {
+        // Three urgent entries of a type limited to one, then some of a second type limited to one.
+        for (String prefix : List.of("one", "two")) {
+            for (int i = 0; i < 3; i++) {
+                queue.enqueue(JobRequest.builder(prefix + ".a").payload(prefix + ".a" + i).priority(9).build());
+            }
+            for (int i = 0; i < (prefix.equals("one") ? 3 : 2); i++) {
+                queue.enqueue(JobRequest.builder(prefix + ".b").payload(prefix + ".b" + i).priority(8).build());
+            }
+            for (int i = 0; i < 5; i++) {
+                queue.enqueue(JobRequest.builder(prefix + ".c").payload(prefix + ".c" + i).build());
+            }
+        }
+
+        // Pass 1 reads a0-a2 and may take a0; pass 2 reads the next two, b0-b1, and may take b0;
+        // pass 3 reads the next one: c0. Whether b's candidates end before the last pass or not.
+        for (String prefix : List.of("one", "two")) {
+            List<Lease> leases = queue.claimBatch(Map.of(prefix + ".a", 1, prefix + ".b", 1, prefix + ".c", 5), "w", 3);
+
+            assertThat(leases).extracting(Lease::payload).as(prefix)
+                    .containsExactly(prefix + ".a0", prefix + ".b0", prefix + ".c0");
+        }
+        assertThat(queue.stats().leased()).as("nothing leased beyond what was returned").isEqualTo(6);
+    }
+
+    @Test
+    void rejectsBadDurationsPagesAndBatchSizesNamingTheArgument() {
+        queue.enqueue("email", "x", VT);
+        Lease lease = claimOne("w1");
+        for (Duration bad : Arrays.asList(null, Duration.ZERO, Duration.ofMillis(-1),
+                JobRequest.MAX_VISIBILITY_TIMEOUT.plusMillis(1))) {
+            String rule = "duration was " + bad + " but must be positive and at most PT12H";
+            assertThatThrownBy(() -> queue.extend(lease, bad)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(rule);
+            assertThatThrownBy(() -> queue.extendAll(List.of(lease), bad)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(rule);
+            assertThatThrownBy(() -> queue.extendAll(List.of(), bad)).as("even with no leases")
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(rule);
+        }
+        assertThat(queue.get(lease.id()).orElseThrow().visibleAt()).as("nothing was extended").isEqualTo(lease.deadline());
+
+        for (int bad : new int[] {0, -1, 1_001}) {
+            String page = "limit was " + bad + " but must be between 1 and 1000";
+            String batch = "max was " + bad + " but must be between 1 and 1000";
+            assertThatThrownBy(() -> queue.peek(Optional.empty(), bad)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(page);
+            assertThatThrownBy(() -> queue.deadLetters(Optional.empty(), 0, bad)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(page);
+            assertThatThrownBy(() -> queue.claimBatch(EMAIL, "w", bad)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(batch);
+            assertThatThrownBy(() -> queue.claimBatch(Map.of("email", 1), "w", bad))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(batch);
+        }
+        assertThatThrownBy(() -> queue.deadLetters(Optional.empty(), -1, 10)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("offset was -1 but must be zero or positive");
+        assertThatThrownBy(() -> queue.claimBatch(Map.of("email", -1), "w", 5)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("limit of type \"email\" was -1 but must be zero or positive");
+        Map<String, Integer> nullLimit = new HashMap<>();
+        nullLimit.put("email", null);
+        assertThatThrownBy(() -> queue.claimBatch(nullLimit, "w", 5)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("limit of type \"email\" was null");
+        assertThatThrownBy(() -> queue.claimBatch((Collection<String>) null, "w", 5))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("types was null");
+        assertThatThrownBy(() -> queue.claimBatch(Map.of(), "w", 5)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("types was []");
+        assertThatThrownBy(() -> queue.claimBatch(EMAIL, null, 5)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("workerId was null");
+
+        // The limits themselves are allowed.
+        assertThat(queue.peek(Optional.empty(), 1_000)).isEmpty();
+        assertThat(queue.deadLetters(Optional.empty(), 0, 1_000)).isEmpty();
+        assertThat(queue.claimBatch(EMAIL, "w", 1_000)).isEmpty();
+        assertThat(queue.claimBatch(Map.of("email", 0), "w", 1)).as("limit 0: not claimed").isEmpty();
+        Lease longest = queue.extend(lease, JobRequest.MAX_VISIBILITY_TIMEOUT).orElseThrow();
+        assertThat(longest.deadline()).isEqualTo(clock.instant().plus(JobRequest.MAX_VISIBILITY_TIMEOUT));
+        assertThat(queue.extendAll(List.of(), Duration.ofMillis(1)).extended()).isEmpty();
+    }
+
+    @Test
+    void aClosedQueueRefusesEveryOperationNamingItAndTheQueue() {
+        queue.enqueue("email", "x", VT);
+        Lease lease = claimOne("w1");
+        String id = lease.id();
+        JobError error = JobError.of("failed");
+        queue.close();
+
+        Map<String, ThrowingCallable> operations = new LinkedHashMap<>();
+        operations.put("enqueue of type \"email\"", () -> queue.enqueue("email", "y", VT));
+        operations.put("enqueueAll of 1 entries", () -> queue.enqueueAll(List.of(JobRequest.builder("email").payload("y").build())));
+        operations.put("claim of [email]", () -> queue.claim(EMAIL, "w2"));
+        operations.put("claimBatch of [email]", () -> queue.claimBatch(EMAIL, "w2", 5));
+        operations.put("done of " + id, () -> queue.done(lease));
+        operations.put("extend of " + id, () -> queue.extend(lease, VT));
+        operations.put("extendAll of 1 leases", () -> queue.extendAll(List.of(lease), VT));
+        operations.put("release of " + id, () -> queue.release(lease, Duration.ZERO, error));
+        operations.put("dead-letter of " + id, () -> queue.deadLetter(lease, error));
+        operations.put("give-back of " + id, () -> queue.giveBack(lease));
+        operations.put("stats", () -> queue.stats());
+        operations.put("get of " + id, () -> queue.get(id));
+        operations.put("peek", () -> queue.peek(Optional.empty(), 10));
+        operations.put("list of dead letters", () -> queue.deadLetters(Optional.empty(), 0, 10));
+        operations.put("requeue of " + id, () -> queue.requeueDead(id));
+        operations.put("requeue of all dead letters", () -> queue.requeueAllDead(Optional.empty()));
+        operations.put("purge of dead letters", () -> queue.purgeDead(Optional.empty(), clock.instant()));
+        operations.put("index creation", () -> queue.ensureIndexes());
+        operations.forEach((operation, call) -> assertThatThrownBy(call).as(operation)
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage(operation + " on queue " + queue.name() + " is not possible: the queue is closed"));
+
+        try (JobQueue reopened = JobQueue.using(client(), config().build())) {
+            JobEntry entry = reopened.get(id).orElseThrow();
+            assertThat(entry.state()).as("nothing reached the database").isEqualTo(JobState.LEASED);
+            assertThat(entry.workerId()).isEqualTo("w1");
+            assertThat(reopened.stats().forType("email").unfinished()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void enqueueAllTellsListenersTheBatchsNewTypesOnce() {
+        try (JobQueue local = JobQueue.using(client(), config().changeStreams(false).build())) {
+            List<Set<String>> heard = new CopyOnWriteArrayList<>();
+            Runnable unregister = local.onEnqueue(heard::add);
+
+            local.enqueueAll(List.of(JobRequest.builder("email").payload("1").build(),
+                    JobRequest.builder("sms").payload("2").build(),
+                    JobRequest.builder("email").payload("3").dedupKey("k").build()));
+            assertThat(heard).containsExactly(Set.of("email", "sms"));
+
+            local.enqueueAll(List.of(JobRequest.builder("email").payload("4").dedupKey("k").build()));
+            assertThat(heard).as("a duplicate inserts nothing: nothing new to wake for").hasSize(1);
+            local.enqueueAll(List.of(JobRequest.builder("push").payload("5").build(),
+                    JobRequest.builder("email").payload("6").dedupKey("k").build()));
+            assertThat(heard).containsExactly(Set.of("email", "sms"), Set.of("push"));
+
+            unregister.run();
+            local.enqueueAll(List.of(JobRequest.builder("email").payload("7").build()));
+            assertThat(heard).hasSize(2);
+        }
     }
 
     @Test

@@ -2,7 +2,9 @@ package io.docjobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
+import com.mongodb.ConnectionString;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import de.bwaldvogel.mongo.MongoServer;
@@ -135,6 +137,26 @@ class QueueConnectionTest {
             queue.enqueue("email", "x", Duration.ofSeconds(30));
             Lease lease = queue.claim(Set.of("email"), "w").orElseThrow();
             assertThat(Duration.between(Instant.now(), lease.deadline())).isBetween(Duration.ofSeconds(25), Duration.ofSeconds(35));
+        }
+    }
+
+    @Test
+    void closingAConnectedQueueClosesTheClientItMade() throws IOException {
+        try (EmbeddedMongo mongo = new EmbeddedMongo()) {
+            String server = new ConnectionString(mongo.connectionString()).getHosts().get(0);
+            int colon = server.lastIndexOf(':');
+            try (TcpProxy proxy = new TcpProxy(server.substring(0, colon), Integer.parseInt(server.substring(colon + 1)))) {
+                JobQueue queue = JobQueue.connect(QueueConfig.builder()
+                        .connectionString("mongodb://127.0.0.1:" + proxy.port()).changeStreams(false).build());
+                queue.enqueue("email", "hi", Duration.ofSeconds(30));
+                assertThat(proxy.openConnections()).isPositive();
+
+                queue.close();
+
+                await().atMost(Duration.ofSeconds(10)).until(() -> proxy.openConnections() == 0);
+                assertThatThrownBy(queue::stats).isInstanceOf(IllegalStateException.class)
+                        .hasMessageContaining("the queue is closed");
+            }
         }
     }
 

@@ -12,8 +12,10 @@ import io.docjobs.JobHandler;
 import io.docjobs.JobQueue;
 import io.docjobs.JobRequest;
 import io.docjobs.JobState;
+import io.docjobs.Lease;
 import io.docjobs.ManualClock;
 import io.docjobs.QueueConfig;
+import io.docjobs.QueueStats;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -47,6 +49,7 @@ class EngineTest {
     private final ManualTicker ticker = new ManualTicker();
     private final ManualClock clock = new ManualClock(Instant.parse("2026-11-30T12:00:00Z"));
     private final ManualExecutor executor = new ManualExecutor();
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final List<Engine> engines = new ArrayList<>();
     private FaultyQueue queue;
     private String collection;
@@ -78,9 +81,12 @@ class EngineTest {
     }
 
     private Engine engine(int workers, Executor pool, Registration... registrations) {
-        Engine.Settings settings = new Engine.Settings("test", "worker-1", workers, 1, 32, Duration.ofMillis(10),
-                Duration.ofMillis(100), Duration.ZERO, new SimpleMeterRegistry(),
-                io.micrometer.observation.ObservationRegistry.NOOP);
+        return engine(workers, 32, pool, registrations);
+    }
+
+    private Engine engine(int workers, int maxBatch, Executor pool, Registration... registrations) {
+        Engine.Settings settings = new Engine.Settings("test", "worker-1", workers, 1, maxBatch, Duration.ofMillis(10),
+                Duration.ofMillis(100), Duration.ZERO, registry, io.micrometer.observation.ObservationRegistry.NOOP);
         Engine engine = new Engine(queue, List.of(registrations), settings, ticker, pool);
         engine.startStepping();
         engines.add(engine);
@@ -101,6 +107,15 @@ class EngineTest {
 
     private JobEntry entry(String id) {
         return queue.get(id).orElseThrow();
+    }
+
+    private double finished(String type, String outcome) {
+        var counter = registry.find("docjobs.jobs.finished").tag("type", type).tag("outcome", outcome).counter();
+        return counter == null ? 0 : counter.count();
+    }
+
+    private static long millis(long ms) {
+        return Duration.ofMillis(ms).toNanos();
     }
 
     // ------------------------------------------------------------------ capacity
@@ -142,6 +157,80 @@ class EngineTest {
         enqueue("other", 0);
         assertThat(engine.pollOnce().claimed()).isEqualTo(1);
         assertThat(executor.pending()).isEqualTo(3);
+    }
+
+    /** Defect class: a slot handed back twice (or not taken) per job lets each round run one job more. */
+    @Test
+    void workersBoundTheJobsRunningAtOnceRoundAfterRound() {
+        Engine engine = engine(3, executor, handle("email", job -> { }));
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            ids.add(enqueue("email", 0));
+        }
+        assertThat(engine.pollOnce().claimed()).isEqualTo(3);
+
+        for (int round = 1; round <= 9; round++) {
+            queue.claimLog.clear();
+            assertThat(executor.runOne()).isTrue(); // one job finishes
+            assertThat(engine.inFlight()).isEqualTo(2);
+
+            assertThat(engine.pollOnce().claimed()).as("round %d: the one freed slot", round).isEqualTo(1);
+            assertThat(engine.pollOnce().noRoom()).as("round %d: full again", round).isTrue();
+            assertThat(engine.inFlight()).isEqualTo(3);
+            assertThat(queue.stats().forType("email").leased()).as("round %d: leases held", round).isEqualTo(3);
+            assertThat(queue.claimLog).as("one slot: a single claim").containsExactly("claim");
+        }
+        executor.runAll();
+        assertThat(ids).allSatisfy(id -> assertThat(queue.get(id)).isEmpty());
+        assertThat(engine.inFlight()).isZero();
+    }
+
+    @Test
+    void aTypeLimitHoldsRoundAfterRoundAsJobsFinish() {
+        Engine engine = engine(4, executor,
+                handle("limited", job -> { }, HandlerOptions.builder().concurrency(2).build()),
+                handle("other", job -> { }));
+        for (int i = 0; i < 8; i++) {
+            enqueue("limited", 1); // more urgent: claimed whenever its limit allows
+            enqueue("other", 0);
+        }
+        assertThat(engine.pollOnce().claimed()).isEqualTo(4);
+
+        for (int round = 1; round <= 12 && executor.runOne(); round++) {
+            engine.pollOnce();
+            QueueStats.TypeStats limited = queue.stats().forType("limited");
+            assertThat(limited.leased()).as("round %d: limited jobs at once", round).isLessThanOrEqualTo(2);
+            assertThat(limited.leased() + queue.stats().forType("other").leased()).as("round %d: all jobs at once", round)
+                    .isLessThanOrEqualTo(4);
+            assertThat(engine.inFlight()).isLessThanOrEqualTo(4);
+        }
+        executor.runAll();
+        while (engine.pollOnce().claimed() > 0) {
+            assertThat(queue.stats().forType("limited").leased()).isLessThanOrEqualTo(2);
+            executor.runAll();
+        }
+        assertThat(queue.stats().byType()).as("everything ran").isEmpty();
+    }
+
+    @Test
+    void aPollClaimsItsFreeSlotsUpToMaxBatchInOneBatchCall() {
+        Engine engine = engine(8, 5, executor, handle("email", job -> { }));
+        for (int i = 0; i < 9; i++) {
+            enqueue("email", 0);
+        }
+
+        assertThat(engine.pollOnce().claimed()).as("min(maxBatch 5, 8 free, 9 ready)").isEqualTo(5);
+        assertThat(engine.pollOnce().claimed()).as("min(maxBatch 5, 3 free, 4 ready)").isEqualTo(3);
+        assertThat(engine.pollOnce().noRoom()).isTrue();
+        for (int i = 0; i < 7; i++) {
+            executor.runOne();
+        }
+        Engine.Poll last = engine.pollOnce();
+
+        assertThat(last.reserved()).as("min(maxBatch 5, 7 free)").isEqualTo(5);
+        assertThat(last.claimed()).as("only one left").isEqualTo(1);
+        assertThat(queue.claimLog).containsExactly("claimBatch 5", "claimBatch 3", "claimBatch 5");
+        assertThat(engine.inFlight()).isEqualTo(2);
     }
 
     /** Defect: a type limited to fewer than the free slots got nothing while unlimited types filled the batch. */
@@ -400,6 +489,159 @@ class EngineTest {
         mayReturn.countDown();
         worker.join(5_000);
         assertThat(queue.get(id)).isEmpty();
+    }
+
+    @Test
+    void aJobThatFinishesWithinItsTimeOutCompletes() throws Exception {
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch mayReturn = new CountDownLatch(1);
+        AtomicBoolean interrupted = new AtomicBoolean();
+        Engine engine = engine(2, executor, handle("report", job -> {
+            started.countDown();
+            try {
+                mayReturn.await();
+            } catch (InterruptedException e) {
+                interrupted.set(true);
+                throw e;
+            }
+        }, HandlerOptions.builder().timeout(Duration.ofMinutes(10)).build()));
+        String id = enqueue("report", 0);
+        engine.pollOnce();
+        Thread worker = new Thread(executor::runAll);
+        worker.start();
+        assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
+
+        ticker.advance(Duration.ofMinutes(10).minusMillis(1));
+        engine.keepOnce();
+        mayReturn.countDown();
+        worker.join(5_000);
+
+        assertThat(interrupted).as("a millisecond to spare").isFalse();
+        assertThat(queue.get(id)).as("done").isEmpty();
+        assertThat(finished("report", "success")).isEqualTo(1);
+        assertThat(finished("report", "timeout")).isZero();
+        assertThat(engine.inFlight()).isZero();
+    }
+
+    @Test
+    void theKeeperWaitsUntilTheNextExtensionIsDue() {
+        Engine engine = engine(2, executor, handle("report", job -> { }));
+        assertThat(engine.keepOnce()).as("nothing running: its longest wait").isEqualTo(Duration.ofSeconds(1).toNanos());
+        String id = queue.enqueue(JobRequest.builder("report").payload("x").visibilityTimeout(Duration.ofMillis(900))
+                .build()).id();
+        engine.pollOnce(); // claimed: its lease is kept from now on, started or not
+        Instant firstDeadline = entry(id).visibleAt();
+
+        assertThat(engine.keepOnce()).as("extensions are due a third into the 900 ms lease").isEqualTo(millis(300));
+        clock.advance(Duration.ofMillis(100));
+        assertThat(engine.keepOnce()).isEqualTo(millis(200));
+        assertThat(entry(id).visibleAt()).as("not extended before it is due").isEqualTo(firstDeadline);
+
+        clock.advance(Duration.ofMillis(200));
+        assertThat(engine.keepOnce()).as("extended; the next a third into the extension").isEqualTo(millis(300));
+        assertThat(entry(id).visibleAt()).isEqualTo(clock.instant().plusMillis(900));
+    }
+
+    @Test
+    void theKeeperWakesForATimeOutDueBeforeTheNextExtension() {
+        Engine engine = engine(2, executor, handle("report", job -> { },
+                HandlerOptions.builder().timeout(Duration.ofMillis(100)).build()));
+        String id = enqueue("report", 0); // a 30 s lease: its first extension is 10 s away
+        engine.pollOnce();
+
+        ticker.advance(Duration.ofMillis(40));
+        assertThat(engine.keepOnce()).isEqualTo(millis(60));
+        ticker.advance(Duration.ofMillis(60));
+        engine.keepOnce();
+
+        assertThat(entry(id).lastError().message()).contains("time-out of PT0.1S");
+        assertThat(engine.keepOnce()).as("nothing left to keep").isEqualTo(Duration.ofSeconds(1).toNanos());
+    }
+
+    /** A lease lost while the handler hangs on: the slot comes back at once, the late result counts for nothing. */
+    @Test
+    void aJobWhoseLeaseWasLostGivesItsSlotBackWhileItsHandlerHangsOn() throws Exception {
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch mayReturn = new CountDownLatch(1);
+        AtomicBoolean interrupted = new AtomicBoolean();
+        AtomicBoolean sawLost = new AtomicBoolean();
+        List<String> ran = new CopyOnWriteArrayList<>();
+        Engine engine = engine(1, executor, handle("email", job -> {
+            ran.add(job.payload());
+            if (job.payload().equals("stalls")) {
+                started.countDown();
+                while (mayReturn.getCount() > 0) { // ignores interrupts until the test lets it go
+                    try {
+                        mayReturn.await();
+                    } catch (InterruptedException e) {
+                        interrupted.set(true);
+                        sawLost.set(job.isLeaseLost());
+                    }
+                }
+            }
+        }));
+        String stalls = queue.enqueue(JobRequest.builder("email").payload("stalls").priority(1).build()).id();
+        String next = queue.enqueue(JobRequest.builder("email").payload("next").build()).id();
+        engine.pollOnce();
+        Thread worker = new Thread(executor::runAll);
+        worker.start();
+        assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
+
+        // The lease runs out unrenewed (a stalled process) and another worker claims the entry.
+        clock.advance(Duration.ofSeconds(31));
+        Lease other = queue.claim(java.util.Set.of("email"), "worker-2").orElseThrow();
+        assertThat(other.id()).isEqualTo(stalls);
+        assertThat(engine.pollOnce().noRoom()).as("its one slot is still taken").isTrue();
+
+        engine.keepOnce(); // the extension finds the lease lost
+
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).untilTrue(interrupted);
+        assertThat(sawLost).isTrue();
+        assertThat(finished("email", "lease_lost")).isEqualTo(1);
+        assertThat(engine.pollOnce().claimed()).as("the slot came back with the lease loss").isEqualTo(1);
+        executor.runAll();
+        assertThat(ran).containsExactly("stalls", "next");
+        assertThat(queue.get(next)).as("done").isEmpty();
+
+        mayReturn.countDown();
+        worker.join(5_000);
+        JobEntry taken = entry(stalls);
+        assertThat(taken.state()).as("the stale handler's return completed nothing").isEqualTo(JobState.LEASED);
+        assertThat(taken.workerId()).isEqualTo("worker-2");
+        assertThat(finished("email", "success")).as("only the next job").isEqualTo(1);
+        assertThat(queue.done(other)).isTrue();
+    }
+
+    @Test
+    void onlyTheListedFailuresAndThoseCausedByThemAreNonRetryable() {
+        Engine engine = engine(4, executor, handle("pay", job -> {
+            switch (job.payload()) {
+                case "retryable" -> throw new IllegalStateException("gateway timed out");
+                case "listed" -> throw new NumberFormatException("amount was \"ten\"");
+                default -> throw new RuntimeException("charge failed", new IllegalArgumentException("no such card"));
+            }
+        }, HandlerOptions.builder().nonRetryable(IllegalArgumentException.class)
+                .backoff(Duration.ofSeconds(5), 2.0, 0.0, Duration.ofMinutes(1)).build()));
+        String retryable = queue.enqueue(JobRequest.builder("pay").payload("retryable").build()).id();
+        String listed = queue.enqueue(JobRequest.builder("pay").payload("listed").build()).id();
+        String caused = queue.enqueue(JobRequest.builder("pay").payload("caused").build()).id();
+
+        engine.pollOnce();
+        executor.runAll();
+
+        JobEntry retried = entry(retryable);
+        assertThat(retried.state()).as("not on the list: retried").isEqualTo(JobState.READY);
+        assertThat(retried.visibleAt()).as("after its backoff").isEqualTo(clock.instant().plusSeconds(5));
+        assertThat(retried.lastError().exceptionClass()).isEqualTo(IllegalStateException.class.getName());
+        JobEntry subclass = entry(listed);
+        assertThat(subclass.state()).as("a subclass of a listed class").isEqualTo(JobState.DEAD);
+        assertThat(subclass.lastError().exceptionClass()).isEqualTo(NumberFormatException.class.getName());
+        JobEntry wrapped = entry(caused);
+        assertThat(wrapped.state()).as("a listed class in the cause chain").isEqualTo(JobState.DEAD);
+        assertThat(wrapped.lastError().message()).isEqualTo("charge failed");
+        assertThat(List.of(retried, subclass, wrapped)).allSatisfy(entry -> assertThat(entry.attempts()).isEqualTo(1));
+        assertThat(finished("pay", "retry")).isEqualTo(1);
+        assertThat(finished("pay", "dead")).isEqualTo(2);
     }
 
     @Test

@@ -30,6 +30,8 @@ final class FaultyQueue implements JobQueue {
     private final JobQueue delegate;
     final AtomicInteger claimCalls = new AtomicInteger();
     final AtomicInteger giveBacks = new AtomicInteger();
+    /** Every claim call in order: {@code "claim"}, or {@code "claimBatch <max>"}. */
+    final List<String> claimLog = new java.util.concurrent.CopyOnWriteArrayList<>();
     volatile IntPredicate failClaims = call -> false;
 
     FaultyQueue(JobQueue delegate) {
@@ -45,18 +47,21 @@ final class FaultyQueue implements JobQueue {
 
     @Override
     public Optional<Lease> claim(Collection<String> types, String workerId) {
+        claimLog.add("claim");
         maybeFail();
         return delegate.claim(types, workerId);
     }
 
     @Override
     public List<Lease> claimBatch(Collection<String> types, String workerId, int max) {
+        claimLog.add("claimBatch " + max);
         maybeFail();
         return delegate.claimBatch(types, workerId, max);
     }
 
     @Override
     public List<Lease> claimBatch(Map<String, Integer> limits, String workerId, int max) {
+        claimLog.add("claimBatch " + max);
         maybeFail();
         return delegate.claimBatch(limits, workerId, max);
     }

@@ -17,6 +17,19 @@ final class ManualExecutor implements Executor {
         return pending.size();
     }
 
+    /** Runs the oldest submitted run, if any, on the caller's thread; false if none was waiting. */
+    boolean runOne() {
+        Runnable next;
+        synchronized (this) {
+            if (pending.isEmpty()) {
+                return false;
+            }
+            next = pending.remove(0);
+        }
+        next.run();
+        return true;
+    }
+
     /** Runs everything submitted so far, in order. */
     void runAll() {
         List<Runnable> batch;
