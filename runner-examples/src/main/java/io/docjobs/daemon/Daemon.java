@@ -90,12 +90,8 @@ final class Daemon implements AutoCloseable {
         JvmGcMetrics gc = new JvmGcMetrics();
         try {
             String uri = embedded != null ? embedded.connectionString() : config.database().connectionString();
+            // The embedded database has change streams too (EmbeddedDatabase: a bounded, in-memory oplog).
             QueueConfig queueConfig = queueConfig(config, uri);
-            if (embedded != null) {
-                // The embedded server keeps no oplog (it would grow without bound), so it has no
-                // change streams; local enqueues still wake the pollers.
-                queueConfig = queueConfig.toBuilder().changeStreams(false).build();
-            }
             queue = JobQueue.connect(queueConfig);
             RetryableWrites.check(queue);
             registry.config().meterFilter(histogramsFor("docjobs.handler.duration", "docjobs.queue.wait"));

@@ -14,7 +14,9 @@ import sun.misc.Signal;
 /**
  * {@code docjobs db}: the embedded database (mongo-java-server) on its own, on {@code 127.0.0.1},
  * until SIGTERM or SIGINT. With {@code --data-file} it keeps its data in that file (H2 backend) and
- * a later {@code db} on the same file finds it again; without, it keeps it in memory.
+ * a later {@code db} on the same file finds it again; without, it keeps it in memory. It serves
+ * change streams like the daemon's embedded database (see {@link EmbeddedDatabase}), so daemons
+ * connected to it start each other's jobs at once.
  *
  * <p>When it is ready it prints one line on standard output, {@code docjobs db: ready at
  * mongodb://127.0.0.1:PORT ...}, so that scripts and the {@code chaos} driver can wait for it. On a

@@ -367,6 +367,99 @@ class DaemonProcessIT {
         }
     }
 
+    /**
+     * Two daemons on the embedded default: one hosts the database (on its data file), the other
+     * connects to it. Jobs enqueued by a third process start within milliseconds on either, though
+     * both poll only every 1-2 s when idle: the embedded database serves change streams.
+     */
+    @Test
+    void twoDaemonsOnTheEmbeddedDatabaseStartJobsEnqueuedElsewhereWithinMilliseconds() throws Exception {
+        int dbPort = freePort();
+        int hostHttp = freePort();
+        int otherHttp = freePort();
+        String common = """
+                supervisor:
+                  idleBackoffMin: 2s
+                  idleBackoffMax: 2s
+                discoverHandlers: false
+                """;
+        Path host = Files.writeString(dir.resolve("host.yaml"), """
+                database:
+                  embedded: true
+                embedded:
+                  port: %d
+                  dataFile: data/docjobs.h2
+                handlers:
+                  example.email.send:
+                    class: io.docjobs.examples.handlers.SendEmailHandler$Provider
+                http:
+                  port: %d
+                """.formatted(dbPort, hostHttp) + common);
+        Path other = Files.writeString(dir.resolve("other.yaml"), """
+                database:
+                  connectionString: "mongodb://127.0.0.1:%d"
+                handlers:
+                  example.report.render:
+                    class: io.docjobs.examples.handlers.RenderReportHandler$Provider
+                http:
+                  port: %d
+                """.formatted(dbPort, otherHttp) + common);
+        start("run", "--config", host.toString());
+        await().atMost(Duration.ofSeconds(60)).until(() -> status(hostHttp, "/health") == 200);
+        start("run", "--config", other.toString());
+        await().atMost(Duration.ofSeconds(60)).until(() -> status(otherHttp, "/health") == 200);
+        String following = "following new entries of docjobs.jobs with a change stream";
+        await().atMost(Duration.ofSeconds(30)).until(() -> output(0).contains(following) && output(1).contains(following));
+
+        Map<Integer, String> types = Map.of(hostHttp, "example.email.send", otherHttp, "example.report.render");
+        int jobs = 20; // half for warming up
+        Map<Integer, int[]> warm = new java.util.HashMap<>();
+        try (JobQueue queue = JobQueue.connect(QueueConfig.builder().connectionString("mongodb://127.0.0.1:" + dbPort).build())) {
+            for (int i = 0; i < 2 * jobs; i++) {
+                if (i == jobs) {
+                    for (var daemon : types.entrySet()) {
+                        warm.put(daemon.getKey(), queueWaits(get(daemon.getKey(), "/metrics").body(), daemon.getValue()));
+                    }
+                }
+                if (i % 2 == 0) {
+                    queue.enqueue("example.email.send", new Document("to", "user" + i + "@example.com"), Duration.ofSeconds(30));
+                } else {
+                    queue.enqueue("example.report.render", new Document("pages", 1).append("msPerPage", 0), Duration.ofSeconds(30));
+                }
+                await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10))
+                        .until(() -> queue.stats().byType().isEmpty());
+            }
+        }
+        // Queue wait (visible to claimed) of the jobs after the warm-up, from each daemon's histogram.
+        for (var daemon : types.entrySet()) {
+            int[] all = queueWaits(get(daemon.getKey(), "/metrics").body(), daemon.getValue());
+            int[] measured = new int[all.length];
+            for (int i = 0; i < all.length; i++) {
+                measured[i] = all[i] - warm.get(daemon.getKey())[i];
+            }
+            System.out.printf("%s: queue wait of %d jobs: %d within 10 ms, %d within 25 ms, %d within 50 ms, %d within 100 ms%n",
+                    daemon.getValue(), measured[4], measured[0], measured[1], measured[2], measured[3]);
+            assertThat(measured[4]).isEqualTo(jobs / 2);
+            assertThat(measured[2]).as("jobs of %s claimed within 50 ms, of %d", daemon.getValue(), jobs / 2)
+                    .isGreaterThan(jobs / 4);
+        }
+        assertThat(output(0) + output(1)).doesNotContain(" ERROR ");
+    }
+
+    /** The queue-wait histogram of {@code type}: jobs within 10, 25, 50, 100 ms, and all. */
+    private static int[] queueWaits(String metrics, String type) {
+        String[] bounds = {"0.01", "0.025", "0.05", "0.1", "+Inf"};
+        int[] counts = new int[bounds.length];
+        for (int i = 0; i < bounds.length; i++) {
+            java.util.regex.Matcher bucket = java.util.regex.Pattern.compile("docjobs_queue_wait_seconds_bucket\\{[^}]*type=\""
+                    + java.util.regex.Pattern.quote(type) + "\"[^}]*le=\"" + java.util.regex.Pattern.quote(bounds[i])
+                    + "\"[^}]*} (\\S+)").matcher(metrics);
+            assertThat(bucket.find()).as("bucket le=%s of %s in%n%s", bounds[i], type, metrics).isTrue();
+            counts[i] = (int) Double.parseDouble(bucket.group(1));
+        }
+        return counts;
+    }
+
     @Test
     void adminCommandsReachARunningDaemonsEmbeddedDatabase() throws Exception {
         int dbPort = freePort();
