@@ -2,27 +2,20 @@ package io.docjobs.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
-import de.bwaldvogel.mongo.MongoServer;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import io.docjobs.HandlerOptions;
 import io.docjobs.JobEntry;
 import io.docjobs.JobHandler;
-import io.docjobs.JobQueue;
+import io.docjobs.ManualQueues;
 import io.docjobs.JobRequest;
 import io.docjobs.JobState;
 import io.docjobs.Lease;
 import io.docjobs.ManualClock;
-import io.docjobs.QueueConfig;
 import io.docjobs.QueueStats;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
@@ -43,8 +36,7 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(30)
 class EngineTest {
-    private static MongoServer server;
-    private static MongoClient client;
+    private static ManualQueues queues;
 
     private final ManualTicker ticker = new ManualTicker();
     private final ManualClock clock = new ManualClock(Instant.parse("2026-11-30T12:00:00Z"));
@@ -52,32 +44,26 @@ class EngineTest {
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final List<Engine> engines = new ArrayList<>();
     private FaultyQueue queue;
-    private String collection;
 
     @BeforeAll
     static void startServer() {
-        server = new MongoServer(new MemoryBackend());
-        InetSocketAddress address = server.bind();
-        client = MongoClients.create("mongodb://" + address.getHostString() + ":" + address.getPort());
+        queues = new ManualQueues();
     }
 
     @AfterAll
     static void stopServer() {
-        client.close();
-        server.shutdownNow();
+        queues.close();
     }
 
     @BeforeEach
     void openQueue() {
-        collection = "jobs_" + UUID.randomUUID().toString().replace("-", "");
-        queue = new FaultyQueue(JobQueue.using(client, QueueConfig.builder().collection(collection).clock(clock)
-                .serverClockSync(Duration.ZERO).build()));
+        queue = new FaultyQueue(queues.open(clock));
     }
 
     @AfterEach
     void stopEngines() {
         engines.forEach(Engine::stop);
-        client.getDatabase(QueueConfig.DEFAULT_DATABASE).getCollection(collection).drop();
+        queues.dropAll();
     }
 
     private Engine engine(int workers, Executor pool, Registration... registrations) {

@@ -3,24 +3,18 @@ package io.docjobs.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
-import de.bwaldvogel.mongo.MongoServer;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import io.docjobs.HandlerOptions;
 import io.docjobs.JobContext;
 import io.docjobs.JobQueue;
+import io.docjobs.ManualQueues;
 import io.docjobs.JobRequest;
 import io.docjobs.Lease;
 import io.docjobs.ManualClock;
 import io.docjobs.NonRetryableException;
-import io.docjobs.QueueConfig;
 import io.docjobs.internal.RunningJob.Ending;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.bson.Document;
@@ -39,38 +33,30 @@ import org.junit.jupiter.api.Timeout;
 class RunningJobTest {
     private static final Registration EMAIL = new Registration("email", job -> { }, HandlerOptions.DEFAULTS);
     private static final String TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
-    private static MongoServer server;
-    private static MongoClient client;
+    private static ManualQueues queues;
 
     private final ManualTicker ticker = new ManualTicker();
     private final ManualClock clock = new ManualClock(Instant.parse("2026-11-30T12:00:00Z"));
-    private String collection;
     private JobQueue queue;
 
     @BeforeAll
     static void startServer() {
-        server = new MongoServer(new MemoryBackend());
-        InetSocketAddress address = server.bind();
-        client = MongoClients.create("mongodb://" + address.getHostString() + ":" + address.getPort());
+        queues = new ManualQueues();
     }
 
     @AfterAll
     static void stopServer() {
-        client.close();
-        server.shutdownNow();
+        queues.close();
     }
 
     @BeforeEach
     void openQueue() {
-        collection = "jobs_" + UUID.randomUUID().toString().replace("-", "");
-        queue = JobQueue.using(client, QueueConfig.builder().collection(collection).clock(clock)
-                .serverClockSync(Duration.ZERO).changeStreams(false).build());
+        queue = queues.open(clock);
     }
 
     @AfterEach
     void dropCollection() {
-        queue.close();
-        client.getDatabase(QueueConfig.DEFAULT_DATABASE).getCollection(collection).drop();
+        queues.dropAll();
     }
 
     /** Enqueues {@code request} and claims it as {@code worker-7}. */

@@ -4,27 +4,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
-import de.bwaldvogel.mongo.MongoServer;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import io.docjobs.DatabaseUnavailableException;
 import io.docjobs.JobError;
 import io.docjobs.JobQueue;
+import io.docjobs.ManualQueues;
 import io.docjobs.JobRequest;
 import io.docjobs.Lease;
 import io.docjobs.ManualClock;
-import io.docjobs.QueueConfig;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntPredicate;
@@ -44,33 +38,26 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(30)
 class QueueMetricsTest {
     private static final List<String> STATES = List.of("ready", "delayed", "leased", "expired", "dead");
-    private static MongoServer server;
-    private static MongoClient client;
+    private static ManualQueues queues;
 
     private final ManualClock clock = new ManualClock(Instant.parse("2026-11-30T12:00:00Z"));
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    private String collection;
     private JobQueue queue;
     private QueueMetrics metrics;
 
     @BeforeAll
     static void startServer() {
-        server = new MongoServer(new MemoryBackend());
-        InetSocketAddress address = server.bind();
-        client = MongoClients.create("mongodb://" + address.getHostString() + ":" + address.getPort());
+        queues = new ManualQueues();
     }
 
     @AfterAll
     static void stopServer() {
-        client.close();
-        server.shutdownNow();
+        queues.close();
     }
 
     @BeforeEach
     void openQueue() {
-        collection = "jobs_" + UUID.randomUUID().toString().replace("-", "");
-        queue = JobQueue.using(client, QueueConfig.builder().collection(collection).clock(clock)
-                .serverClockSync(Duration.ZERO).changeStreams(false).build());
+        queue = queues.open(clock);
     }
 
     @AfterEach
@@ -78,8 +65,7 @@ class QueueMetricsTest {
         if (metrics != null) {
             metrics.close();
         }
-        queue.close();
-        client.getDatabase(QueueConfig.DEFAULT_DATABASE).getCollection(collection).drop();
+        queues.dropAll();
     }
 
     /** Binds gauges refreshed hourly and waits for the first refresh, which registers the types present. */
