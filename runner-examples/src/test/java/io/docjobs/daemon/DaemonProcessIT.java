@@ -370,7 +370,8 @@ class DaemonProcessIT {
     /**
      * Two daemons on the embedded default: one hosts the database (on its data file), the other
      * connects to it. Jobs enqueued by a third process start within milliseconds on either, though
-     * both poll only every 1-2 s when idle: the embedded database serves change streams.
+     * both poll only every 1-2 s when idle: the embedded database serves change streams. When the
+     * host stops, the other daemon stays live and turns not ready.
      */
     @Test
     void twoDaemonsOnTheEmbeddedDatabaseStartJobsEnqueuedElsewhereWithinMilliseconds() throws Exception {
@@ -444,6 +445,18 @@ class DaemonProcessIT {
                     .isGreaterThan(jobs / 4);
         }
         assertThat(output(0) + output(1)).doesNotContain(" ERROR ");
+
+        // The host stops, and the database with it: the other daemon is not ready but still live.
+        Process hostProcess = processes.get(0);
+        hostProcess.destroy();
+        assertThat(hostProcess.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        long stopped = System.nanoTime();
+        await().atMost(Duration.ofSeconds(20)).until(() -> status(otherHttp, "/health/readiness") == 503);
+        assertThat(Duration.ofNanos(System.nanoTime() - stopped)).as("readiness turns off within its short window")
+                .isLessThan(Duration.ofSeconds(10));
+        assertThat(get(otherHttp, "/health/readiness").body()).contains("\"database\":\"DOWN\"");
+        assertThat(status(otherHttp, "/health/liveness")).as("a database outage must not restart the daemon").isEqualTo(200);
+        assertThat(status(otherHttp, "/health")).isEqualTo(503);
     }
 
     /** The queue-wait histogram of {@code type}: jobs within 10, 25, 50, 100 ms, and all. */
