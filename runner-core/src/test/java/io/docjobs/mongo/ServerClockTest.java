@@ -210,4 +210,28 @@ class ServerClockTest {
         assertThat(wrapped).isEqualTo(later.plusNanos(1));
         assertThat(serverCalls).hasValue(1);
     }
+
+    @Test
+    void aServerClockSteppedBackByExactlyTheHoldLimitIsHeldStill() {
+        ServerClock serverClock = syncedClock(SYNC);
+        tick(SYNC.minusMillis(1));
+        Instant last = serverClock.now();
+        stepServerClock(ServerClock.HOLD_LIMIT.plusMillis(2).negated());
+
+        tick(Duration.ofMillis(2)); // the re-sync reads exactly HOLD_LIMIT behind the last answer
+
+        assertThat(serverClock.now()).isEqualTo(last);
+        assertThat(serverCalls).hasValue(2);
+    }
+
+    @Test
+    void aLocalClockAtTheEndOfTimeSaturatesInsteadOfFailingTheSync() {
+        ManualClock endOfTime = new ManualClock(Instant.MAX);
+        roundTrip = Duration.ofNanos(2);
+        ServerClock serverClock = new ServerClock(endOfTime, this::askServer, ticker::get, SYNC);
+
+        serverClock.sync();
+
+        assertThat(serverClock.offset()).isEqualTo(Duration.between(Instant.MAX, SERVER_START.plusNanos(1)));
+    }
 }

@@ -1,0 +1,208 @@
+package io.docjobs.mongo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoCollection;
+import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import io.docjobs.JobEntry;
+import io.docjobs.JobState;
+import io.docjobs.Lease;
+import io.docjobs.ManualClock;
+import io.docjobs.QueueConfig;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.bson.Document;
+import org.bson.types.ObjectId;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The bounds of the claim loops: how many rounds {@code claim} and how many passes
+ * {@code claimBatch} make, counted exactly, with entries written as a foreign producer would.
+ */
+class ClaimRoundsTest {
+    private static final Instant T = Instant.parse("2026-11-30T12:00:00Z");
+    private static MongoServer server;
+    private static MongoClient client;
+
+    private final ManualClock clock = new ManualClock(T);
+    private MongoCollection<Document> raw;
+    private MongoJobQueue queue;
+    private int seq;
+
+    @BeforeAll
+    static void startServer() {
+        server = new MongoServer(new MemoryBackend());
+        InetSocketAddress address = server.bind();
+        client = MongoClients.create("mongodb://" + address.getHostString() + ":" + address.getPort());
+    }
+
+    @AfterAll
+    static void stopServer() {
+        client.close();
+        server.shutdownNow();
+    }
+
+    @BeforeEach
+    void open() {
+        String collection = "jobs_" + UUID.randomUUID().toString().replace("-", "");
+        raw = client.getDatabase(QueueConfig.DEFAULT_DATABASE).getCollection(collection);
+        queue = MongoJobQueue.using(client, QueueConfig.builder().collection(collection).clock(clock)
+                .serverClockSync(Duration.ZERO).changeStreams(false).build());
+    }
+
+    @AfterEach
+    void close() {
+        queue.close();
+        raw.drop();
+    }
+
+    /** A ready entry visible from a distinct past instant, so claim order is insertion order within a priority. */
+    private ObjectId entry(String type, int priority, Document extra) {
+        ObjectId id = new ObjectId();
+        Document document = new Document("_id", id).append("type", type).append("state", "ready").append("priority", priority)
+                .append("visibleAt", Date.from(T.minusSeconds(10_000).plusSeconds(seq++))).append("payload", "p")
+                .append("attempts", 0);
+        document.putAll(extra);
+        raw.insertOne(document);
+        return id;
+    }
+
+    private List<ObjectId> entries(int count, String type, int priority, Document extra) {
+        List<ObjectId> ids = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            ids.add(entry(type, priority, extra));
+        }
+        return ids;
+    }
+
+    private static Document malformed() {
+        return new Document("maxAttempts", 0); // judged on the candidate already
+    }
+
+    private static List<String> ids(List<Lease> leases) {
+        return leases.stream().map(Lease::id).toList();
+    }
+
+    // ---- claim: CLAIM_CANDIDATES per round, QUARANTINE_ROUNDS extra rounds, CLAIM_ROUNDS rounds
+
+    @Test
+    void claimQuarantinesAtMostElevenRoundsOfMalformedCandidatesAndFindsAnEntryInTheLast() {
+        int lastReachable = MongoJobQueue.CLAIM_CANDIDATES * (MongoJobQueue.QUARANTINE_ROUNDS + MongoJobQueue.CLAIM_ROUNDS) - 1;
+        entries(lastReachable, "t", 10, malformed());
+        ObjectId good = entry("t", 0, new Document());
+
+        Lease lease = queue.claim(Set.of("t"), "w").orElseThrow();
+
+        assertThat(lease.id()).isEqualTo(good.toHexString());
+        assertThat(raw.countDocuments(new Document("state", "dead"))).isEqualTo(lastReachable);
+    }
+
+    @Test
+    void claimGivesUpAfterElevenFullRoundsOfMalformedCandidates() {
+        int rounds = MongoJobQueue.QUARANTINE_ROUNDS + MongoJobQueue.CLAIM_ROUNDS;
+        entries(MongoJobQueue.CLAIM_CANDIDATES * rounds, "t", 10, malformed());
+        entry("t", 0, new Document());
+
+        assertThat(queue.claim(Set.of("t"), "w")).isEmpty();
+        assertThat(raw.countDocuments(new Document("state", "dead"))).isEqualTo(MongoJobQueue.CLAIM_CANDIDATES * rounds);
+        // The next claim goes on where this one stopped.
+        assertThat(queue.claim(Set.of("t"), "w")).isPresent();
+    }
+
+    @Test
+    void claimDeadLettersExpiredLastAttemptsForElevenRoundsLikeMalformedOnes() {
+        int rounds = MongoJobQueue.QUARANTINE_ROUNDS + MongoJobQueue.CLAIM_ROUNDS;
+        Document expiredLast = new Document("state", "leased").append("attempts", 2).append("maxAttempts", 2)
+                .append("workerId", "w-gone").append("leaseToken", "old");
+        List<ObjectId> expired = entries(MongoJobQueue.CLAIM_CANDIDATES * rounds, "t", 10, expiredLast);
+        entry("t", 0, new Document());
+
+        assertThat(queue.claim(Set.of("t"), "w")).isEmpty();
+
+        JobEntry first = queue.get(expired.get(0).toHexString()).orElseThrow();
+        assertThat(first.state()).isEqualTo(JobState.DEAD);
+        assertThat(first.attempts()).as("dead-lettered without a claim").isEqualTo(2);
+        assertThat(first.lastError().workerId()).isEqualTo("w-gone");
+        assertThat(first.lastError().attempt()).isEqualTo(2);
+        assertThat(first.lastError().message()).startsWith("attempt 2 of 2 did not finish: its lease expired");
+        assertThat(raw.countDocuments(new Document("state", "dead"))).isEqualTo(MongoJobQueue.CLAIM_CANDIDATES * rounds);
+    }
+
+    // ---- claimBatch passes
+
+    @Test
+    void claimBatchMakesExactlyThreePassesWhenEachPassSkipsEntriesOfATypeWithoutRoom() {
+        Map<String, Integer> limits = new LinkedHashMap<>();
+        List<ObjectId> firsts = new ArrayList<>();
+        for (String type : List.of("a", "b", "c", "d")) {
+            limits.put(type, 1);
+            firsts.add(entries(4, type, 0, new Document()).get(0));
+        }
+
+        List<Lease> leases = queue.claimBatch(limits, "w", 4);
+
+        // Pass 1 reads a1..a4 and may take one a; pass 2 reads b1..b3; pass 3 reads c1, c2; then it stops.
+        assertThat(ids(leases)).containsExactly(firsts.get(0).toHexString(), firsts.get(1).toHexString(),
+                firsts.get(2).toHexString());
+    }
+
+    @Test
+    void claimBatchStopsWhenMaxIsReachedExactly() {
+        Map<String, Integer> limits = Map.of("a", 1, "b", 10);
+        List<ObjectId> a = entries(3, "a", 0, new Document());
+        List<ObjectId> b = entries(5, "b", 0, new Document());
+
+        List<Lease> leases = queue.claimBatch(limits, "w", 4);
+
+        assertThat(ids(leases)).containsExactlyInAnyOrder(a.get(0).toHexString(), b.get(0).toHexString(),
+                b.get(1).toHexString(), b.get(2).toHexString());
+        assertThat(raw.countDocuments(new Document("state", "leased"))).isEqualTo(4);
+    }
+
+    @Test
+    void claimBatchStopsAfterAPassThatFoundFewerCandidatesThanWanted() {
+        List<ObjectId> a = entries(2, "a", 0, new Document());
+
+        List<Lease> leases = queue.claimBatch(Set.of("a"), "w", 4);
+
+        assertThat(ids(leases)).containsExactlyInAnyOrder(a.get(0).toHexString(), a.get(1).toHexString());
+    }
+
+    @Test
+    void claimBatchSpendsQuarantineRoundsOnPassesThatQuarantinedCandidates() {
+        // Eight passes of two malformed candidates each are quarantine rounds; the ninth finds the entries.
+        entries(2 * MongoJobQueue.QUARANTINE_ROUNDS, "a", 10, malformed());
+        List<ObjectId> good = entries(2, "a", 0, new Document());
+
+        List<Lease> leases = queue.claimBatch(Set.of("a"), "w", 2);
+
+        assertThat(ids(leases)).containsExactlyInAnyOrder(good.get(0).toHexString(), good.get(1).toHexString());
+    }
+
+    @Test
+    void claimBatchSpendsQuarantineRoundsOnEntriesFoundMalformedAfterTheirLease() {
+        // The payload is not read with the candidates: these are leased, read in full, then quarantined.
+        entries(2 * MongoJobQueue.QUARANTINE_ROUNDS, "a", 10, new Document("payload", 5));
+        List<ObjectId> good = entries(2, "a", 0, new Document());
+
+        List<Lease> leases = queue.claimBatch(Set.of("a"), "w", 2);
+
+        assertThat(ids(leases)).containsExactlyInAnyOrder(good.get(0).toHexString(), good.get(1).toHexString());
+        assertThat(raw.countDocuments(new Document("state", "dead"))).isEqualTo(2 * MongoJobQueue.QUARANTINE_ROUNDS);
+    }
+}

@@ -1,0 +1,155 @@
+package io.docjobs.mongo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.mongodb.MongoSocketReadException;
+import com.mongodb.ServerAddress;
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import io.docjobs.DocJobsException;
+import io.docjobs.EnqueueResult;
+import io.docjobs.JobError;
+import io.docjobs.JobQueue;
+import io.docjobs.JobRequest;
+import io.docjobs.JobState;
+import io.docjobs.Lease;
+import io.docjobs.ManualClock;
+import io.docjobs.QueueConfig;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Enqueue edges: the payload size limit to the byte, duplicates mixed with new entries, requeue conflicts. */
+class EnqueueBoundsTest {
+    private static MongoServer server;
+    private static MongoClient client;
+
+    private final ManualClock clock = new ManualClock(Instant.parse("2026-11-30T12:00:00Z"));
+    private String collection;
+    private MongoJobQueue queue;
+
+    @BeforeAll
+    static void startServer() {
+        server = new MongoServer(new MemoryBackend());
+        InetSocketAddress address = server.bind();
+        client = MongoClients.create("mongodb://" + address.getHostString() + ":" + address.getPort());
+    }
+
+    @AfterAll
+    static void stopServer() {
+        client.close();
+        server.shutdownNow();
+    }
+
+    @BeforeEach
+    void open() {
+        collection = "jobs_" + UUID.randomUUID().toString().replace("-", "");
+        queue = MongoJobQueue.using(client, QueueConfig.builder().collection(collection).clock(clock)
+                .serverClockSync(Duration.ZERO).changeStreams(false).retryInitialBackoff(Duration.ofMillis(1))
+                .retryMaxBackoff(Duration.ofMillis(1)).build());
+        queue.ensureIndexes();
+    }
+
+    @AfterEach
+    void close() {
+        queue.close();
+        client.getDatabase(QueueConfig.DEFAULT_DATABASE).getCollection(collection).drop();
+    }
+
+    private static JobRequest request(String payload) {
+        return JobRequest.builder("t").payload(payload).build();
+    }
+
+    private static JobRequest keyed(String key) {
+        return JobRequest.builder("t").payload("p").dedupKey(key).build();
+    }
+
+    @Test
+    void anEntryOfExactlyTheLimitIsAcceptedAndOneByteMoreIsRefused() {
+        int probe = JobQueue.MAX_PAYLOAD_BYTES;
+        Matcher size = Pattern.compile("the entry would be (\\d+) bytes").matcher("");
+        assertThatThrownBy(() -> queue.enqueue(request("x".repeat(probe))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("payload of job type \"t\" is too large")
+                .satisfies(e -> assertThat(size.reset(e.getMessage()).find()).isTrue());
+        int exact = probe - (Integer.parseInt(size.group(1)) - JobQueue.MAX_PAYLOAD_BYTES);
+
+        assertThatThrownBy(() -> queue.enqueueAll(List.of(request("x".repeat(exact + 1)))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("requests[0]: payload of job type \"t\" is too large: the entry would be "
+                        + (JobQueue.MAX_PAYLOAD_BYTES + 1) + " bytes");
+        String id = queue.enqueue(request("x".repeat(exact))).id();
+        assertThat(queue.get(id)).isPresent();
+    }
+
+    @Test
+    void aPayloadThatCannotBeStoredNamesItsIndexInABatchOnly() {
+        JobRequest odd = JobRequest.builder("t").payload(new org.bson.Document("x", new Object())).build();
+        assertThatThrownBy(() -> queue.enqueue(odd)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("payload of job type \"t\" holds a value that cannot be stored as BSON");
+        assertThatThrownBy(() -> queue.enqueueAll(List.of(odd))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("requests[0]: payload of job type \"t\" holds a value");
+    }
+
+    @Test
+    void aBatchMixesDedupHitsWithNewEntries() {
+        String holder = queue.enqueue(keyed("k")).id();
+
+        List<EnqueueResult> results = queue.enqueueAll(List.of(keyed("k"), request("new"), keyed("k2"), keyed("k2")));
+
+        assertThat(results.get(0)).isEqualTo(new EnqueueResult(holder, true));
+        assertThat(results.get(1).duplicate()).isFalse();
+        assertThat(results.get(2).duplicate()).isFalse();
+        assertThat(results.get(3)).isEqualTo(new EnqueueResult(results.get(2).id(), true));
+        assertThat(queue.stats().toString()).isNotEmpty();
+        assertThat(queue.peek(java.util.Optional.empty(), 10)).hasSize(3);
+    }
+
+    @Test
+    void aBatchRetriedAfterALostReplyReportsItsOwnEntriesAsNew() {
+        queue.faults(new OperationRunner.Faults() {
+            @Override
+            public void beforeTry(String operation, int attempt) {
+            }
+
+            @Override
+            public void afterTry(String operation, int attempt) {
+                if (operation.startsWith("enqueueAll") && attempt == 1) {
+                    throw new MongoSocketReadException("injected: reply lost", new ServerAddress());
+                }
+            }
+        });
+
+        List<EnqueueResult> results = queue.enqueueAll(List.of(keyed("k"), request("plain")));
+
+        assertThat(results).extracting(EnqueueResult::duplicate).containsExactly(false, false);
+        assertThat(queue.peek(java.util.Optional.empty(), 10)).extracting(e -> e.id())
+                .containsExactlyInAnyOrder(results.get(0).id(), results.get(1).id());
+    }
+
+    @Test
+    void requeueOfADeadLetterWhoseKeyIsHeldAgainNamesTheHolder() {
+        queue.enqueue(JobRequest.builder("t").payload("p").dedupKey("k").maxAttempts(1).build());
+        Lease lease = queue.claim(Set.of("t"), "w").orElseThrow();
+        queue.deadLetter(lease, JobError.of("boom"));
+        String holder = queue.enqueue(keyed("k")).id();
+
+        assertThatThrownBy(() -> queue.requeueDead(lease.id())).isInstanceOf(DocJobsException.class)
+                .hasMessageContaining("cannot requeue dead entry " + lease.id() + ": unfinished entry " + holder
+                        + " holds the same dedup key \"k\"");
+        assertThat(queue.get(lease.id()).orElseThrow().state()).isEqualTo(JobState.DEAD);
+    }
+}
