@@ -51,6 +51,17 @@ class SlotsAndSignalsTest {
     }
 
     @Test
+    void aReservationHoldsOnlyItsRoomOfALimitedType() {
+        Slots slots = new Slots(8, List.of(limited("limited", 3)));
+
+        Slots.Reservation reservation = slots.reserve(2);
+
+        assertThat(reservation.room()).containsExactly(java.util.Map.entry("limited", 2));
+        assertThat(slots.typeFree("limited")).as("one left for the next round").isEqualTo(1);
+        assertThat(slots.globalFree()).isEqualTo(6);
+    }
+
+    @Test
     void aReservationNeverHoldsMoreThanTheTypesWithRoomCanFill() {
         Slots slots = new Slots(8, List.of(limited("a", 2), limited("b", 1)));
 
