@@ -59,6 +59,9 @@ class EngineEdgesTest {
     private final List<Integer> extendCalls = new CopyOnWriteArrayList<>();
     /** Calls by method name that throw a database error instead of reaching the queue. */
     private final Set<String> failing = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Calls by method name answered by the test instead of the queue. */
+    private final java.util.Map<String, java.util.function.Function<Object[], Object>> overrides =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private FaultyQueue faulty;
     private JobQueue queue;
 
@@ -83,6 +86,10 @@ class EngineEdgesTest {
                     if (failing.contains(method.getName())) {
                         throw new DatabaseUnavailableException("injected " + method.getName() + " failure", null);
                     }
+                    var override = overrides.get(method.getName());
+                    if (override != null) {
+                        return override.apply(args);
+                    }
                     try {
                         return method.invoke(faulty, args);
                     } catch (InvocationTargetException e) {
@@ -94,6 +101,7 @@ class EngineEdgesTest {
     @AfterEach
     void stopEngines() {
         failing.clear();
+        overrides.clear();
         engines.forEach(Engine::stop);
         queues.dropAll();
     }
@@ -254,6 +262,71 @@ class EngineEdgesTest {
         assertThat(wakeups.seen().work()).as("not a type of ours").isEqualTo(before);
         enqueue("email");
         assertThat(wakeups.seen().work()).isEqualTo(before + 1);
+    }
+
+    @Test
+    void aChangeFeedThatMayHaveMissedSomethingWakesThePollers() throws Exception {
+        AtomicReference<java.util.function.Consumer<Set<String>>> listener = new AtomicReference<>();
+        overrides.put("onEnqueue", args -> {
+            @SuppressWarnings("unchecked")
+            var consumer = (java.util.function.Consumer<Set<String>>) args[0];
+            listener.set(consumer);
+            return (Runnable) () -> { };
+        });
+        Engine engine = engine(1, handle("email", job -> { }));
+        Wakeups wakeups = (Wakeups) field(engine, "wakeups");
+        long before = wakeups.seen().work();
+
+        listener.get().accept(Set.of());
+        assertThat(wakeups.seen().work()).isEqualTo(before + 1);
+        listener.get().accept(Set.of("sms", "fax"));
+        assertThat(wakeups.seen().work()).isEqualTo(before + 1);
+        listener.get().accept(Set.of("sms", "email"));
+        assertThat(wakeups.seen().work()).isEqualTo(before + 2);
+    }
+
+    @Test
+    void aLeaseOfATypeNotAskedForIsHandedBackUnstarted() {
+        Engine engine = engine(1, handle("email", job -> { }));
+        String sms = enqueue("sms");
+        overrides.put("claim", args -> faulty.claim(Set.of("sms"), (String) args[1]));
+
+        Engine.Poll poll = engine.pollOnce();
+
+        assertThat(poll.claimed()).isEqualTo(1);
+        assertThat(poll.started()).isZero();
+        assertThat(executor.pending()).isZero();
+        assertThat(faulty.giveBacks).hasValue(1);
+        assertThat(entry(sms).state()).isEqualTo(JobState.READY);
+        assertThat(entry(sms).attempts()).isZero();
+        overrides.clear();
+        enqueue("email");
+        assertThat(engine.pollOnce().claimed()).as("its slot was never taken").isEqualTo(1);
+    }
+
+    @Test
+    void aLeaseClaimedWhileTheEngineStopsIsHandedBackAndItsSlotFreed() throws Exception {
+        AtomicReference<Engine> self = new AtomicReference<>();
+        overrides.put("claim", args -> {
+            self.get().stop(); // the shutdown happens while the claim is under way
+            @SuppressWarnings("unchecked")
+            var types = (Collection<String>) args[0];
+            return faulty.claim(types, (String) args[1]);
+        });
+        Engine engine = engine(1, handle("email", job -> { }));
+        self.set(engine);
+        String id = enqueue("email");
+
+        Engine.Poll poll = engine.pollOnce();
+
+        assertThat(poll.claimed()).isEqualTo(1);
+        assertThat(poll.started()).isZero();
+        assertThat(executor.pending()).isZero();
+        assertThat(engine.inFlight()).isZero();
+        assertThat(faulty.giveBacks).hasValue(1);
+        assertThat(entry(id).state()).isEqualTo(JobState.READY);
+        assertThat(entry(id).attempts()).isZero();
+        assertThat(((Slots) field(engine, "slots")).globalFree()).as("its slot is free").isEqualTo(1);
     }
 
     @Test
@@ -428,6 +501,36 @@ class EngineEdgesTest {
     }
 
     // ------------------------------------------------------------------ lease keeping
+
+    @Test
+    void aTimedOutJobWhoseReleaseFailsCountsADatabaseErrorAndStillFreesItsSlot() {
+        Engine engine = engine(1, handle("report", job -> { }, HandlerOptions.builder().timeout(Duration.ofSeconds(10)).build()));
+        enqueue("report");
+        engine.pollOnce();
+        ticker.advance(Duration.ofSeconds(11));
+        failing.add("release");
+
+        engine.keepOnce();
+
+        assertThat(count(SupervisorMetrics.DB_ERRORS, "operation", "release")).isEqualTo(1);
+        assertThat(engine.inFlight()).isZero();
+        failing.clear();
+        enqueue("report");
+        assertThat(engine.pollOnce().claimed()).as("the slot is free").isEqualTo(1);
+    }
+
+    @Test
+    void aSettledJobWakesTheKeeper() throws Exception {
+        Engine engine = engine(1, handle("email", job -> { }));
+        enqueue("email");
+        engine.pollOnce();
+        Signal keeper = (Signal) field(engine, "keeperSignal");
+        long before = keeper.generation();
+
+        executor.runAll();
+
+        assertThat(keeper.generation()).as("one job fewer to keep").isGreaterThan(before);
+    }
 
     @Test
     void leasesDueWithinASixthOfTheirExtensionRideAlongInTheSameRoundTrip() {
