@@ -1,5 +1,6 @@
 package io.docjobs.internal;
 
+import io.docjobs.RecordingLogger;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.docjobs.HandlerOptions;

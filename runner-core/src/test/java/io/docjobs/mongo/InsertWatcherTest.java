@@ -1,5 +1,6 @@
 package io.docjobs.mongo;
 
+import io.docjobs.RecordingLogger;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 

@@ -1,4 +1,4 @@
-package io.docjobs.mongo;
+package io.docjobs;
 
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -8,21 +8,22 @@ import org.slf4j.helpers.LegacyAbstractLogger;
 import org.slf4j.helpers.MessageFormatter;
 
 /** A logger that keeps every line (all levels enabled), for tests that check what gets logged and how often. */
-final class RecordingLogger extends LegacyAbstractLogger {
-    record Line(Level level, String message) {
+public final class RecordingLogger extends LegacyAbstractLogger {
+    /** One logged line: its level and formatted message. */
+    public record Line(Level level, String message) {
     }
 
     private final List<Line> lines = new CopyOnWriteArrayList<>();
 
-    RecordingLogger() {
+    public RecordingLogger() {
         this.name = "recording";
     }
 
-    List<Line> lines() {
+    public List<Line> lines() {
         return lines;
     }
 
-    List<String> at(Level level) {
+    public List<String> at(Level level) {
         return lines.stream().filter(line -> line.level() == level).map(Line::message).toList();
     }
 
