@@ -1,10 +1,10 @@
 package io.docjobs.internal;
 
-import io.docjobs.RecordingLogger;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.docjobs.HandlerOptions;
 import io.docjobs.Lease;
+import io.docjobs.RecordingLogger;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

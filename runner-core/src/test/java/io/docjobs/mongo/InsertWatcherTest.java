@@ -1,6 +1,5 @@
 package io.docjobs.mongo;
 
-import io.docjobs.RecordingLogger;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -14,6 +13,7 @@ import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import io.docjobs.RecordingLogger;
 import io.docjobs.mongo.InsertWatcher.Verdict;
 import java.net.InetSocketAddress;
 import java.time.Duration;
