@@ -510,9 +510,8 @@ public final class Engine {
         HandlerOptions options = job.registration().options();
         JobError error = JobError.of(failure);
         boolean permanent = isNonRetryable(failure, options);
-        boolean lastAttempt = lease.isLastAttempt() || options.maxAttempts() != null && lease.attempt() >= options.maxAttempts();
         ReleaseResult result;
-        if (permanent || lastAttempt) {
+        if (permanent || job.isLastAttempt()) {
             result = queue.deadLetter(lease, error);
         } else {
             // A custom backoff may return anything: keep the retry between now and the longest backoff.
@@ -770,9 +769,8 @@ public final class Engine {
             } else {
                 JobError error = JobError.of("still running when its worker shut down (drain time-out "
                         + settings.drainTimeout() + "); interrupted and handed back");
-                Integer cap = job.registration().options().maxAttempts();
-                boolean last = lease.isLastAttempt() || cap != null && lease.attempt() >= cap;
-                ReleaseResult result = last ? queue.deadLetter(lease, error) : queue.release(lease, Duration.ZERO, error);
+                ReleaseResult result = job.isLastAttempt() ? queue.deadLetter(lease, error)
+                        : queue.release(lease, Duration.ZERO, error);
                 if (result != ReleaseResult.LEASE_LOST) {
                     metrics.finished(lease.type(), SupervisorMetrics.ABANDONED);
                 }

@@ -164,6 +164,11 @@ final class RunningJob implements JobContext {
         return lease.attempt();
     }
 
+    /** Whether a failure of this attempt dead-letters the job: the lease's or the handler options' cap. */
+    boolean isLastAttempt() {
+        return lease.attempt() >= maxAttempts();
+    }
+
     @Override
     public int maxAttempts() {
         Integer cap = registration.options().maxAttempts();

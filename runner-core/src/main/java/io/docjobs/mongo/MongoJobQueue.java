@@ -526,19 +526,28 @@ public final class MongoJobQueue implements JobQueue {
      * @return whether this call quarantined it
      */
     private boolean quarantine(Bson fence, Document entry, String problem, String workerId) {
-        Instant now = now();
         JobError error = JobError.of(new MalformedEntryException(problem));
-        Document update = new Document("$set", new Document(STATE, DEAD).append(DEAD_AT, Date.from(now))
-                .append(LAST_ERROR, Entries.errorDocument(error, EntrySchema.intValue(entry, ATTEMPTS, 0), workerId, now)))
-                .append("$unset", new Document(VISIBLE_AT, "").append(ACTIVE_DEDUP_KEY, "").append(LEASE_TOKEN, "")
-                        .append(CLAIMED_AT, ""));
-        if (entries.findOneAndUpdate(fence, update, new FindOneAndUpdateOptions().projection(Projections.include(ID))) == null) {
+        if (!deadLetterIfStill(fence, error, EntrySchema.intValue(entry, ATTEMPTS, 0), workerId)) {
             return false;
         }
         quarantined.incrementAndGet();
         log.warn("quarantined entry {} of type {} in {} as a dead letter: {}", Entries.idText(entry.get(ID)),
                 EntrySchema.render(entry.get(TYPE)), name, problem);
         return true;
+    }
+
+    /**
+     * Dead-letters the entry matching {@code fence} (so nothing another worker did since it was
+     * read is overwritten), recording {@code error} as the failure of {@code attempt} by
+     * {@code workerId}; whether it matched.
+     */
+    private boolean deadLetterIfStill(Bson fence, JobError error, int attempt, String workerId) {
+        Instant now = now();
+        Document update = new Document("$set", new Document(STATE, DEAD).append(DEAD_AT, Date.from(now))
+                .append(LAST_ERROR, Entries.errorDocument(error, attempt, workerId, now)))
+                .append("$unset", new Document(VISIBLE_AT, "").append(ACTIVE_DEDUP_KEY, "").append(LEASE_TOKEN, "")
+                        .append(CLAIMED_AT, ""));
+        return entries.findOneAndUpdate(fence, update, new FindOneAndUpdateOptions().projection(Projections.include(ID))) != null;
     }
 
     @Override
@@ -732,18 +741,13 @@ public final class MongoJobQueue implements JobQueue {
      * @return whether this call dead-lettered it
      */
     private boolean deadLetterExpired(Set<String> types, Document candidate) {
-        Instant now = now();
         int attempts = EntrySchema.intValue(candidate, ATTEMPTS, 0);
         int maxAttempts = schema.maxAttempts(candidate);
         Object worker = candidate.get(WORKER_ID);
         JobError error = JobError.of("attempt " + attempts + " of " + maxAttempts + " did not finish: its lease expired"
                 + " without done or release (worker crashed, was killed or hung)");
-        Document update = new Document("$set", new Document(STATE, DEAD).append(DEAD_AT, Date.from(now))
-                .append(LAST_ERROR, Entries.errorDocument(error, attempts, worker instanceof String w ? w : null, now)))
-                .append("$unset", new Document(VISIBLE_AT, "").append(ACTIVE_DEDUP_KEY, "").append(LEASE_TOKEN, "")
-                        .append(CLAIMED_AT, ""));
-        boolean done = entries.findOneAndUpdate(claimableById(types, now, candidate), update,
-                new FindOneAndUpdateOptions().projection(Projections.include(ID))) != null;
+        boolean done = deadLetterIfStill(claimableById(types, now(), candidate), error, attempts,
+                worker instanceof String w ? w : null);
         if (done) {
             log.warn("entry {} of type \"{}\" used all {} attempts and its last lease (worker {}) expired: dead-lettered",
                     Entries.idText(candidate.get(ID)), candidate.get(TYPE), maxAttempts, worker);
