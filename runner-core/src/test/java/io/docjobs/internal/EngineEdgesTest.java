@@ -158,14 +158,14 @@ class EngineEdgesTest {
         enqueue("email");
         faulty.failClaims = call -> call == 1;
 
-        Engine.Poll failed = engine.pollOnce();
+        Poller.Poll failed = engine.pollOnce();
 
-        assertThat(failed).isEqualTo(new Engine.Poll(4, 0, 0, true, false));
+        assertThat(failed).isEqualTo(new Poller.Poll(4, 0, 0, true, false));
         assertThat(count(SupervisorMetrics.POLLS, "result", "error")).isEqualTo(1);
         assertThat(count(SupervisorMetrics.DB_ERRORS, "operation", "claim")).isEqualTo(1);
         assertThat(executor.pending()).isZero();
 
-        Engine.Poll next = engine.pollOnce();
+        Poller.Poll next = engine.pollOnce();
         assertThat(next.claimed()).as("the failed round held no slot back").isEqualTo(1);
         assertThat(count(SupervisorMetrics.POLLS, "result", "error")).isEqualTo(1);
         assertThat(count(SupervisorMetrics.POLLS, "result", "hit")).isEqualTo(1);
@@ -181,7 +181,7 @@ class EngineEdgesTest {
         assertThat(engine.pollOnce().claimed()).isEqualTo(1);
         enqueue("limited");
 
-        Engine.Poll poll = engine.pollOnce();
+        Poller.Poll poll = engine.pollOnce();
 
         assertThat(poll.claimed()).isZero();
         assertThat(poll.limitedByType()).as("the limited type had no room: a freed slot may help").isTrue();
@@ -195,7 +195,7 @@ class EngineEdgesTest {
             enqueue("limited");
         }
 
-        Engine.Poll poll = engine.pollOnce();
+        Poller.Poll poll = engine.pollOnce();
 
         assertThat(poll.claimed()).isEqualTo(2);
         assertThat(poll.reserved()).isEqualTo(4);
@@ -209,7 +209,7 @@ class EngineEdgesTest {
         enqueue("limited");
         enqueue("other");
 
-        Engine.Poll poll = engine.pollOnce();
+        Poller.Poll poll = engine.pollOnce();
         assertThat(poll.claimed()).isEqualTo(2);
         assertThat(poll.limitedByType()).as("the limited type got less than its room").isFalse();
 
@@ -225,7 +225,7 @@ class EngineEdgesTest {
         enqueue("limited");
         enqueue("limited");
 
-        Engine.Poll poll = engine.pollOnce();
+        Poller.Poll poll = engine.pollOnce();
 
         assertThat(poll.reserved()).isEqualTo(2);
         assertThat(poll.claimed()).isEqualTo(2);
@@ -291,7 +291,7 @@ class EngineEdgesTest {
         String sms = enqueue("sms");
         overrides.put("claim", args -> faulty.claim(Set.of("sms"), (String) args[1]));
 
-        Engine.Poll poll = engine.pollOnce();
+        Poller.Poll poll = engine.pollOnce();
 
         assertThat(poll.claimed()).isEqualTo(1);
         assertThat(poll.started()).isZero();
@@ -317,7 +317,7 @@ class EngineEdgesTest {
         self.set(engine);
         String id = enqueue("email");
 
-        Engine.Poll poll = engine.pollOnce();
+        Poller.Poll poll = engine.pollOnce();
 
         assertThat(poll.claimed()).isEqualTo(1);
         assertThat(poll.started()).isZero();
@@ -342,7 +342,7 @@ class EngineEdgesTest {
         assertThat(engine.pollOnce().started()).isZero();
 
         assertThat(wakeups.seen().capacity()).isGreaterThan(capacity);
-        Engine.Poll next = engine.pollOnce();
+        Poller.Poll next = engine.pollOnce();
         assertThat(next.noRoom()).as("the one slot is free again").isFalse();
         assertThat(next.claimed()).isEqualTo(1);
     }

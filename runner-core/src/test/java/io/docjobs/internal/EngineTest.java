@@ -114,7 +114,7 @@ class EngineTest {
             enqueue("email", 0);
         }
 
-        Engine.Poll first = engine.pollOnce();
+        Poller.Poll first = engine.pollOnce();
 
         assertThat(first.claimed()).isEqualTo(4);
         assertThat(executor.pending()).isEqualTo(4);
@@ -211,7 +211,7 @@ class EngineTest {
         for (int i = 0; i < 7; i++) {
             executor.runOne();
         }
-        Engine.Poll last = engine.pollOnce();
+        Poller.Poll last = engine.pollOnce();
 
         assertThat(last.reserved()).as("min(maxBatch 5, 7 free)").isEqualTo(5);
         assertThat(last.claimed()).as("only one left").isEqualTo(1);
@@ -272,7 +272,7 @@ class EngineTest {
             enqueue("limited", 0);
             enqueue("other", 0);
         }
-        Engine.Poll poll = engine.pollOnce();
+        Poller.Poll poll = engine.pollOnce();
         assertThat(poll.started()).isEqualTo(4);
         assertThat(executor.pending()).isEqualTo(4);
     }
@@ -300,22 +300,22 @@ class EngineTest {
         Engine engine = engine(4, executor, handle("email", job -> { }));
         long idleMax = Duration.ofMillis(100).toNanos();
 
-        Engine.Pause noRoom = engine.pauseAfter(Engine.Poll.NO_ROOM, 3);
-        assertThat(noRoom).isEqualTo(new Engine.Pause(idleMax, false, true, 3));
+        Poller.Pause noRoom = engine.pauseAfter(Poller.Poll.NO_ROOM, 3);
+        assertThat(noRoom).isEqualTo(new Poller.Pause(idleMax, false, true, 3));
 
-        Engine.Pause full = engine.pauseAfter(new Engine.Poll(4, 4, 4, false, false), 7);
-        assertThat(full).as("a full round polls again at once").isEqualTo(new Engine.Pause(0, false, false, 0));
+        Poller.Pause full = engine.pauseAfter(new Poller.Poll(4, 4, 4, false, false), 7);
+        assertThat(full).as("a full round polls again at once").isEqualTo(new Poller.Pause(0, false, false, 0));
 
-        Engine.Pause drained = engine.pauseAfter(new Engine.Poll(4, 1, 1, false, false), 7);
+        Poller.Pause drained = engine.pauseAfter(new Poller.Poll(4, 1, 1, false, false), 7);
         assertThat(drained.onWork()).isTrue();
         assertThat(drained.onCapacity()).as("a freed slot cannot help a drained queue").isFalse();
         assertThat(drained.idleRounds()).as("it claimed something: back-off starts over").isZero();
 
-        Engine.Pause heldBack = engine.pauseAfter(new Engine.Poll(4, 1, 1, false, true), 0);
+        Poller.Pause heldBack = engine.pauseAfter(new Poller.Poll(4, 1, 1, false, true), 0);
         assertThat(heldBack.onWork()).isTrue();
         assertThat(heldBack.onCapacity()).as("a type limit held it back: a freed slot may help").isTrue();
 
-        Engine.Pause empty = engine.pauseAfter(new Engine.Poll(4, 0, 0, false, false), 2);
+        Poller.Pause empty = engine.pauseAfter(new Poller.Poll(4, 0, 0, false, false), 2);
         assertThat(empty.idleRounds()).isEqualTo(3);
         assertThat(empty.nanos()).isBetween(Duration.ofMillis(40).toNanos(), Duration.ofMillis(80).toNanos());
     }
@@ -325,14 +325,14 @@ class EngineTest {
     void aFailedOrUnstartableRoundBacksOffOnTheTimerAlone() {
         Engine engine = engine(4, executor, handle("email", job -> { }));
 
-        for (Engine.Poll poll : List.of(new Engine.Poll(4, 0, 0, true, false), new Engine.Poll(4, 2, 0, false, false))) {
-            Engine.Pause pause = engine.pauseAfter(poll, 0);
+        for (Poller.Poll poll : List.of(new Poller.Poll(4, 0, 0, true, false), new Poller.Poll(4, 2, 0, false, false))) {
+            Poller.Pause pause = engine.pauseAfter(poll, 0);
             assertThat(pause.onWork()).isFalse();
             assertThat(pause.onCapacity()).isFalse();
             assertThat(pause.nanos()).isGreaterThanOrEqualTo(Duration.ofMillis(500).toNanos());
             assertThat(pause.idleRounds()).isEqualTo(1);
         }
-        assertThat(engine.pauseAfter(new Engine.Poll(4, 0, 0, true, false), 30).idleRounds()).as("capped").isEqualTo(30);
+        assertThat(engine.pauseAfter(new Poller.Poll(4, 0, 0, true, false), 30).idleRounds()).as("capped").isEqualTo(30);
     }
 
     @Test
@@ -346,7 +346,7 @@ class EngineTest {
             assertThat(engine.idleDelayNanos(round)).as("round %d", round).isBetween(full / 2, full);
         }
         assertThat(engine.idleDelayNanos(Integer.MAX_VALUE)).isBetween(max / 2, max);
-        assertThat(Engine.nanos(Duration.ofSeconds(Long.MAX_VALUE))).isEqualTo(Long.MAX_VALUE);
+        assertThat(Nanos.of(Duration.ofSeconds(Long.MAX_VALUE))).isEqualTo(Long.MAX_VALUE);
     }
 
     @Test
@@ -376,7 +376,7 @@ class EngineTest {
         Engine engine = engine(2, noThreads, handle("email", job -> ran.incrementAndGet()));
         String id = enqueue("email", 0);
 
-        Engine.Poll poll = engine.pollOnce();
+        Poller.Poll poll = engine.pollOnce();
 
         assertThat(poll.claimed()).isEqualTo(1);
         assertThat(poll.started()).isZero();

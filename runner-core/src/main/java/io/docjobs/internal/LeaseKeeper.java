@@ -1,0 +1,204 @@
+package io.docjobs.internal;
+
+import io.docjobs.Extension;
+import io.docjobs.JobQueue;
+import io.docjobs.Lease;
+import io.docjobs.internal.RunningJob.Ending;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps the leases of running jobs alive and enforces handler time-outs: one thread that wakes
+ * when the next extension or time-out is due (at least once a second), extends the leases due in
+ * one round trip, interrupts the handlers of jobs whose lease was lost, and fails the jobs that ran
+ * past their time-out.
+ */
+final class LeaseKeeper {
+    private static final Logger log = LoggerFactory.getLogger(LeaseKeeper.class);
+    static final long MAX_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final long MIN_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+
+    private final JobQueue queue;
+    private final String supervisorName;
+    private final Ticker ticker;
+    private final Workers workers;
+    private final Outcomes outcomes;
+    private final Signal signal;
+    private final SupervisorMetrics metrics;
+    private final OutageLog extendOutage;
+    /** When the keeper last began a round (ticker time): liveness without the database. */
+    private volatile long lastBeat;
+    private volatile boolean keeping = true;
+
+    /** @param signal wakes the keeper early: a job started or settled, or the keeper is to stop */
+    LeaseKeeper(JobQueue queue, String supervisorName, Ticker ticker, Workers workers, Outcomes outcomes,
+            Signal signal, SupervisorMetrics metrics) {
+        this.queue = queue;
+        this.supervisorName = supervisorName;
+        this.ticker = ticker;
+        this.workers = workers;
+        this.outcomes = outcomes;
+        this.signal = signal;
+        this.metrics = metrics;
+        this.extendOutage = new OutageLog(log, "extending leases on " + queue.name());
+    }
+
+    long lastBeat() {
+        return lastBeat;
+    }
+
+    void beatAt(long nanos) {
+        lastBeat = nanos;
+    }
+
+    /** Ends {@link #loop()} once it wakes; the caller interrupts and joins the thread. */
+    void stop() {
+        keeping = false;
+        signal.signal();
+    }
+
+    /** The body of the keeper thread: heartbeats until {@link #stop()}; never dies of an error. */
+    void loop() {
+        while (keeping) {
+            long generation = signal.generation();
+            lastBeat = ticker.nanos();
+            long waitNanos;
+            try {
+                waitNanos = keepOnce();
+                extendOutage.succeeded();
+            } catch (RuntimeException e) {
+                metrics.databaseError("extend");
+                extendOutage.failed(e);
+                waitNanos = Poller.ERROR_BACKOFF_NANOS;
+            } catch (Error e) {
+                log.error("lease keeper of supervisor {} hit an unexpected error; continuing", supervisorName, e);
+                waitNanos = Poller.ERROR_BACKOFF_NANOS;
+            }
+            try {
+                signal.awaitChange(generation, waitNanos);
+            } catch (InterruptedException e) {
+                if (!keeping) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /**
+     * One heartbeat: time-outs, then the extensions due; returns how long until the next thing is
+     * due. A failing extension of one group of leases does not keep the others from theirs; the
+     * first failure is rethrown at the end for the outage log.
+     */
+    long keepOnce() {
+        long nowNanos = ticker.nanos();
+        long nextNanos = MAX_WAIT_NANOS;
+        for (RunningJob job : workers.running()) {
+            Duration timeout = job.registration().options().timeout();
+            if (timeout != null && job.isRunning()) {
+                long left = Nanos.saturatedSub(Nanos.of(timeout), nowNanos - job.startedNanos());
+                if (left <= 0) {
+                    timeOut(job, timeout);
+                } else {
+                    nextNanos = Math.min(nextNanos, left);
+                }
+            }
+        }
+        if (workers.inFlight() == 0) {
+            return nextNanos;
+        }
+        Instant now = queue.now();
+        Map<Duration, List<RunningJob>> due = new LinkedHashMap<>();
+        List<Upcoming> upcoming = new ArrayList<>();
+        for (RunningJob job : workers.running()) {
+            if (!job.isRunning()) {
+                continue;
+            }
+            Duration extension = job.leaseExtension();
+            // Extend once a third of the extension has passed: two more chances before expiry.
+            Instant extendAt = job.lease().deadline().minus(extension.multipliedBy(2).dividedBy(3));
+            long untilNanos = Nanos.of(Duration.between(now, extendAt));
+            if (untilNanos <= 0) {
+                due.computeIfAbsent(extension, e -> new ArrayList<>()).add(job);
+            } else {
+                upcoming.add(new Upcoming(job, extension, untilNanos));
+            }
+        }
+        // Leases claimed at slightly different times would each need their own round trip; when a
+        // round trip is made anyway, leases within a sixth of their own due time ride along, so
+        // all in-flight leases converge on one extendAll per heartbeat.
+        Set<RunningJob> riding = new HashSet<>();
+        RuntimeException firstFailure = null;
+        for (Map.Entry<Duration, List<RunningJob>> group : due.entrySet()) {
+            Duration extension = group.getKey();
+            for (Upcoming next : upcoming) {
+                if (next.extension().equals(extension) && next.untilNanos() <= Nanos.of(extension) / 6) {
+                    group.getValue().add(next.job());
+                    riding.add(next.job());
+                }
+            }
+            try {
+                extend(group.getValue(), extension);
+                nextNanos = Math.min(nextNanos, Nanos.of(extension) / 3);
+            } catch (RuntimeException e) {
+                firstFailure = firstFailure == null ? e : firstFailure;
+                nextNanos = Math.min(nextNanos, Poller.ERROR_BACKOFF_NANOS);
+            }
+        }
+        for (Upcoming next : upcoming) {
+            if (!riding.contains(next.job())) {
+                nextNanos = Math.min(nextNanos, next.untilNanos());
+            }
+        }
+        if (firstFailure != null) {
+            throw firstFailure;
+        }
+        return Math.max(MIN_WAIT_NANOS, nextNanos);
+    }
+
+    /** A running job whose next extension is not due yet, and how long until it is. */
+    private record Upcoming(RunningJob job, Duration extension, long untilNanos) {
+    }
+
+    private void extend(List<RunningJob> jobs, Duration extension) {
+        Map<String, RunningJob> byToken = new LinkedHashMap<>();
+        List<Lease> leases = new ArrayList<>();
+        for (RunningJob job : jobs) {
+            byToken.put(job.lease().id() + "/" + job.lease().token(), job);
+            leases.add(job.lease());
+        }
+        Extension result = queue.extendAll(leases, extension);
+        metrics.extended(result.extended().size());
+        for (Lease renewed : result.extended()) {
+            byToken.get(renewed.id() + "/" + renewed.token()).renewed(renewed);
+        }
+        for (Lease lost : result.lost()) {
+            RunningJob job = byToken.get(lost.id() + "/" + lost.token());
+            if (job.end(Ending.LEASE_LOST)) {
+                job.interrupt();
+                outcomes.lostWhileRunning(job);
+                workers.releaseSlotOfEnded(job);
+            }
+        }
+    }
+
+    private void timeOut(RunningJob job, Duration timeout) {
+        if (!job.end(Ending.TIMED_OUT)) {
+            return;
+        }
+        job.interrupt();
+        try {
+            outcomes.timedOut(job, timeout);
+        } finally {
+            workers.releaseSlotOfEnded(job);
+        }
+    }
+}

@@ -1,0 +1,157 @@
+package io.docjobs.internal;
+
+import io.docjobs.HandlerOptions;
+import io.docjobs.JobError;
+import io.docjobs.JobQueue;
+import io.docjobs.Lease;
+import io.docjobs.NonRetryableException;
+import io.docjobs.ReleaseResult;
+import java.time.Duration;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What becomes of a claimed job: done, released for a retry after its backoff, dead-lettered, or
+ * given back unstarted; each written to the queue, counted and logged once. The callers own the
+ * job's slot and its place among the running jobs: nothing here touches either, so an outcome that
+ * cannot be written (database down) never strands a slot.
+ *
+ * <p>A write that fails after the queue's own retries is logged, not thrown: the lease then expires
+ * on its own and the job is redelivered (at-least-once).
+ */
+final class Outcomes {
+    private static final Logger log = LoggerFactory.getLogger(Outcomes.class);
+
+    private final JobQueue queue;
+    private final SupervisorMetrics metrics;
+
+    Outcomes(JobQueue queue, SupervisorMetrics metrics) {
+        this.queue = queue;
+        this.metrics = metrics;
+    }
+
+    /** Records the outcome of a handler that returned (normally, or with {@code failure}) while its job was still ours. */
+    void settle(RunningJob job, Throwable failure) {
+        try {
+            if (failure == null) {
+                if (queue.done(job.lease())) {
+                    metrics.finished(job.lease().type(), SupervisorMetrics.SUCCESS);
+                } else {
+                    lostOnCompletion(job);
+                }
+                return;
+            }
+            fail(job, failure, SupervisorMetrics.RETRY);
+        } catch (RuntimeException e) {
+            metrics.databaseError(failure == null ? "done" : "release");
+            log.warn("could not record the outcome of {}: {}; it will be redelivered when its lease expires", job,
+                    e.toString());
+        }
+    }
+
+    /** Records a job whose handler ran past {@code timeout}: a failure like any other, counted as a time-out. */
+    void timedOut(RunningJob job, Duration timeout) {
+        log.warn("{} exceeded its time-out of {}; interrupting its handler and freeing its slot", job, timeout);
+        try {
+            fail(job, new TimeoutException("job exceeded its time-out of " + timeout), SupervisorMetrics.TIMEOUT);
+        } catch (RuntimeException e) {
+            metrics.databaseError("release");
+            log.warn("could not release timed-out {}: {}; it is redelivered when its lease expires", job, e.toString());
+        }
+    }
+
+    /** Records a job whose lease a heartbeat found lost while its handler still ran. */
+    void lostWhileRunning(RunningJob job) {
+        metrics.leaseLost(job.lease().type());
+        metrics.finished(job.lease().type(), SupervisorMetrics.LEASE_LOST);
+        log.warn("{} lost its lease (expired and claimed by another worker, or removed); interrupting its"
+                + " handler and discarding its result", job);
+    }
+
+    /**
+     * Hands back a job still running when the drain at shutdown ran out. A handler that ran used its
+     * attempt (so a handler that never finishes is dead-lettered in the end, and its abandoned run
+     * does not share an attempt number with the next); one that never started goes back uncounted.
+     */
+    void abandoned(RunningJob job, Duration drainTimeout) {
+        Lease lease = job.lease();
+        try {
+            if (!job.hasStarted()) {
+                queue.giveBack(lease);
+            } else {
+                JobError error = JobError.of("still running when its worker shut down (drain time-out "
+                        + drainTimeout + "); interrupted and handed back");
+                ReleaseResult result = job.isLastAttempt() ? queue.deadLetter(lease, error)
+                        : queue.release(lease, Duration.ZERO, error);
+                if (result != ReleaseResult.LEASE_LOST) {
+                    metrics.finished(lease.type(), SupervisorMetrics.ABANDONED);
+                }
+            }
+        } catch (RuntimeException e) {
+            log.warn("could not hand back {}: {}; it is redelivered when its lease expires", job, e.toString());
+        }
+    }
+
+    /** Hands back a lease that was never started, uncounted; {@code why} goes into the log if that fails. */
+    void giveBackQuietly(Lease lease, String why) {
+        try {
+            queue.giveBack(lease);
+        } catch (RuntimeException e) {
+            log.warn("could not hand back {} ({}); it is redelivered when its lease expires: {}", lease, why, e.toString());
+        }
+    }
+
+    /** Releases a failed job for retry after its backoff, or dead-letters it. */
+    private void fail(RunningJob job, Throwable failure, String retryOutcome) {
+        Lease lease = job.lease();
+        HandlerOptions options = job.registration().options();
+        JobError error = JobError.of(failure);
+        boolean permanent = isNonRetryable(failure, options);
+        ReleaseResult result = permanent || job.isLastAttempt() ? queue.deadLetter(lease, error)
+                : queue.release(lease, retryDelay(options, lease.attempt()), error);
+        switch (result) {
+            case RETRY_SCHEDULED -> {
+                metrics.finished(lease.type(), retryOutcome);
+                log.info("{} failed, will retry: {}", job, error.message());
+            }
+            case DEAD_LETTERED -> {
+                metrics.finished(lease.type(), retryOutcome.equals(SupervisorMetrics.TIMEOUT) ? retryOutcome : SupervisorMetrics.DEAD);
+                // A declared non-retryable failure is an expected outcome: its message says it all.
+                Object trace = failure instanceof NonRetryableException ? null : failure;
+                log.warn("{} failed {}and is dead-lettered: {}", job, permanent ? "permanently " : "on its last attempt ",
+                        error.message(), trace);
+            }
+            case LEASE_LOST -> lostOnCompletion(job);
+        }
+    }
+
+    /** The wait before retrying after {@code attempt} failed. */
+    static Duration retryDelay(HandlerOptions options, int attempt) {
+        // A custom backoff may return anything: keep the retry between now and the longest backoff.
+        long millis = Math.min(Math.max(0, options.backoff().apply(attempt)), HandlerOptions.MAX_BACKOFF.toMillis());
+        return Duration.ofMillis(millis);
+    }
+
+    private void lostOnCompletion(RunningJob job) {
+        metrics.leaseLost(job.lease().type());
+        metrics.finished(job.lease().type(), SupervisorMetrics.LEASE_LOST);
+        log.warn("{} finished but its lease was lost (expired and claimed by another worker); the result is not"
+                + " acknowledged and the job may run again", job);
+    }
+
+    /** Whether {@code failure} or one of its causes is declared non-retryable. */
+    static boolean isNonRetryable(Throwable failure, HandlerOptions options) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof NonRetryableException) {
+                return true;
+            }
+            for (Class<? extends Throwable> type : options.nonRetryable()) {
+                if (type.isInstance(t)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+}
