@@ -1,8 +1,8 @@
 package io.docjobs;
 
-import io.github.resilience4j.core.IntervalFunction;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -16,9 +16,9 @@ import java.util.Set;
  * @param leaseExtension how far each heartbeat moves the lease deadline; null = the entry's own
  *                     visibility timeout; at most {@link JobRequest#MAX_VISIBILITY_TIMEOUT}
  * @param maxAttempts  if set, dead-letter after this many attempts even if the entry allows more
- * @param backoff      delay before retry number n (n = the attempt that failed, from 1), from
- *                     resilience4j; default exponential from 1 s, doubling, ±50 % jitter, capped at
- *                     5 min; the builder's exponential back-off allows up to {@link #MAX_BACKOFF}
+ * @param backoff      the wait before the next attempt, by the attempt that failed (from 1); default
+ *                     {@code Backoff.exponential().build()}: from 1 s, doubling, ±50 % jitter, at
+ *                     most 5 min; whatever it returns is kept within {@link Backoff#MAX_DELAY}
  * @param timeout      per-job time limit; null = none; at most {@link #MAX_TIMEOUT}. When it passes
  *                     the handler is interrupted, its slot freed and the job released as failed
  * @param nonRetryable exception types that dead-letter at once (matched on the exception and its
@@ -28,23 +28,16 @@ public record HandlerOptions(
         int concurrency,
         Duration leaseExtension,
         Integer maxAttempts,
-        IntervalFunction backoff,
+        Backoff backoff,
         Duration timeout,
         Set<Class<? extends Throwable>> nonRetryable) {
 
-    public static final Duration DEFAULT_BACKOFF_INITIAL = Duration.ofSeconds(1);
-    public static final Duration DEFAULT_BACKOFF_MAX = Duration.ofMinutes(5);
-    public static final double DEFAULT_BACKOFF_MULTIPLIER = 2.0;
-    public static final double DEFAULT_BACKOFF_RANDOMIZATION = 0.5;
     /** The longest {@code timeout}: 7 days; a job that needs longer should checkpoint and enqueue a follow-up. */
     public static final Duration MAX_TIMEOUT = Duration.ofDays(7);
-    /**
-     * The longest initial or maximum back-off of {@link Builder#backoff(Duration, double, double, Duration)}:
-     * 1 day; a job failing for longer belongs in the dead letters, to be requeued once fixed.
-     */
-    public static final Duration MAX_BACKOFF = Duration.ofDays(1);
+    /** Every option at its default: no concurrency limit of its own, the entry's lease and attempts, no time-out. */
     public static final HandlerOptions DEFAULTS = builder().build();
 
+    /** @throws ConfigurationException naming every invalid value */
     public HandlerOptions {
         List<String> problems = new ArrayList<>();
         if (backoff == null) {
@@ -57,7 +50,7 @@ public record HandlerOptions(
         }
     }
 
-    /** Checks everything but the back-off, which the builder may still have to make. */
+    /** Checks everything but the backoff, which the builder may still have to build. */
     private static void check(int concurrency, Duration leaseExtension, Integer maxAttempts, Duration timeout,
             List<String> problems) {
         if (concurrency < 0) {
@@ -75,22 +68,7 @@ public record HandlerOptions(
         }
     }
 
-    private static void checkExponentialBackoff(Duration initial, double multiplier, double randomization,
-            Duration max, List<String> problems) {
-        int before = problems.size();
-        Bounds.positiveMillis("backoff initial", initial, MAX_BACKOFF, "", problems);
-        Bounds.positiveMillis("backoff max", max, MAX_BACKOFF, "", problems);
-        if (problems.size() == before && max.compareTo(initial) < 0) {
-            problems.add("backoff max was " + max + " but must be at least backoff initial (" + initial + ")");
-        }
-        if (!(multiplier >= 1 && multiplier < Double.POSITIVE_INFINITY)) {
-            problems.add("backoff multiplier was " + multiplier + " but must be at least 1 (1 keeps the back-off constant)");
-        }
-        if (!(randomization >= 0 && randomization <= 1)) {
-            problems.add("backoff randomization was " + randomization + " but must be between 0 and 1");
-        }
-    }
-
+    /** A builder with every option at its default. */
     public static Builder builder() {
         return new Builder();
     }
@@ -100,56 +78,56 @@ public record HandlerOptions(
         private int concurrency;
         private Duration leaseExtension;
         private Integer maxAttempts;
-        private IntervalFunction backoff; // null: exponential from the four values below
-        private Duration backoffInitial = DEFAULT_BACKOFF_INITIAL;
-        private double backoffMultiplier = DEFAULT_BACKOFF_MULTIPLIER;
-        private double backoffRandomization = DEFAULT_BACKOFF_RANDOMIZATION;
-        private Duration backoffMax = DEFAULT_BACKOFF_MAX;
+        private Backoff backoff; // null: built from exponential at build(), its problems reported with the rest
+        private Backoff.ExponentialBuilder exponential = Backoff.exponential();
         private Duration timeout;
-        private final java.util.LinkedHashSet<Class<? extends Throwable>> nonRetryable = new java.util.LinkedHashSet<>();
+        private final Set<Class<? extends Throwable>> nonRetryable = new LinkedHashSet<>();
 
         private Builder() {
         }
 
+        /** Most jobs of this type running at once; 0 (default) for no limit of its own. */
         public Builder concurrency(int concurrency) {
             this.concurrency = concurrency;
             return this;
         }
 
+        /** How far each heartbeat moves the lease deadline; null (default) for the entry's visibility timeout. */
         public Builder leaseExtension(Duration leaseExtension) {
             this.leaseExtension = leaseExtension;
             return this;
         }
 
+        /** Dead-letter after this many attempts even if the entry allows more; at least 1. */
         public Builder maxAttempts(int maxAttempts) {
             this.maxAttempts = maxAttempts;
             return this;
         }
 
         /**
-         * Exponential backoff: {@code initial}, times {@code multiplier} per attempt, ±{@code randomization},
-         * at most {@code max}. Checked by {@link #build()}: {@code initial} and {@code max} from 1 ms to
-         * {@link #MAX_BACKOFF}, {@code multiplier} at least 1, {@code randomization} from 0 to 1.
+         * An exponential backoff, built when this builder is: its invalid values are reported
+         * together with the other options'. A copy is taken, so later changes to {@code exponential}
+         * do not reach these options.
          */
-        public Builder backoff(Duration initial, double multiplier, double randomization, Duration max) {
+        public Builder backoff(Backoff.ExponentialBuilder exponential) {
             this.backoff = null;
-            this.backoffInitial = initial;
-            this.backoffMultiplier = multiplier;
-            this.backoffRandomization = randomization;
-            this.backoffMax = max;
+            this.exponential = Objects.requireNonNull(exponential, "exponential").copy();
             return this;
         }
 
-        public Builder backoff(IntervalFunction backoff) {
+        /** Any backoff, such as {@link Backoff#fixed(Duration)} or a lambda. */
+        public Builder backoff(Backoff backoff) {
             this.backoff = Objects.requireNonNull(backoff, "backoff");
             return this;
         }
 
+        /** Per-job time limit, at most {@link #MAX_TIMEOUT}; null (default) for none. */
         public Builder timeout(Duration timeout) {
             this.timeout = timeout;
             return this;
         }
 
+        /** Exception types that dead-letter at once, matched on the exception and its causes; added to earlier ones. */
         @SafeVarargs
         public final Builder nonRetryable(Class<? extends Throwable>... types) {
             nonRetryable.addAll(List.of(types));
@@ -158,18 +136,17 @@ public record HandlerOptions(
 
         /** @throws ConfigurationException naming every invalid value */
         public HandlerOptions build() {
-            IntervalFunction function = backoff;
-            if (function == null) {
+            Backoff built = backoff;
+            if (built == null) {
                 List<String> problems = new ArrayList<>();
-                checkExponentialBackoff(backoffInitial, backoffMultiplier, backoffRandomization, backoffMax, problems);
+                exponential.check(problems);
                 if (!problems.isEmpty()) {
                     check(concurrency, leaseExtension, maxAttempts, timeout, problems);
                     throw new ConfigurationException(problems, null);
                 }
-                function = IntervalFunction.ofExponentialRandomBackoff(backoffInitial, backoffMultiplier,
-                        backoffRandomization, backoffMax);
+                built = exponential.build();
             }
-            return new HandlerOptions(concurrency, leaseExtension, maxAttempts, function, timeout, nonRetryable);
+            return new HandlerOptions(concurrency, leaseExtension, maxAttempts, built, timeout, nonRetryable);
         }
     }
 }

@@ -48,10 +48,10 @@ class ConfigBoundsTest {
                         d -> HandlerOptions.builder().timeout(d).build()),
                 new Setting("leaseExtension", JobRequest.MAX_VISIBILITY_TIMEOUT, config,
                         d -> HandlerOptions.builder().leaseExtension(d).build()),
-                new Setting("backoff initial", HandlerOptions.MAX_BACKOFF, config,
-                        d -> HandlerOptions.builder().backoff(d, 2.0, 0.5, HandlerOptions.MAX_BACKOFF).build()),
-                new Setting("backoff max", HandlerOptions.MAX_BACKOFF, config,
-                        d -> HandlerOptions.builder().backoff(second, 2.0, 0.5, d).build()),
+                new Setting("backoff initial", Backoff.MAX_DELAY, config,
+                        d -> Backoff.exponential().initial(d).max(Backoff.MAX_DELAY).build()),
+                new Setting("backoff max", Backoff.MAX_DELAY, config,
+                        d -> Backoff.exponential().initial(second).max(d).build()),
                 new Setting("idleBackoff min", Supervisor.MAX_IDLE_BACKOFF, config,
                         d -> supervisor().idleBackoff(d, Supervisor.MAX_IDLE_BACKOFF).build()),
                 new Setting("idleBackoff max", Supervisor.MAX_IDLE_BACKOFF, config,
@@ -133,7 +133,7 @@ class ConfigBoundsTest {
     @Test
     void handlerOptionsReportEveryProblemAtOnce() {
         assertThatThrownBy(() -> HandlerOptions.builder().concurrency(-1).timeout(LARGEST).leaseExtension(LARGEST)
-                .backoff(LARGEST, 0.5, 1.5, Duration.ofSeconds(-1)).build())
+                .backoff(Backoff.exponential().initial(LARGEST).multiplier(0.5).jitter(1.5).max(Duration.ofSeconds(-1))).build())
                 .isInstanceOf(ConfigurationException.class)
                 .satisfies(e -> assertThat(((ConfigurationException) e).problems()).hasSize(7))
                 .hasMessageContaining("concurrency was -1")
@@ -142,12 +142,12 @@ class ConfigBoundsTest {
                 .hasMessageContaining("backoff initial was " + LARGEST + " but must be at most")
                 .hasMessageContaining("backoff max was PT-1S but must be positive")
                 .hasMessageContaining("backoff multiplier was 0.5 but must be at least 1")
-                .hasMessageContaining("backoff randomization was 1.5 but must be between 0 and 1");
+                .hasMessageContaining("backoff jitter was 1.5 but must be between 0 and 1");
     }
 
     @Test
     void backoffMaxBelowInitialIsRefused() {
-        assertThatThrownBy(() -> HandlerOptions.builder().backoff(Duration.ofMinutes(1), 2.0, 0.5, Duration.ofSeconds(1)).build())
+        assertThatThrownBy(() -> Backoff.exponential().initial(Duration.ofMinutes(1)).max(Duration.ofSeconds(1)).build())
                 .isInstanceOf(ConfigurationException.class)
                 .hasMessage("backoff max was PT1S but must be at least backoff initial (PT1M)");
     }

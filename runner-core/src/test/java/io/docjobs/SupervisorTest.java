@@ -194,7 +194,7 @@ class SupervisorTest {
         String id = enqueue("flaky", "x", 3);
         List<Long> attemptNanos = new CopyOnWriteArrayList<>();
         HandlerOptions options = HandlerOptions.builder()
-                .backoff(Duration.ofMillis(200), 2.0, 0.0, Duration.ofSeconds(5)).build();
+                .backoff(Backoff.exponential().initial(Duration.ofMillis(200)).jitter(0).max(Duration.ofSeconds(5))).build();
 
         started(supervisor().handle("flaky", job -> {
             attemptNanos.add(System.nanoTime());

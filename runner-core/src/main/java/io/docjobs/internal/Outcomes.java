@@ -1,5 +1,6 @@
 package io.docjobs.internal;
 
+import io.docjobs.Backoff;
 import io.docjobs.HandlerOptions;
 import io.docjobs.JobError;
 import io.docjobs.JobQueue;
@@ -7,6 +8,7 @@ import io.docjobs.Lease;
 import io.docjobs.NonRetryableException;
 import io.docjobs.ReleaseResult;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -129,8 +131,11 @@ final class Outcomes {
     /** The wait before retrying after {@code attempt} failed. */
     static Duration retryDelay(HandlerOptions options, int attempt) {
         // A custom backoff may return anything: keep the retry between now and the longest backoff.
-        long millis = Math.min(Math.max(0, options.backoff().apply(attempt)), HandlerOptions.MAX_BACKOFF.toMillis());
-        return Duration.ofMillis(millis);
+        Duration delay = options.backoff().delay(attempt);
+        if (delay == null || delay.isNegative()) {
+            return Duration.ZERO;
+        }
+        return delay.compareTo(Backoff.MAX_DELAY) > 0 ? Backoff.MAX_DELAY : delay.truncatedTo(ChronoUnit.MILLIS);
     }
 
     private void lostOnCompletion(RunningJob job) {

@@ -417,7 +417,7 @@ class EngineEdgesTest {
     void theHandlersMaxAttemptsCapsTheRetries() {
         Engine engine = engine(1, handle("pay", job -> {
             throw new IllegalStateException("declined");
-        }, HandlerOptions.builder().maxAttempts(2).backoff(attempt -> 0L).build()));
+        }, HandlerOptions.builder().maxAttempts(2).backoff(attempt -> Duration.ZERO).build()));
         String id = queue.enqueue(JobRequest.builder("pay").payload("x").maxAttempts(10).build()).id();
 
         engine.pollOnce();
@@ -481,7 +481,7 @@ class EngineEdgesTest {
             }
             interrupted.set(wasInterrupted || Thread.currentThread().isInterrupted());
             stuckAfterTimeOut.set(registry.find(SupervisorMetrics.STUCK_HANDLERS).gauge().value());
-        }, HandlerOptions.builder().timeout(Duration.ofSeconds(10)).backoff(attempt -> 0L).build()));
+        }, HandlerOptions.builder().timeout(Duration.ofSeconds(10)).backoff(attempt -> Duration.ZERO).build()));
         self.set(engine);
         String id = enqueue("report");
         engine.pollOnce();

@@ -2,6 +2,7 @@ package io.docjobs.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.docjobs.Backoff;
 import io.docjobs.HandlerOptions;
 import io.docjobs.JobEntry;
 import io.docjobs.JobHandler;
@@ -607,7 +608,7 @@ class EngineTest {
                 default -> throw new RuntimeException("charge failed", new IllegalArgumentException("no such card"));
             }
         }, HandlerOptions.builder().nonRetryable(IllegalArgumentException.class)
-                .backoff(Duration.ofSeconds(5), 2.0, 0.0, Duration.ofMinutes(1)).build()));
+                .backoff(Backoff.exponential().initial(Duration.ofSeconds(5)).jitter(0).max(Duration.ofMinutes(1))).build()));
         String retryable = queue.enqueue(JobRequest.builder("pay").payload("retryable").build()).id();
         String listed = queue.enqueue(JobRequest.builder("pay").payload("listed").build()).id();
         String caused = queue.enqueue(JobRequest.builder("pay").payload("caused").build()).id();
@@ -634,7 +635,7 @@ class EngineTest {
     void aCustomBackoffBeyondTheLongestIsCappedNotFatal() {
         Engine engine = engine(2, executor, handle("flaky", job -> {
             throw new IllegalStateException("upstream down");
-        }, HandlerOptions.builder().backoff(attempt -> Long.MAX_VALUE).build()));
+        }, HandlerOptions.builder().backoff(attempt -> Duration.ofSeconds(Long.MAX_VALUE)).build()));
         String id = enqueue("flaky", 0);
 
         engine.pollOnce();
@@ -642,7 +643,7 @@ class EngineTest {
 
         JobEntry entry = entry(id);
         assertThat(entry.state()).isEqualTo(JobState.READY);
-        assertThat(entry.visibleAt()).isEqualTo(clock.instant().plus(HandlerOptions.MAX_BACKOFF));
+        assertThat(entry.visibleAt()).isEqualTo(clock.instant().plus(Backoff.MAX_DELAY));
         assertThat(engine.inFlight()).isZero();
     }
 

@@ -1,5 +1,6 @@
 package io.docjobs.daemon;
 
+import io.docjobs.Backoff;
 import io.docjobs.HandlerOptions;
 import io.docjobs.JobRequest;
 import io.docjobs.QueueConfig;
@@ -116,8 +117,8 @@ public final class ConfigLoader {
             new Key("timeout", Kind.POSITIVE_DURATION, null, HandlerOptions.MAX_TIMEOUT),
             new Key("maxAttempts", Kind.INT, null, 1, 1000),
             new Key("leaseExtension", Kind.POSITIVE_DURATION, null, JobRequest.MAX_VISIBILITY_TIMEOUT),
-            new Key("backoffInitial", Kind.POSITIVE_DURATION, null, HandlerOptions.MAX_BACKOFF),
-            new Key("backoffMax", Kind.POSITIVE_DURATION, null, HandlerOptions.MAX_BACKOFF),
+            new Key("backoffInitial", Kind.POSITIVE_DURATION, null, Backoff.MAX_DELAY),
+            new Key("backoffMax", Kind.POSITIVE_DURATION, null, Backoff.MAX_DELAY),
             new Key("nonRetryable", Kind.STRING, null, 0, 0))
             .stream().collect(Collectors.toMap(Key::path, key -> key, (a, b) -> a, LinkedHashMap::new));
 

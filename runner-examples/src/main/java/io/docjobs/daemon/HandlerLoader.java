@@ -1,5 +1,6 @@
 package io.docjobs.daemon;
 
+import io.docjobs.Backoff;
 import io.docjobs.ConfigurationException;
 import io.docjobs.HandlerOptions;
 import io.docjobs.JobHandler;
@@ -11,7 +12,6 @@ import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -191,16 +191,18 @@ final class HandlerLoader {
             }
         }
         try {
-            var backoff = base.backoff();
+            Backoff backoff = base.backoff();
             if (settings.backoffInitial() != null || settings.backoffMax() != null) {
-                Duration initial = settings.backoffInitial() != null ? settings.backoffInitial() : HandlerOptions.DEFAULT_BACKOFF_INITIAL;
-                Duration max = settings.backoffMax() != null ? settings.backoffMax() : HandlerOptions.DEFAULT_BACKOFF_MAX;
-                if (max.compareTo(initial) < 0) {
-                    problems.add(key + ".backoffMax was " + max + " but must be at least backoffInitial (" + initial + ")");
-                    return null;
+                // Either key replaces the provider's backoff with the library's exponential one; the
+                // library supplies whatever of it the file leaves out, and checks the pair.
+                Backoff.ExponentialBuilder exponential = Backoff.exponential();
+                if (settings.backoffInitial() != null) {
+                    exponential.initial(settings.backoffInitial());
                 }
-                backoff = HandlerOptions.builder().backoff(initial, HandlerOptions.DEFAULT_BACKOFF_MULTIPLIER,
-                        HandlerOptions.DEFAULT_BACKOFF_RANDOMIZATION, max).build().backoff();
+                if (settings.backoffMax() != null) {
+                    exponential.max(settings.backoffMax());
+                }
+                backoff = exponential.build();
             }
             return new HandlerOptions(
                     settings.concurrency() != null ? settings.concurrency() : base.concurrency(),

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import io.docjobs.Backoff;
 import io.docjobs.HandlerOptions;
 import io.docjobs.JobRequest;
 import io.docjobs.QueueConfig;
@@ -208,7 +209,7 @@ class ConfigLoaderTest {
 
         assertThat(options.timeout()).isEqualTo(HandlerOptions.MAX_TIMEOUT);
         assertThat(options.leaseExtension()).isEqualTo(JobRequest.MAX_VISIBILITY_TIMEOUT);
-        assertThat(options.backoff().apply(1)).isLessThanOrEqualTo(HandlerOptions.MAX_BACKOFF.toMillis());
+        assertThat(options.backoff().delay(1)).isLessThanOrEqualTo(Backoff.MAX_DELAY);
     }
 
     @Test

@@ -8,6 +8,7 @@ import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.Updates;
+import io.docjobs.Backoff;
 import io.docjobs.HandlerOptions;
 import io.docjobs.JobContext;
 import io.docjobs.JobHandler;
@@ -61,7 +62,8 @@ public final class ChaosHandler implements JobHandler {
         /** Quick retries: a failed effect write (database restarting) should not stall the run. */
         @Override
         public HandlerOptions options() {
-            return HandlerOptions.builder().backoff(Duration.ofMillis(100), 2.0, 0.5, Duration.ofSeconds(1)).build();
+            return HandlerOptions.builder()
+                    .backoff(Backoff.exponential().initial(Duration.ofMillis(100)).max(Duration.ofSeconds(1))).build();
         }
     }
 

@@ -1,5 +1,6 @@
 package io.docjobs.examples.handlers;
 
+import io.docjobs.Backoff;
 import io.docjobs.HandlerOptions;
 import io.docjobs.JobContext;
 import io.docjobs.JobHandler;
@@ -59,7 +60,7 @@ public final class ChargePaymentHandler implements JobHandler {
     public static HandlerOptions recommendedOptions() {
         return HandlerOptions.builder()
                 .nonRetryable(IllegalArgumentException.class)
-                .backoff(Duration.ofMillis(200), 2.0, 0.5, Duration.ofSeconds(5))
+                .backoff(Backoff.exponential().initial(Duration.ofMillis(200)).max(Duration.ofSeconds(5)))
                 .build();
     }
 

@@ -7,6 +7,7 @@ import io.docjobs.HandlerOptions;
 import io.docjobs.NonRetryableException;
 import io.docjobs.examples.handlers.ChargePaymentHandler.Charge;
 import io.docjobs.examples.handlers.ChargePaymentHandler.GatewayTimeoutException;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 class ChargePaymentHandlerTest {
@@ -88,7 +89,7 @@ class ChargePaymentHandlerTest {
     void providerRetriesQuicklyWithBackoffFrom200MsUpTo5s() {
         HandlerOptions options = new ChargePaymentHandler.Provider().options();
 
-        assertThat(options.backoff().apply(1)).isBetween(100L, 300L); // 200 ms ± 50 %
-        assertThat(options.backoff().apply(30)).isLessThanOrEqualTo(5_000L);
+        assertThat(options.backoff().delay(1)).isBetween(Duration.ofMillis(100), Duration.ofMillis(300)); // 200 ms ± 50 %
+        assertThat(options.backoff().delay(30)).isLessThanOrEqualTo(Duration.ofSeconds(5));
     }
 }
