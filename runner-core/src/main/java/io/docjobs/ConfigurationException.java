@@ -10,17 +10,28 @@ import java.util.List;
 public class ConfigurationException extends DocJobsException {
     private final List<String> problems;
 
+    /** A single problem. */
     public ConfigurationException(String message) {
         this(List.of(message), null);
     }
 
+    /** A single problem, caused by {@code cause} (an unreadable file, a refused handshake). */
     public ConfigurationException(String message, Throwable cause) {
         this(List.of(message), cause);
     }
 
+    /** One exception for every problem found, one sentence each; the message lists them all. */
     public ConfigurationException(List<String> problems, Throwable cause) {
-        super(problems.size() == 1 ? problems.get(0)
-                : "invalid configuration:\n  - " + String.join("\n  - ", problems), cause);
+        this(problems.size() == 1 ? problems.get(0)
+                : "invalid configuration:\n  - " + String.join("\n  - ", problems), problems, cause);
+    }
+
+    /**
+     * For a program that reads its configuration from a source of its own (a file, the environment)
+     * and frames the problems with it, as the daemon does: its own message, the same problems.
+     */
+    protected ConfigurationException(String message, List<String> problems, Throwable cause) {
+        super(message, cause);
         this.problems = List.copyOf(problems);
     }
 

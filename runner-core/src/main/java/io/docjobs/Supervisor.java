@@ -40,42 +40,28 @@ public final class Supervisor implements AutoCloseable {
     /** Where a supervisor is in its life. */
     public enum State { NEW, STARTING, RUNNING, STOPPING, TERMINATED, FAILED }
 
-    public static final int DEFAULT_WORKERS = 8;
-    public static final int DEFAULT_POLLERS = 1;
-    public static final int DEFAULT_MAX_BATCH = 32;
-    public static final Duration DEFAULT_IDLE_MIN = Duration.ofMillis(50);
-    public static final Duration DEFAULT_IDLE_MAX = Duration.ofSeconds(2);
-    public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
-    public static final Duration DEFAULT_DEPTH_REFRESH = Duration.ofSeconds(15);
     /**
      * How long a poller or the lease keeper may go without starting a round, beyond the idle
      * back-off cap, before {@link #isLive()} is false: longer than any database call with its
      * retries can block a round.
      */
     public static final Duration LIVENESS_STALL = Duration.ofMinutes(5);
-    /**
-     * The longest idle back-off: 10 minutes; an idle poller without wake-ups must still notice work
-     * enqueued elsewhere within minutes.
-     */
-    public static final Duration MAX_IDLE_BACKOFF = Duration.ofMinutes(10);
-    /** The longest drain time-out: 1 hour, beyond any service manager's stop time-out. */
-    public static final Duration MAX_DRAIN_TIMEOUT = Duration.ofHours(1);
-    /** The longest queue-depth refresh interval: 1 hour; older gauges would mislead. */
-    public static final Duration MAX_DEPTH_REFRESH = QueueMetrics.MAX_REFRESH;
 
     private final Engine engine;
+    private final SupervisorConfig config;
     private final Engine.Settings settings;
     private final JobQueue queue;
     private final List<String> types;
     private final QueueMetrics queueMetrics;
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
 
-    private Supervisor(Builder builder, Engine.Settings settings) {
+    private Supervisor(Builder builder, SupervisorConfig config, Engine.Settings settings) {
         this.queue = builder.queue;
+        this.config = config;
         this.settings = settings;
         this.types = List.copyOf(builder.handlers.keySet());
         this.engine = new Engine(queue, List.copyOf(builder.handlers.values()), settings);
-        this.queueMetrics = builder.depthRefresh.isZero() ? null : new QueueMetrics(queue, builder.depthRefresh);
+        this.queueMetrics = config.depthRefresh().isZero() ? null : new QueueMetrics(queue, config.depthRefresh());
     }
 
     /** Starts a builder for a supervisor on {@code queue}. */
@@ -134,6 +120,7 @@ public final class Supervisor implements AutoCloseable {
         }
     }
 
+    /** Where this supervisor is in its life. */
     public State state() {
         return state.get();
     }
@@ -166,6 +153,7 @@ public final class Supervisor implements AutoCloseable {
         return types;
     }
 
+    /** The supervisor's name, as in thread names and logs. */
     public String name() {
         return settings.name();
     }
@@ -175,6 +163,12 @@ public final class Supervisor implements AutoCloseable {
         return settings.workerId();
     }
 
+    /** The configuration this supervisor runs with; its worker id may be null (see {@link #workerId()}). */
+    public SupervisorConfig config() {
+        return config;
+    }
+
+    /** Where this supervisor's meters go. */
     public MeterRegistry meterRegistry() {
         return settings.registry();
     }
@@ -184,15 +178,7 @@ public final class Supervisor implements AutoCloseable {
         private final JobQueue queue;
         private final Map<String, Registration> handlers = new LinkedHashMap<>();
         private final List<String> problems = new ArrayList<>();
-        private String name = "default";
-        private String workerId;
-        private int workers = DEFAULT_WORKERS;
-        private int pollers = DEFAULT_POLLERS;
-        private int maxBatch = DEFAULT_MAX_BATCH;
-        private Duration idleMin = DEFAULT_IDLE_MIN;
-        private Duration idleMax = DEFAULT_IDLE_MAX;
-        private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
-        private Duration depthRefresh = DEFAULT_DEPTH_REFRESH;
+        private SupervisorConfig.Builder config = SupervisorConfig.builder();
         private MeterRegistry registry;
         private ObservationRegistry observations = ObservationRegistry.NOOP;
 
@@ -220,47 +206,55 @@ public final class Supervisor implements AutoCloseable {
 
         /** Names the supervisor in thread names, logs and the worker id; default "default". */
         public Builder name(String name) {
-            this.name = name;
+            config.name(name);
             return this;
         }
 
         /** The worker id written into leases; default host-pid-name. */
         public Builder workerId(String workerId) {
-            this.workerId = workerId;
+            config.workerId(workerId);
             return this;
         }
 
-        /** Most jobs running at once (worker slots); default {@value #DEFAULT_WORKERS}. */
+        /** Most jobs running at once (worker slots); default {@value SupervisorConfig#DEFAULT_WORKERS}. */
         public Builder workers(int workers) {
-            this.workers = workers;
+            config.workers(workers);
             return this;
         }
 
-        /** Poller threads; default {@value #DEFAULT_POLLERS}, which suits most deployments. */
+        /** Poller threads; default {@value SupervisorConfig#DEFAULT_POLLERS}, which suits most deployments. */
         public Builder pollers(int pollers) {
-            this.pollers = pollers;
+            config.pollers(pollers);
             return this;
         }
 
-        /** Most entries one claim round takes; default {@value #DEFAULT_MAX_BATCH}. */
+        /** Most entries one claim round takes; default {@value SupervisorConfig#DEFAULT_MAX_BATCH}. */
         public Builder maxBatch(int maxBatch) {
-            this.maxBatch = maxBatch;
+            config.maxBatch(maxBatch);
             return this;
         }
 
         /**
          * Idle back-off: first wait after an empty poll, and the cap it doubles up to (with jitter);
-         * both positive and at most {@link #MAX_IDLE_BACKOFF}. Default 50 ms and 2 s.
+         * both positive and at most {@link SupervisorConfig#MAX_IDLE_BACKOFF}. Default 50 ms and 2 s.
          */
         public Builder idleBackoff(Duration min, Duration max) {
-            this.idleMin = min;
-            this.idleMax = max;
+            config.idleBackoff(min, max);
             return this;
         }
 
-        /** How long {@link Supervisor#close()} waits for running jobs; at most {@link #MAX_DRAIN_TIMEOUT}, default 30 s. */
+        /** How long {@link Supervisor#close()} waits for running jobs; at most {@link SupervisorConfig#MAX_DRAIN_TIMEOUT}, default 30 s. */
         public Builder drainTimeout(Duration drainTimeout) {
-            this.drainTimeout = drainTimeout;
+            config.drainTimeout(drainTimeout);
+            return this;
+        }
+
+        /**
+         * Every setting of {@code config} at once, replacing those set before (handlers, registries
+         * and observation are not part of it).
+         */
+        public Builder config(SupervisorConfig config) {
+            this.config = config.toBuilder();
             return this;
         }
 
@@ -281,10 +275,10 @@ public final class Supervisor implements AutoCloseable {
 
         /**
          * How often queue-depth gauges are refreshed with one aggregate query; zero disables them. At
-         * most {@link #MAX_DEPTH_REFRESH}, default 15 s.
+         * most {@link SupervisorConfig#MAX_DEPTH_REFRESH}, default 15 s.
          */
         public Builder depthRefresh(Duration depthRefresh) {
-            this.depthRefresh = depthRefresh;
+            config.depthRefresh(depthRefresh);
             return this;
         }
 
@@ -294,28 +288,13 @@ public final class Supervisor implements AutoCloseable {
             if (handlers.isEmpty() && problems.isEmpty()) {
                 all.add("no handlers registered: call handle(type, handler) for each job type to run");
             }
-            if (name == null || !name.matches("[A-Za-z0-9._-]{1,64}")) {
-                all.add("name was " + (name == null ? "null" : "\"" + name + "\"")
-                        + " but must be 1-64 letters, digits, '.', '_' or '-'");
+            SupervisorConfig built = null;
+            try {
+                built = config.build();
+            } catch (ConfigurationException e) {
+                all.addAll(e.problems());
             }
-            if (workers < 1 || workers > 10_000) {
-                all.add("workers was " + workers + " but must be between 1 and 10000");
-            }
-            if (pollers < 1 || pollers > 64) {
-                all.add("pollers was " + pollers + " but must be between 1 and 64");
-            }
-            if (maxBatch < 1 || maxBatch > 1_000) {
-                all.add("maxBatch was " + maxBatch + " but must be between 1 and 1000");
-            }
-            int before = all.size();
-            Bounds.positive("idleBackoff min", idleMin, MAX_IDLE_BACKOFF, "", all);
-            Bounds.positive("idleBackoff max", idleMax, MAX_IDLE_BACKOFF, "", all);
-            if (all.size() == before && idleMax.compareTo(idleMin) < 0) {
-                all.add("idleBackoff max was " + idleMax + " but must be at least the min (" + idleMin + ")");
-            }
-            Bounds.zeroOrPositive("drainTimeout", drainTimeout, "", MAX_DRAIN_TIMEOUT,
-                    "jobs still running then are interrupted and handed back to other workers", all);
-            Bounds.zeroOrPositive("depthRefresh", depthRefresh, "off", MAX_DEPTH_REFRESH, "", all);
+            int workers = config.workers();
             for (Registration registration : handlers.values()) {
                 int concurrency = registration.options().concurrency();
                 if (concurrency > workers && workers >= 1) {
@@ -326,10 +305,12 @@ public final class Supervisor implements AutoCloseable {
             if (!all.isEmpty()) {
                 throw new ConfigurationException(all, null);
             }
-            String id = workerId != null && !workerId.isBlank() ? workerId : defaultWorkerId(name);
-            Engine.Settings settings = new Engine.Settings(name, id, workers, pollers, maxBatch, idleMin, idleMax,
-                    drainTimeout, registry != null ? registry : new SimpleMeterRegistry(), observations);
-            return new Supervisor(this, settings);
+            String id = built.workerId() != null && !built.workerId().isBlank() ? built.workerId()
+                    : defaultWorkerId(built.name());
+            Engine.Settings settings = new Engine.Settings(built.name(), id, built.workers(), built.pollers(),
+                    built.maxBatch(), built.idleBackoffMin(), built.idleBackoffMax(), built.drainTimeout(),
+                    registry != null ? registry : new SimpleMeterRegistry(), observations);
+            return new Supervisor(this, built, settings);
         }
 
         private static String defaultWorkerId(String name) {

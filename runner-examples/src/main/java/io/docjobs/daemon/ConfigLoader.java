@@ -1,10 +1,11 @@
 package io.docjobs.daemon;
 
 import io.docjobs.Backoff;
+import io.docjobs.ConfigurationException;
 import io.docjobs.HandlerOptions;
 import io.docjobs.JobRequest;
 import io.docjobs.QueueConfig;
-import io.docjobs.Supervisor;
+import io.docjobs.SupervisorConfig;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
@@ -32,7 +33,9 @@ import org.yaml.snakeyaml.error.YAMLException;
 /**
  * Reads the daemon configuration: a YAML file, then environment overrides, then validation that
  * reports every problem at once with the file (or variable), the key, the value and what is
- * expected. Every key is optional; {@link #KEYS} holds the defaults. An environment variable
+ * expected. Every key is optional; {@link #KEYS} holds the defaults, taken from the library's
+ * ({@link QueueConfig}, {@link SupervisorConfig}, {@link HandlerOptions}, {@link Backoff}), as are
+ * the bounds each value is checked against; rules that span keys are the library builders' own. An environment variable
  * overrides each key: {@code DOCJOBS_} + the key path in upper snake case, e.g.
  * {@code supervisor.workers} → {@code DOCJOBS_SUPERVISOR_WORKERS}; or {@code <VAR>_FILE} names a
  * file holding the value (the container-platform convention for secrets). Any other
@@ -45,6 +48,9 @@ public final class ConfigLoader {
     private static final String ENV_PREFIX = "DOCJOBS_";
     private static final String FILE_SUFFIX = "_FILE";
     private static final String HANDLERS_PREFIX = "DOCJOBS_HANDLERS_";
+
+    /** The most attempts the file accepts; the library has no upper bound of its own. */
+    private static final int MAX_ATTEMPTS = 1000;
 
     /** {@code DOCJOBS_} variables that other docjobs programs read, with who reads them; not daemon settings. */
     static final Map<String, String> OTHER_PROGRAMS = Map.of(
@@ -81,8 +87,8 @@ public final class ConfigLoader {
     public static final List<Key> KEYS = List.of(
             new Key("database.connectionString", Kind.STRING, "", 0, 0),
             new Key("database.embedded", Kind.BOOL, Boolean.FALSE, 0, 0),
-            new Key("database.name", Kind.STRING, "docjobs", 0, 0),
-            new Key("database.collection", Kind.STRING, "jobs", 0, 0),
+            new Key("database.name", Kind.STRING, QueueConfig.DEFAULT_DATABASE, 0, 0),
+            new Key("database.collection", Kind.STRING, QueueConfig.DEFAULT_COLLECTION, 0, 0),
             new Key("database.caFile", Kind.PATH, "", 0, 0),
             new Key("database.operationTimeout", Kind.POSITIVE_DURATION, QueueConfig.DEFAULT_OPERATION_TIMEOUT,
                     QueueConfig.MAX_OPERATION_TIMEOUT),
@@ -91,19 +97,20 @@ public final class ConfigLoader {
             new Key("embedded.dataFile", Kind.PATH, "data/docjobs.h2", 0, 0),
             new Key("queue.defaultVisibilityTimeout", Kind.POSITIVE_DURATION, QueueConfig.DEFAULT_VISIBILITY_TIMEOUT,
                     JobRequest.MAX_VISIBILITY_TIMEOUT),
-            new Key("queue.defaultMaxAttempts", Kind.INT, 5L, 1, 1000),
-            new Key("supervisor.name", Kind.STRING, "default", 0, 0),
-            new Key("supervisor.workers", Kind.INT, 8L, 1, 10_000),
-            new Key("supervisor.pollers", Kind.INT, 1L, 1, 64),
-            new Key("supervisor.maxBatch", Kind.INT, 32L, 1, 1000),
-            new Key("supervisor.idleBackoffMin", Kind.POSITIVE_DURATION, Supervisor.DEFAULT_IDLE_MIN,
-                    Supervisor.MAX_IDLE_BACKOFF),
-            new Key("supervisor.idleBackoffMax", Kind.POSITIVE_DURATION, Supervisor.DEFAULT_IDLE_MAX,
-                    Supervisor.MAX_IDLE_BACKOFF),
-            new Key("supervisor.drainTimeout", Kind.DURATION, Supervisor.DEFAULT_DRAIN_TIMEOUT,
-                    Supervisor.MAX_DRAIN_TIMEOUT),
-            new Key("supervisor.depthRefresh", Kind.DURATION, Supervisor.DEFAULT_DEPTH_REFRESH,
-                    Supervisor.MAX_DEPTH_REFRESH),
+            // The library has no upper bound on attempts; a thousand is the file's sanity limit.
+            new Key("queue.defaultMaxAttempts", Kind.INT, (long) QueueConfig.DEFAULT_MAX_ATTEMPTS, 1, MAX_ATTEMPTS),
+            new Key("supervisor.name", Kind.STRING, SupervisorConfig.DEFAULT_NAME, 0, 0),
+            new Key("supervisor.workers", Kind.INT, (long) SupervisorConfig.DEFAULT_WORKERS, 1, SupervisorConfig.MAX_WORKERS),
+            new Key("supervisor.pollers", Kind.INT, (long) SupervisorConfig.DEFAULT_POLLERS, 1, SupervisorConfig.MAX_POLLERS),
+            new Key("supervisor.maxBatch", Kind.INT, (long) SupervisorConfig.DEFAULT_MAX_BATCH, 1, SupervisorConfig.MAX_BATCH),
+            new Key("supervisor.idleBackoffMin", Kind.POSITIVE_DURATION, SupervisorConfig.DEFAULT_IDLE_MIN,
+                    SupervisorConfig.MAX_IDLE_BACKOFF),
+            new Key("supervisor.idleBackoffMax", Kind.POSITIVE_DURATION, SupervisorConfig.DEFAULT_IDLE_MAX,
+                    SupervisorConfig.MAX_IDLE_BACKOFF),
+            new Key("supervisor.drainTimeout", Kind.DURATION, SupervisorConfig.DEFAULT_DRAIN_TIMEOUT,
+                    SupervisorConfig.MAX_DRAIN_TIMEOUT),
+            new Key("supervisor.depthRefresh", Kind.DURATION, SupervisorConfig.DEFAULT_DEPTH_REFRESH,
+                    SupervisorConfig.MAX_DEPTH_REFRESH),
             new Key("handlerDirectory", Kind.PATH, "handlers", 0, 0),
             new Key("discoverHandlers", Kind.BOOL, Boolean.TRUE, 0, 0),
             new Key("http.enabled", Kind.BOOL, Boolean.TRUE, 0, 0),
@@ -113,9 +120,9 @@ public final class ConfigLoader {
     /** The keys of each {@code handlers.<type>} section, by name; none has a default here. */
     private static final Map<String, Key> HANDLER_KEYS = List.of(
             new Key("class", Kind.STRING, null, 0, 0),
-            new Key("concurrency", Kind.INT, null, 0, 10_000),
+            new Key("concurrency", Kind.INT, null, 0, SupervisorConfig.MAX_WORKERS),
             new Key("timeout", Kind.POSITIVE_DURATION, null, HandlerOptions.MAX_TIMEOUT),
-            new Key("maxAttempts", Kind.INT, null, 1, 1000),
+            new Key("maxAttempts", Kind.INT, null, 1, MAX_ATTEMPTS),
             new Key("leaseExtension", Kind.POSITIVE_DURATION, null, JobRequest.MAX_VISIBILITY_TIMEOUT),
             new Key("backoffInitial", Kind.POSITIVE_DURATION, null, Backoff.MAX_DELAY),
             new Key("backoffMax", Kind.POSITIVE_DURATION, null, Backoff.MAX_DELAY),
@@ -174,9 +181,8 @@ public final class ConfigLoader {
 
         Duration idleMin = (Duration) values.get("supervisor.idleBackoffMin");
         Duration idleMax = (Duration) values.get("supervisor.idleBackoffMax");
-        if (idleMin != null && idleMax != null && idleMax.compareTo(idleMin) < 0) {
-            problems.add(source + ": supervisor.idleBackoffMax was " + idleMax + " but must be at least"
-                    + " supervisor.idleBackoffMin (" + idleMin + ")");
+        if (LIBRARY_NAMES.values().stream().allMatch(key -> values.get(key) != null)) {
+            checkWithLibrary(values, source, problems); // else a value did not parse, and that is reported
         }
         if (!problems.isEmpty()) {
             throw new ConfigException(source, problems);
@@ -197,6 +203,58 @@ public final class ConfigLoader {
                 (Boolean) values.get("discoverHandlers"),
                 new DaemonConfig.Http((Boolean) values.get("http.enabled"), str(values, "http.host"),
                         integer(values, "http.port")));
+    }
+
+    /** The library's names of the settings the file's keys map onto, for its problems' messages. */
+    private static final Map<String, String> LIBRARY_NAMES = Map.ofEntries(
+            Map.entry("database", "database.name"), Map.entry("collection", "database.collection"),
+            Map.entry("operationTimeout", "database.operationTimeout"),
+            Map.entry("defaultVisibilityTimeout", "queue.defaultVisibilityTimeout"),
+            Map.entry("defaultMaxAttempts", "queue.defaultMaxAttempts"),
+            Map.entry("name", "supervisor.name"), Map.entry("workers", "supervisor.workers"),
+            Map.entry("pollers", "supervisor.pollers"), Map.entry("maxBatch", "supervisor.maxBatch"),
+            Map.entry("idleBackoff min", "supervisor.idleBackoffMin"),
+            Map.entry("idleBackoff max", "supervisor.idleBackoffMax"),
+            Map.entry("drainTimeout", "supervisor.drainTimeout"), Map.entry("depthRefresh", "supervisor.depthRefresh"));
+
+    /**
+     * Hands the parsed values to the library's own builders, which hold the rules that span keys
+     * (idleBackoffMax at least idleBackoffMin) and the names the server accepts, so they are stated
+     * once, there; each problem comes back under the file's key. Called once every value parsed, so
+     * a value is never reported twice.
+     */
+    private static void checkWithLibrary(Map<String, Object> values, String source, List<String> problems) {
+        List<String> found = new ArrayList<>();
+        try {
+            QueueConfig.builder().database(str(values, "database.name")).collection(str(values, "database.collection"))
+                    .operationTimeout((Duration) values.get("database.operationTimeout"))
+                    .defaultVisibilityTimeout((Duration) values.get("queue.defaultVisibilityTimeout"))
+                    .defaultMaxAttempts(integer(values, "queue.defaultMaxAttempts")).build();
+        } catch (ConfigurationException e) {
+            found.addAll(e.problems());
+        }
+        try {
+            supervisorConfig(values).build();
+        } catch (ConfigurationException e) {
+            found.addAll(e.problems());
+        }
+        for (String problem : found) {
+            String setting = LIBRARY_NAMES.keySet().stream().filter(name -> problem.startsWith(name + " was "))
+                    .max(java.util.Comparator.comparingInt(String::length)).orElse(null);
+            problems.add(source + ": " + (setting == null ? problem
+                    : LIBRARY_NAMES.get(setting) + problem.substring(setting.length())));
+        }
+    }
+
+    /** The supervisor's settings among {@code values}, on the library's builder. */
+    private static SupervisorConfig.Builder supervisorConfig(Map<String, Object> values) {
+        return SupervisorConfig.builder().name(str(values, "supervisor.name"))
+                .workers(integer(values, "supervisor.workers")).pollers(integer(values, "supervisor.pollers"))
+                .maxBatch(integer(values, "supervisor.maxBatch"))
+                .idleBackoff((Duration) values.get("supervisor.idleBackoffMin"),
+                        (Duration) values.get("supervisor.idleBackoffMax"))
+                .drainTimeout((Duration) values.get("supervisor.drainTimeout"))
+                .depthRefresh((Duration) values.get("supervisor.depthRefresh"));
     }
 
     /** A value from the environment, and where it came from (for messages). */

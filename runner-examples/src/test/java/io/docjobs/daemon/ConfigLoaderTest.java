@@ -10,7 +10,7 @@ import io.docjobs.Backoff;
 import io.docjobs.HandlerOptions;
 import io.docjobs.JobRequest;
 import io.docjobs.QueueConfig;
-import io.docjobs.Supervisor;
+import io.docjobs.SupervisorConfig;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -140,6 +140,77 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aRuleSpanningKeysComesFromTheLibraryUnderTheFileKeysWithTheOtherProblems() {
+        assertThatThrownBy(() -> load("""
+                database:
+                  embedded: true
+                  name: a.b
+                supervisor:
+                  idleBackoffMin: 2s
+                  idleBackoffMax: 1s
+                http:
+                  port: 70000
+                """, Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .isInstanceOf(io.docjobs.ConfigurationException.class)
+                .satisfies(e -> assertThat(((ConfigException) e).problems()).containsExactlyInAnyOrder(
+                        dir.resolve("docjobs.yaml") + ": http.port was 70000 but must be between 0 and 65535",
+                        dir.resolve("docjobs.yaml") + ": database.name was \"a.b\" but must be a non-blank name of at most"
+                                + " 63 characters without / \\ . space \" or $",
+                        dir.resolve("docjobs.yaml") + ": supervisor.idleBackoffMax was PT1S but must be at least the min"
+                                + " (PT2S)"))
+                .hasMessageStartingWith("invalid configuration in " + dir.resolve("docjobs.yaml") + ":\n  - ");
+    }
+
+    @Test
+    void unsetKeysTakeTheLibrarysDefaults() throws IOException {
+        DaemonConfig config = load(EMBEDDED, Map.of());
+
+        assertThat(config.supervisor()).isEqualTo(new DaemonConfig.SupervisorSettings(SupervisorConfig.DEFAULT_NAME,
+                SupervisorConfig.DEFAULT_WORKERS, SupervisorConfig.DEFAULT_POLLERS, SupervisorConfig.DEFAULT_MAX_BATCH,
+                SupervisorConfig.DEFAULT_IDLE_MIN, SupervisorConfig.DEFAULT_IDLE_MAX,
+                SupervisorConfig.DEFAULT_DRAIN_TIMEOUT, SupervisorConfig.DEFAULT_DEPTH_REFRESH));
+        assertThat(config.database().name()).isEqualTo(QueueConfig.DEFAULT_DATABASE);
+        assertThat(config.database().collection()).isEqualTo(QueueConfig.DEFAULT_COLLECTION);
+        assertThat(config.queue().defaultMaxAttempts()).isEqualTo(QueueConfig.DEFAULT_MAX_ATTEMPTS);
+        assertThat(config.queue().defaultVisibilityTimeout()).isEqualTo(QueueConfig.DEFAULT_VISIBILITY_TIMEOUT);
+    }
+
+    @Test
+    void aHandlerBackoffMaxBelowItsInitialIsReportedUnderTheHandlersKey() throws IOException {
+        DaemonConfig config = load(EMBEDDED + """
+                discoverHandlers: false
+                handlers:
+                  report.render:
+                    class: io.docjobs.examples.handlers.RenderReportHandler$Provider
+                    backoffInitial: 1m
+                    backoffMax: 1s
+                """, Map.of());
+
+        assertThatThrownBy(() -> HandlerLoader.load(config, getClass().getClassLoader()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("handlers.report.render: backoff max was PT1S but must be at least backoff"
+                        + " initial (PT1M)");
+    }
+
+    @Test
+    void aHandlerBackoffKeySetAloneKeepsTheLibraryDefaultForTheOther() throws IOException {
+        DaemonConfig config = load(EMBEDDED + """
+                discoverHandlers: false
+                handlers:
+                  report.render:
+                    class: io.docjobs.examples.handlers.RenderReportHandler$Provider
+                    backoffMax: 2s
+                """, Map.of());
+
+        Backoff backoff = HandlerLoader.load(config, getClass().getClassLoader()).get("report.render").options().backoff();
+
+        assertThat(backoff.delay(1)).as("from the default 1 s, ±50 per cent")
+                .isBetween(Duration.ofMillis(500), Duration.ofMillis(1500));
+        assertThat(backoff.delay(20)).isEqualTo(Duration.ofSeconds(2));
+    }
+
+    @Test
     void aHugeHandlerTimeoutIsAConfigurationErrorNamingTheKey() {
         assertThatThrownBy(() -> load("""
                 handlers:
@@ -170,10 +241,10 @@ class ConfigLoaderTest {
 
         assertThat(config.database().operationTimeout()).isEqualTo(QueueConfig.MAX_OPERATION_TIMEOUT);
         assertThat(config.queue().defaultVisibilityTimeout()).isEqualTo(JobRequest.MAX_VISIBILITY_TIMEOUT);
-        assertThat(config.supervisor().idleBackoffMin()).isEqualTo(Supervisor.MAX_IDLE_BACKOFF);
-        assertThat(config.supervisor().idleBackoffMax()).isEqualTo(Supervisor.MAX_IDLE_BACKOFF);
-        assertThat(config.supervisor().drainTimeout()).isEqualTo(Supervisor.MAX_DRAIN_TIMEOUT);
-        assertThat(config.supervisor().depthRefresh()).isEqualTo(Supervisor.MAX_DEPTH_REFRESH);
+        assertThat(config.supervisor().idleBackoffMin()).isEqualTo(SupervisorConfig.MAX_IDLE_BACKOFF);
+        assertThat(config.supervisor().idleBackoffMax()).isEqualTo(SupervisorConfig.MAX_IDLE_BACKOFF);
+        assertThat(config.supervisor().drainTimeout()).isEqualTo(SupervisorConfig.MAX_DRAIN_TIMEOUT);
+        assertThat(config.supervisor().depthRefresh()).isEqualTo(SupervisorConfig.MAX_DEPTH_REFRESH);
     }
 
     @Test

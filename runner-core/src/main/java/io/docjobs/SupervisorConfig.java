@@ -1,0 +1,191 @@
+package io.docjobs;
+
+import io.docjobs.metrics.QueueMetrics;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * How a {@link Supervisor} claims and runs jobs. Immutable; build with {@link #builder()}, or set
+ * the same values on {@link Supervisor.Builder}. The constructor checks every value and reports
+ * all problems at once; the defaults and bounds below are the only copy of them (the daemon's
+ * configuration file maps onto this record).
+ *
+ * @param name           names the supervisor in thread names, logs and the default worker id: 1-64
+ *                       letters, digits, '.', '_' or '-'; default {@value #DEFAULT_NAME}
+ * @param workerId       the worker id written into leases; null or blank for host-pid-name
+ * @param workers        most jobs running at once (worker slots): 1 to {@value #MAX_WORKERS};
+ *                       default {@value #DEFAULT_WORKERS}
+ * @param pollers        poller threads: 1 to {@value #MAX_POLLERS}; default {@value #DEFAULT_POLLERS},
+ *                       which suits most deployments
+ * @param maxBatch       most entries one claim round takes: 1 to {@value #MAX_BATCH}; default
+ *                       {@value #DEFAULT_MAX_BATCH}
+ * @param idleBackoffMin first wait after an empty poll; positive, at most {@link #MAX_IDLE_BACKOFF};
+ *                       default 50 ms
+ * @param idleBackoffMax the cap the idle wait doubles up to (with jitter); from {@code idleBackoffMin}
+ *                       to {@link #MAX_IDLE_BACKOFF}; default 2 s
+ * @param drainTimeout   how long {@link Supervisor#close()} waits for running jobs before handing
+ *                       them back; zero to {@link #MAX_DRAIN_TIMEOUT}; default 30 s
+ * @param depthRefresh   how often queue-depth gauges are refreshed with one aggregate query; zero
+ *                       turns them off; at most {@link #MAX_DEPTH_REFRESH}; default 15 s
+ */
+public record SupervisorConfig(
+        String name,
+        String workerId,
+        int workers,
+        int pollers,
+        int maxBatch,
+        Duration idleBackoffMin,
+        Duration idleBackoffMax,
+        Duration drainTimeout,
+        Duration depthRefresh) {
+
+    /** The default {@code name}. */
+    public static final String DEFAULT_NAME = "default";
+    /** The default {@code workers}. */
+    public static final int DEFAULT_WORKERS = 8;
+    /** The most {@code workers}. */
+    public static final int MAX_WORKERS = 10_000;
+    /** The default {@code pollers}. */
+    public static final int DEFAULT_POLLERS = 1;
+    /** The most {@code pollers}. */
+    public static final int MAX_POLLERS = 64;
+    /** The default {@code maxBatch}. */
+    public static final int DEFAULT_MAX_BATCH = 32;
+    /** The most {@code maxBatch}. */
+    public static final int MAX_BATCH = 1_000;
+    /** The default {@code idleBackoffMin}: 50 ms. */
+    public static final Duration DEFAULT_IDLE_MIN = Duration.ofMillis(50);
+    /** The default {@code idleBackoffMax}: 2 s. */
+    public static final Duration DEFAULT_IDLE_MAX = Duration.ofSeconds(2);
+    /** The default {@code drainTimeout}: 30 s. */
+    public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
+    /** The default {@code depthRefresh}: 15 s. */
+    public static final Duration DEFAULT_DEPTH_REFRESH = Duration.ofSeconds(15);
+    /**
+     * The longest idle back-off: 10 minutes; an idle poller without wake-ups must still notice work
+     * enqueued elsewhere within minutes.
+     */
+    public static final Duration MAX_IDLE_BACKOFF = Duration.ofMinutes(10);
+    /** The longest drain time-out: 1 hour, beyond any service manager's stop time-out. */
+    public static final Duration MAX_DRAIN_TIMEOUT = Duration.ofHours(1);
+    /** The longest queue-depth refresh interval: 1 hour; older gauges would mislead. */
+    public static final Duration MAX_DEPTH_REFRESH = QueueMetrics.MAX_REFRESH;
+
+    /** @throws ConfigurationException naming every invalid value */
+    public SupervisorConfig {
+        List<String> problems = new ArrayList<>();
+        if (name == null || !name.matches("[A-Za-z0-9._-]{1,64}")) {
+            problems.add("name was " + (name == null ? "null" : "\"" + name + "\"")
+                    + " but must be 1-64 letters, digits, '.', '_' or '-'");
+        }
+        between("workers", workers, 1, MAX_WORKERS, problems);
+        between("pollers", pollers, 1, MAX_POLLERS, problems);
+        between("maxBatch", maxBatch, 1, MAX_BATCH, problems);
+        int before = problems.size();
+        Bounds.positive("idleBackoff min", idleBackoffMin, MAX_IDLE_BACKOFF, "", problems);
+        Bounds.positive("idleBackoff max", idleBackoffMax, MAX_IDLE_BACKOFF, "", problems);
+        if (problems.size() == before && idleBackoffMax.compareTo(idleBackoffMin) < 0) {
+            problems.add("idleBackoff max was " + idleBackoffMax + " but must be at least the min (" + idleBackoffMin + ")");
+        }
+        Bounds.zeroOrPositive("drainTimeout", drainTimeout, "", MAX_DRAIN_TIMEOUT,
+                "jobs still running then are interrupted and handed back to other workers", problems);
+        Bounds.zeroOrPositive("depthRefresh", depthRefresh, "off", MAX_DEPTH_REFRESH, "", problems);
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException(problems, null);
+        }
+    }
+
+    private static void between(String name, int value, int min, int max, List<String> problems) {
+        if (value < min || value > max) {
+            problems.add(name + " was " + value + " but must be between " + min + " and " + max);
+        }
+    }
+
+    /** A builder with every default set. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder starting from this configuration. */
+    public Builder toBuilder() {
+        return new Builder().name(name).workerId(workerId).workers(workers).pollers(pollers).maxBatch(maxBatch)
+                .idleBackoff(idleBackoffMin, idleBackoffMax).drainTimeout(drainTimeout).depthRefresh(depthRefresh);
+    }
+
+    /** Builds a {@link SupervisorConfig}; see the record components for meanings, ranges and defaults. */
+    public static final class Builder {
+        private String name = DEFAULT_NAME;
+        private String workerId;
+        private int workers = DEFAULT_WORKERS;
+        private int pollers = DEFAULT_POLLERS;
+        private int maxBatch = DEFAULT_MAX_BATCH;
+        private Duration idleBackoffMin = DEFAULT_IDLE_MIN;
+        private Duration idleBackoffMax = DEFAULT_IDLE_MAX;
+        private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
+        private Duration depthRefresh = DEFAULT_DEPTH_REFRESH;
+
+        private Builder() {
+        }
+
+        /** Sets {@link SupervisorConfig#name()}. */
+        public Builder name(String name) {
+            this.name = name;
+            return this;
+        }
+
+        /** Sets {@link SupervisorConfig#workerId()}; null for host-pid-name. */
+        public Builder workerId(String workerId) {
+            this.workerId = workerId;
+            return this;
+        }
+
+        /** Sets {@link SupervisorConfig#workers()}. */
+        public Builder workers(int workers) {
+            this.workers = workers;
+            return this;
+        }
+
+        /** Sets {@link SupervisorConfig#pollers()}. */
+        public Builder pollers(int pollers) {
+            this.pollers = pollers;
+            return this;
+        }
+
+        /** Sets {@link SupervisorConfig#maxBatch()}. */
+        public Builder maxBatch(int maxBatch) {
+            this.maxBatch = maxBatch;
+            return this;
+        }
+
+        /** Sets {@link SupervisorConfig#idleBackoffMin()} and {@link SupervisorConfig#idleBackoffMax()}. */
+        public Builder idleBackoff(Duration min, Duration max) {
+            this.idleBackoffMin = min;
+            this.idleBackoffMax = max;
+            return this;
+        }
+
+        /** Sets {@link SupervisorConfig#drainTimeout()}. */
+        public Builder drainTimeout(Duration drainTimeout) {
+            this.drainTimeout = drainTimeout;
+            return this;
+        }
+
+        /** Sets {@link SupervisorConfig#depthRefresh()}. */
+        public Builder depthRefresh(Duration depthRefresh) {
+            this.depthRefresh = depthRefresh;
+            return this;
+        }
+
+        /** The workers set so far, for checks that span the supervisor's handlers too. */
+        int workers() {
+            return workers;
+        }
+
+        /** @throws ConfigurationException naming every invalid value */
+        public SupervisorConfig build() {
+            return new SupervisorConfig(name, workerId, workers, pollers, maxBatch, idleBackoffMin, idleBackoffMax,
+                    drainTimeout, depthRefresh);
+        }
+    }
+}

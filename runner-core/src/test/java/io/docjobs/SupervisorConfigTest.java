@@ -1,0 +1,77 @@
+package io.docjobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.lang.reflect.Proxy;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class SupervisorConfigTest {
+    private static final JobQueue QUEUE = (JobQueue) Proxy.newProxyInstance(JobQueue.class.getClassLoader(),
+            new Class<?>[] {JobQueue.class}, (proxy, method, args) -> {
+                if (method.getName().equals("name")) {
+                    return "config-test";
+                }
+                throw new UnsupportedOperationException(method.getName());
+            });
+
+    @Test
+    void aBuilderStartsFromTheNamedDefaults() {
+        SupervisorConfig config = SupervisorConfig.builder().build();
+
+        assertThat(config).isEqualTo(new SupervisorConfig(SupervisorConfig.DEFAULT_NAME, null,
+                SupervisorConfig.DEFAULT_WORKERS, SupervisorConfig.DEFAULT_POLLERS, SupervisorConfig.DEFAULT_MAX_BATCH,
+                SupervisorConfig.DEFAULT_IDLE_MIN, SupervisorConfig.DEFAULT_IDLE_MAX,
+                SupervisorConfig.DEFAULT_DRAIN_TIMEOUT, SupervisorConfig.DEFAULT_DEPTH_REFRESH));
+        assertThat(config.workers()).isEqualTo(8);
+        assertThat(config.idleBackoffMin()).isEqualTo(Duration.ofMillis(50));
+    }
+
+    @Test
+    void toBuilderRoundTripsEveryValue() {
+        SupervisorConfig config = new SupervisorConfig("billing", "host-1", 3, 2, 7, Duration.ofMillis(10),
+                Duration.ofSeconds(1), Duration.ZERO, Duration.ofMinutes(1));
+
+        assertThat(config.toBuilder().build()).isEqualTo(config);
+    }
+
+    @Test
+    void everyProblemIsReportedAtOnceWithNameValueAndRule() {
+        assertThatThrownBy(() -> new SupervisorConfig("no spaces", null, 0, 65, 1001, Duration.ofSeconds(2),
+                Duration.ofSeconds(1), Duration.ofSeconds(-1), SupervisorConfig.MAX_DEPTH_REFRESH.plusMillis(1)))
+                .isInstanceOf(ConfigurationException.class)
+                .satisfies(e -> assertThat(((ConfigurationException) e).problems()).containsExactly(
+                        "name was \"no spaces\" but must be 1-64 letters, digits, '.', '_' or '-'",
+                        "workers was 0 but must be between 1 and 10000",
+                        "pollers was 65 but must be between 1 and 64",
+                        "maxBatch was 1001 but must be between 1 and 1000",
+                        "idleBackoff max was PT1S but must be at least the min (PT2S)",
+                        "drainTimeout was PT-1S but must be zero or positive",
+                        "depthRefresh was PT1H0.001S but must be at most PT1H"));
+    }
+
+    @Test
+    void theSupervisorBuilderTakesAWholeConfigAndReportsItsProblemsWithItsOwn() {
+        SupervisorConfig config = SupervisorConfig.builder().name("billing").workerId("host-1").workers(3).build();
+
+        Supervisor supervisor = Supervisor.builder(QUEUE).config(config).handle("email", job -> { }).build();
+
+        assertThat(supervisor.config()).isEqualTo(config);
+        assertThat(supervisor.name()).isEqualTo("billing");
+        assertThat(supervisor.workerId()).isEqualTo("host-1");
+        assertThatThrownBy(() -> Supervisor.builder(QUEUE).config(config).pollers(0).build())
+                .isInstanceOf(ConfigurationException.class)
+                .satisfies(e -> assertThat(((ConfigurationException) e).problems()).containsExactly(
+                        "no handlers registered: call handle(type, handler) for each job type to run",
+                        "pollers was 0 but must be between 1 and 64"));
+    }
+
+    @Test
+    void aWorkerIdLeftUnsetIsHostPidAndName() {
+        Supervisor supervisor = Supervisor.builder(QUEUE).name("billing").handle("email", job -> { }).build();
+
+        assertThat(supervisor.config().workerId()).isNull();
+        assertThat(supervisor.workerId()).endsWith("-" + ProcessHandle.current().pid() + "-billing");
+    }
+}
