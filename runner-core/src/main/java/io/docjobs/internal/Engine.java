@@ -53,6 +53,7 @@ public final class Engine {
     private final List<Thread> pollerThreads = new ArrayList<>();
     private final Thread keeperThread;
 
+    /** An engine on real time with its own worker pool; nothing runs until {@link #start()}. */
     public Engine(JobQueue queue, Collection<Registration> handlers, Settings settings) {
         this(queue, handlers, settings, Ticker.SYSTEM, null);
     }
