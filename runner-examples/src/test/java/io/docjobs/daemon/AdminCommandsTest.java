@@ -84,7 +84,7 @@ class AdminCommandsTest {
     void enqueueRejectsMalformedJsonWithExitCode2AndEnqueuesNothing() {
         Cli.Result result = run("enqueue", "--type", "email.send", "--payload", "{not json");
 
-        assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(result.code()).isEqualTo(ExitCodes.CONFIG);
         assertThat(result.err()).contains("--payload is not a JSON object").contains("--text");
         assertThat(queue.stats().byType()).isEmpty();
     }
@@ -123,7 +123,7 @@ class AdminCommandsTest {
         assertThat(run("dead", "requeue", id).out()).contains("requeued " + id);
         assertThat(queue.get(id).orElseThrow().attempts()).isZero();
         Cli.Result again = run("dead", "requeue", id);
-        assertThat(again.code()).as("no longer dead").isEqualTo(Main.EXIT_NOT_FOUND);
+        assertThat(again.code()).as("no longer dead").isEqualTo(ExitCodes.NOT_FOUND);
         assertThat(again.err()).contains("job " + id + " is ready, not dead: nothing to requeue");
 
         queue.deadLetter(queue.claim(Set.of("email.send"), "test").orElseThrow(), JobError.of("again"));
@@ -170,7 +170,7 @@ class AdminCommandsTest {
 
         Cli.Result result = run("dead", "requeue", unknown);
 
-        assertThat(result.code()).isEqualTo(Main.EXIT_NOT_FOUND);
+        assertThat(result.code()).isEqualTo(ExitCodes.NOT_FOUND);
         assertThat(result.err()).contains("no job with id " + unknown).contains("docjobs dead list");
         assertThat(result.out()).isEmpty();
     }
@@ -184,7 +184,7 @@ class AdminCommandsTest {
 
         Cli.Result result = run("dead", "requeue", dead);
 
-        assertThat(result.code()).isEqualTo(Main.EXIT_NOT_FOUND);
+        assertThat(result.code()).isEqualTo(ExitCodes.NOT_FOUND);
         assertThat(result.err()).contains(holder).contains("\"welcome-c\"").doesNotContain("\tat ");
         assertThat(queue.get(dead).orElseThrow().state()).isEqualTo(io.docjobs.JobState.DEAD);
     }
@@ -196,9 +196,9 @@ class AdminCommandsTest {
         Cli.Result neither = run("dead", "requeue");
         Cli.Result both = run("dead", "requeue", "--all", new ObjectId().toHexString());
 
-        assertThat(neither.code()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(neither.code()).isEqualTo(ExitCodes.CONFIG);
         assertThat(neither.err()).contains("an ID (see `docjobs dead list`) or --all");
-        assertThat(both.code()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(both.code()).isEqualTo(ExitCodes.CONFIG);
         assertThat(both.err()).contains("give either an ID or --all, not both");
         database = EmbeddedDatabase.start(null, 0); // for the @AfterEach
     }
@@ -215,7 +215,7 @@ class AdminCommandsTest {
 
         Cli.Result result = run("stats");
 
-        assertThat(result.code()).isEqualTo(Main.EXIT_UNAVAILABLE);
+        assertThat(result.code()).isEqualTo(ExitCodes.UNAVAILABLE);
         assertThat(result.err()).contains("no docjobs daemon with an embedded database answers").contains("docjobs run");
         database = EmbeddedDatabase.start(null, 0); // for the @AfterEach
     }

@@ -91,7 +91,7 @@ class BadInputTest {
 
         Cli.Result result = run("enqueue", "--type", "email.send", "--payload", "@" + huge);
 
-        assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(result.code()).isEqualTo(ExitCodes.CONFIG);
         assertThat(result.err()).contains("too large").contains("at most " + JobQueue.MAX_PAYLOAD_BYTES)
                 .doesNotContain("\tat ");
         Matcher size = Pattern.compile("would be (\\d+) bytes").matcher(result.err());
@@ -108,7 +108,7 @@ class BadInputTest {
 
         Cli.Result result = run("enqueue", "--type", "email.send", "--text", "--payload", "@" + huge);
 
-        assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(result.code()).isEqualTo(ExitCodes.CONFIG);
         assertThat(result.err()).contains("too large").contains("at most " + JobQueue.MAX_PAYLOAD_BYTES);
         assertThat(queue.stats().byType()).isEmpty();
     }
@@ -119,7 +119,7 @@ class BadInputTest {
 
         Cli.Result result = run("enqueue", "--type", "email.send", "--payload", "@" + missing);
 
-        assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(result.code()).isEqualTo(ExitCodes.CONFIG);
         assertThat(result.err()).contains(missing.toAbsolutePath().toString()).contains("does not exist");
         assertThat(queue.stats().byType()).isEmpty();
     }
@@ -130,7 +130,7 @@ class BadInputTest {
 
         Cli.Result result = run("enqueue", "--type", "email.send", "--text", "--payload", "@" + binary);
 
-        assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(result.code()).isEqualTo(ExitCodes.CONFIG);
         assertThat(result.err()).contains(binary.toAbsolutePath().toString()).contains("not UTF-8").doesNotContain("\tat ");
         assertThat(queue.stats().byType()).isEmpty();
     }
@@ -139,7 +139,7 @@ class BadInputTest {
     void givenADirectoryAsPayloadFile_whenEnqueueing_thenExitCode2NamesThePath() {
         Cli.Result result = run("enqueue", "--type", "email.send", "--payload", "@" + dir);
 
-        assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(result.code()).isEqualTo(ExitCodes.CONFIG);
         assertThat(result.err()).contains(dir.toAbsolutePath().toString()).contains("is a directory").doesNotContain("\tat ");
         assertThat(queue.stats().byType()).isEmpty();
     }
@@ -152,7 +152,7 @@ class BadInputTest {
             String message) {
         Cli.Result result = run("enqueue", "--type", "email.send", "--payload", "{}", "--delay", delay);
 
-        assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(result.code()).isEqualTo(ExitCodes.CONFIG);
         assertThat(result.err()).contains("--delay").contains(message).doesNotContain("\tat ");
         assertThat(queue.stats().byType()).isEmpty();
     }
@@ -171,7 +171,7 @@ class BadInputTest {
             String message) {
         Cli.Result result = run("enqueue", "--type", "email.send", "--payload", "{}", option);
 
-        assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(result.code()).isEqualTo(ExitCodes.CONFIG);
         assertThat(result.err()).contains(message).contains("Run 'docjobs enqueue --help' for usage.")
                 .doesNotContain("\tat ");
         if (!message.contains("not a duration")) {
@@ -184,7 +184,7 @@ class BadInputTest {
     void givenANegativeAge_whenPurging_thenExitCode2AndNothingIsPurged() {
         Cli.Result result = run("dead", "purge", "--older-than=-1d");
 
-        assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(result.code()).isEqualTo(ExitCodes.CONFIG);
         assertThat(result.err()).contains("Invalid value for option '--older-than': '-1d' is negative but must be ≥ 0");
     }
 
@@ -240,7 +240,7 @@ class BadInputTest {
         Cli.Result result = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> run("run"),
                 "run must refuse the configuration at once, not start");
 
-        assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(result.code()).isEqualTo(ExitCodes.CONFIG);
         assertThat(result.err()).contains("handlers.email.send.timeout was \"200000d\" but must be at most 7d")
                 .doesNotContain("\tat ");
     }
@@ -252,7 +252,7 @@ class BadInputTest {
             Cli.Result result = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> run("run"),
                     "run must stop at once on a malformed connection string");
 
-            assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
+            assertThat(result.code()).isEqualTo(ExitCodes.CONFIG);
             assertThat(result.err()).contains("is not a valid MongoDB connection string").contains(masked);
             assertThat(result.out() + result.err()).doesNotContain(secret);
             assertThat(logs.events()).as("log lines").isNotEmpty()

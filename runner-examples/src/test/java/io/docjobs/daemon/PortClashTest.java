@@ -49,7 +49,7 @@ class PortClashTest {
 
             Cli.Result result = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> Cli.run(config, "run"));
 
-            assertThat(result.code()).as("exit code; err: %s", result.err()).isEqualTo(Main.EXIT_CONFIG);
+            assertThat(result.code()).as("exit code; err: %s", result.err()).isEqualTo(ExitCodes.CONFIG);
             assertThat(result.err()).contains("http.port " + taken.getLocalPort()).contains("DOCJOBS_HTTP_PORT")
                     .doesNotContain("\tat ");
             assertThat(logs.events()).as("the supervisor never started")
@@ -79,7 +79,7 @@ class PortClashTest {
 
             Cli.Result result = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> Cli.run(config, "run"));
 
-            assertThat(result.code()).as("exit code; err: %s", result.err()).isEqualTo(Main.EXIT_CONFIG);
+            assertThat(result.code()).as("exit code; err: %s", result.err()).isEqualTo(ExitCodes.CONFIG);
             assertThat(result.err()).contains("embedded.port " + taken.getLocalPort()).contains("DOCJOBS_EMBEDDED_PORT")
                     .doesNotContain("\tat ");
             assertThat(logs.events()).noneMatch(event -> event.getFormattedMessage().startsWith("supervisor "));
@@ -102,7 +102,7 @@ class PortClashTest {
 
             Cli.Result result = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> Cli.run(config, "run"));
 
-            assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
+            assertThat(result.code()).isEqualTo(ExitCodes.CONFIG);
             assertThat(result.err()).contains("http.port " + http.getLocalPort())
                     .contains("embedded.port " + embedded.getLocalPort());
         }

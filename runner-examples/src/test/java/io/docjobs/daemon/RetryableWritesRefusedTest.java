@@ -59,7 +59,7 @@ class RetryableWritesRefusedTest {
             Cli.Result result = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> Cli.run(config, "run"),
                     "run must refuse to start, not run with every write failing");
 
-            assertThat(result.code()).as("exit code; err: %s", result.err()).isEqualTo(Main.EXIT_CONFIG);
+            assertThat(result.code()).as("exit code; err: %s", result.err()).isEqualTo(ExitCodes.CONFIG);
             assertThat(result.err()).contains("refuses retryable writes").contains("Retryable writes are not supported")
                     .contains("retryWrites=false").contains("DOCJOBS_DATABASE_CONNECTION_STRING").doesNotContain("\tat ");
             assertThat(logs.events()).noneMatch(event -> event.getFormattedMessage().startsWith("supervisor "));
@@ -72,7 +72,7 @@ class RetryableWritesRefusedTest {
 
         Cli.Result result = Cli.run(config, "enqueue", "--type", "example.email.send", "--payload", "{\"to\": \"a@example.com\"}");
 
-        assertThat(result.code()).as("exit code; err: %s", result.err()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(result.code()).as("exit code; err: %s", result.err()).isEqualTo(ExitCodes.CONFIG);
         assertThat(result.err()).contains("refuses retryable writes").contains("retryWrites=false").doesNotContain("\tat ");
         assertThat(server.refused()).as("the server saw the retryable write").contains("insert");
     }
