@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -270,7 +269,11 @@ class TlsConnectionTest {
             context.init(keys.getKeyManagers(), null, null);
             listener = (SSLServerSocket) context.getServerSocketFactory()
                     .createServerSocket(0, 50, InetAddress.getLoopbackAddress());
-            start("tls-proxy-accept-" + port(), this::acceptLoop);
+            LoopbackSockets.acceptLoop("tls-proxy-accept-" + port(), listener, () -> closed, socket -> {
+                sockets.add(socket);
+                LoopbackSockets.daemon("tls-proxy-" + port() + "-" + connectionIds.incrementAndGet(),
+                        () -> serve((SSLSocket) socket));
+            });
         }
 
         int port() {
@@ -285,22 +288,6 @@ class TlsConnectionTest {
         /** Connections whose handshake failed, or that the client closed before sending anything. */
         int refusedConnections() {
             return refusedConnections.get();
-        }
-
-        private void acceptLoop() {
-            while (!closed) {
-                SSLSocket client;
-                try {
-                    client = (SSLSocket) listener.accept();
-                } catch (IOException e) {
-                    if (listener.isClosed()) {
-                        return;
-                    }
-                    continue;
-                }
-                sockets.add(client);
-                start("tls-proxy-" + port() + "-" + connectionIds.incrementAndGet(), () -> serve(client));
-            }
         }
 
         /**
@@ -337,51 +324,19 @@ class TlsConnectionTest {
                 closeQuietly(upstream);
                 return;
             }
-            start(Thread.currentThread().getName() + "-down", () -> pump(upstream, client));
-            pump(client, upstream);
-        }
-
-        private void pump(Socket from, Socket to) {
-            byte[] buffer = new byte[16 * 1024];
-            try {
-                InputStream in = from.getInputStream();
-                OutputStream out = to.getOutputStream();
-                int n;
-                while ((n = in.read(buffer)) >= 0) {
-                    out.write(buffer, 0, n);
-                    out.flush();
-                }
-            } catch (IOException e) {
-                // a peer or the proxy closed the connection
-            } finally {
-                closeQuietly(from);
-                closeQuietly(to);
-            }
+            LoopbackSockets.daemon(Thread.currentThread().getName() + "-down", () -> LoopbackSockets.pump(upstream, client));
+            LoopbackSockets.pump(client, upstream);
         }
 
         private void closeQuietly(Socket socket) {
             sockets.remove(socket);
-            try {
-                socket.close();
-            } catch (IOException e) {
-                // already closed
-            }
-        }
-
-        private static void start(String name, Runnable task) {
-            Thread thread = new Thread(task, name);
-            thread.setDaemon(true);
-            thread.start();
+            LoopbackSockets.closeQuietly(socket);
         }
 
         @Override
         public void close() {
             closed = true;
-            try {
-                listener.close();
-            } catch (IOException e) {
-                // already closed
-            }
+            LoopbackSockets.closeQuietly(listener);
             for (Socket socket : sockets) {
                 closeQuietly(socket);
             }
