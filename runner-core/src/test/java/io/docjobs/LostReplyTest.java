@@ -2,9 +2,7 @@ package io.docjobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.mongodb.ConnectionString;
 import com.mongodb.client.MongoCollection;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -21,6 +19,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The dangerous transient fault: a write reaches the server and is applied, but its reply never
@@ -38,18 +37,16 @@ class LostReplyTest {
     private static final Set<String> EMAIL = Set.of("email");
     private static final Duration VISIBILITY = Duration.ofSeconds(30);
 
-    private EmbeddedMongo mongo;
+    @RegisterExtension
+    final EmbeddedMongoExtension mongo = EmbeddedMongoExtension.behindFaultProxy();
     private TcpProxy proxy;
     private JobQueue queue;
     /** The entries as stored, read without the proxy. */
     private MongoCollection<Document> stored;
 
     @BeforeEach
-    void start() throws IOException {
-        mongo = new EmbeddedMongo();
-        String server = new ConnectionString(mongo.connectionString()).getHosts().get(0);
-        int colon = server.lastIndexOf(':');
-        proxy = new TcpProxy(server.substring(0, colon), Integer.parseInt(server.substring(colon + 1)));
+    void start() {
+        proxy = mongo.proxy();
         stored = mongo.client().getDatabase(QueueConfig.DEFAULT_DATABASE).getCollection(QueueConfig.DEFAULT_COLLECTION);
         // A one-minute heartbeat keeps the driver's monitor from noticing the broken connection
         // before the retry does (see TransientFaultTest).
@@ -68,8 +65,6 @@ class LostReplyTest {
         if (queue != null) {
             queue.close();
         }
-        proxy.close();
-        mongo.close();
     }
 
     // ------------------------------------------------------------------ consuming

@@ -32,6 +32,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -55,7 +56,8 @@ class TlsConnectionTest {
     /** PKCS12 key store with the proxy's key and its chain (server certificate, then the CA). */
     private static Path serverKeyStore;
 
-    private EmbeddedMongo mongo;
+    @RegisterExtension
+    final EmbeddedMongoExtension mongo = EmbeddedMongoExtension.server();
     private TlsProxy proxy;
 
     @BeforeAll
@@ -100,7 +102,6 @@ class TlsConnectionTest {
 
     @BeforeEach
     void startTlsServer() throws Exception {
-        mongo = new EmbeddedMongo();
         int mongoPort = URI.create(mongo.connectionString()).getPort();
         proxy = new TlsProxy(serverKeyStore, mongoPort);
     }
@@ -108,7 +109,6 @@ class TlsConnectionTest {
     @AfterEach
     void stopTlsServer() {
         proxy.close();
-        mongo.close();
     }
 
     private String tlsUri() {
