@@ -1,9 +1,16 @@
 package io.docjobs;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoCollection;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import org.bson.Document;
+import org.bson.types.ObjectId;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -88,6 +95,23 @@ public final class EmbeddedMongoExtension implements BeforeAllCallback, AfterAll
     /** The server's own connection string, {@code mongodb://host:port}. */
     public String connectionString() {
         return running().connectionString();
+    }
+
+    /** The queue's entries as stored in the default collection, read directly (never through the proxy). */
+    public MongoCollection<Document> stored() {
+        return client().getDatabase(QueueConfig.DEFAULT_DATABASE).getCollection(QueueConfig.DEFAULT_COLLECTION);
+    }
+
+    /** The stored entry with this id in the default collection; fails the test if there is none. */
+    public Document storedEntry(String id) {
+        Document entry = stored().find(new Document("_id", new ObjectId(id))).first();
+        assertThat(entry).as("entry " + id + " is stored").isNotNull();
+        return entry;
+    }
+
+    /** The ids of the entries stored in the default collection. */
+    public List<String> storedIds() {
+        return stored().find().map(entry -> entry.getObjectId("_id").toHexString()).into(new ArrayList<>());
     }
 
     /** The fault proxy in front of the server; only with {@link #behindFaultProxy()}. */

@@ -55,12 +55,20 @@ public final class LoopbackSockets {
 
     /** Copies {@code from} to {@code to} until either side closes or fails, then closes both. */
     public static void pump(Socket from, Socket to) {
+        pump(from, to, () -> false);
+    }
+
+    /**
+     * As {@link #pump(Socket, Socket)}, but asks {@code cut} before passing on each chunk read:
+     * if it says so the chunk is dropped and both sockets are closed.
+     */
+    public static void pump(Socket from, Socket to, BooleanSupplier cut) {
         byte[] buffer = new byte[16 * 1024];
         try {
             InputStream in = from.getInputStream();
             OutputStream out = to.getOutputStream();
             int n;
-            while ((n = in.read(buffer)) >= 0) {
+            while ((n = in.read(buffer)) >= 0 && !cut.getAsBoolean()) {
                 out.write(buffer, 0, n);
                 out.flush();
             }

@@ -14,7 +14,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.bson.Document;
-import org.bson.types.ObjectId;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -47,7 +46,7 @@ class LostReplyTest {
     @BeforeEach
     void start() {
         proxy = mongo.proxy();
-        stored = mongo.client().getDatabase(QueueConfig.DEFAULT_DATABASE).getCollection(QueueConfig.DEFAULT_COLLECTION);
+        stored = mongo.stored();
         // A one-minute heartbeat keeps the driver's monitor from noticing the broken connection
         // before the retry does (see TransientFaultTest).
         queue = JobQueue.connect(QueueConfig.builder()
@@ -376,13 +375,11 @@ class LostReplyTest {
     }
 
     private Document entry(String id) {
-        Document entry = stored.find(new Document("_id", new ObjectId(id))).first();
-        assertThat(entry).as("entry " + id + " is stored").isNotNull();
-        return entry;
+        return mongo.storedEntry(id);
     }
 
     private List<String> storedIds() {
-        return stored.find().map(entry -> entry.getObjectId("_id").toHexString()).into(new ArrayList<>());
+        return mongo.storedIds();
     }
 
     /**

@@ -20,7 +20,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.bson.Document;
-import org.bson.types.ObjectId;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -69,7 +68,7 @@ class SupervisorOutageTest {
         originalErr = System.err;
         System.setErr(new PrintStream(new Tee(originalErr, log), true, StandardCharsets.UTF_8));
         proxy = mongo.proxy();
-        stored = mongo.client().getDatabase(QueueConfig.DEFAULT_DATABASE).getCollection(QueueConfig.DEFAULT_COLLECTION);
+        stored = mongo.stored();
         // A one-minute heartbeat: operations, not the driver's monitor, meet the dropped connections
         // (see TransientFaultTest).
         queue = JobQueue.connect(QueueConfig.builder()
@@ -214,13 +213,11 @@ class SupervisorOutageTest {
     }
 
     private Document entry(String id) {
-        Document entry = stored.find(new Document("_id", new ObjectId(id))).first();
-        assertThat(entry).as("entry " + id + " is stored").isNotNull();
-        return entry;
+        return mongo.storedEntry(id);
     }
 
     private List<String> storedIds() {
-        return stored.find().map(entry -> entry.getObjectId("_id").toHexString()).into(new ArrayList<>());
+        return mongo.storedIds();
     }
 
     /** Log lines of the given level written by this supervisor's threads. */

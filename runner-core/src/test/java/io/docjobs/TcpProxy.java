@@ -189,25 +189,9 @@ final class TcpProxy implements AutoCloseable {
 
     /** Server to client: copies until either side closes or fails, or drops a reply and closes. */
     private void pumpReplies(Socket from, Socket to, Connection connection) {
-        byte[] buffer = new byte[16 * 1024];
-        try {
-            InputStream in = from.getInputStream();
-            OutputStream out = to.getOutputStream();
-            int n;
-            while ((n = in.read(buffer)) >= 0) {
-                if (connection.dropReply) {
-                    // The server answered, so it applied the request: lose the answer, cut the line.
-                    droppedReplies.incrementAndGet();
-                    return;
-                }
-                out.write(buffer, 0, n);
-                out.flush();
-            }
-        } catch (IOException e) {
-            // a socket was closed by the proxy or a peer: the connection is over
-        } finally {
-            connection.close();
-        }
+        // The server answered, so it applied the request: lose the answer, cut the line.
+        LoopbackSockets.pump(from, to, () -> connection.dropReply && droppedReplies.incrementAndGet() > 0);
+        connection.close();
     }
 
     /** A predicate that throws (say, on a field the command lacks) is a non-match, not a broken connection. */

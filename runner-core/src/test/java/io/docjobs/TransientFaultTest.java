@@ -48,7 +48,7 @@ class TransientFaultTest {
     @BeforeEach
     void start() {
         proxy = mongo.proxy();
-        stored = mongo.client().getDatabase(QueueConfig.DEFAULT_DATABASE).getCollection(QueueConfig.DEFAULT_COLLECTION);
+        stored = mongo.stored();
     }
 
     /**
@@ -278,6 +278,6 @@ class TransientFaultTest {
     }
 
     private List<String> storedIds() {
-        return stored.find().map(entry -> entry.getObjectId("_id").toHexString()).into(new ArrayList<>());
+        return mongo.storedIds();
     }
 }
