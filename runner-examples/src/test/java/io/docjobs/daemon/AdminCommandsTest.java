@@ -6,7 +6,6 @@ import io.docjobs.JobError;
 import io.docjobs.JobQueue;
 import io.docjobs.JobRequest;
 import io.docjobs.Lease;
-import io.docjobs.QueueConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,9 +13,9 @@ import java.time.Duration;
 import java.time.temporal.ChronoUnit;
 import java.util.Set;
 import org.bson.types.ObjectId;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Each admin command end to end against an embedded database, as a daemon on this host would run it. */
@@ -24,14 +23,13 @@ class AdminCommandsTest {
     @TempDir
     Path dir;
 
-    private EmbeddedDatabase database;
+    @RegisterExtension
+    final EmbeddedDatabaseExtension database = new EmbeddedDatabaseExtension();
     private JobQueue queue;
     private Path config;
 
     @BeforeEach
-    void startDatabase() throws IOException {
-        database = EmbeddedDatabase.start(null, 0);
-        int port = Integer.parseInt(database.connectionString().substring(database.connectionString().lastIndexOf(':') + 1));
+    void configure() throws IOException {
         config = Files.writeString(dir.resolve("docjobs.yaml"), """
                 database:
                   embedded: true
@@ -41,14 +39,8 @@ class AdminCommandsTest {
                 handlers:
                   email.send:
                     class: io.docjobs.examples.handlers.SendEmailHandler$Provider
-                """.formatted(port));
-        queue = JobQueue.connect(QueueConfig.builder().connectionString(database.connectionString()).build());
-    }
-
-    @AfterEach
-    void stop() {
-        queue.close();
-        database.close();
+                """.formatted(database.port()));
+        queue = database.queue();
     }
 
     private Cli.Result run(String... args) {
@@ -191,7 +183,7 @@ class AdminCommandsTest {
 
     @Test
     void requeueWithoutAnIdOrWithBothIsAUsageErrorBeforeAnyConnection() {
-        database.close(); // nothing answers: a usage error must not wait for the database
+        database.stop(); // nothing answers: a usage error must not wait for the database
 
         Cli.Result neither = run("dead", "requeue");
         Cli.Result both = run("dead", "requeue", "--all", new ObjectId().toHexString());
@@ -200,7 +192,6 @@ class AdminCommandsTest {
         assertThat(neither.err()).contains("an ID (see `docjobs dead list`) or --all");
         assertThat(both.code()).isEqualTo(ExitCodes.CONFIG);
         assertThat(both.err()).contains("give either an ID or --all, not both");
-        database = EmbeddedDatabase.start(null, 0); // for the @AfterEach
     }
 
     private static String line(String output, String id) {
@@ -210,13 +201,12 @@ class AdminCommandsTest {
 
     @Test
     void unreachableEmbeddedDaemonGetsAClearMessageAndExitCode3() throws IOException {
-        database.close();
+        database.stop();
         Files.writeString(config, Files.readString(config).replace("  embedded: true\n", "  embedded: true\n  operationTimeout: 1s\n"));
 
         Cli.Result result = run("stats");
 
         assertThat(result.code()).isEqualTo(ExitCodes.UNAVAILABLE);
         assertThat(result.err()).contains("no docjobs daemon with an embedded database answers").contains("docjobs run");
-        database = EmbeddedDatabase.start(null, 0); // for the @AfterEach
     }
 }

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import io.docjobs.JobEntry;
 import io.docjobs.JobQueue;
 import io.docjobs.JobState;
-import io.docjobs.QueueConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,9 +15,9 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.bson.Document;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -35,25 +34,15 @@ class BadInputTest {
     @TempDir
     Path dir;
 
-    private EmbeddedDatabase database;
-    private int port;
+    @RegisterExtension
+    final EmbeddedDatabaseExtension database = new EmbeddedDatabaseExtension();
     private JobQueue queue;
     private Path config;
 
     @BeforeEach
-    void startDatabase() throws IOException {
-        database = EmbeddedDatabase.start(null, 0);
-        port = Integer.parseInt(database.connectionString().substring(database.connectionString().lastIndexOf(':') + 1));
+    void configure() throws IOException {
         config = writeConfig("");
-        queue = JobQueue.connect(QueueConfig.builder().connectionString(database.connectionString()).build());
-    }
-
-    @AfterEach
-    void stop() {
-        queue.close();
-        if (database != null) {
-            database.close();
-        }
+        queue = database.queue();
     }
 
     /** A configuration reaching the embedded database, serving only email.send, plus {@code extra} YAML. */
@@ -75,7 +64,7 @@ class BadInputTest {
                 handlers:
                   email.send:
                     class: io.docjobs.examples.handlers.SendEmailHandler$Provider
-                """.formatted(port) + extra);
+                """.formatted(this.database.port()) + extra);
     }
 
     private Cli.Result run(String... args) {
@@ -194,8 +183,7 @@ class BadInputTest {
     void givenAJobOfATypeWithNoHandler_whenTheDaemonRuns_thenItStaysReadyAndStatsNamesTheType() throws IOException {
         DaemonConfig daemonConfig = new ConfigLoader(Map.of()).load(config, true);
         Daemon daemon = Daemon.start(daemonConfig, HandlerLoader.load(daemonConfig, BadInputTest.class.getClassLoader()),
-                database);
-        database = null; // the daemon owns it now and closes it
+                database.handOver());
         try (daemon) {
             String orphan = queue.enqueue("orphan.type", "{\"x\": 1}", Duration.ofSeconds(30));
             String served = queue.enqueue("email.send", new Document("to", "a@example.com"), Duration.ofSeconds(30));
