@@ -120,7 +120,7 @@ class TlsConnectionTest {
     }
 
     @Test
-    void givenTheCaThatSignedTheServer_whenConnectingWithCaFile_thenJobsRunEndToEndOverTls() {
+    void runsJobsEndToEndOverTlsWithTheCaFileThatSignedTheServer() {
         QueueConfig config = QueueConfig.builder().connectionString(tlsUri()).caFile(rightCa).build();
 
         try (JobQueue queue = JobQueue.connect(config)) {
@@ -135,7 +135,7 @@ class TlsConnectionTest {
     }
 
     @Test
-    void givenAnUnrelatedCa_whenConnecting_thenItFailsWithinTheOperationTimeoutWithTheTlsHint() {
+    void failsWithinTheOperationTimeoutWithTheTlsHintForAnUnrelatedCa() {
         QueueConfig config = QueueConfig.builder().connectionString(tlsUri()).caFile(wrongCa)
                 .operationTimeout(OPERATION_TIMEOUT).build();
 
@@ -143,7 +143,7 @@ class TlsConnectionTest {
     }
 
     @Test
-    void givenTlsCaFileInTheConnectionString_whenConnecting_thenItIsTrustedLikeCaFile() {
+    void trustsTlsCaFileInTheConnectionStringLikeCaFile() {
         QueueConfig config = QueueConfig.builder()
                 .connectionString(tlsUri() + "&tlsCAFile=" + encoded(rightCa)).build();
 
@@ -158,7 +158,7 @@ class TlsConnectionTest {
     }
 
     @Test
-    void givenAnUnrelatedCaAsTlsCaFileInTheConnectionString_whenConnecting_thenItFailsWithTheTlsHint() {
+    void failsWithTheTlsHintForAnUnrelatedCaAsTlsCaFileInTheConnectionString() {
         QueueConfig config = QueueConfig.builder()
                 .connectionString(tlsUri() + "&tlsCAFile=" + encoded(wrongCa))
                 .operationTimeout(OPERATION_TIMEOUT).build();
@@ -167,7 +167,7 @@ class TlsConnectionTest {
     }
 
     @Test
-    void givenNoCaFile_whenConnectingWithTls_thenTheJvmsDefaultTrustRejectsThePrivateCa() {
+    void rejectsThePrivateCaWithTheJvmsDefaultTrustWhenNoCaFileIsGiven() {
         QueueConfig config = QueueConfig.builder().connectionString(tlsUri()).operationTimeout(OPERATION_TIMEOUT).build();
 
         assertFailsWithTlsHint(config);

@@ -74,7 +74,7 @@ class BadInputTest {
     // ---------------------------------------------------------------- enqueue
 
     @Test
-    void givenAPayloadFileOver16MiB_whenEnqueueing_thenExitCode2NamesSizeAndLimitAndNothingIsEnqueued() throws IOException {
+    void refusesAPayloadFileOver16MiBWithExitCode2NamingSizeAndLimit() throws IOException {
         Path huge = dir.resolve("huge.json");
         Files.writeString(huge, "{\"blob\": \"" + "x".repeat(16 * 1024 * 1024 + 1) + "\"}");
 
@@ -91,7 +91,7 @@ class BadInputTest {
     }
 
     @Test
-    void givenAnOversizedTextPayload_whenEnqueueingWithText_thenItIsRefusedTheSameWay() throws IOException {
+    void refusesAnOversizedTextPayloadTheSameWay() throws IOException {
         Path huge = dir.resolve("huge.txt");
         Files.writeString(huge, "y".repeat(JobQueue.MAX_PAYLOAD_BYTES + 1));
 
@@ -103,7 +103,7 @@ class BadInputTest {
     }
 
     @Test
-    void givenAMissingPayloadFile_whenEnqueueing_thenExitCode2NamesThePath() {
+    void aMissingPayloadFileIsExitCode2NamingThePath() {
         Path missing = dir.resolve("no-such-payload.json");
 
         Cli.Result result = run("enqueue", "--type", "email.send", "--payload", "@" + missing);
@@ -114,7 +114,7 @@ class BadInputTest {
     }
 
     @Test
-    void givenAPayloadFileThatIsNotUtf8_whenEnqueueing_thenExitCode2NamesThePathWithoutAStackTrace() throws IOException {
+    void aPayloadFileThatIsNotUtf8IsExitCode2NamingThePathWithoutAStackTrace() throws IOException {
         Path binary = Files.write(dir.resolve("payload.bin"), new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1, (byte) 0xc3});
 
         Cli.Result result = run("enqueue", "--type", "email.send", "--text", "--payload", "@" + binary);
@@ -125,7 +125,7 @@ class BadInputTest {
     }
 
     @Test
-    void givenADirectoryAsPayloadFile_whenEnqueueing_thenExitCode2NamesThePath() {
+    void aDirectoryAsPayloadFileIsExitCode2NamingThePath() {
         Cli.Result result = run("enqueue", "--type", "email.send", "--payload", "@" + dir);
 
         assertThat(result.code()).isEqualTo(ExitCodes.CONFIG);
@@ -170,7 +170,7 @@ class BadInputTest {
     }
 
     @Test
-    void givenANegativeAge_whenPurging_thenExitCode2AndNothingIsPurged() {
+    void purgingWithANegativeAgeIsExitCode2AndPurgesNothing() {
         Cli.Result result = run("dead", "purge", "--older-than=-1d");
 
         assertThat(result.code()).isEqualTo(ExitCodes.CONFIG);
@@ -180,7 +180,7 @@ class BadInputTest {
     // ---------------------------------------------------------------- a type nobody serves
 
     @Test
-    void givenAJobOfATypeWithNoHandler_whenTheDaemonRuns_thenItStaysReadyAndStatsNamesTheType() throws IOException {
+    void aJobOfATypeWithNoHandlerStaysReadyAndStatsNamesTheType() throws IOException {
         DaemonConfig daemonConfig = new ConfigLoader(Map.of()).load(config, true);
         Daemon daemon = Daemon.start(daemonConfig, HandlerLoader.load(daemonConfig, BadInputTest.class.getClassLoader()),
                 database.handOver());
@@ -222,7 +222,7 @@ class BadInputTest {
     }
 
     @Test
-    void givenAHandlerTimeoutOf200000Days_whenRunning_thenExitCode2NamesTheKeyAndNothingRuns() throws IOException {
+    void aHandlerTimeoutOf200000DaysIsExitCode2NamingTheKeyAndRunsNothing() throws IOException {
         config = writeConfig("    timeout: 200000d\n");
 
         Cli.Result result = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> run("run"),

@@ -22,7 +22,7 @@ class DaemonAuthenticationFailureTest {
     Path dir;
 
     @Test
-    void givenAWrongPassword_whenRunning_thenExitCode2NamingTheFailureWithThePasswordMasked() throws Exception {
+    void aWrongPasswordIsExitCode2NamingTheFailureWithThePasswordMasked() throws Exception {
         try (FakeAuthServer server = new FakeAuthServer()) {
             String host = "127.0.0.1:" + server.port();
             Path config = Files.writeString(dir.resolve("docjobs.yaml"), """

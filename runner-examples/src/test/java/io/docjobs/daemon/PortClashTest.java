@@ -32,7 +32,7 @@ class PortClashTest {
     Path dir;
 
     @Test
-    void givenTheHttpPortIsTaken_whenRunning_thenExitCode2NamesHttpPortAndNoJobIsClaimed() throws IOException {
+    void aTakenHttpPortIsExitCode2NamingHttpPortBeforeAnyJobIsClaimed() throws IOException {
         EmbeddedDatabase database = EmbeddedDatabase.start(null, 0);
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
                 JobQueue queue = JobQueue.connect(QueueConfig.builder().connectionString(database.connectionString())
@@ -63,7 +63,7 @@ class PortClashTest {
     }
 
     @Test
-    void givenTheEmbeddedPortIsTaken_whenRunning_thenExitCode2NamesEmbeddedPortWithoutAStackTrace() throws IOException {
+    void aTakenEmbeddedPortIsExitCode2NamingEmbeddedPortWithoutAStackTrace() throws IOException {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
                 LogCapture logs = new LogCapture()) {
             Path config = Files.writeString(dir.resolve("docjobs.yaml"), """
@@ -87,7 +87,7 @@ class PortClashTest {
     }
 
     @Test
-    void givenBothPortsAreTaken_whenRunning_thenBothAreNamedAtOnce() throws IOException {
+    void twoTakenPortsAreNamedAtOnce() throws IOException {
         try (ServerSocket http = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
                 ServerSocket embedded = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             Path config = Files.writeString(dir.resolve("docjobs.yaml"), """

@@ -52,7 +52,7 @@ class RetryableWritesRefusedTest {
     }
 
     @Test
-    void givenAServerRefusingRetryableWrites_whenRunning_thenExitCode2NamesRetryWritesFalseBeforeTheSupervisorStarts()
+    void aServerRefusingRetryableWritesStopsTheDaemonWithExitCode2NamingRetryWritesFalse()
             throws IOException {
         Path config = config(server.connectionString());
         try (LogCapture logs = new LogCapture()) {
@@ -67,7 +67,7 @@ class RetryableWritesRefusedTest {
     }
 
     @Test
-    void givenAServerRefusingRetryableWrites_whenEnqueueing_thenExitCode2NamesRetryWritesFalse() throws IOException {
+    void enqueueingToAServerRefusingRetryableWritesIsExitCode2NamingRetryWritesFalse() throws IOException {
         Path config = config(server.connectionString());
 
         Cli.Result result = Cli.run(config, "enqueue", "--type", "example.email.send", "--payload", "{\"to\": \"a@example.com\"}");
@@ -78,7 +78,7 @@ class RetryableWritesRefusedTest {
     }
 
     @Test
-    void givenRetryWritesFalse_whenEnqueueingToThatServer_thenItWorks() throws IOException {
+    void enqueueingWithRetryWritesFalseWorksOnThatServer() throws IOException {
         Path config = config(server.connectionString() + "/?retryWrites=false");
 
         Cli.Result result = Cli.run(config, "enqueue", "--type", "example.email.send", "--payload", "{\"to\": \"a@example.com\"}");
