@@ -5,10 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
-import de.bwaldvogel.mongo.MongoServer;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -17,6 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Entries enqueued by another process wake an idle supervisor through a change stream, where the
@@ -25,7 +23,8 @@ import org.junit.jupiter.api.Test;
  * comes once each time the stream (re)opens, never in place of the inserts' types.
  */
 class ChangeStreamWakeUpTest {
-    private MongoServer server;
+    @RegisterExtension
+    final EmbeddedMongoExtension mongo = EmbeddedMongoExtension.withOplog();
     private MongoClient workerClient;
     private MongoClient producerClient;
     private JobQueue workerQueue;
@@ -33,12 +32,8 @@ class ChangeStreamWakeUpTest {
 
     @BeforeEach
     void start() {
-        server = new MongoServer(new MemoryBackend());
-        server.enableOplog();
-        InetSocketAddress address = server.bind();
-        String uri = "mongodb://" + address.getHostString() + ":" + address.getPort();
-        workerClient = MongoClients.create(uri);
-        producerClient = MongoClients.create(uri);
+        workerClient = MongoClients.create(mongo.connectionString());
+        producerClient = MongoClients.create(mongo.connectionString());
         workerQueue = JobQueue.using(workerClient, QueueConfig.builder().build());
         // The other process: its own client and queue, which notifies only its own listeners.
         producerQueue = JobQueue.using(producerClient, QueueConfig.builder().changeStreams(false).build());
@@ -50,7 +45,6 @@ class ChangeStreamWakeUpTest {
         producerQueue.close();
         workerClient.close();
         producerClient.close();
-        server.shutdownNow();
     }
 
     /** Registers a listener on the worker's queue and waits until its change stream is open. */

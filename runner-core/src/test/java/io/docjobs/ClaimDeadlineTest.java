@@ -20,6 +20,7 @@ import org.bson.BsonValue;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A claim hides an entry for its own visibility timeout and never longer, in every write it
@@ -31,13 +32,13 @@ class ClaimDeadlineTest {
 
     private final ManualClock clock = new ManualClock(Instant.parse("2026-11-30T12:00:00Z"));
     private final List<BsonDocument> commands = new CopyOnWriteArrayList<>();
-    private EmbeddedMongo mongo;
+    @RegisterExtension
+    final EmbeddedMongoExtension mongo = EmbeddedMongoExtension.server();
     private MongoClient client;
     private JobQueue queue;
 
     @BeforeEach
     void start() {
-        mongo = new EmbeddedMongo();
         client = MongoClients.create(MongoClientSettings.builder()
                 .applyConnectionString(new ConnectionString(mongo.connectionString()))
                 .addCommandListener(new CommandListener() {
@@ -53,7 +54,6 @@ class ClaimDeadlineTest {
     void stop() {
         queue.close();
         client.close();
-        mongo.close();
     }
 
     @Test

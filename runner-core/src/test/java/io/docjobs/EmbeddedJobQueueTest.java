@@ -1,22 +1,12 @@
 package io.docjobs;
 
 import com.mongodb.client.MongoClient;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The queue contract against the embedded mongo-java-server. */
 class EmbeddedJobQueueTest extends ConcurrentClaimContract {
-    private static EmbeddedMongo mongo;
-
-    @BeforeAll
-    static void startServer() {
-        mongo = new EmbeddedMongo();
-    }
-
-    @AfterAll
-    static void stopServer() {
-        mongo.close();
-    }
+    @RegisterExtension
+    static final EmbeddedMongoExtension mongo = EmbeddedMongoExtension.server();
 
     @Override
     protected MongoClient client() {

@@ -1,31 +1,25 @@
 package io.docjobs;
 
+import static io.docjobs.LoopbackSockets.closeQuietly;
+
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.bson.BsonArray;
-import org.bson.BsonBinaryWriter;
 import org.bson.BsonBoolean;
 import org.bson.BsonDateTime;
 import org.bson.BsonDocument;
 import org.bson.BsonDouble;
 import org.bson.BsonInt32;
 import org.bson.BsonString;
-import org.bson.RawBsonDocument;
-import org.bson.codecs.BsonDocumentCodec;
-import org.bson.codecs.EncoderContext;
-import org.bson.io.BasicOutputBuffer;
 
 /**
  * A fake MongoDB server on an ephemeral localhost port that speaks just enough wire protocol for the
@@ -43,10 +37,6 @@ import org.bson.io.BasicOutputBuffer;
  * <p>Public because runner-examples' tests use it too, through runner-core's test jar.
  */
 public final class FakeAuthServer implements AutoCloseable {
-    private static final int OP_REPLY = 1;
-    private static final int OP_QUERY = 2004;
-    private static final int OP_MSG = 2013;
-
     private final ServerSocket listener;
     private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
     private final List<String> commands = new CopyOnWriteArrayList<>();
@@ -55,10 +45,8 @@ public final class FakeAuthServer implements AutoCloseable {
     private volatile boolean closed;
 
     public FakeAuthServer() throws IOException {
-        listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        Thread acceptor = new Thread(this::acceptLoop, "fake-auth-server-accept-" + listener.getLocalPort());
-        acceptor.setDaemon(true);
-        acceptor.start();
+        listener = LoopbackSockets.listen();
+        LoopbackSockets.acceptLoop("fake-auth-server-accept-" + port(), listener, () -> closed, this::accepted);
     }
 
     public int port() {
@@ -87,59 +75,35 @@ public final class FakeAuthServer implements AutoCloseable {
         }
     }
 
-    private void acceptLoop() {
-        while (!closed) {
-            Socket socket;
-            try {
-                socket = listener.accept();
-            } catch (IOException e) {
-                if (listener.isClosed()) {
-                    return;
-                }
-                continue;
-            }
-            sockets.add(socket);
-            if (closed) {
-                closeQuietly(socket);
-                return;
-            }
-            int connectionId = connectionIds.incrementAndGet();
-            Thread thread = new Thread(() -> serve(socket, connectionId), "fake-auth-server-" + port() + "-" + connectionId);
-            thread.setDaemon(true);
-            thread.start();
+    private void accepted(Socket socket) {
+        sockets.add(socket);
+        if (closed) {
+            closeQuietly(socket);
+            return;
         }
+        int connectionId = connectionIds.incrementAndGet();
+        LoopbackSockets.daemon("fake-auth-server-" + port() + "-" + connectionId, () -> serve(socket, connectionId));
     }
 
     private void serve(Socket socket, int connectionId) {
         try (socket) {
             InputStream in = new BufferedInputStream(socket.getInputStream());
             OutputStream out = socket.getOutputStream();
-            byte[] header = new byte[16];
-            while (readFully(in, header, 0, 16)) {
-                ByteBuffer head = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
-                int length = head.getInt(0);
-                int requestId = head.getInt(4);
-                int opCode = head.getInt(12);
-                if (length < 16 || length > 48_000_000) {
-                    return; // not a wire-protocol message
-                }
-                byte[] message = new byte[length];
-                System.arraycopy(header, 0, message, 0, 16);
-                if (!readFully(in, message, 16, length - 16)) {
-                    return;
-                }
-                byte[] reply;
-                if (opCode == OP_MSG) {
-                    BsonDocument command = opMsgBody(message);
-                    reply = opMsg(requestId, answer("OP_MSG", command, connectionId));
-                } else if (opCode == OP_QUERY) {
-                    BsonDocument command = opQueryDocument(message);
-                    reply = opReply(requestId, answer("OP_QUERY", command, connectionId));
-                } else {
+            for (byte[] request = MongoWire.readMessage(in); request != null; request = MongoWire.readMessage(in)) {
+                int opCode = MongoWire.opCode(request);
+                if (opCode != MongoWire.OP_MSG && opCode != MongoWire.OP_QUERY) {
                     commands.add("opCode " + opCode);
                     return; // e.g. OP_COMPRESSED, which the driver only sends when configured to
                 }
-                out.write(reply);
+                BsonDocument command = MongoWire.command(request);
+                if (command == null) {
+                    return; // malformed
+                }
+                boolean msg = opCode == MongoWire.OP_MSG;
+                BsonDocument answer = answer(msg ? "OP_MSG" : "OP_QUERY", command, connectionId);
+                int id = requestIds.incrementAndGet();
+                out.write(msg ? MongoWire.opMsg(id, MongoWire.requestId(request), answer)
+                        : MongoWire.opReply(id, MongoWire.requestId(request), answer));
                 out.flush();
             }
         } catch (IOException | RuntimeException e) {
@@ -150,12 +114,7 @@ public final class FakeAuthServer implements AutoCloseable {
     }
 
     private BsonDocument answer(String protocol, BsonDocument command, int connectionId) {
-        String name = command.isEmpty() ? "" : command.getFirstKey();
-        // OP_QUERY wraps the command as {$query: {...}, $readPreference: ...} when it has modifiers.
-        if (name.equals("$query") && command.get("$query").isDocument()) {
-            command = command.getDocument("$query");
-            name = command.isEmpty() ? "" : command.getFirstKey();
-        }
+        String name = MongoWire.name(command);
         commands.add(protocol + ":" + name);
         switch (name) {
             case "hello", "isMaster", "ismaster" -> {
@@ -189,94 +148,6 @@ public final class FakeAuthServer implements AutoCloseable {
                         .append("errmsg", new BsonString("not supported by the fake server"))
                         .append("code", new BsonInt32(59));
             }
-        }
-    }
-
-    /** The body (kind 0 section) of an OP_MSG; document sequences (kind 1) are skipped. */
-    private static BsonDocument opMsgBody(byte[] message) {
-        ByteBuffer buffer = ByteBuffer.wrap(message).order(ByteOrder.LITTLE_ENDIAN);
-        int flagBits = buffer.getInt(16);
-        int end = (flagBits & 1) != 0 ? message.length - 4 : message.length; // checksumPresent
-        int position = 20;
-        BsonDocument body = new BsonDocument();
-        while (position < end) {
-            int kind = message[position];
-            int size = buffer.getInt(position + 1);
-            if (kind == 0) {
-                body = new RawBsonDocument(message, position + 1, size);
-            } else if (kind != 1) {
-                throw new IllegalStateException("unknown OP_MSG section kind " + kind);
-            }
-            position += 1 + size;
-        }
-        return body;
-    }
-
-    /** The query document of an OP_QUERY: after flags, the collection name (a C string), skip and limit. */
-    private static BsonDocument opQueryDocument(byte[] message) {
-        int position = 20; // header and flags
-        while (message[position] != 0) {
-            position++;
-        }
-        position += 1 + 4 + 4; // the name's terminator, numberToSkip, numberToReturn
-        int size = ByteBuffer.wrap(message).order(ByteOrder.LITTLE_ENDIAN).getInt(position);
-        return new RawBsonDocument(message, position, size);
-    }
-
-    private byte[] opMsg(int responseTo, BsonDocument document) {
-        byte[] body = encode(document);
-        ByteBuffer buffer = header(16 + 4 + 1 + body.length, responseTo, OP_MSG);
-        buffer.putInt(0); // flagBits
-        buffer.put((byte) 0); // one kind 0 section
-        buffer.put(body);
-        return buffer.array();
-    }
-
-    private byte[] opReply(int responseTo, BsonDocument document) {
-        byte[] body = encode(document);
-        ByteBuffer buffer = header(16 + 4 + 8 + 4 + 4 + body.length, responseTo, OP_REPLY);
-        buffer.putInt(0); // responseFlags
-        buffer.putLong(0); // cursorID
-        buffer.putInt(0); // startingFrom
-        buffer.putInt(1); // numberReturned
-        buffer.put(body);
-        return buffer.array();
-    }
-
-    private ByteBuffer header(int length, int responseTo, int opCode) {
-        ByteBuffer buffer = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
-        buffer.putInt(length);
-        buffer.putInt(requestIds.incrementAndGet());
-        buffer.putInt(responseTo);
-        buffer.putInt(opCode);
-        return buffer;
-    }
-
-    private static byte[] encode(BsonDocument document) {
-        BasicOutputBuffer output = new BasicOutputBuffer();
-        try (BsonBinaryWriter writer = new BsonBinaryWriter(output)) {
-            new BsonDocumentCodec().encode(writer, document, EncoderContext.builder().build());
-        }
-        return output.toByteArray();
-    }
-
-    private static boolean readFully(InputStream in, byte[] buffer, int offset, int length) throws IOException {
-        int done = 0;
-        while (done < length) {
-            int n = in.read(buffer, offset + done, length - done);
-            if (n < 0) {
-                return false;
-            }
-            done += n;
-        }
-        return true;
-    }
-
-    private static void closeQuietly(AutoCloseable closeable) {
-        try {
-            closeable.close();
-        } catch (Exception e) {
-            // nothing left to release
         }
     }
 

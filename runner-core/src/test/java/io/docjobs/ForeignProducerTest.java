@@ -19,11 +19,10 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import org.bson.Document;
 import org.bson.types.ObjectId;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Entries written with the raw driver, as a producer in another language following the README's
@@ -35,22 +34,13 @@ class ForeignProducerTest {
     private static final int DEFAULT_MAX_ATTEMPTS = 4;
     private static final Set<String> EMAIL = Set.of("email");
 
-    private static EmbeddedMongo mongo;
+    @RegisterExtension
+    static final EmbeddedMongoExtension mongo = EmbeddedMongoExtension.server();
 
     private final ManualClock clock = new ManualClock(Instant.parse("2026-03-01T12:00:00Z"));
     private String collection;
     private JobQueue queue;
     private MongoCollection<Document> raw;
-
-    @BeforeAll
-    static void startServer() {
-        mongo = new EmbeddedMongo();
-    }
-
-    @AfterAll
-    static void stopServer() {
-        mongo.close();
-    }
 
     @BeforeEach
     void openQueue() {

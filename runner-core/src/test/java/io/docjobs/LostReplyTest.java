@@ -2,9 +2,7 @@ package io.docjobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.mongodb.ConnectionString;
 import com.mongodb.client.MongoCollection;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -16,11 +14,11 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.bson.Document;
-import org.bson.types.ObjectId;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The dangerous transient fault: a write reaches the server and is applied, but its reply never
@@ -38,19 +36,17 @@ class LostReplyTest {
     private static final Set<String> EMAIL = Set.of("email");
     private static final Duration VISIBILITY = Duration.ofSeconds(30);
 
-    private EmbeddedMongo mongo;
+    @RegisterExtension
+    final EmbeddedMongoExtension mongo = EmbeddedMongoExtension.behindFaultProxy();
     private TcpProxy proxy;
     private JobQueue queue;
     /** The entries as stored, read without the proxy. */
     private MongoCollection<Document> stored;
 
     @BeforeEach
-    void start() throws IOException {
-        mongo = new EmbeddedMongo();
-        String server = new ConnectionString(mongo.connectionString()).getHosts().get(0);
-        int colon = server.lastIndexOf(':');
-        proxy = new TcpProxy(server.substring(0, colon), Integer.parseInt(server.substring(colon + 1)));
-        stored = mongo.client().getDatabase(QueueConfig.DEFAULT_DATABASE).getCollection(QueueConfig.DEFAULT_COLLECTION);
+    void start() {
+        proxy = mongo.proxy();
+        stored = mongo.stored();
         // A one-minute heartbeat keeps the driver's monitor from noticing the broken connection
         // before the retry does (see TransientFaultTest).
         queue = JobQueue.connect(QueueConfig.builder()
@@ -68,8 +64,6 @@ class LostReplyTest {
         if (queue != null) {
             queue.close();
         }
-        proxy.close();
-        mongo.close();
     }
 
     // ------------------------------------------------------------------ consuming
@@ -381,13 +375,11 @@ class LostReplyTest {
     }
 
     private Document entry(String id) {
-        Document entry = stored.find(new Document("_id", new ObjectId(id))).first();
-        assertThat(entry).as("entry " + id + " is stored").isNotNull();
-        return entry;
+        return mongo.storedEntry(id);
     }
 
     private List<String> storedIds() {
-        return stored.find().map(entry -> entry.getObjectId("_id").toHexString()).into(new ArrayList<>());
+        return mongo.storedIds();
     }
 
     /**

@@ -4,16 +4,43 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * For a test class: one embedded server, and queues on fresh collections whose database time is a
- * {@link ManualClock} (no server clock sync, no change streams). Open in {@code @BeforeAll},
- * {@link #open} per test, {@link #dropAll} after each, {@link #close} at the end.
+ * {@link ManualClock} (no server clock sync, no change streams). Register it on a static field,
+ * {@link #open} queues in a test or {@code @BeforeEach}; after each test (after the class's own
+ * {@code @AfterEach}) the queues are closed and their collections dropped, after the class the
+ * server stops.
+ *
+ * <pre>{@code
+ * @RegisterExtension
+ * static final ManualQueues queues = new ManualQueues();
+ * }</pre>
  */
-public final class ManualQueues implements AutoCloseable {
-    private final EmbeddedMongo mongo = new EmbeddedMongo();
+public final class ManualQueues implements BeforeAllCallback, AfterEachCallback, AfterAllCallback {
+    private final EmbeddedMongoExtension mongo = EmbeddedMongoExtension.server();
     private final List<JobQueue> open = new ArrayList<>();
     private final List<String> collections = new ArrayList<>();
+
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        mongo.beforeAll(context);
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) {
+        dropAll();
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        dropAll();
+        mongo.afterAll(context);
+    }
 
     /** A queue on a collection of its own, with time from {@code clock}. */
     public JobQueue open(ManualClock clock) {
@@ -25,17 +52,10 @@ public final class ManualQueues implements AutoCloseable {
         return queue;
     }
 
-    /** Closes the queues opened so far and drops their collections. */
-    public void dropAll() {
+    private void dropAll() {
         open.forEach(JobQueue::close);
         open.clear();
         collections.forEach(name -> mongo.client().getDatabase(QueueConfig.DEFAULT_DATABASE).getCollection(name).drop());
         collections.clear();
-    }
-
-    @Override
-    public void close() {
-        dropAll();
-        mongo.close();
     }
 }

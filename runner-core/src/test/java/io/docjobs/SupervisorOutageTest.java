@@ -3,7 +3,6 @@ package io.docjobs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.mongodb.ConnectionString;
 import com.mongodb.client.MongoCollection;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -21,12 +20,12 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.bson.Document;
-import org.bson.types.ObjectId;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A supervisor rides out a database outage: its queue reaches the embedded server through a
@@ -50,7 +49,8 @@ class SupervisorOutageTest {
     private static final Duration LONG_VISIBILITY = Duration.ofSeconds(4);
     private static final Duration OUTAGE = Duration.ofSeconds(2);
 
-    private EmbeddedMongo mongo;
+    @RegisterExtension
+    final EmbeddedMongoExtension mongo = EmbeddedMongoExtension.behindFaultProxy();
     private TcpProxy proxy;
     private JobQueue queue;
     /** Enqueues without the proxy: producers elsewhere keep going during the supervisor's outage. */
@@ -64,14 +64,11 @@ class SupervisorOutageTest {
     private PrintStream originalErr;
 
     @BeforeEach
-    void start() throws IOException {
+    void start() {
         originalErr = System.err;
         System.setErr(new PrintStream(new Tee(originalErr, log), true, StandardCharsets.UTF_8));
-        mongo = new EmbeddedMongo();
-        String server = new ConnectionString(mongo.connectionString()).getHosts().get(0);
-        int colon = server.lastIndexOf(':');
-        proxy = new TcpProxy(server.substring(0, colon), Integer.parseInt(server.substring(colon + 1)));
-        stored = mongo.client().getDatabase(QueueConfig.DEFAULT_DATABASE).getCollection(QueueConfig.DEFAULT_COLLECTION);
+        proxy = mongo.proxy();
+        stored = mongo.stored();
         // A one-minute heartbeat: operations, not the driver's monitor, meet the dropped connections
         // (see TransientFaultTest).
         queue = JobQueue.connect(QueueConfig.builder()
@@ -91,8 +88,6 @@ class SupervisorOutageTest {
             if (queue != null) {
                 queue.close();
             }
-            proxy.close();
-            mongo.close();
         } finally {
             System.setErr(originalErr);
         }
@@ -218,13 +213,11 @@ class SupervisorOutageTest {
     }
 
     private Document entry(String id) {
-        Document entry = stored.find(new Document("_id", new ObjectId(id))).first();
-        assertThat(entry).as("entry " + id + " is stored").isNotNull();
-        return entry;
+        return mongo.storedEntry(id);
     }
 
     private List<String> storedIds() {
-        return stored.find().map(entry -> entry.getObjectId("_id").toHexString()).into(new ArrayList<>());
+        return mongo.storedIds();
     }
 
     /** Log lines of the given level written by this supervisor's threads. */

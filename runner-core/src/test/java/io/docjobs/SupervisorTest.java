@@ -25,30 +25,20 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The supervisor on the embedded server, with real threads and the real clock; Awaitility for waiting. */
 class SupervisorTest {
-    private static EmbeddedMongo mongo;
+    @RegisterExtension
+    static final EmbeddedMongoExtension mongo = EmbeddedMongoExtension.server();
 
     private final List<AutoCloseable> toClose = new ArrayList<>();
     private final MeterRegistry registry = new SimpleMeterRegistry();
     private JobQueue queue;
     private String collection;
-
-    @BeforeAll
-    static void startServer() {
-        mongo = new EmbeddedMongo();
-    }
-
-    @AfterAll
-    static void stopServer() {
-        mongo.close();
-    }
 
     @BeforeEach
     void openQueue() {

@@ -1,9 +1,11 @@
 package io.docjobs;
 
+import static io.docjobs.LoopbackSockets.closeQuietly;
+import static io.docjobs.LoopbackSockets.reset;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -14,7 +16,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import org.bson.BsonDocument;
-import org.bson.RawBsonDocument;
 
 /**
  * A TCP forwarder on an ephemeral localhost port, for injecting network faults between a client and
@@ -41,10 +42,8 @@ final class TcpProxy implements AutoCloseable {
 
     TcpProxy(String targetHost, int targetPort) throws IOException {
         this.target = new InetSocketAddress(targetHost, targetPort);
-        this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        Thread acceptor = new Thread(this::acceptLoop, "tcp-proxy-accept-" + listener.getLocalPort());
-        acceptor.setDaemon(true);
-        acceptor.start();
+        this.listener = LoopbackSockets.listen();
+        LoopbackSockets.acceptLoop("tcp-proxy-accept-" + port(), listener, () -> closed, this::accepted);
     }
 
     /** The local port clients connect to; stable across {@link #pause()} and {@link #resume()}. */
@@ -130,50 +129,33 @@ final class TcpProxy implements AutoCloseable {
         dropConnections();
     }
 
-    private void acceptLoop() {
-        while (!closed) {
-            Socket client;
-            try {
-                client = listener.accept();
-            } catch (IOException e) {
-                if (listener.isClosed()) {
-                    return;
-                }
-                continue; // e.g. a client that gave up before we accepted it
-            }
+    private void accepted(Socket client) {
+        if (paused || closed) {
+            reset(client);
+            return;
+        }
+        Socket upstream = new Socket();
+        try {
+            upstream.connect(target, 5_000);
+        } catch (IOException e) {
+            reset(client);
+            closeQuietly(upstream);
+            return;
+        }
+        Connection connection = new Connection(client, upstream);
+        synchronized (this) {
+            // Checked again under the lock: a pause() that returned while we connected wins.
             if (paused || closed) {
                 reset(client);
-                continue;
-            }
-            Socket upstream = new Socket();
-            try {
-                upstream.connect(target, 5_000);
-            } catch (IOException e) {
-                reset(client);
                 closeQuietly(upstream);
-                continue;
+                return;
             }
-            Connection connection = new Connection(client, upstream);
-            synchronized (this) {
-                // Checked again under the lock: a pause() that returned while we connected wins.
-                if (paused || closed) {
-                    reset(client);
-                    closeQuietly(upstream);
-                    continue;
-                }
-                connections.add(connection);
-            }
-            accepted.incrementAndGet();
-            String name = "tcp-proxy-" + port() + "-" + connectionIds.incrementAndGet();
-            start(name + "-up", () -> pumpRequests(client, upstream, connection));
-            start(name + "-down", () -> pumpReplies(upstream, client, connection));
+            connections.add(connection);
         }
-    }
-
-    private static void start(String name, Runnable task) {
-        Thread thread = new Thread(task, name);
-        thread.setDaemon(true);
-        thread.start();
+        accepted.incrementAndGet();
+        String name = "tcp-proxy-" + port() + "-" + connectionIds.incrementAndGet();
+        LoopbackSockets.daemon(name + "-up", () -> pumpRequests(client, upstream, connection));
+        LoopbackSockets.daemon(name + "-down", () -> pumpReplies(upstream, client, connection));
     }
 
     /**
@@ -182,23 +164,14 @@ final class TcpProxy implements AutoCloseable {
      * mark is in place before the server can answer.
      */
     private void pumpRequests(Socket from, Socket to, Connection connection) {
-        byte[] header = new byte[16];
         try {
             InputStream in = from.getInputStream();
             OutputStream out = to.getOutputStream();
-            while (readFully(in, header, 0, 16)) {
-                int length = (header[0] & 0xff) | (header[1] & 0xff) << 8 | (header[2] & 0xff) << 16 | (header[3] & 0xff) << 24;
-                if (length < 16) {
-                    return; // not a wire-protocol message: give up on this connection
-                }
-                byte[] message = new byte[length];
-                System.arraycopy(header, 0, message, 0, 16);
-                if (!readFully(in, message, 16, length - 16)) {
-                    return;
-                }
+            // A null message: the end, or no wire-protocol message: give up on this connection.
+            for (byte[] message = MongoWire.readMessage(in); message != null; message = MongoWire.readMessage(in)) {
                 Predicate<BsonDocument> armed = replyToDrop.get();
                 if (armed != null) {
-                    BsonDocument command = command(message);
+                    BsonDocument command = MongoWire.command(message);
                     if (command != null && !isMonitoring(command) && matches(armed, command)
                             && replyToDrop.compareAndSet(armed, null)) {
                         connection.dropReply = true;
@@ -216,63 +189,9 @@ final class TcpProxy implements AutoCloseable {
 
     /** Server to client: copies until either side closes or fails, or drops a reply and closes. */
     private void pumpReplies(Socket from, Socket to, Connection connection) {
-        byte[] buffer = new byte[16 * 1024];
-        try {
-            InputStream in = from.getInputStream();
-            OutputStream out = to.getOutputStream();
-            int n;
-            while ((n = in.read(buffer)) >= 0) {
-                if (connection.dropReply) {
-                    // The server answered, so it applied the request: lose the answer, cut the line.
-                    droppedReplies.incrementAndGet();
-                    return;
-                }
-                out.write(buffer, 0, n);
-                out.flush();
-            }
-        } catch (IOException e) {
-            // a socket was closed by the proxy or a peer: the connection is over
-        } finally {
-            connection.close();
-        }
-    }
-
-    private static boolean readFully(InputStream in, byte[] buffer, int offset, int length) throws IOException {
-        int done = 0;
-        while (done < length) {
-            int n = in.read(buffer, offset + done, length - done);
-            if (n < 0) {
-                return false;
-            }
-            done += n;
-        }
-        return true;
-    }
-
-    /** The command document of an OP_MSG request (its body section), or null for anything else. */
-    private static BsonDocument command(byte[] message) {
-        int opCode = (message[12] & 0xff) | (message[13] & 0xff) << 8 | (message[14] & 0xff) << 16 | (message[15] & 0xff) << 24;
-        if (opCode != 2013) { // OP_MSG; the first handshake of a connection may be a legacy OP_QUERY
-            return null;
-        }
-        int position = 20; // header and flagBits
-        while (position + 5 <= message.length) {
-            int kind = message[position];
-            int size = (message[position + 1] & 0xff) | (message[position + 2] & 0xff) << 8
-                    | (message[position + 3] & 0xff) << 16 | (message[position + 4] & 0xff) << 24;
-            if (size <= 0) {
-                return null; // malformed: just forward it
-            }
-            if (kind == 0) {
-                try {
-                    return new RawBsonDocument(message, position + 1, size);
-                } catch (RuntimeException e) {
-                    return null; // malformed: just forward it
-                }
-            }
-            position += 1 + size; // a document sequence: its size counts itself but not the kind byte
-        }
-        return null;
+        // The server answered, so it applied the request: lose the answer, cut the line.
+        LoopbackSockets.pump(from, to, () -> connection.dropReply && droppedReplies.incrementAndGet() > 0);
+        connection.close();
     }
 
     /** A predicate that throws (say, on a field the command lacks) is a non-match, not a broken connection. */
@@ -285,26 +204,8 @@ final class TcpProxy implements AutoCloseable {
     }
 
     private static boolean isMonitoring(BsonDocument command) {
-        String name = command.isEmpty() ? "" : command.getFirstKey();
+        String name = MongoWire.name(command);
         return name.equals("hello") || name.equalsIgnoreCase("isMaster");
-    }
-
-    /** Aborts a connection with a TCP reset rather than an orderly close, like a refused connect. */
-    private static void reset(Socket socket) {
-        try {
-            socket.setSoLinger(true, 0);
-        } catch (IOException e) {
-            // already closed
-        }
-        closeQuietly(socket);
-    }
-
-    private static void closeQuietly(AutoCloseable closeable) {
-        try {
-            closeable.close();
-        } catch (Exception e) {
-            // nothing left to release
-        }
     }
 
     private final class Connection {

@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -33,6 +32,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -56,7 +56,8 @@ class TlsConnectionTest {
     /** PKCS12 key store with the proxy's key and its chain (server certificate, then the CA). */
     private static Path serverKeyStore;
 
-    private EmbeddedMongo mongo;
+    @RegisterExtension
+    final EmbeddedMongoExtension mongo = EmbeddedMongoExtension.server();
     private TlsProxy proxy;
 
     @BeforeAll
@@ -101,7 +102,6 @@ class TlsConnectionTest {
 
     @BeforeEach
     void startTlsServer() throws Exception {
-        mongo = new EmbeddedMongo();
         int mongoPort = URI.create(mongo.connectionString()).getPort();
         proxy = new TlsProxy(serverKeyStore, mongoPort);
     }
@@ -109,7 +109,6 @@ class TlsConnectionTest {
     @AfterEach
     void stopTlsServer() {
         proxy.close();
-        mongo.close();
     }
 
     private String tlsUri() {
@@ -121,7 +120,7 @@ class TlsConnectionTest {
     }
 
     @Test
-    void givenTheCaThatSignedTheServer_whenConnectingWithCaFile_thenJobsRunEndToEndOverTls() {
+    void runsJobsEndToEndOverTlsWithTheCaFileThatSignedTheServer() {
         QueueConfig config = QueueConfig.builder().connectionString(tlsUri()).caFile(rightCa).build();
 
         try (JobQueue queue = JobQueue.connect(config)) {
@@ -136,7 +135,7 @@ class TlsConnectionTest {
     }
 
     @Test
-    void givenAnUnrelatedCa_whenConnecting_thenItFailsWithinTheOperationTimeoutWithTheTlsHint() {
+    void failsWithinTheOperationTimeoutWithTheTlsHintForAnUnrelatedCa() {
         QueueConfig config = QueueConfig.builder().connectionString(tlsUri()).caFile(wrongCa)
                 .operationTimeout(OPERATION_TIMEOUT).build();
 
@@ -144,7 +143,7 @@ class TlsConnectionTest {
     }
 
     @Test
-    void givenTlsCaFileInTheConnectionString_whenConnecting_thenItIsTrustedLikeCaFile() {
+    void trustsTlsCaFileInTheConnectionStringLikeCaFile() {
         QueueConfig config = QueueConfig.builder()
                 .connectionString(tlsUri() + "&tlsCAFile=" + encoded(rightCa)).build();
 
@@ -159,7 +158,7 @@ class TlsConnectionTest {
     }
 
     @Test
-    void givenAnUnrelatedCaAsTlsCaFileInTheConnectionString_whenConnecting_thenItFailsWithTheTlsHint() {
+    void failsWithTheTlsHintForAnUnrelatedCaAsTlsCaFileInTheConnectionString() {
         QueueConfig config = QueueConfig.builder()
                 .connectionString(tlsUri() + "&tlsCAFile=" + encoded(wrongCa))
                 .operationTimeout(OPERATION_TIMEOUT).build();
@@ -168,7 +167,7 @@ class TlsConnectionTest {
     }
 
     @Test
-    void givenNoCaFile_whenConnectingWithTls_thenTheJvmsDefaultTrustRejectsThePrivateCa() {
+    void rejectsThePrivateCaWithTheJvmsDefaultTrustWhenNoCaFileIsGiven() {
         QueueConfig config = QueueConfig.builder().connectionString(tlsUri()).operationTimeout(OPERATION_TIMEOUT).build();
 
         assertFailsWithTlsHint(config);
@@ -270,7 +269,11 @@ class TlsConnectionTest {
             context.init(keys.getKeyManagers(), null, null);
             listener = (SSLServerSocket) context.getServerSocketFactory()
                     .createServerSocket(0, 50, InetAddress.getLoopbackAddress());
-            start("tls-proxy-accept-" + port(), this::acceptLoop);
+            LoopbackSockets.acceptLoop("tls-proxy-accept-" + port(), listener, () -> closed, socket -> {
+                sockets.add(socket);
+                LoopbackSockets.daemon("tls-proxy-" + port() + "-" + connectionIds.incrementAndGet(),
+                        () -> serve((SSLSocket) socket));
+            });
         }
 
         int port() {
@@ -285,22 +288,6 @@ class TlsConnectionTest {
         /** Connections whose handshake failed, or that the client closed before sending anything. */
         int refusedConnections() {
             return refusedConnections.get();
-        }
-
-        private void acceptLoop() {
-            while (!closed) {
-                SSLSocket client;
-                try {
-                    client = (SSLSocket) listener.accept();
-                } catch (IOException e) {
-                    if (listener.isClosed()) {
-                        return;
-                    }
-                    continue;
-                }
-                sockets.add(client);
-                start("tls-proxy-" + port() + "-" + connectionIds.incrementAndGet(), () -> serve(client));
-            }
         }
 
         /**
@@ -337,51 +324,19 @@ class TlsConnectionTest {
                 closeQuietly(upstream);
                 return;
             }
-            start(Thread.currentThread().getName() + "-down", () -> pump(upstream, client));
-            pump(client, upstream);
-        }
-
-        private void pump(Socket from, Socket to) {
-            byte[] buffer = new byte[16 * 1024];
-            try {
-                InputStream in = from.getInputStream();
-                OutputStream out = to.getOutputStream();
-                int n;
-                while ((n = in.read(buffer)) >= 0) {
-                    out.write(buffer, 0, n);
-                    out.flush();
-                }
-            } catch (IOException e) {
-                // a peer or the proxy closed the connection
-            } finally {
-                closeQuietly(from);
-                closeQuietly(to);
-            }
+            LoopbackSockets.daemon(Thread.currentThread().getName() + "-down", () -> LoopbackSockets.pump(upstream, client));
+            LoopbackSockets.pump(client, upstream);
         }
 
         private void closeQuietly(Socket socket) {
             sockets.remove(socket);
-            try {
-                socket.close();
-            } catch (IOException e) {
-                // already closed
-            }
-        }
-
-        private static void start(String name, Runnable task) {
-            Thread thread = new Thread(task, name);
-            thread.setDaemon(true);
-            thread.start();
+            LoopbackSockets.closeQuietly(socket);
         }
 
         @Override
         public void close() {
             closed = true;
-            try {
-                listener.close();
-            } catch (IOException e) {
-                // already closed
-            }
+            LoopbackSockets.closeQuietly(listener);
             for (Socket socket : sockets) {
                 closeQuietly(socket);
             }

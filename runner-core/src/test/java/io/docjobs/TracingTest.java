@@ -28,6 +28,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * With the OpenTelemetry bridge of Micrometer Tracing on the classpath, a handler runs in a
@@ -42,7 +43,8 @@ class TracingTest {
     private final Tracer otelTracer = provider.get("test");
     private final ObservationRegistry observations = ObservationRegistry.create();
     private final Map<String, String> seen = new ConcurrentHashMap<>();
-    private EmbeddedMongo mongo;
+    @RegisterExtension
+    final EmbeddedMongoExtension mongo = EmbeddedMongoExtension.server();
     private JobQueue queue;
     private Supervisor supervisor;
 
@@ -54,7 +56,6 @@ class TracingTest {
         OtelPropagator propagator = new OtelPropagator(ContextPropagators.create(W3CTraceContextPropagator.getInstance()),
                 otelTracer);
         observations.observationConfig().observationHandler(new PropagatingReceiverTracingObservationHandler<>(tracer, propagator));
-        mongo = new EmbeddedMongo();
         queue = JobQueue.using(mongo.client(), QueueConfig.builder()
                 .collection("jobs_" + UUID.randomUUID().toString().replace("-", ""))
                 // Producers without an explicit trace context take the span in scope.
@@ -73,7 +74,6 @@ class TracingTest {
     void stop() {
         supervisor.close();
         queue.close();
-        mongo.close();
     }
 
     private static String traceparent(SpanContext span) {

@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import com.mongodb.ConnectionString;
 import com.mongodb.client.MongoCollection;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -23,11 +21,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.bson.Document;
 import org.bson.types.ObjectId;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Network faults between the queue and the database, injected with a {@link TcpProxy}: a transient
@@ -41,24 +39,16 @@ class TransientFaultTest {
     private static final Set<String> EMAIL = Set.of("email");
     private static final Duration VISIBILITY = Duration.ofSeconds(30);
 
-    private EmbeddedMongo mongo;
+    @RegisterExtension
+    final EmbeddedMongoExtension mongo = EmbeddedMongoExtension.behindFaultProxy();
     private TcpProxy proxy;
     /** The entries as stored, read without the proxy. */
     private MongoCollection<Document> stored;
 
     @BeforeEach
-    void start() throws IOException {
-        mongo = new EmbeddedMongo();
-        String server = new ConnectionString(mongo.connectionString()).getHosts().get(0);
-        int colon = server.lastIndexOf(':');
-        proxy = new TcpProxy(server.substring(0, colon), Integer.parseInt(server.substring(colon + 1)));
-        stored = mongo.client().getDatabase(QueueConfig.DEFAULT_DATABASE).getCollection(QueueConfig.DEFAULT_COLLECTION);
-    }
-
-    @AfterEach
-    void stop() {
-        proxy.close();
-        mongo.close();
+    void start() {
+        proxy = mongo.proxy();
+        stored = mongo.stored();
     }
 
     /**
@@ -288,6 +278,6 @@ class TransientFaultTest {
     }
 
     private List<String> storedIds() {
-        return stored.find().map(entry -> entry.getObjectId("_id").toHexString()).into(new ArrayList<>());
+        return mongo.storedIds();
     }
 }

@@ -14,7 +14,6 @@ import io.docjobs.Lease;
 import io.docjobs.ManualClock;
 import io.docjobs.ManualQueues;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.lang.reflect.InvocationTargetException;
@@ -34,12 +33,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The stepped engine at its edges: failing claims and acknowledgements, type limits holding a
@@ -48,7 +46,8 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(30)
 class EngineEdgesTest {
-    private static ManualQueues queues;
+    @RegisterExtension
+    static final ManualQueues queues = new ManualQueues();
 
     private final ManualTicker ticker = new ManualTicker();
     private final ManualClock clock = new ManualClock(Instant.parse("2026-11-30T12:00:00Z"));
@@ -64,16 +63,6 @@ class EngineEdgesTest {
             new java.util.concurrent.ConcurrentHashMap<>();
     private FaultyQueue faulty;
     private JobQueue queue;
-
-    @BeforeAll
-    static void startServer() {
-        queues = new ManualQueues();
-    }
-
-    @AfterAll
-    static void stopServer() {
-        queues.close();
-    }
 
     @BeforeEach
     void openQueue() {
@@ -103,7 +92,6 @@ class EngineEdgesTest {
         failing.clear();
         overrides.clear();
         engines.forEach(Engine::stop);
-        queues.dropAll();
     }
 
     private Engine engine(int workers, int maxBatch, Executor pool, Duration drain, Registration... registrations) {

@@ -24,12 +24,11 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The engine stepped by hand: one poll round or one heartbeat at a time, time from a manual
@@ -37,7 +36,8 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(30)
 class EngineTest {
-    private static ManualQueues queues;
+    @RegisterExtension
+    static final ManualQueues queues = new ManualQueues();
 
     private final ManualTicker ticker = new ManualTicker();
     private final ManualClock clock = new ManualClock(Instant.parse("2026-11-30T12:00:00Z"));
@@ -45,16 +45,6 @@ class EngineTest {
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final List<Engine> engines = new ArrayList<>();
     private FaultyQueue queue;
-
-    @BeforeAll
-    static void startServer() {
-        queues = new ManualQueues();
-    }
-
-    @AfterAll
-    static void stopServer() {
-        queues.close();
-    }
 
     @BeforeEach
     void openQueue() {
@@ -64,7 +54,6 @@ class EngineTest {
     @AfterEach
     void stopEngines() {
         engines.forEach(Engine::stop);
-        queues.dropAll();
     }
 
     private Engine engine(int workers, Executor pool, Registration... registrations) {

@@ -18,12 +18,10 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.bson.Document;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * One job's life on its worker thread: who may interrupt it, when it may start, which deadline it
@@ -33,30 +31,16 @@ import org.junit.jupiter.api.Timeout;
 class RunningJobTest {
     private static final Registration EMAIL = new Registration("email", job -> { }, HandlerOptions.DEFAULTS);
     private static final String TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
-    private static ManualQueues queues;
+    @RegisterExtension
+    static final ManualQueues queues = new ManualQueues();
 
     private final ManualTicker ticker = new ManualTicker();
     private final ManualClock clock = new ManualClock(Instant.parse("2026-11-30T12:00:00Z"));
     private JobQueue queue;
 
-    @BeforeAll
-    static void startServer() {
-        queues = new ManualQueues();
-    }
-
-    @AfterAll
-    static void stopServer() {
-        queues.close();
-    }
-
     @BeforeEach
     void openQueue() {
         queue = queues.open(clock);
-    }
-
-    @AfterEach
-    void dropCollection() {
-        queues.dropAll();
     }
 
     /** Enqueues {@code request} and claims it as {@code worker-7}. */

@@ -22,12 +22,11 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntPredicate;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The queue-depth gauges: exact counts per type and state and the oldest ready wait, on a queue
@@ -38,22 +37,13 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(30)
 class QueueMetricsTest {
     private static final List<String> STATES = List.of("ready", "delayed", "leased", "expired", "dead");
-    private static ManualQueues queues;
+    @RegisterExtension
+    static final ManualQueues queues = new ManualQueues();
 
     private final ManualClock clock = new ManualClock(Instant.parse("2026-11-30T12:00:00Z"));
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private JobQueue queue;
     private QueueMetrics metrics;
-
-    @BeforeAll
-    static void startServer() {
-        queues = new ManualQueues();
-    }
-
-    @AfterAll
-    static void stopServer() {
-        queues.close();
-    }
 
     @BeforeEach
     void openQueue() {
@@ -65,7 +55,6 @@ class QueueMetricsTest {
         if (metrics != null) {
             metrics.close();
         }
-        queues.dropAll();
     }
 
     /** Binds gauges refreshed hourly and waits for the first refresh, which registers the types present. */

@@ -3,16 +3,13 @@ package io.docjobs.mongo;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
-import de.bwaldvogel.mongo.MongoServer;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import io.docjobs.EmbeddedMongoExtension;
 import io.docjobs.JobEntry;
 import io.docjobs.JobState;
 import io.docjobs.Lease;
 import io.docjobs.ManualClock;
 import io.docjobs.QueueConfig;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -24,11 +21,11 @@ import java.util.Set;
 import java.util.UUID;
 import org.bson.Document;
 import org.bson.types.ObjectId;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The bounds of the claim loops: how many rounds {@code claim} and how many passes
@@ -36,7 +33,8 @@ import org.junit.jupiter.api.Test;
  */
 class ClaimRoundsTest {
     private static final Instant T = Instant.parse("2026-11-30T12:00:00Z");
-    private static MongoServer server;
+    @RegisterExtension
+    static final EmbeddedMongoExtension mongo = EmbeddedMongoExtension.server();
     private static MongoClient client;
 
     private final ManualClock clock = new ManualClock(T);
@@ -45,16 +43,8 @@ class ClaimRoundsTest {
     private int seq;
 
     @BeforeAll
-    static void startServer() {
-        server = new MongoServer(new MemoryBackend());
-        InetSocketAddress address = server.bind();
-        client = MongoClients.create("mongodb://" + address.getHostString() + ":" + address.getPort());
-    }
-
-    @AfterAll
-    static void stopServer() {
-        client.close();
-        server.shutdownNow();
+    static void connect() {
+        client = mongo.client();
     }
 
     @BeforeEach

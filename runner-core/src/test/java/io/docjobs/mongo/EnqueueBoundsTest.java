@@ -6,10 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.mongodb.MongoSocketReadException;
 import com.mongodb.ServerAddress;
 import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
-import de.bwaldvogel.mongo.MongoServer;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import io.docjobs.DocJobsException;
+import io.docjobs.EmbeddedMongoExtension;
 import io.docjobs.EnqueueResult;
 import io.docjobs.JobError;
 import io.docjobs.JobQueue;
@@ -18,7 +16,6 @@ import io.docjobs.JobState;
 import io.docjobs.Lease;
 import io.docjobs.ManualClock;
 import io.docjobs.QueueConfig;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -26,15 +23,16 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Enqueue edges: the payload size limit to the byte, duplicates mixed with new entries, requeue conflicts. */
 class EnqueueBoundsTest {
-    private static MongoServer server;
+    @RegisterExtension
+    static final EmbeddedMongoExtension mongo = EmbeddedMongoExtension.server();
     private static MongoClient client;
 
     private final ManualClock clock = new ManualClock(Instant.parse("2026-11-30T12:00:00Z"));
@@ -42,16 +40,8 @@ class EnqueueBoundsTest {
     private MongoJobQueue queue;
 
     @BeforeAll
-    static void startServer() {
-        server = new MongoServer(new MemoryBackend());
-        InetSocketAddress address = server.bind();
-        client = MongoClients.create("mongodb://" + address.getHostString() + ":" + address.getPort());
-    }
-
-    @AfterAll
-    static void stopServer() {
-        client.close();
-        server.shutdownNow();
+    static void connect() {
+        client = mongo.client();
     }
 
     @BeforeEach

@@ -5,9 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.mongodb.MongoSocketReadException;
 import com.mongodb.ServerAddress;
 import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
-import de.bwaldvogel.mongo.MongoServer;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import io.docjobs.EmbeddedMongoExtension;
 import io.docjobs.JobError;
 import io.docjobs.JobRequest;
 import io.docjobs.JobState;
@@ -15,7 +13,6 @@ import io.docjobs.Lease;
 import io.docjobs.ManualClock;
 import io.docjobs.QueueConfig;
 import io.docjobs.ReleaseResult;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -25,6 +22,7 @@ import java.util.function.BiConsumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Requests and replies lost between tries, injected through {@link OperationRunner.Faults}, with
@@ -35,15 +33,14 @@ class LostRequestTest {
     private static final Duration VT = Duration.ofSeconds(30);
 
     private final ManualClock clock = new ManualClock(Instant.parse("2026-11-30T12:00:00Z"));
-    private MongoServer server;
+    @RegisterExtension
+    final EmbeddedMongoExtension mongo = EmbeddedMongoExtension.server();
     private MongoClient client;
     private MongoJobQueue queue;
 
     @BeforeEach
     void start() {
-        server = new MongoServer(new MemoryBackend());
-        InetSocketAddress address = server.bind();
-        client = MongoClients.create("mongodb://" + address.getHostString() + ":" + address.getPort());
+        client = mongo.client();
         queue = MongoJobQueue.using(client, QueueConfig.builder().clock(clock).serverClockSync(Duration.ZERO)
                 .retryInitialBackoff(Duration.ofMillis(1)).retryMaxBackoff(Duration.ofMillis(1)).build());
     }
@@ -51,8 +48,6 @@ class LostRequestTest {
     @AfterEach
     void stop() {
         queue.close();
-        client.close();
-        server.shutdownNow();
     }
 
     private static MongoSocketReadException lost() {

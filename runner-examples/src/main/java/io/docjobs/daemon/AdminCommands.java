@@ -31,7 +31,7 @@ import picocli.CommandLine.Parameters;
  * {@code peek}. They connect as the daemon does: the configured connection string, or else the
  * embedded database of a daemon running on this host ({@code 127.0.0.1:embedded.port}).
  */
-final class AdminCommands {
+public final class AdminCommands {
     private AdminCommands() {
     }
 
@@ -52,7 +52,7 @@ final class AdminCommands {
     /** Base of the commands: the shared {@code --config} option and an output stream tests can capture. */
     abstract static class Base implements Callable<Integer> {
         @Mixin
-        Main.ConfigOption configOption;
+        ConfigOption configOption;
 
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -67,7 +67,7 @@ final class AdminCommands {
 
         @Override
         public Integer call() throws Exception {
-            Main.quietLogs("io.docjobs");
+            LogLevels.quiet("io.docjobs");
             DaemonConfig config = configOption.load();
             try (JobQueue queue = open(config)) {
                 return run(config, queue);
@@ -78,7 +78,7 @@ final class AdminCommands {
     }
 
     @Command(name = "enqueue", description = "Enqueue one job.")
-    static final class Enqueue extends Base {
+    public static final class Enqueue extends Base {
         @Option(names = "--type", required = true, paramLabel = "TYPE", description = "job type, e.g. email.send")
         String type;
 
@@ -151,7 +151,7 @@ final class AdminCommands {
     }
 
     @Command(name = "stats", description = "Counts by type and state, oldest ready age, types with no handler.")
-    static final class Stats extends Base {
+    public static final class Stats extends Base {
         @Override
         int run(DaemonConfig config, JobQueue queue) {
             QueueStats stats = queue.stats();
@@ -188,7 +188,7 @@ final class AdminCommands {
 
     @Command(name = "peek", description = {"Show the next jobs in claim order without claiming them.",
             "Each is ready (claimable now) or delayed (claimable from its visible-at time on)."})
-    static final class Peek extends Base {
+    public static final class Peek extends Base {
         @Option(names = "--type", paramLabel = "TYPE", description = "only this type")
         String type;
 
@@ -204,7 +204,7 @@ final class AdminCommands {
 
     @Command(name = "dead", description = "Dead letters: list, requeue, purge.",
             subcommands = {DeadList.class, DeadRequeue.class, DeadPurge.class})
-    static final class Dead implements Runnable {
+    public static final class Dead implements Runnable {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
@@ -274,7 +274,7 @@ final class AdminCommands {
             } catch (DocJobsException e) {
                 // An unfinished job holds the dead one's dedup key: a state of the queue, not a failure.
                 err().println("docjobs: " + e.getMessage());
-                return Main.EXIT_NOT_FOUND;
+                return ExitCodes.NOT_FOUND;
             }
             if (!requeued) {
                 Optional<JobEntry> entry = queue.get(id);
@@ -282,7 +282,7 @@ final class AdminCommands {
                         ? "no job with id " + id + ": it completed (completed jobs are deleted), was purged, or never existed"
                         : "job " + id + " is " + state(entry.get(), queue.now()) + ", not dead: nothing to requeue")
                         + "; `docjobs dead list` shows the dead letters");
-                return Main.EXIT_NOT_FOUND;
+                return ExitCodes.NOT_FOUND;
             }
             out().println("requeued " + id);
             return 0;

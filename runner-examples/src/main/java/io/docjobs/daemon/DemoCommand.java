@@ -5,9 +5,6 @@ import io.docjobs.JobHandlerProvider;
 import io.docjobs.JobQueue;
 import io.docjobs.JobRequest;
 import io.docjobs.QueueStats;
-import io.docjobs.examples.handlers.ChargePaymentHandler;
-import io.docjobs.examples.handlers.RenderReportHandler;
-import io.docjobs.examples.handlers.SendEmailHandler;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -29,9 +26,16 @@ import picocli.CommandLine.Option;
  * handlers, registered here under their own {@code example.*} types, a mix of jobs (many quick
  * ones, flaky ones that retry, poison ones that end as dead letters, a long one kept alive by
  * heartbeats), live progress and a summary.
+ *
+ * <p>The handlers are given to the constructor (the command line passes the examples'), so the
+ * daemon does not depend on the examples; the job mix is written for their payloads.
  */
 @Command(name = "demo", description = "Run a demo on the embedded database: enqueue a job mix, run it, summarise.")
-final class DemoCommand implements Callable<Integer> {
+public final class DemoCommand implements Callable<Integer> {
+    private final JobHandlerProvider email;
+    private final JobHandlerProvider charge;
+    private final JobHandlerProvider report;
+
     @Option(names = "--jobs", defaultValue = "3000", description = "quick jobs to enqueue (default: ${DEFAULT-VALUE})")
     int jobs;
 
@@ -44,13 +48,25 @@ final class DemoCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /**
+     * @param email  sends a mail: payload {@code to}, {@code subject}, {@code body}; fails for good without {@code to}
+     * @param charge charges {@code amountCents} to {@code account}: times out twice for a {@code flaky-} account,
+     *               fails for good for a {@code closed-} one
+     * @param report renders {@code pages} pages of {@code msPerPage} each, heartbeating in between
+     */
+    public DemoCommand(JobHandlerProvider email, JobHandlerProvider charge, JobHandlerProvider report) {
+        this.email = email;
+        this.charge = charge;
+        this.report = report;
+    }
+
     @Override
     public Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
         // The demo prints its own progress; a log line per job and retry would drown it.
-        Main.quietLogs("io.docjobs.examples", "io.docjobs.internal");
+        LogLevels.quiet("io.docjobs.examples", "io.docjobs.internal");
         DaemonConfig config = demoConfig(httpPort);
-        Map<String, HandlerLoader.Loaded> handlers = exampleHandlers();
+        Map<String, HandlerLoader.Loaded> handlers = handlers(List.of(email, charge, report));
         EmbeddedDatabase database = EmbeddedDatabase.start(null, 0);
         Daemon daemon;
         try {
@@ -86,11 +102,10 @@ final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The example handlers, each under its own {@code example.*} type, with its provider's options. */
-    static Map<String, HandlerLoader.Loaded> exampleHandlers() {
+    /** The handlers, each under its provider's type, with its provider's options. */
+    static Map<String, HandlerLoader.Loaded> handlers(List<JobHandlerProvider> providers) {
         Map<String, HandlerLoader.Loaded> handlers = new LinkedHashMap<>();
-        for (JobHandlerProvider provider : List.of(new SendEmailHandler.Provider(), new ChargePaymentHandler.Provider(),
-                new RenderReportHandler.Provider())) {
+        for (JobHandlerProvider provider : providers) {
             handlers.put(provider.type(), new HandlerLoader.Loaded(provider.type(), provider.handler(), provider.options(),
                     "example " + provider.getClass().getName()));
         }
@@ -113,10 +128,10 @@ final class DemoCommand implements Callable<Integer> {
         for (int i = 0; i < jobs; i++) {
             if (i % 20 == 7) {
                 // Flaky: the gateway times out twice, then the charge goes through.
-                batch.add(JobRequest.builder(ChargePaymentHandler.TYPE).payload(new Document("account", "flaky-" + i)
+                batch.add(JobRequest.builder(charge.type()).payload(new Document("account", "flaky-" + i)
                         .append("amountCents", 100 + i)).build());
             } else {
-                batch.add(JobRequest.builder(SendEmailHandler.TYPE).payload(new Document("to", "user" + i + "@example.com")
+                batch.add(JobRequest.builder(email.type()).payload(new Document("to", "user" + i + "@example.com")
                         .append("subject", "Welcome").append("body", "Hello #" + i)).build());
             }
             if (batch.size() == 500) {
@@ -125,10 +140,10 @@ final class DemoCommand implements Callable<Integer> {
             }
         }
         // Poison: a closed account and a mail without a recipient can never succeed.
-        batch.add(JobRequest.builder(ChargePaymentHandler.TYPE).payload(new Document("account", "closed-42").append("amountCents", 500)).build());
-        batch.add(JobRequest.builder(SendEmailHandler.TYPE).payload(new Document("subject", "no recipient")).build());
+        batch.add(JobRequest.builder(charge.type()).payload(new Document("account", "closed-42").append("amountCents", 500)).build());
+        batch.add(JobRequest.builder(email.type()).payload(new Document("subject", "no recipient")).build());
         // Long: ten pages of 400 ms each with a 1 s visibility timeout: only heartbeats keep it leased.
-        batch.add(JobRequest.builder(RenderReportHandler.TYPE).payload(new Document("pages", 10).append("msPerPage", 400))
+        batch.add(JobRequest.builder(report.type()).payload(new Document("pages", 10).append("msPerPage", 400))
                 .visibilityTimeout(Duration.ofSeconds(1)).build());
         queue.enqueueAll(batch);
         return jobs + 3;

@@ -16,7 +16,7 @@ import org.bson.types.ObjectId;
  * tunnel or an alias, the server refuses every enqueue and completion. This makes that a
  * configuration error naming the fix: {@code retryWrites=false} in the connection string.
  */
-final class RetryableWrites {
+public final class RetryableWrites {
     /** The server error code of the refusal. */
     static final int REFUSED = 301;
 
@@ -41,7 +41,7 @@ final class RetryableWrites {
     }
 
     /** {@code error} as the configuration error naming the fix if it is a refusal not yet explained, else itself. */
-    static Exception explain(Exception error) {
+    public static Exception explain(Exception error) {
         return refused(error) && !(error instanceof ConfigurationException) ? explained(error) : error;
     }
 

@@ -11,11 +11,11 @@ import sun.misc.Signal;
 
 /** {@code docjobs run}: the daemon. Runs until SIGTERM or SIGINT, then drains and exits 0. */
 @Command(name = "run", description = "Run the daemon: claim and run jobs, serve /metrics and /health.")
-final class RunCommand implements Callable<Integer> {
+public final class RunCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
 
     @Mixin
-    Main.ConfigOption configOption;
+    ConfigOption configOption;
 
     @Override
     public Integer call() throws InterruptedException {

@@ -6,7 +6,6 @@ import io.docjobs.JobError;
 import io.docjobs.JobQueue;
 import io.docjobs.JobRequest;
 import io.docjobs.Lease;
-import io.docjobs.QueueConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,9 +13,9 @@ import java.time.Duration;
 import java.time.temporal.ChronoUnit;
 import java.util.Set;
 import org.bson.types.ObjectId;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Each admin command end to end against an embedded database, as a daemon on this host would run it. */
@@ -24,14 +23,13 @@ class AdminCommandsTest {
     @TempDir
     Path dir;
 
-    private EmbeddedDatabase database;
+    @RegisterExtension
+    final EmbeddedDatabaseExtension database = new EmbeddedDatabaseExtension();
     private JobQueue queue;
     private Path config;
 
     @BeforeEach
-    void startDatabase() throws IOException {
-        database = EmbeddedDatabase.start(null, 0);
-        int port = Integer.parseInt(database.connectionString().substring(database.connectionString().lastIndexOf(':') + 1));
+    void configure() throws IOException {
         config = Files.writeString(dir.resolve("docjobs.yaml"), """
                 database:
                   embedded: true
@@ -41,14 +39,8 @@ class AdminCommandsTest {
                 handlers:
                   email.send:
                     class: io.docjobs.examples.handlers.SendEmailHandler$Provider
-                """.formatted(port));
-        queue = JobQueue.connect(QueueConfig.builder().connectionString(database.connectionString()).build());
-    }
-
-    @AfterEach
-    void stop() {
-        queue.close();
-        database.close();
+                """.formatted(database.port()));
+        queue = database.queue();
     }
 
     private Cli.Result run(String... args) {
@@ -84,7 +76,7 @@ class AdminCommandsTest {
     void enqueueRejectsMalformedJsonWithExitCode2AndEnqueuesNothing() {
         Cli.Result result = run("enqueue", "--type", "email.send", "--payload", "{not json");
 
-        assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(result.code()).isEqualTo(ExitCodes.CONFIG);
         assertThat(result.err()).contains("--payload is not a JSON object").contains("--text");
         assertThat(queue.stats().byType()).isEmpty();
     }
@@ -123,7 +115,7 @@ class AdminCommandsTest {
         assertThat(run("dead", "requeue", id).out()).contains("requeued " + id);
         assertThat(queue.get(id).orElseThrow().attempts()).isZero();
         Cli.Result again = run("dead", "requeue", id);
-        assertThat(again.code()).as("no longer dead").isEqualTo(Main.EXIT_NOT_FOUND);
+        assertThat(again.code()).as("no longer dead").isEqualTo(ExitCodes.NOT_FOUND);
         assertThat(again.err()).contains("job " + id + " is ready, not dead: nothing to requeue");
 
         queue.deadLetter(queue.claim(Set.of("email.send"), "test").orElseThrow(), JobError.of("again"));
@@ -170,7 +162,7 @@ class AdminCommandsTest {
 
         Cli.Result result = run("dead", "requeue", unknown);
 
-        assertThat(result.code()).isEqualTo(Main.EXIT_NOT_FOUND);
+        assertThat(result.code()).isEqualTo(ExitCodes.NOT_FOUND);
         assertThat(result.err()).contains("no job with id " + unknown).contains("docjobs dead list");
         assertThat(result.out()).isEmpty();
     }
@@ -184,23 +176,22 @@ class AdminCommandsTest {
 
         Cli.Result result = run("dead", "requeue", dead);
 
-        assertThat(result.code()).isEqualTo(Main.EXIT_NOT_FOUND);
+        assertThat(result.code()).isEqualTo(ExitCodes.NOT_FOUND);
         assertThat(result.err()).contains(holder).contains("\"welcome-c\"").doesNotContain("\tat ");
         assertThat(queue.get(dead).orElseThrow().state()).isEqualTo(io.docjobs.JobState.DEAD);
     }
 
     @Test
     void requeueWithoutAnIdOrWithBothIsAUsageErrorBeforeAnyConnection() {
-        database.close(); // nothing answers: a usage error must not wait for the database
+        database.stop(); // nothing answers: a usage error must not wait for the database
 
         Cli.Result neither = run("dead", "requeue");
         Cli.Result both = run("dead", "requeue", "--all", new ObjectId().toHexString());
 
-        assertThat(neither.code()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(neither.code()).isEqualTo(ExitCodes.CONFIG);
         assertThat(neither.err()).contains("an ID (see `docjobs dead list`) or --all");
-        assertThat(both.code()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(both.code()).isEqualTo(ExitCodes.CONFIG);
         assertThat(both.err()).contains("give either an ID or --all, not both");
-        database = EmbeddedDatabase.start(null, 0); // for the @AfterEach
     }
 
     private static String line(String output, String id) {
@@ -210,13 +201,12 @@ class AdminCommandsTest {
 
     @Test
     void unreachableEmbeddedDaemonGetsAClearMessageAndExitCode3() throws IOException {
-        database.close();
+        database.stop();
         Files.writeString(config, Files.readString(config).replace("  embedded: true\n", "  embedded: true\n  operationTimeout: 1s\n"));
 
         Cli.Result result = run("stats");
 
-        assertThat(result.code()).isEqualTo(Main.EXIT_UNAVAILABLE);
+        assertThat(result.code()).isEqualTo(ExitCodes.UNAVAILABLE);
         assertThat(result.err()).contains("no docjobs daemon with an embedded database answers").contains("docjobs run");
-        database = EmbeddedDatabase.start(null, 0); // for the @AfterEach
     }
 }

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import io.docjobs.JobEntry;
 import io.docjobs.JobQueue;
 import io.docjobs.JobState;
-import io.docjobs.QueueConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,9 +15,9 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.bson.Document;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -35,25 +34,15 @@ class BadInputTest {
     @TempDir
     Path dir;
 
-    private EmbeddedDatabase database;
-    private int port;
+    @RegisterExtension
+    final EmbeddedDatabaseExtension database = new EmbeddedDatabaseExtension();
     private JobQueue queue;
     private Path config;
 
     @BeforeEach
-    void startDatabase() throws IOException {
-        database = EmbeddedDatabase.start(null, 0);
-        port = Integer.parseInt(database.connectionString().substring(database.connectionString().lastIndexOf(':') + 1));
+    void configure() throws IOException {
         config = writeConfig("");
-        queue = JobQueue.connect(QueueConfig.builder().connectionString(database.connectionString()).build());
-    }
-
-    @AfterEach
-    void stop() {
-        queue.close();
-        if (database != null) {
-            database.close();
-        }
+        queue = database.queue();
     }
 
     /** A configuration reaching the embedded database, serving only email.send, plus {@code extra} YAML. */
@@ -75,7 +64,7 @@ class BadInputTest {
                 handlers:
                   email.send:
                     class: io.docjobs.examples.handlers.SendEmailHandler$Provider
-                """.formatted(port) + extra);
+                """.formatted(this.database.port()) + extra);
     }
 
     private Cli.Result run(String... args) {
@@ -85,13 +74,13 @@ class BadInputTest {
     // ---------------------------------------------------------------- enqueue
 
     @Test
-    void givenAPayloadFileOver16MiB_whenEnqueueing_thenExitCode2NamesSizeAndLimitAndNothingIsEnqueued() throws IOException {
+    void refusesAPayloadFileOver16MiBWithExitCode2NamingSizeAndLimit() throws IOException {
         Path huge = dir.resolve("huge.json");
         Files.writeString(huge, "{\"blob\": \"" + "x".repeat(16 * 1024 * 1024 + 1) + "\"}");
 
         Cli.Result result = run("enqueue", "--type", "email.send", "--payload", "@" + huge);
 
-        assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(result.code()).isEqualTo(ExitCodes.CONFIG);
         assertThat(result.err()).contains("too large").contains("at most " + JobQueue.MAX_PAYLOAD_BYTES)
                 .doesNotContain("\tat ");
         Matcher size = Pattern.compile("would be (\\d+) bytes").matcher(result.err());
@@ -102,44 +91,44 @@ class BadInputTest {
     }
 
     @Test
-    void givenAnOversizedTextPayload_whenEnqueueingWithText_thenItIsRefusedTheSameWay() throws IOException {
+    void refusesAnOversizedTextPayloadTheSameWay() throws IOException {
         Path huge = dir.resolve("huge.txt");
         Files.writeString(huge, "y".repeat(JobQueue.MAX_PAYLOAD_BYTES + 1));
 
         Cli.Result result = run("enqueue", "--type", "email.send", "--text", "--payload", "@" + huge);
 
-        assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(result.code()).isEqualTo(ExitCodes.CONFIG);
         assertThat(result.err()).contains("too large").contains("at most " + JobQueue.MAX_PAYLOAD_BYTES);
         assertThat(queue.stats().byType()).isEmpty();
     }
 
     @Test
-    void givenAMissingPayloadFile_whenEnqueueing_thenExitCode2NamesThePath() {
+    void aMissingPayloadFileIsExitCode2NamingThePath() {
         Path missing = dir.resolve("no-such-payload.json");
 
         Cli.Result result = run("enqueue", "--type", "email.send", "--payload", "@" + missing);
 
-        assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(result.code()).isEqualTo(ExitCodes.CONFIG);
         assertThat(result.err()).contains(missing.toAbsolutePath().toString()).contains("does not exist");
         assertThat(queue.stats().byType()).isEmpty();
     }
 
     @Test
-    void givenAPayloadFileThatIsNotUtf8_whenEnqueueing_thenExitCode2NamesThePathWithoutAStackTrace() throws IOException {
+    void aPayloadFileThatIsNotUtf8IsExitCode2NamingThePathWithoutAStackTrace() throws IOException {
         Path binary = Files.write(dir.resolve("payload.bin"), new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1, (byte) 0xc3});
 
         Cli.Result result = run("enqueue", "--type", "email.send", "--text", "--payload", "@" + binary);
 
-        assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(result.code()).isEqualTo(ExitCodes.CONFIG);
         assertThat(result.err()).contains(binary.toAbsolutePath().toString()).contains("not UTF-8").doesNotContain("\tat ");
         assertThat(queue.stats().byType()).isEmpty();
     }
 
     @Test
-    void givenADirectoryAsPayloadFile_whenEnqueueing_thenExitCode2NamesThePath() {
+    void aDirectoryAsPayloadFileIsExitCode2NamingThePath() {
         Cli.Result result = run("enqueue", "--type", "email.send", "--payload", "@" + dir);
 
-        assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(result.code()).isEqualTo(ExitCodes.CONFIG);
         assertThat(result.err()).contains(dir.toAbsolutePath().toString()).contains("is a directory").doesNotContain("\tat ");
         assertThat(queue.stats().byType()).isEmpty();
     }
@@ -152,7 +141,7 @@ class BadInputTest {
             String message) {
         Cli.Result result = run("enqueue", "--type", "email.send", "--payload", "{}", "--delay", delay);
 
-        assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(result.code()).isEqualTo(ExitCodes.CONFIG);
         assertThat(result.err()).contains("--delay").contains(message).doesNotContain("\tat ");
         assertThat(queue.stats().byType()).isEmpty();
     }
@@ -171,7 +160,7 @@ class BadInputTest {
             String message) {
         Cli.Result result = run("enqueue", "--type", "email.send", "--payload", "{}", option);
 
-        assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(result.code()).isEqualTo(ExitCodes.CONFIG);
         assertThat(result.err()).contains(message).contains("Run 'docjobs enqueue --help' for usage.")
                 .doesNotContain("\tat ");
         if (!message.contains("not a duration")) {
@@ -181,21 +170,20 @@ class BadInputTest {
     }
 
     @Test
-    void givenANegativeAge_whenPurging_thenExitCode2AndNothingIsPurged() {
+    void purgingWithANegativeAgeIsExitCode2AndPurgesNothing() {
         Cli.Result result = run("dead", "purge", "--older-than=-1d");
 
-        assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(result.code()).isEqualTo(ExitCodes.CONFIG);
         assertThat(result.err()).contains("Invalid value for option '--older-than': '-1d' is negative but must be ≥ 0");
     }
 
     // ---------------------------------------------------------------- a type nobody serves
 
     @Test
-    void givenAJobOfATypeWithNoHandler_whenTheDaemonRuns_thenItStaysReadyAndStatsNamesTheType() throws IOException {
+    void aJobOfATypeWithNoHandlerStaysReadyAndStatsNamesTheType() throws IOException {
         DaemonConfig daemonConfig = new ConfigLoader(Map.of()).load(config, true);
         Daemon daemon = Daemon.start(daemonConfig, HandlerLoader.load(daemonConfig, BadInputTest.class.getClassLoader()),
-                database);
-        database = null; // the daemon owns it now and closes it
+                database.handOver());
         try (daemon) {
             String orphan = queue.enqueue("orphan.type", "{\"x\": 1}", Duration.ofSeconds(30));
             String served = queue.enqueue("email.send", new Document("to", "a@example.com"), Duration.ofSeconds(30));
@@ -234,13 +222,13 @@ class BadInputTest {
     }
 
     @Test
-    void givenAHandlerTimeoutOf200000Days_whenRunning_thenExitCode2NamesTheKeyAndNothingRuns() throws IOException {
+    void aHandlerTimeoutOf200000DaysIsExitCode2NamingTheKeyAndRunsNothing() throws IOException {
         config = writeConfig("    timeout: 200000d\n");
 
         Cli.Result result = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> run("run"),
                 "run must refuse the configuration at once, not start");
 
-        assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(result.code()).isEqualTo(ExitCodes.CONFIG);
         assertThat(result.err()).contains("handlers.email.send.timeout was \"200000d\" but must be at most 7d")
                 .doesNotContain("\tat ");
     }
@@ -252,7 +240,7 @@ class BadInputTest {
             Cli.Result result = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> run("run"),
                     "run must stop at once on a malformed connection string");
 
-            assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
+            assertThat(result.code()).isEqualTo(ExitCodes.CONFIG);
             assertThat(result.err()).contains("is not a valid MongoDB connection string").contains(masked);
             assertThat(result.out() + result.err()).doesNotContain(secret);
             assertThat(logs.events()).as("log lines").isNotEmpty()

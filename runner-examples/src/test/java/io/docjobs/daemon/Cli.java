@@ -1,5 +1,6 @@
 package io.docjobs.daemon;
 
+import io.docjobs.cli.Main;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;

@@ -519,7 +519,7 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void withDiscoveryOnAndNoHandlerJars_theExamplesInsideDocjobsAreNotLoaded() throws IOException {
+    void doesNotLoadTheExamplesInsideDocjobsWithDiscoveryOnAndNoHandlerJars() throws IOException {
         DaemonConfig config = load(EMBEDDED + "handlerDirectory: \"" + dir.resolve("handlers") + "\"\n", Map.of());
 
         assertThatThrownBy(() -> HandlerLoader.load(config, getClass().getClassLoader()))

@@ -22,7 +22,7 @@ class DaemonAuthenticationFailureTest {
     Path dir;
 
     @Test
-    void givenAWrongPassword_whenRunning_thenExitCode2NamingTheFailureWithThePasswordMasked() throws Exception {
+    void aWrongPasswordIsExitCode2NamingTheFailureWithThePasswordMasked() throws Exception {
         try (FakeAuthServer server = new FakeAuthServer()) {
             String host = "127.0.0.1:" + server.port();
             Path config = Files.writeString(dir.resolve("docjobs.yaml"), """
@@ -45,7 +45,7 @@ class DaemonAuthenticationFailureTest {
                         "run must stop on failed authentication");
                 Duration took = Duration.ofNanos(System.nanoTime() - start);
 
-                assertThat(result.code()).as("exit code; err: %s", result.err()).isEqualTo(Main.EXIT_CONFIG);
+                assertThat(result.code()).as("exit code; err: %s", result.err()).isEqualTo(ExitCodes.CONFIG);
                 assertThat(result.err()).contains("authentication to").contains(host)
                         .contains("user name, password and authSource");
                 assertThat(result.out() + result.err()).doesNotContain(SECRET);

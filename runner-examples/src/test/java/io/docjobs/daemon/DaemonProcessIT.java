@@ -171,7 +171,7 @@ class DaemonProcessIT {
         Process process = start("run", "--config", config.toString());
 
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(process.exitValue()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(process.exitValue()).isEqualTo(ExitCodes.CONFIG);
         assertThat(output(0)).contains(config.toString())
                 .contains("supervisor.workers was -3 but must be between 1 and 10000")
                 .contains("unknown key \"supervisor.wrokers\"");
@@ -183,7 +183,7 @@ class DaemonProcessIT {
                 .toString());
 
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(process.exitValue()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(process.exitValue()).isEqualTo(ExitCodes.CONFIG);
         assertThat(output(0)).contains("environment variable DOCJOBS_SUPERVISOR_WROKERS is not a docjobs setting")
                 .contains("did you mean DOCJOBS_SUPERVISOR_WORKERS?");
     }
@@ -202,7 +202,7 @@ class DaemonProcessIT {
         Process process = start("run", "--config", config.toString());
 
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(process.exitValue()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(process.exitValue()).isEqualTo(ExitCodes.CONFIG);
         assertThat(output(0)).contains("handlers.billing.class was \"com.example.NoSuchHandler\" but no such class was found");
     }
 
@@ -217,7 +217,7 @@ class DaemonProcessIT {
         Process process = start("run", "--config", config.toString());
 
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(process.exitValue()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(process.exitValue()).isEqualTo(ExitCodes.CONFIG);
         assertThat(output(0)).contains("no database chosen").contains("DOCJOBS_DATABASE_CONNECTION_STRING")
                 .contains("database.embedded: true").doesNotContain("\tat ");
         assertThat(dir.resolve("data")).as("no embedded database was started").doesNotExist();
@@ -243,7 +243,7 @@ class DaemonProcessIT {
             Process process = start("run", "--config", config.toString());
 
             assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-            assertThat(process.exitValue()).isEqualTo(Main.EXIT_CONFIG);
+            assertThat(process.exitValue()).isEqualTo(ExitCodes.CONFIG);
             assertThat(output(0)).contains("http.port " + taken.getLocalPort()).doesNotContain("\tat ")
                     .doesNotContain("supervisor default running");
             JobEntry entry = queue.get(waiting).orElseThrow();
@@ -262,7 +262,7 @@ class DaemonProcessIT {
             Process process = start("run", "--config", config.toString());
 
             assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-            assertThat(process.exitValue()).isEqualTo(Main.EXIT_CONFIG);
+            assertThat(process.exitValue()).isEqualTo(ExitCodes.CONFIG);
             assertThat(output(0)).contains("embedded.port " + taken.getLocalPort()).doesNotContain("\tat ")
                     .doesNotContain("supervisor default running");
         }
@@ -283,7 +283,7 @@ class DaemonProcessIT {
         Process process = start("run", "--config", config.toString());
 
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(process.exitValue()).isEqualTo(Main.EXIT_UNAVAILABLE);
+        assertThat(process.exitValue()).isEqualTo(ExitCodes.UNAVAILABLE);
         assertThat(output(0)).contains("127.0.0.1:" + closedPort).contains("admin:****@").doesNotContain("s3cret");
     }
 

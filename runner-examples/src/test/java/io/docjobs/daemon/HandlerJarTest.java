@@ -72,7 +72,7 @@ class HandlerJarTest {
     }
 
     @Test
-    void givenAProviderJarInTheHandlerDirectory_whenLoadingHandlers_thenItsTypeIsDiscoveredFromTheJar() throws Exception {
+    void discoversTheTypeOfAProviderJarInTheHandlerDirectory() throws Exception {
         ClassLoader parent = HandlerJarTest.class.getClassLoader();
         assertThatThrownBy(() -> Class.forName(PROVIDER, false, parent))
                 .as("the provider is only in the jar, not on the test classpath")
@@ -88,7 +88,7 @@ class HandlerJarTest {
     }
 
     @Test
-    void givenAPerTypeVariableForADiscoveredType_whenLoadingHandlers_thenItOverridesTheProvidersOptions() throws Exception {
+    void aPerTypeVariableOverridesTheOptionsOfADiscoveredProvider() throws Exception {
         DaemonConfig config = config(touchHandlers, Map.of("DOCJOBS_HANDLERS_JAR_TOUCH_CONCURRENCY", "3",
                 "DOCJOBS_HANDLERS_JAR_TOUCH_MAX_ATTEMPTS", "2"));
 
@@ -100,7 +100,7 @@ class HandlerJarTest {
     }
 
     @Test
-    void givenAProviderOnTheDaemonsOwnClasspath_whenLoadingHandlers_thenItIsNotDiscovered() throws Exception {
+    void doesNotDiscoverProvidersOnTheDaemonsOwnClasspath() throws Exception {
         Path emptyHandlers = Files.createDirectories(dir.resolve("handlers"));
         // A jar without providers: discovery runs, and sees the classpath's provider through its parent.
         new java.util.jar.JarOutputStream(Files.newOutputStream(emptyHandlers.resolve("empty.jar"))).close();
@@ -116,7 +116,7 @@ class HandlerJarTest {
     }
 
     @Test
-    void givenAProviderJarInTheHandlerDirectory_whenTheDaemonRuns_thenItsJobsAreDone() throws Exception {
+    void runsTheJobsOfAProviderJarInTheHandlerDirectory() throws Exception {
         DaemonConfig config = config(touchHandlers);
         Path marker = dir.resolve("touched.txt");
         EmbeddedDatabase database = EmbeddedDatabase.start(null, 0);
@@ -141,7 +141,7 @@ class HandlerJarTest {
     }
 
     @Test
-    void givenAProviderWhoseConstructorThrows_whenLoadingHandlers_thenAConfigExceptionNamesTheProvider() throws Exception {
+    void aProviderWhoseConstructorThrowsIsAConfigErrorNamingTheProvider() throws Exception {
         DaemonConfig config = config(explodingHandlers);
 
         assertThatThrownBy(() -> HandlerLoader.load(config, HandlerJarTest.class.getClassLoader()))

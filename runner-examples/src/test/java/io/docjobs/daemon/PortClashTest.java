@@ -32,7 +32,7 @@ class PortClashTest {
     Path dir;
 
     @Test
-    void givenTheHttpPortIsTaken_whenRunning_thenExitCode2NamesHttpPortAndNoJobIsClaimed() throws IOException {
+    void aTakenHttpPortIsExitCode2NamingHttpPortBeforeAnyJobIsClaimed() throws IOException {
         EmbeddedDatabase database = EmbeddedDatabase.start(null, 0);
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
                 JobQueue queue = JobQueue.connect(QueueConfig.builder().connectionString(database.connectionString())
@@ -49,7 +49,7 @@ class PortClashTest {
 
             Cli.Result result = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> Cli.run(config, "run"));
 
-            assertThat(result.code()).as("exit code; err: %s", result.err()).isEqualTo(Main.EXIT_CONFIG);
+            assertThat(result.code()).as("exit code; err: %s", result.err()).isEqualTo(ExitCodes.CONFIG);
             assertThat(result.err()).contains("http.port " + taken.getLocalPort()).contains("DOCJOBS_HTTP_PORT")
                     .doesNotContain("\tat ");
             assertThat(logs.events()).as("the supervisor never started")
@@ -63,7 +63,7 @@ class PortClashTest {
     }
 
     @Test
-    void givenTheEmbeddedPortIsTaken_whenRunning_thenExitCode2NamesEmbeddedPortWithoutAStackTrace() throws IOException {
+    void aTakenEmbeddedPortIsExitCode2NamingEmbeddedPortWithoutAStackTrace() throws IOException {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
                 LogCapture logs = new LogCapture()) {
             Path config = Files.writeString(dir.resolve("docjobs.yaml"), """
@@ -79,7 +79,7 @@ class PortClashTest {
 
             Cli.Result result = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> Cli.run(config, "run"));
 
-            assertThat(result.code()).as("exit code; err: %s", result.err()).isEqualTo(Main.EXIT_CONFIG);
+            assertThat(result.code()).as("exit code; err: %s", result.err()).isEqualTo(ExitCodes.CONFIG);
             assertThat(result.err()).contains("embedded.port " + taken.getLocalPort()).contains("DOCJOBS_EMBEDDED_PORT")
                     .doesNotContain("\tat ");
             assertThat(logs.events()).noneMatch(event -> event.getFormattedMessage().startsWith("supervisor "));
@@ -87,7 +87,7 @@ class PortClashTest {
     }
 
     @Test
-    void givenBothPortsAreTaken_whenRunning_thenBothAreNamedAtOnce() throws IOException {
+    void twoTakenPortsAreNamedAtOnce() throws IOException {
         try (ServerSocket http = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
                 ServerSocket embedded = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             Path config = Files.writeString(dir.resolve("docjobs.yaml"), """
@@ -102,7 +102,7 @@ class PortClashTest {
 
             Cli.Result result = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> Cli.run(config, "run"));
 
-            assertThat(result.code()).isEqualTo(Main.EXIT_CONFIG);
+            assertThat(result.code()).isEqualTo(ExitCodes.CONFIG);
             assertThat(result.err()).contains("http.port " + http.getLocalPort())
                     .contains("embedded.port " + embedded.getLocalPort());
         }

@@ -52,14 +52,14 @@ class RetryableWritesRefusedTest {
     }
 
     @Test
-    void givenAServerRefusingRetryableWrites_whenRunning_thenExitCode2NamesRetryWritesFalseBeforeTheSupervisorStarts()
+    void aServerRefusingRetryableWritesStopsTheDaemonWithExitCode2NamingRetryWritesFalse()
             throws IOException {
         Path config = config(server.connectionString());
         try (LogCapture logs = new LogCapture()) {
             Cli.Result result = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> Cli.run(config, "run"),
                     "run must refuse to start, not run with every write failing");
 
-            assertThat(result.code()).as("exit code; err: %s", result.err()).isEqualTo(Main.EXIT_CONFIG);
+            assertThat(result.code()).as("exit code; err: %s", result.err()).isEqualTo(ExitCodes.CONFIG);
             assertThat(result.err()).contains("refuses retryable writes").contains("Retryable writes are not supported")
                     .contains("retryWrites=false").contains("DOCJOBS_DATABASE_CONNECTION_STRING").doesNotContain("\tat ");
             assertThat(logs.events()).noneMatch(event -> event.getFormattedMessage().startsWith("supervisor "));
@@ -67,18 +67,18 @@ class RetryableWritesRefusedTest {
     }
 
     @Test
-    void givenAServerRefusingRetryableWrites_whenEnqueueing_thenExitCode2NamesRetryWritesFalse() throws IOException {
+    void enqueueingToAServerRefusingRetryableWritesIsExitCode2NamingRetryWritesFalse() throws IOException {
         Path config = config(server.connectionString());
 
         Cli.Result result = Cli.run(config, "enqueue", "--type", "example.email.send", "--payload", "{\"to\": \"a@example.com\"}");
 
-        assertThat(result.code()).as("exit code; err: %s", result.err()).isEqualTo(Main.EXIT_CONFIG);
+        assertThat(result.code()).as("exit code; err: %s", result.err()).isEqualTo(ExitCodes.CONFIG);
         assertThat(result.err()).contains("refuses retryable writes").contains("retryWrites=false").doesNotContain("\tat ");
         assertThat(server.refused()).as("the server saw the retryable write").contains("insert");
     }
 
     @Test
-    void givenRetryWritesFalse_whenEnqueueingToThatServer_thenItWorks() throws IOException {
+    void enqueueingWithRetryWritesFalseWorksOnThatServer() throws IOException {
         Path config = config(server.connectionString() + "/?retryWrites=false");
 
         Cli.Result result = Cli.run(config, "enqueue", "--type", "example.email.send", "--payload", "{\"to\": \"a@example.com\"}");

@@ -1,0 +1,120 @@
+package io.docjobs.tools.chaos;
+
+import io.docjobs.daemon.DurationConverter;
+import io.docjobs.daemon.LogLevels;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code docjobs chaos}: proves at-least-once delivery with real processes. Starts the embedded
+ * database as its own process on a file, several daemons on one queue, enqueues jobs whose handler
+ * records every execution, and meanwhile kills daemons with {@code kill -9}, pauses one past its
+ * leases with {@code SIGSTOP}, and restarts the database. At the end it checks that nothing was
+ * lost, that every extra execution came from an expired lease (never two valid leases at once),
+ * that nothing is stuck and that redelivery was prompt; exit code 0 if so, 1 otherwise.
+ */
+@Command(name = "chaos", description = {
+        "Chaos run: database and daemons as processes; kill -9 daemons, SIGSTOP one, restart the database; then check"
+                + " that no job was lost and every extra execution is explained by an expired lease.",
+        "Exit code 0: no violation; 1: violations (each is printed)."})
+public final class ChaosCommand implements Callable<Integer> {
+    private static final int JOBS = 20_000;
+    private static final int SHORT_JOBS = 2_000;
+    private static final int SHORT_KILLS = 1;
+
+    @Option(names = "--jobs", paramLabel = "N",
+            description = "jobs to enqueue (default " + JOBS + "; " + SHORT_JOBS + " with --short)")
+    Integer jobs;
+
+    @Option(names = "--workers", paramLabel = "N", defaultValue = "3",
+            description = "daemon processes running at once (default: ${DEFAULT-VALUE}; kills need at least 2)")
+    int daemons;
+
+    @Option(names = "--slots", paramLabel = "N", defaultValue = "8", description = "worker slots per daemon (default: ${DEFAULT-VALUE})")
+    int slots;
+
+    @Option(names = "--visibility-timeout", paramLabel = "DURATION", defaultValue = "5s",
+            converter = DurationConverter.Positive.class, description = "lease length of the jobs (default: ${DEFAULT-VALUE})")
+    Duration visibilityTimeout;
+
+    @Option(names = "--kill-every", paramLabel = "DURATION", defaultValue = "3s", converter = DurationConverter.Positive.class,
+            description = "kill -9 a random daemon this often and start a replacement (default: ${DEFAULT-VALUE}); never"
+                    + " while the previous replacement is still starting, nor the last daemon running")
+    Duration killEvery;
+
+    @Option(names = "--kills", paramLabel = "N",
+            description = "stop killing after this many (default: no limit; " + SHORT_KILLS + " with --short)")
+    Integer kills;
+
+    @Option(names = "--max-duration", paramLabel = "DURATION", defaultValue = "10m", converter = DurationConverter.Positive.class,
+            description = "give up after this long; jobs left then are a violation (default: ${DEFAULT-VALUE})")
+    Duration maxDuration;
+
+    @Option(names = "--idle-backoff-cap", paramLabel = "DURATION", defaultValue = "250ms",
+            converter = DurationConverter.Positive.class,
+            description = "the daemons' supervisor.idleBackoffMax (default: ${DEFAULT-VALUE})")
+    Duration backoffCap;
+
+    @Option(names = "--margin", paramLabel = "DURATION", defaultValue = "1s", converter = DurationConverter.class,
+            description = "redelivery may take visibility timeout + back-off cap + this (default: ${DEFAULT-VALUE})")
+    Duration margin;
+
+    @Option(names = "--backlog", paramLabel = "N", description = "keep at most this many READY entries in the queue while enqueueing"
+            + " (default: workers x slots, one claim for every slot): a redelivered entry waits behind them")
+    Integer backlog;
+
+    @Option(names = "--work-dir", paramLabel = "DIR",
+            description = "logs, configuration, database file, chaos-summary.json (default: a new temporary directory)")
+    Path workDir;
+
+    @Option(names = "--pause", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "SIGSTOP one daemon holding leases, past their deadline, then SIGCONT it (default: ${DEFAULT-VALUE};"
+                    + " --no-pause to skip)")
+    boolean pause;
+
+    @Option(names = "--restart-database", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "restart the database process once (default: ${DEFAULT-VALUE}; --no-restart-database to skip)")
+    boolean restartDatabase;
+
+    @Option(names = "--short", description = "the short variant for tests: " + SHORT_JOBS + " jobs, " + SHORT_KILLS
+            + " kill, one pause, one database restart; well under two minutes on 2 cores")
+    boolean shortRun;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException, InterruptedException {
+        LogLevels.quiet("io.docjobs");
+        int jobCount = jobs != null ? jobs : shortRun ? SHORT_JOBS : JOBS;
+        int maxKills = kills != null ? kills : shortRun ? SHORT_KILLS : Integer.MAX_VALUE;
+        require(jobCount >= 1, "--jobs was " + jobCount + " but must be at least 1");
+        require(daemons >= 1 && daemons <= 50, "--workers was " + daemons + " but must be between 1 and 50");
+        require(slots >= 1 && slots <= 1000, "--slots was " + slots + " but must be between 1 and 1000");
+        require(maxKills >= 0, "--kills was " + maxKills + " but must be 0 or more");
+        int readyBacklog = backlog != null ? backlog : daemons * slots;
+        require(readyBacklog >= 1, "--backlog was " + readyBacklog + " but must be at least 1");
+        require(positive(visibilityTimeout) && positive(killEvery) && positive(maxDuration) && positive(backoffCap)
+                && !margin.isNegative(), "durations must be positive (the margin may be 0)");
+        Path dir = workDir != null ? workDir : Files.createTempDirectory("docjobs-chaos-");
+        ChaosSettings settings = new ChaosSettings(jobCount, daemons, slots, visibilityTimeout, killEvery, maxKills,
+                pause, restartDatabase, maxDuration, backoffCap, margin, readyBacklog, dir);
+        return new ChaosRun(settings, spec.commandLine().getOut()).run();
+    }
+
+    private static boolean positive(Duration duration) {
+        return !duration.isNegative() && !duration.isZero();
+    }
+
+    private static void require(boolean condition, String message) {
+        if (!condition) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+}

@@ -1,0 +1,44 @@
+package io.docjobs.tools.chaos;
+
+/**
+ * The {@code chaos_effects} collection: one document per execution of a chaos job, written by
+ * {@link ChaosHandler} and read by the chaos run's analysis. An execution whose daemon was killed
+ * has a start but no end.
+ *
+ * <p>Each execution gets a fresh {@code _id}, never one derived from the job id and attempt: two
+ * executions under the same attempt number must both be recorded, since they are exactly what the
+ * analysis looks for (two valid leases at once).
+ */
+public final class Effects {
+    /** The collection, in the queue's database. */
+    public static final String COLLECTION = "chaos_effects";
+
+    /** The job (queue entry) id, 24 hex digits. */
+    public static final String JOB = "job";
+    /** The job's sequence number in the run (from its payload), for diagnostics. */
+    public static final String SEQ = "seq";
+    /** The attempt number of the lease this execution ran under (1 = first claim). */
+    public static final String ATTEMPT = "attempt";
+    /** The supervisor's worker id (host-pid-name). */
+    public static final String WORKER = "worker";
+    /** The process id of the daemon, to match executions with the driver's kills and stops. */
+    public static final String PID = "pid";
+    /** When the handler started (local clock, which every process of the run shares). */
+    public static final String START = "start";
+    /** The lease deadline when the handler started (database time). */
+    public static final String DEADLINE_AT_START = "deadlineAtStart";
+    /** When the handler's work ended; absent if it never did (killed). */
+    public static final String END = "end";
+    /** The lease deadline when the work ended, heartbeat extensions included. */
+    public static final String DEADLINE_AT_END = "deadlineAtEnd";
+    /** {@link #DONE} or {@link #CANCELLED}; absent if the work never ended. */
+    public static final String OUTCOME = "outcome";
+
+    /** The work was finished and the handler returned normally (the supervisor then calls done). */
+    public static final String DONE = "done";
+    /** The work was cut short: the lease was lost, or the daemon was shutting down. */
+    public static final String CANCELLED = "cancelled";
+
+    private Effects() {
+    }
+}

@@ -1,0 +1,45 @@
+package io.docjobs.tools.chaos;
+
+import java.time.Instant;
+import java.util.Date;
+import org.bson.Document;
+
+/**
+ * One recorded execution of a chaos job (a document of {@link Effects#COLLECTION}).
+ *
+ * @param end     when the work ended, or null if it never did (the daemon was killed)
+ * @param outcome {@link Effects#DONE}, {@link Effects#CANCELLED}, or null with {@code end}
+ */
+record Execution(String job, int attempt, String worker, long pid, Instant start, Instant deadlineAtStart,
+        Instant end, Instant deadlineAtEnd, String outcome) {
+
+    static Execution from(Document document) {
+        return new Execution(document.getString(Effects.JOB), document.getInteger(Effects.ATTEMPT),
+                document.getString(Effects.WORKER), ((Number) document.get(Effects.PID)).longValue(),
+                instant(document.getDate(Effects.START)), instant(document.getDate(Effects.DEADLINE_AT_START)),
+                instant(document.getDate(Effects.END)), instant(document.getDate(Effects.DEADLINE_AT_END)),
+                document.getString(Effects.OUTCOME));
+    }
+
+    private static Instant instant(Date date) {
+        return date == null ? null : date.toInstant();
+    }
+
+    /** Whether the handler finished its work and returned normally (the supervisor then acknowledged it). */
+    boolean finished() {
+        return Effects.DONE.equals(outcome);
+    }
+
+    /**
+     * The latest lease deadline the handler saw: a lower bound of the lease's real deadline (a
+     * heartbeat after the handler ended can only have moved it later).
+     */
+    Instant knownDeadline() {
+        return deadlineAtEnd != null ? deadlineAtEnd : deadlineAtStart;
+    }
+
+    @Override
+    public String toString() {
+        return "attempt " + attempt + " by " + worker + " from " + start + (end == null ? " (never ended)" : " to " + end);
+    }
+}

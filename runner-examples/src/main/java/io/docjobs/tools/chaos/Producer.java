@@ -1,0 +1,119 @@
+package io.docjobs.tools.chaos;
+
+import io.docjobs.EnqueueResult;
+import io.docjobs.JobQueue;
+import io.docjobs.JobRequest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
+import org.bson.Document;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Enqueues the run's jobs in batches ({@code enqueueAll}), keeping the READY backlog small rather
+ * than enqueueing everything at once: an entry whose lease expired is claimed after every entry that
+ * became visible before it, so a big backlog would add queueing time to the redelivery delay that
+ * has nothing to do with leases (and the embedded server scans and sorts the ready entries on every
+ * claim).
+ *
+ * <p>Each job's payload is {@code {"seq": n}}, n from 0; the ids the queue returned are the run's
+ * enqueued set. A batch that fails is sent again with the same sequence numbers (its ids are
+ * unknown: if some of it was inserted after all, the analysis reports those entries).
+ */
+final class Producer {
+    private static final Logger log = LoggerFactory.getLogger(Producer.class);
+
+    /** High, so no job is dead-lettered by the chaos: every kill, pause or restart costs an attempt. */
+    static final int MAX_ATTEMPTS = 1000;
+    private static final int BATCH = 250;
+
+    private final JobQueue queue;
+    private final LongSupplier backlog;
+    private final int total;
+    private final int backlogTarget;
+    private final Duration visibilityTimeout;
+    private final Set<String> ids = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger failedBatches = new AtomicInteger();
+    private final ReentrantLock databaseAccess = new ReentrantLock();
+    private volatile int nextSeq;
+
+    /**
+     * @param backlog       how many READY entries the queue holds now
+     * @param backlogTarget enqueue only while fewer entries than this are READY
+     */
+    Producer(JobQueue queue, LongSupplier backlog, int total, int backlogTarget, Duration visibilityTimeout) {
+        this.queue = queue;
+        this.backlog = backlog;
+        this.total = total;
+        this.backlogTarget = backlogTarget;
+        this.visibilityTimeout = visibilityTimeout;
+    }
+
+    /** Enqueues one batch if the backlog is below target; called repeatedly by a scheduler. */
+    void step() {
+        databaseAccess.lock();
+        try {
+            if (nextSeq >= total) {
+                return;
+            }
+            long room = backlogTarget - backlog.getAsLong();
+            int count = (int) Math.min(Math.min(room, BATCH), total - nextSeq);
+            if (count <= 0) {
+                return;
+            }
+            List<JobRequest> batch = new ArrayList<>(count);
+            for (int seq = nextSeq; seq < nextSeq + count; seq++) {
+                batch.add(JobRequest.builder(ChaosHandler.TYPE).payload(new Document("seq", seq))
+                        .visibilityTimeout(visibilityTimeout).maxAttempts(MAX_ATTEMPTS).build());
+            }
+            for (EnqueueResult result : queue.enqueueAll(batch)) {
+                ids.add(result.id());
+            }
+            nextSeq += count;
+        } catch (RuntimeException e) {
+            failedBatches.incrementAndGet();
+            log.warn("enqueueing jobs from seq {} failed, trying again: {}", nextSeq, e.toString());
+        } finally {
+            databaseAccess.unlock();
+        }
+    }
+
+    /** Runs {@code action} (the database restart) while no batch is on its way. */
+    <E extends Exception> void pausedDuring(Action<E> action) throws E {
+        databaseAccess.lock();
+        try {
+            action.run();
+        } finally {
+            databaseAccess.unlock();
+        }
+    }
+
+    /** An action that may throw. */
+    @FunctionalInterface
+    interface Action<E extends Exception> {
+        void run() throws E;
+    }
+
+    boolean finished() {
+        return nextSeq >= total;
+    }
+
+    int enqueued() {
+        return ids.size();
+    }
+
+    /** The ids of every job enqueued so far. */
+    Set<String> ids() {
+        return Set.copyOf(ids);
+    }
+
+    int failedBatches() {
+        return failedBatches.get();
+    }
+}

@@ -1,0 +1,163 @@
+package io.docjobs.tools.chaos;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.bson.Document;
+import org.bson.json.JsonWriterSettings;
+
+/**
+ * The outcome of a chaos run: the analysis's findings, the faults injected, and every violation.
+ * Printed for people, written as JSON ({@code chaos-summary.json}) for tools.
+ *
+ * @param endReason       why the run ended ("all jobs done", "--max-duration passed", a driver error)
+ * @param stuckLeased     LEASED entries whose deadline had passed more than the grace before the end
+ * @param stopProblems    processes that did not exit 0 on the final SIGTERM, with their exit codes
+ * @param driverErrors    failures of the driver itself (a fault it could not inject, ...)
+ */
+record Report(ChaosSettings settings, Duration elapsed, String endReason, boolean allDone, Analysis.Findings findings,
+        long stuckLeased, FaultLog faults, int failedBatches, Map<String, Integer> stopProblems, List<String> driverErrors,
+        Analysis.Limits limits) {
+
+    /** Every broken promise, and every way the run failed to test what it should have. */
+    List<String> violations() {
+        List<String> violations = new ArrayList<>(findings.violations());
+        if (stuckLeased > 0) {
+            violations.add(stuckLeased + " entries stuck LEASED more than " + Analysis.millis(settings.stuckGrace())
+                    + " past their deadline at the end");
+        }
+        if (!allDone) {
+            violations.add(String.format("not all jobs completed when the run ended (%s): %,d of %,d completed, %,d still"
+                    + " in the queue, %,d never enqueued", endReason, findings.completed(), settings.jobs(),
+                    findings.inQueue(), settings.jobs() - findings.enqueued()));
+        }
+        faults.exits().forEach(exit -> violations.add("process " + exit.name() + " (pid " + exit.pid()
+                + ") exited on its own with code " + exit.exitCode() + "; see its log"));
+        faults.restarts().stream().filter(r -> r.exitCode() != 0).forEach(r -> violations.add(
+                "the database did not close cleanly on SIGTERM (exit code " + r.exitCode() + ")"));
+        stopProblems.forEach((name, code) -> violations.add(name + " exited with " + code + " on the final SIGTERM"));
+        if (faults.kills().isEmpty() && settings.maxKills() > 0) {
+            violations.add("no daemon was killed: the run ended before the first kill");
+        }
+        if (settings.pauseDaemon() && faults.stops().isEmpty()) {
+            violations.add("no daemon was paused: the run ended before the pause");
+        }
+        if (settings.restartDatabase() && faults.restarts().isEmpty()) {
+            violations.add("the database was not restarted: the run ended before the restart");
+        }
+        driverErrors.forEach(error -> violations.add("driver error: " + error));
+        return violations;
+    }
+
+    void print(PrintWriter out) {
+        Analysis.Findings f = findings;
+        out.println();
+        out.printf("docjobs chaos: %,d jobs, %d daemons x %d slots, visibility timeout %s, kill -9 every %s%n",
+                settings.jobs(), settings.daemons(), settings.slots(), Analysis.millis(settings.visibilityTimeout()),
+                Analysis.millis(settings.killEvery()));
+        out.printf("  run time            %.1f s (%s)%n", elapsed.toMillis() / 1000.0, endReason);
+        out.printf("  jobs enqueued       %,d%n", f.enqueued());
+        out.printf("  completed           %,d   (distinct jobs with a finished execution whose entry is gone)%n", f.completed());
+        out.printf("  lost                %,d   (enqueued, neither completed nor in the queue; must be 0)%n", f.lost().size());
+        out.printf("  still in queue      %,d   %s%n", f.inQueue(), f.inQueueByState());
+        out.printf("  executions          %,d   (beyond one per job: %,d)%n", f.executions(), f.extraExecutions());
+        f.extraByCause().forEach((cause, count) -> out.printf("    %,6d  %s%n", count, cause.description));
+        if (f.firstRecordedLater() > 0) {
+            out.printf("  jobs whose first recorded execution was a later attempt: %,d (earlier claims left no record:"
+                    + " their daemon died before the handler started, or the effect write failed)%n", f.firstRecordedLater());
+        }
+        if (f.staleFinishes() > 0) {
+            out.printf("  stale executions    %,d   (finished after the next attempt had started; their acknowledgement"
+                    + " is refused: the lease had moved on)%n", f.staleFinishes());
+        }
+        if (!f.unknownJobs().isEmpty()) {
+            out.printf("  entries from enqueue batches that failed and were sent again: %,d%n", f.unknownJobs().size());
+        }
+        out.printf("  stuck leased        %,d   (LEASED more than %s past their deadline at the end; must be 0)%n",
+                stuckLeased, Analysis.millis(settings.stuckGrace()));
+        out.printf("  faults              kill -9: %d, SIGSTOP: %d%s, database restarts: %d%s, unexpected exits: %d%n",
+                faults.kills().size(), faults.stops().size(), faults.stops().stream()
+                        .map(st -> " (" + st.daemon() + " held " + st.leasedJobs().size() + " leases)").reduce("", String::concat),
+                faults.restarts().size(), restartTimes(), faults.exits().size());
+        f.longestRedelivery().ifPresentOrElse(r -> out.printf(
+                "  longest redelivery  %s of %,d measured (limit %s; job %s attempt %d, cause %s); longest by cause: %s%n",
+                Analysis.millis(r.delay()), f.redeliveriesMeasured(), Analysis.millis(limits.redelivery()), r.job(),
+                r.attempt(), r.cause().name().toLowerCase(), byCause(f)),
+                () -> out.println("  longest redelivery  none measured"));
+        out.println("    " + Analysis.REDELIVERY_DEFINITION);
+        if (failedBatches > 0) {
+            out.printf("  enqueue batches that failed and were sent again: %d%n", failedBatches);
+        }
+        List<String> violations = violations();
+        if (violations.isEmpty()) {
+            out.println("  result              OK: no violation");
+        } else {
+            out.printf("  result              %d VIOLATIONS:%n", violations.size());
+            violations.forEach(v -> out.println("    - " + v));
+        }
+        out.flush();
+    }
+
+    private String restartTimes() {
+        return faults.restarts().isEmpty() ? "" : " (down for " + faults.restarts().stream()
+                .map(r -> Analysis.millis(Duration.between(r.down(), r.up()))).toList() + ")";
+    }
+
+    private static String byCause(Analysis.Findings f) {
+        StringBuilder text = new StringBuilder();
+        f.longestByCause().forEach((cause, delay) -> text.append(text.length() == 0 ? "" : ", ")
+                .append(cause.name().toLowerCase()).append(' ').append(Analysis.millis(delay)));
+        return text.toString();
+    }
+
+    /** The faults with their times, so that a reader can line them up with the daemons' logs. */
+    private Document faultsJson() {
+        return new Document("kills", faults.kills().size()).append("stops", faults.stops().size())
+                .append("databaseRestarts", faults.restarts().size()).append("unexpectedExits", faults.exits().size())
+                .append("killed", faults.kills().stream().map(k -> new Document("daemon", k.daemon()).append("pid", k.pid())
+                        .append("at", k.at().toString()).append("leasesHeld", k.leasedJobs().size())).toList())
+                .append("stopped", faults.stops().stream().map(st -> new Document("daemon", st.daemon()).append("pid", st.pid())
+                        .append("stoppedAt", st.stoppedAt().toString())
+                        .append("resumedAt", String.valueOf(st.resumedAt())).append("leasesHeld", st.leasedJobs().size())).toList())
+                .append("restarted", faults.restarts().stream().map(r -> new Document("down", r.down().toString())
+                        .append("up", r.up().toString()).append("downMs", Duration.between(r.down(), r.up()).toMillis())
+                        .append("oldProcessExitCode", r.exitCode())).toList())
+                .append("exited", faults.exits().stream().map(e -> new Document("process", e.name()).append("pid", e.pid())
+                        .append("exitCode", e.exitCode()).append("noticedAt", e.noticedAt().toString())).toList());
+    }
+
+    /** Writes the summary as JSON; returns the file. */
+    Path writeJson(Path file) throws IOException {
+        Analysis.Findings f = findings;
+        Document causes = new Document();
+        f.extraByCause().forEach((cause, count) -> causes.append(cause.name().toLowerCase(), count));
+        Document longestByCause = new Document();
+        f.longestByCause().forEach((cause, delay) -> longestByCause.append(cause.name().toLowerCase(), delay.toMillis()));
+        Document redelivery = new Document("definition", Analysis.REDELIVERY_DEFINITION)
+                .append("limitMs", limits.redelivery().toMillis()).append("measured", f.redeliveriesMeasured())
+                .append("byCauseMs", longestByCause);
+        f.longestRedelivery().ifPresent(r -> redelivery.append("longestMs", r.delay().toMillis()).append("job", r.job())
+                .append("attempt", r.attempt()).append("cause", r.cause().name().toLowerCase()));
+        Document json = new Document("settings", new Document("jobs", settings.jobs()).append("daemons", settings.daemons())
+                .append("slotsPerDaemon", settings.slots()).append("visibilityTimeoutMs", settings.visibilityTimeout().toMillis())
+                .append("killEveryMs", settings.killEvery().toMillis()).append("idleBackoffCapMs", settings.backoffCap().toMillis())
+                .append("marginMs", settings.margin().toMillis()).append("maxDurationMs", settings.maxDuration().toMillis()))
+                .append("runTimeMs", elapsed.toMillis()).append("endReason", endReason)
+                .append("enqueued", f.enqueued()).append("completed", f.completed()).append("lost", f.lost().size())
+                .append("lostIds", f.lost().subList(0, Math.min(100, f.lost().size())))
+                .append("inQueue", new Document(Map.copyOf(f.inQueueByState())))
+                .append("executions", f.executions()).append("extraExecutions", f.extraExecutions())
+                .append("extraExecutionsByCause", causes).append("firstRecordedLaterAttempt", f.firstRecordedLater())
+                .append("staleFinishes", f.staleFinishes())
+                .append("stuckLeased", stuckLeased)
+                .append("faults", faultsJson())
+                .append("redelivery", redelivery).append("failedEnqueueBatches", failedBatches)
+                .append("violations", violations()).append("ok", violations().isEmpty());
+        return Files.writeString(file, json.toJson(JsonWriterSettings.builder().indent(true).build()) + "\n");
+    }
+}

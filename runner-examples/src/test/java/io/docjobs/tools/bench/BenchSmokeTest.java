@@ -1,0 +1,39 @@
+package io.docjobs.tools.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.docjobs.cli.Main;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A tiny run of {@code docjobs bench}: it completes and prints every figure. No timing is asserted. */
+class BenchSmokeTest {
+    private static final List<String> FIGURES = List.of("framework_ratio", "design_gain", "naive_jobs_per_s",
+            "limit_jobs_per_s", "docjobs_jobs_per_s", "backlog_200_naive_jobs_per_s", "backlog_1000_docjobs_jobs_per_s",
+            "enqueue_one_by_one_per_s", "enqueue_all_per_s", "enqueue_ratio", "latency_p50_ms", "latency_p99_ms",
+            "latency_max_ms", "idle_latency_wakeup_p50_ms", "idle_latency_polling_p50_ms", "idle_commands_per_s",
+            "heartbeat_round_trips");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void quickBenchPrintsEveryFigureAndWritesJson() throws Exception {
+        StringWriter out = new StringWriter();
+        Path json = dir.resolve("bench.json");
+
+        int code = Main.execute(new PrintWriter(out, true), new PrintWriter(new StringWriter(), true),
+                "bench", "--quick", "--json", json.toString());
+
+        assertThat(code).isZero();
+        for (String figure : FIGURES) {
+            assertThat(out.toString()).as(figure).containsPattern("(?m)^" + figure + "=\\d");
+            assertThat(Files.readString(json)).contains("\"" + figure + "\"");
+        }
+    }
+}

@@ -1,0 +1,86 @@
+package io.docjobs.tools.chaos;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.bson.Document;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The short chaos run through the built jar, as a process: a database process, three daemons, 2,000
+ * jobs, one kill -9, one SIGSTOP past the leases, one database restart. It must end with exit code
+ * 0 — nothing lost, every extra execution explained by an expired lease — and leave no process
+ * behind.
+ */
+class ChaosIT {
+    private static final Path JAR = Path.of("target", "docjobs.jar").toAbsolutePath();
+
+    @TempDir
+    Path dir;
+
+    private Process driver;
+
+    /** Whatever happened, nothing of this run keeps running: the driver, then anything it started. */
+    @AfterEach
+    void killLeftovers() {
+        if (driver != null) {
+            driver.descendants().forEach(ProcessHandle::destroyForcibly);
+            driver.destroyForcibly();
+        }
+        processesOfThisRun().forEach(ProcessHandle::destroyForcibly);
+    }
+
+    @Test
+    void shortChaosRunLosesNothingAndExplainsEveryExtraExecution() throws Exception {
+        Path output = dir.resolve("chaos.out");
+        Path workDir = dir.resolve("run");
+        driver = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-jar", JAR.toString(),
+                "chaos", "--short", "--work-dir", workDir.toString())
+                .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+
+        assertThat(driver.waitFor(4, TimeUnit.MINUTES)).as("the short run ends in time; output:%n%s", tail(output))
+                .isTrue();
+        String text = Files.readString(output);
+        System.out.println(text.substring(Math.max(0, text.indexOf("docjobs chaos:")))); // the figures, for the build log
+        assertThat(driver.exitValue()).as("exit code; output:%n%s", text).isZero();
+        assertThat(text).contains("result              OK: no violation")
+                .containsPattern("lost +0 ")
+                .containsPattern("stuck leased +0 ")
+                .contains("kill -9: 1,").contains("SIGSTOP: 1 (").contains("database restarts: 1 ")
+                .contains("unexpected exits: 0");
+
+        Document summary = Document.parse(Files.readString(workDir.resolve("chaos-summary.json")));
+        assertThat(summary.getBoolean("ok")).isTrue();
+        assertThat(summary.getInteger("enqueued")).isEqualTo(2_000);
+        assertThat(summary.getInteger("completed")).isEqualTo(2_000);
+        assertThat(summary.getInteger("lost")).isZero();
+        Document faults = summary.get("faults", Document.class);
+        assertThat(faults.getInteger("kills")).isEqualTo(1);
+        assertThat(faults.getInteger("stops")).isEqualTo(1);
+        assertThat(faults.getInteger("databaseRestarts")).isEqualTo(1);
+        Document redelivery = summary.get("redelivery", Document.class);
+        assertThat(redelivery.get("longestMs", Number.class).longValue())
+                .isLessThanOrEqualTo(redelivery.get("limitMs", Number.class).longValue());
+
+        assertThat(processesOfThisRun()).as("database and daemon processes still running after the run").isEmpty();
+    }
+
+    /** The database and daemons of this run: their command lines name files in its work dir. */
+    private List<ProcessHandle> processesOfThisRun() {
+        String marker = dir.toString();
+        return ProcessHandle.allProcesses().filter(ProcessHandle::isAlive)
+                .filter(p -> p.info().arguments().map(args -> String.join(" ", args).contains(marker)).orElse(false))
+                .filter(p -> p.pid() != ProcessHandle.current().pid())
+                .toList();
+    }
+
+    private static String tail(Path output) throws java.io.IOException {
+        List<String> lines = Files.readAllLines(output);
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+    }
+}
