@@ -8,8 +8,6 @@ import io.docjobs.JobRequest;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashSet;
-import java.util.Objects;
-import java.util.Optional;
 import java.util.Set;
 import org.bson.conversions.Bson;
 
@@ -59,8 +57,8 @@ final class Arguments {
         }
     }
 
-    static Bson withType(Bson filter, Optional<String> type) {
-        Objects.requireNonNull(type, "type (use Optional.empty() for all types)");
-        return type.map(t -> and(filter, eq(TYPE, t))).orElse(filter);
+    /** {@code filter} for entries of {@code type}; null means all types. */
+    static Bson withType(Bson filter, String type) {
+        return type == null ? filter : and(filter, eq(TYPE, type));
     }
 }

@@ -21,12 +21,11 @@ import static io.docjobs.mongo.EntryStore.activeKey;
 import com.mongodb.ErrorCategory;
 import com.mongodb.MongoWriteException;
 import com.mongodb.client.model.Projections;
-import io.docjobs.DocJobsException;
+import io.docjobs.RequeueResult;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.Objects;
-import java.util.Optional;
 import org.bson.Document;
 import org.bson.conversions.Bson;
 import org.bson.types.ObjectId;
@@ -39,21 +38,31 @@ final class DeadLetters {
         this.store = store;
     }
 
-    boolean requeueDead(String id) {
+    RequeueResult requeueDead(String id) {
         ObjectId objectId = Entries.objectId(id);
         // Made once, outside the retried code: a retry recognises its own earlier requeue by it.
         String token = store.newToken();
         return store.runner.run("requeue of " + id, attempt -> {
             Document entry = store.entries.find(and(eq(ID, objectId), eq(STATE, DEAD))).first();
-            if (entry == null && attempt > 1) {
-                return store.entries.find(new Document(ID, objectId).append(REQUEUE_TOKEN, token))
-                        .projection(Projections.include(ID)).first() != null;
+            if (entry != null) {
+                return requeue(entry, token);
             }
-            return entry != null && requeue(entry, token);
+            if (attempt > 1 && store.entries.find(new Document(ID, objectId).append(REQUEUE_TOKEN, token))
+                    .projection(Projections.include(ID)).first() != null) {
+                return RequeueResult.requeued(id);
+            }
+            return notRequeued(objectId);
         });
     }
 
-    private boolean requeue(Document deadEntry, String token) {
+    /** Why an entry that is not (or no longer) dead was not requeued: it is gone, or alive. */
+    private RequeueResult notRequeued(Object id) {
+        boolean exists = store.entries.find(eq(ID, id)).projection(Projections.include(ID)).first() != null;
+        return exists ? RequeueResult.notDead(Entries.idText(id)) : RequeueResult.notFound(Entries.idText(id));
+    }
+
+    private RequeueResult requeue(Document deadEntry, String token) {
+        Object id = deadEntry.get(ID);
         Document set = new Document(STATE, READY).append(VISIBLE_AT, Date.from(store.now())).append(ATTEMPTS, 0)
                 .append(REQUEUE_TOKEN, token);
         // A malformed dead letter's key may be no string: it then holds no key when requeued.
@@ -62,20 +71,19 @@ final class DeadLetters {
             set.append(ACTIVE_DEDUP_KEY, key);
         }
         try {
-            return store.entries.updateOne(and(eq(ID, deadEntry.get(ID)), eq(STATE, DEAD)),
+            boolean requeued = store.entries.updateOne(and(eq(ID, id), eq(STATE, DEAD)),
                     new Document("$set", set).append("$unset", new Document(DEAD_AT, ""))).getMatchedCount() == 1;
+            return requeued ? RequeueResult.requeued(Entries.idText(id)) : notRequeued(id);
         } catch (MongoWriteException e) {
             if (e.getError().getCategory() != ErrorCategory.DUPLICATE_KEY) {
                 throw e;
             }
             Document holder = store.entries.find(activeKey(key)).projection(Projections.include(ID)).first();
-            throw new DocJobsException("cannot requeue dead entry " + Entries.idText(deadEntry.get(ID))
-                    + ": unfinished entry " + (holder == null ? "(just finished)" : Entries.idText(holder.get(ID)))
-                    + " holds the same dedup key \"" + key + "\"; requeue it after that entry finishes, or purge it", e);
+            return RequeueResult.dedupKeyHeld(Entries.idText(id), key, holder == null ? null : Entries.idText(holder.get(ID)));
         }
     }
 
-    long requeueAllDead(Optional<String> type) {
+    long requeueAllDead(String type) {
         Bson dead = withType(eq(STATE, DEAD), type);
         return store.runner.run("requeue of all dead letters", attempt -> {
             long count = store.entries.updateMany(and(dead, exists(DEDUP_KEY, false)), new Document("$set",
@@ -83,17 +91,18 @@ final class DeadLetters {
                     .append("$unset", new Document(DEAD_AT, ""))).getModifiedCount();
             // Entries with a dedup key one by one: each may collide with a newer unfinished entry.
             for (Document entry : store.entries.find(and(dead, exists(DEDUP_KEY, true))).into(new ArrayList<>())) {
-                try {
-                    count += requeue(entry, store.newToken()) ? 1 : 0;
-                } catch (DocJobsException e) {
-                    LOG.warn("{}", e.getMessage());
+                RequeueResult result = requeue(entry, store.newToken());
+                if (result.isRequeued()) {
+                    count++;
+                } else if (result.status() == RequeueResult.Status.DEDUP_KEY_HELD) {
+                    LOG.warn("{}", result.describe());
                 }
             }
             return count;
         });
     }
 
-    long purgeDead(Optional<String> type, Instant before) {
+    long purgeDead(String type, Instant before) {
         Objects.requireNonNull(before, "before");
         Bson filter = and(withType(eq(STATE, DEAD), type), lt(DEAD_AT, Date.from(before)));
         return store.runner.run("purge of dead letters", attempt -> store.entries.deleteMany(filter).getDeletedCount());

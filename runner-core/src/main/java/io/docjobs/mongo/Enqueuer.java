@@ -30,6 +30,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import org.bson.Document;
 import org.bson.RawBsonDocument;
 import org.bson.codecs.Codec;
@@ -57,7 +58,7 @@ final class Enqueuer {
         RawBsonDocument entry = encode(id, request, store.now(), -1);
         EnqueueResult result = store.runner.run("enqueue of type \"" + request.type() + "\"",
                 attempt -> insertOne(id, entry, request));
-        if (!result.duplicate()) {
+        if (result.isInserted()) {
             notifier.enqueued(Set.of(request.type()));
         }
         return result;
@@ -67,7 +68,7 @@ final class Enqueuer {
         for (int round = 0; ; round++) {
             try {
                 store.rawEntries.insertOne(entry);
-                return new EnqueueResult(id.toHexString(), false);
+                return EnqueueResult.inserted(id.toHexString());
             } catch (MongoWriteException e) {
                 if (e.getError().getCategory() != ErrorCategory.DUPLICATE_KEY) {
                     throw e;
@@ -75,6 +76,11 @@ final class Enqueuer {
                 Optional<EnqueueResult> resolved = resolveDuplicate(id, request);
                 if (resolved.isPresent()) {
                     return resolved.get();
+                }
+                if (request.dedupKey() == null) {
+                    // Neither our entry nor a dedup key: a unique index someone else made; retrying cannot help.
+                    throw new DocJobsException("enqueue of type \"" + request.type() + "\" hit a unique index that"
+                            + " docjobs did not create: " + e.getError().getMessage(), e);
                 }
                 if (round >= 3) {
                     throw new DocJobsException("enqueue of type \"" + request.type() + "\" with dedup key \""
@@ -97,7 +103,8 @@ final class Enqueuer {
         }
         // A foreign producer's entry may hold the key under an _id that is no ObjectId.
         Object holderId = holder.get(ID);
-        return Optional.of(new EnqueueResult(Entries.idText(holderId), !id.equals(holderId)));
+        return Optional.of(id.equals(holderId) ? EnqueueResult.inserted(id.toHexString())
+                : EnqueueResult.duplicateOf(Entries.idText(holderId)));
     }
 
     List<EnqueueResult> enqueueAll(List<JobRequest> requests) {
@@ -118,7 +125,7 @@ final class Enqueuer {
                 attempt -> insertMany(requests, ids, batch));
         Set<String> types = new HashSet<>();
         for (int i = 0; i < results.size(); i++) {
-            if (!results.get(i).duplicate()) {
+            if (results.get(i).isInserted()) {
                 types.add(requests.get(i).type());
             }
         }
@@ -135,25 +142,23 @@ final class Enqueuer {
         } catch (MongoBulkWriteException e) {
             e.getWriteErrors().forEach(error -> errors.put(error.getIndex(), error));
         }
-        List<String> failures = new ArrayList<>();
-        errors.forEach((index, error) -> {
-            if (error.getCategory() != ErrorCategory.DUPLICATE_KEY) {
-                failures.add("#" + index + " (type \"" + requests.get(index).type() + "\"): " + error.getMessage());
-            }
-        });
-        if (!failures.isEmpty()) {
-            throw new DocJobsException("enqueueAll: " + failures.size() + " of " + requests.size()
-                    + " entries were rejected by the database, the others were inserted: " + String.join("; ", failures));
-        }
         EnqueueResult[] results = new EnqueueResult[requests.size()];
+        Set<Integer> duplicates = new TreeSet<>();
         for (int i = 0; i < results.length; i++) {
-            if (!errors.containsKey(i)) {
-                results[i] = new EnqueueResult(ids.get(i).toHexString(), false);
+            BulkWriteError error = errors.get(i);
+            if (error == null) {
+                results[i] = EnqueueResult.inserted(ids.get(i).toHexString());
+            } else if (error.getCategory() == ErrorCategory.DUPLICATE_KEY) {
+                duplicates.add(i);
+            } else {
+                results[i] = EnqueueResult.failed("rejected by the database: " + error.getMessage()
+                        + " (code " + error.getCode() + ")");
             }
         }
-        if (!errors.isEmpty()) {
-            resolveDuplicates(requests, ids, batch, errors.keySet(), results);
+        if (!duplicates.isEmpty()) {
+            resolveDuplicates(requests, ids, batch, duplicates, results);
         }
+        logFailures(requests, results);
         return List.of(results);
     }
 
@@ -181,13 +186,46 @@ final class Enqueuer {
             ObjectId id = ids.get(index);
             String key = requests.get(index).dedupKey();
             if (holders.containsKey(key) && !holders.get(key).equals(id)) {
-                results[index] = new EnqueueResult(Entries.idText(holders.get(key)), true);
+                results[index] = EnqueueResult.duplicateOf(Entries.idText(holders.get(key)));
             } else if (existingOwn.contains(id)) {
-                results[index] = new EnqueueResult(id.toHexString(), false);
+                results[index] = EnqueueResult.inserted(id.toHexString());
             } else {
                 // The holder finished in the meantime: this one may go in after all.
-                results[index] = insertOne(id, batch.get(index), requests.get(index));
+                results[index] = insertAgain(id, batch.get(index), requests.get(index));
             }
+        }
+    }
+
+    /**
+     * One request of a batch inserted on its own; a permanent failure of it becomes its result,
+     * so the outcomes of the rest of the batch still reach the caller. Transient errors propagate:
+     * the whole batch is retried, and recognises what it inserted before.
+     */
+    private EnqueueResult insertAgain(ObjectId id, RawBsonDocument entry, JobRequest request) {
+        try {
+            return insertOne(id, entry, request);
+        } catch (MongoWriteException e) {
+            if (TransientErrors.isTransient(e)) {
+                throw e;
+            }
+            return EnqueueResult.failed("rejected by the database: " + e.getError().getMessage()
+                    + " (code " + e.getError().getCode() + ")");
+        } catch (DocJobsException e) {
+            return EnqueueResult.failed(e.getMessage());
+        }
+    }
+
+    /** The caller gets every failure as a result; the log says once per batch that some happened. */
+    private void logFailures(List<JobRequest> requests, EnqueueResult[] results) {
+        List<String> failures = new ArrayList<>();
+        for (int i = 0; i < results.length; i++) {
+            if (results[i].isFailed()) {
+                failures.add("#" + i + " (type \"" + requests.get(i).type() + "\"): " + results[i].failure());
+            }
+        }
+        if (!failures.isEmpty()) {
+            LOG.warn("enqueueAll on {}: {} of {} entries were rejected, the others were inserted: {}", store.name,
+                    failures.size(), results.length, String.join("; ", failures));
         }
     }
 

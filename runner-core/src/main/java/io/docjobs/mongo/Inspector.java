@@ -83,14 +83,14 @@ final class Inspector {
                 .map(entry -> Entries.toJobEntry(entry, store.schema)));
     }
 
-    List<JobEntry> peek(Optional<String> type, int limit) {
+    List<JobEntry> peek(String type, int limit) {
         checkPage(0, limit);
         Bson filter = withType(eq(STATE, READY), type);
         return store.runner.run("peek", attempt -> store.entries.find(filter).sort(CLAIM_ORDER).limit(limit)
                 .map(entry -> Entries.toJobEntry(entry, store.schema)).into(new ArrayList<>()));
     }
 
-    List<JobEntry> deadLetters(Optional<String> type, int offset, int limit) {
+    List<JobEntry> deadLetters(String type, int offset, int limit) {
         checkPage(offset, limit);
         Bson filter = withType(eq(STATE, DEAD), type);
         return store.runner.run("list of dead letters", attempt -> store.entries.find(filter)

@@ -26,7 +26,7 @@ import com.mongodb.client.model.ReturnDocument;
 import com.mongodb.client.model.UpdateOneModel;
 import com.mongodb.client.model.WriteModel;
 import com.mongodb.client.result.UpdateResult;
-import io.docjobs.Extension;
+import io.docjobs.ExtensionResult;
 import io.docjobs.JobError;
 import io.docjobs.JobRequest;
 import io.docjobs.Lease;
@@ -84,11 +84,11 @@ final class LeaseWriter {
         });
     }
 
-    Extension extendAll(Collection<Lease> leases, Duration duration) {
+    ExtensionResult extendAll(Collection<Lease> leases, Duration duration) {
         Objects.requireNonNull(leases, "leases");
         checkExtension(duration);
         if (leases.isEmpty()) {
-            return new Extension(List.of(), List.of());
+            return new ExtensionResult(List.of(), List.of());
         }
         List<Lease> all = List.copyOf(leases);
         return store.runner.run("extendAll of " + all.size() + " leases", attempt -> {
@@ -102,7 +102,7 @@ final class LeaseWriter {
             List<Lease> lost = new ArrayList<>();
             if (result.getMatchedCount() == all.size()) {
                 all.forEach(lease -> extended.add(lease.withDeadline(later(lease.deadline(), deadline))));
-                return new Extension(extended, lost);
+                return new ExtensionResult(extended, lost);
             }
             // Some did not match: a token still in place means that update applied.
             Map<String, String> tokens = new HashMap<>();
@@ -116,7 +116,7 @@ final class LeaseWriter {
                     lost.add(lease);
                 }
             }
-            return new Extension(extended, lost);
+            return new ExtensionResult(extended, lost);
         });
     }
 

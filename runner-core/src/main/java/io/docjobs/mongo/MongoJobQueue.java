@@ -7,7 +7,7 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoDatabase;
 import io.docjobs.DatabaseUnavailableException;
 import io.docjobs.EnqueueResult;
-import io.docjobs.Extension;
+import io.docjobs.ExtensionResult;
 import io.docjobs.JobEntry;
 import io.docjobs.JobError;
 import io.docjobs.JobQueue;
@@ -16,6 +16,7 @@ import io.docjobs.Lease;
 import io.docjobs.QueueConfig;
 import io.docjobs.QueueStats;
 import io.docjobs.ReleaseResult;
+import io.docjobs.RequeueResult;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
@@ -141,7 +142,7 @@ public final class MongoJobQueue implements JobQueue {
     }
 
     @Override
-    public Extension extendAll(Collection<Lease> leases, Duration duration) {
+    public ExtensionResult extendAll(Collection<Lease> leases, Duration duration) {
         return leaseWriter.extendAll(leases, duration);
     }
 
@@ -178,27 +179,27 @@ public final class MongoJobQueue implements JobQueue {
     }
 
     @Override
-    public List<JobEntry> peek(Optional<String> type, int limit) {
+    public List<JobEntry> peek(String type, int limit) {
         return inspector.peek(type, limit);
     }
 
     @Override
-    public List<JobEntry> deadLetters(Optional<String> type, int offset, int limit) {
+    public List<JobEntry> deadLetters(String type, int offset, int limit) {
         return inspector.deadLetters(type, offset, limit);
     }
 
     @Override
-    public boolean requeueDead(String id) {
+    public RequeueResult requeueDead(String id) {
         return deadLetters.requeueDead(id);
     }
 
     @Override
-    public long requeueAllDead(Optional<String> type) {
+    public long requeueAllDead(String type) {
         return deadLetters.requeueAllDead(type);
     }
 
     @Override
-    public long purgeDead(Optional<String> type, Instant before) {
+    public long purgeDead(String type, Instant before) {
         return deadLetters.purgeDead(type, before);
     }
 
