@@ -1,11 +1,64 @@
 package io.docjobs;
 
+import java.util.Objects;
+
 /**
- * What became of one enqueue request.
+ * What became of one enqueue request. Make one with {@link #inserted}, {@link #duplicateOf} or
+ * {@link #failed}.
  *
- * @param id        the entry id: the new entry's, or for a duplicate the unfinished entry that
- *                  already holds the dedup key
- * @param duplicate true when nothing was inserted because an unfinished entry had the same dedup key
+ * @param status  whether the entry was inserted, was a duplicate, or failed
+ * @param id      the new entry's id; for a duplicate the unfinished entry that already holds the
+ *                dedup key; null when failed
+ * @param failure why the database rejected the request, when failed; otherwise null
  */
-public record EnqueueResult(String id, boolean duplicate) {
+public record EnqueueResult(Status status, String id, String failure) {
+
+    /** The three outcomes of one request. */
+    public enum Status {
+        /** A new entry was inserted under {@link #id()}. */
+        INSERTED,
+        /** Nothing was inserted: the unfinished entry {@link #id()} already holds the dedup key. */
+        DUPLICATE,
+        /** Nothing was inserted: the database rejected the request for {@link #failure()}; only in batches. */
+        FAILED
+    }
+
+    /** Checks that the id and the failure go with the status. */
+    public EnqueueResult {
+        Objects.requireNonNull(status, "status");
+        if ((status == Status.FAILED) != (id == null) || (status == Status.FAILED) != (failure != null)) {
+            throw new IllegalArgumentException("status " + status + " with id " + id + " and failure " + failure
+                    + ": a failed result has a failure and no id, any other an id and no failure");
+        }
+    }
+
+    /** The request inserted entry {@code id}. */
+    public static EnqueueResult inserted(String id) {
+        return new EnqueueResult(Status.INSERTED, id, null);
+    }
+
+    /** Nothing was inserted: the unfinished entry {@code holderId} holds the request's dedup key. */
+    public static EnqueueResult duplicateOf(String holderId) {
+        return new EnqueueResult(Status.DUPLICATE, holderId, null);
+    }
+
+    /** Nothing was inserted: the database rejected the request, for {@code reason}. */
+    public static EnqueueResult failed(String reason) {
+        return new EnqueueResult(Status.FAILED, null, reason);
+    }
+
+    /** Whether a new entry was inserted. */
+    public boolean isInserted() {
+        return status == Status.INSERTED;
+    }
+
+    /** Whether nothing was inserted because an unfinished entry had the same dedup key. */
+    public boolean isDuplicate() {
+        return status == Status.DUPLICATE;
+    }
+
+    /** Whether the database rejected the request. */
+    public boolean isFailed() {
+        return status == Status.FAILED;
+    }
 }

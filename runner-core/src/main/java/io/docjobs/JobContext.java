@@ -23,6 +23,25 @@ public interface JobContext {
      */
     Document payloadDocument();
 
+    /**
+     * The payload decoded as {@code target} by the MongoDB driver's codecs (records, POJOs, and
+     * what the default codec registry knows), the counterpart of
+     * {@link JobProducer#enqueue(String, Object)}: {@code ctx.payloadAs(Order.class)}.
+     * {@code String.class} gives {@link #payload()} and {@code Document.class}
+     * {@link #payloadDocument()}; a text payload that holds a JSON object decodes too.
+     *
+     * @throws NonRetryableException if the payload does not map to {@code target} (the message names
+     *                               the job, its type, the class and what is wrong): retrying cannot
+     *                               fix it, so thrown out of the handler it dead-letters the job at once
+     */
+    default <T> T payloadAs(Class<T> target) {
+        if (target == String.class) {
+            return target.cast(payload());
+        }
+        Document document = payloadDocument();
+        return target == Document.class ? target.cast(document) : PayloadCodec.decode(document, target, id(), type());
+    }
+
     /** Which attempt this is, starting at 1. */
     int attempt();
 

@@ -171,6 +171,24 @@ public record JobRequest(
         }
 
         /**
+         * A typed payload: a {@code String} is stored as text and a {@link Document} as a document,
+         * as by the other {@code payload} methods; anything else (a record, a POJO with a public
+         * no-argument constructor and getters/setters, a {@code Map}) is encoded now to a document
+         * by the MongoDB driver's codecs, to be read back with {@link JobContext#payloadAs(Class)}.
+         *
+         * @throws IllegalArgumentException if {@code value} does not encode to a BSON document
+         */
+        public Builder payload(Object value) {
+            if (value == null || value instanceof String) {
+                return payload((String) value);
+            }
+            if (value instanceof Document document) {
+                return payload(document);
+            }
+            return payload(PayloadCodec.encode(type, value));
+        }
+
+        /**
          * A JSON object payload, parsed now and stored as a document.
          *
          * @throws IllegalArgumentException if {@code json} is not a JSON object

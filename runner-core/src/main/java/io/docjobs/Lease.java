@@ -95,6 +95,29 @@ public final class Lease {
         }
     }
 
+    /**
+     * The payload decoded as {@code target} by the MongoDB driver's codecs (records, POJOs, and
+     * what the default codec registry knows), the counterpart of
+     * {@link JobProducer#enqueue(String, Object)}. {@code String.class} gives {@link #payload()} and
+     * {@code Document.class} {@link #payloadDocument()}. A text payload that holds a JSON object
+     * decodes too.
+     *
+     * @throws NonRetryableException if the payload does not map to {@code target}: the message names
+     *                               the job, its type, the class and what is wrong
+     */
+    public <T> T payloadAs(Class<T> target) {
+        if (target == String.class) {
+            return target.cast(payload());
+        }
+        Document document;
+        try {
+            document = payloadDocument();
+        } catch (IllegalArgumentException e) {
+            throw new NonRetryableException(e.getMessage() + "; cannot decode it as " + target.getName(), e);
+        }
+        return target == Document.class ? target.cast(document) : PayloadCodec.decode(document, target, id, type);
+    }
+
     /** Whether the payload was enqueued as a document rather than as text. */
     public boolean hasDocumentPayload() {
         return payloadDocument != null;

@@ -19,7 +19,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs {@link JobHandler}s for jobs claimed from a {@link JobQueue}: pollers claim entries of the
+ * Runs {@link JobHandler}s for jobs claimed from a {@link JobConsumer} (usually a {@link JobQueue}): pollers claim entries of the
  * registered types only when a worker slot is free, worker threads run the handlers, and one lease
  * keeper extends the leases of running jobs long before they expire (in one round trip for all of
  * them) and enforces per-job time-outs.
@@ -50,7 +50,7 @@ public final class Supervisor implements AutoCloseable {
     private final Engine engine;
     private final SupervisorConfig config;
     private final Engine.Settings settings;
-    private final JobQueue queue;
+    private final JobConsumer queue;
     private final List<String> types;
     private final QueueMetrics queueMetrics;
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
@@ -61,11 +61,17 @@ public final class Supervisor implements AutoCloseable {
         this.settings = settings;
         this.types = List.copyOf(builder.handlers.keySet());
         this.engine = new Engine(queue, List.copyOf(builder.handlers.values()), settings);
-        this.queueMetrics = config.depthRefresh().isZero() ? null : new QueueMetrics(queue, config.depthRefresh());
+        // Depth gauges read the queue as an operator does; a bare consumer cannot, and gets none.
+        this.queueMetrics = config.depthRefresh().isZero() || !(queue instanceof JobAdmin admin) ? null
+                : new QueueMetrics(admin, config.depthRefresh());
     }
 
-    /** Starts a builder for a supervisor on {@code queue}. */
-    public static Builder builder(JobQueue queue) {
+    /**
+     * Starts a builder for a supervisor that claims from {@code queue}: the consumer side is all it
+     * needs. Pass a {@link JobQueue} (which is also a {@link JobAdmin}) to get the queue-depth gauges
+     * of {@link Builder#depthRefresh}.
+     */
+    public static Builder builder(JobConsumer queue) {
         return new Builder(queue);
     }
 
@@ -175,14 +181,14 @@ public final class Supervisor implements AutoCloseable {
 
     /** Builds a {@link Supervisor}; {@link #build()} validates everything and reports all problems at once. */
     public static final class Builder {
-        private final JobQueue queue;
+        private final JobConsumer queue;
         private final Map<String, Registration> handlers = new LinkedHashMap<>();
         private final List<String> problems = new ArrayList<>();
         private SupervisorConfig.Builder config = SupervisorConfig.builder();
         private MeterRegistry registry;
         private ObservationRegistry observations = ObservationRegistry.NOOP;
 
-        private Builder(JobQueue queue) {
+        private Builder(JobConsumer queue) {
             this.queue = Objects.requireNonNull(queue, "queue");
         }
 
@@ -275,7 +281,8 @@ public final class Supervisor implements AutoCloseable {
 
         /**
          * How often queue-depth gauges are refreshed with one aggregate query; zero disables them. At
-         * most {@link SupervisorConfig#MAX_DEPTH_REFRESH}, default 15 s.
+         * most {@link SupervisorConfig#MAX_DEPTH_REFRESH}, default 15 s. Only when the queue given to
+         * {@link Supervisor#builder} is also a {@link JobAdmin}, as every {@link JobQueue} is.
          */
         public Builder depthRefresh(Duration depthRefresh) {
             config.depthRefresh(depthRefresh);

@@ -13,7 +13,6 @@ import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -140,7 +139,7 @@ class ForeignProducerTest {
         assertThat(lease.enqueuedAt()).isEqualTo(enqueuedAt.toInstant());
         assertThat(lease.visibleSince()).isEqualTo(clock.instant().minusSeconds(10));
         assertThat(queue.enqueue(JobRequest.builder("email").payload("again").dedupKey("order-7").build()))
-                .as("its dedup key holds").isEqualTo(new EnqueueResult(id.toHexString(), true));
+                .as("its dedup key holds").isEqualTo(EnqueueResult.duplicateOf(id.toHexString()));
         assertThat(more).singleElement().satisfies(other -> {
             assertThat(other.id()).isEqualTo(batched.toHexString());
             assertThat(other.payload()).isEqualTo("text");
@@ -275,7 +274,7 @@ class ForeignProducerTest {
         ObjectId mistypedMaxAttempts = insert(minimal("email").append("maxAttempts", "3").append("dedupKey", 12)
                 .append("enqueuedAt", "yesterday"));
 
-        assertThat(queue.peek(Optional.empty(), 50)).hasSize(13);
+        assertThat(queue.peek(null, 50)).hasSize(13);
         JobEntry shown = queue.get(mistypedMaxAttempts.toHexString()).orElseThrow();
         assertThat(shown.maxAttempts()).isZero();
         assertThat(shown.dedupKey()).isEqualTo("12");
@@ -284,7 +283,7 @@ class ForeignProducerTest {
 
         assertThat(queue.claimBatch(EMAIL, "w", 20)).isEmpty();
 
-        List<JobEntry> dead = queue.deadLetters(Optional.empty(), 0, 50);
+        List<JobEntry> dead = queue.deadLetters(null, 0, 50);
         assertThat(dead).hasSize(12);
         assertThat(dead).extracting(JobEntry::id).contains("\"order-1\"");
         assertThat(dead).allSatisfy(entry -> {
@@ -292,7 +291,7 @@ class ForeignProducerTest {
             assertThat(entry.lastError().exceptionClass()).isEqualTo("io.docjobs.MalformedEntryException");
         });
         assertThat(queue.stats().forType("email").dead()).as("all but the one whose type is an array").isEqualTo(11);
-        assertThat(queue.purgeDead(Optional.of("email"), clock.instant().plusSeconds(1)))
+        assertThat(queue.purgeDead("email", clock.instant().plusSeconds(1)))
                 .as("a filter on type \"email\" matches the array [\"email\"] too").isEqualTo(12);
     }
 
@@ -366,7 +365,7 @@ class ForeignProducerTest {
             assertThat(registry.find("docjobs.entries.quarantined").functionCounter().count()).isEqualTo(2);
             assertThat(registry.find("docjobs.polls").tag("result", "error").counters())
                     .allSatisfy(counter -> assertThat(counter.count()).isZero());
-            assertThat(live.deadLetters(Optional.empty(), 0, 10)).extracting(entry -> entry.lastError().message())
+            assertThat(live.deadLetters(null, 0, 10)).extracting(entry -> entry.lastError().message())
                     .allSatisfy(message -> assertThat(message).startsWith("malformed entry: field "));
         } finally {
             liveRaw.drop();

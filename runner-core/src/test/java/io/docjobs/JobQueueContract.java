@@ -13,7 +13,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -143,17 +142,17 @@ abstract class JobQueueContract {
         EnqueueResult first = queue.enqueue(JobRequest.builder("email").payload("a").dedupKey("order-42").build());
         EnqueueResult second = queue.enqueue(JobRequest.builder("email").payload("b").dedupKey("order-42").build());
 
-        assertThat(first.duplicate()).isFalse();
-        assertThat(second).isEqualTo(new EnqueueResult(first.id(), true));
+        assertThat(first.isDuplicate()).isFalse();
+        assertThat(second).isEqualTo(EnqueueResult.duplicateOf(first.id()));
         assertThat(queue.stats().forType("email").ready()).isEqualTo(1);
 
         Lease lease = claimOne("w");
         assertThat(queue.enqueue(JobRequest.builder("email").payload("c").dedupKey("order-42").build()))
-                .as("still unfinished while leased").isEqualTo(new EnqueueResult(first.id(), true));
+                .as("still unfinished while leased").isEqualTo(EnqueueResult.duplicateOf(first.id()));
         assertThat(queue.done(lease)).isTrue();
 
         EnqueueResult third = queue.enqueue(JobRequest.builder("email").payload("d").dedupKey("order-42").build());
-        assertThat(third.duplicate()).isFalse();
+        assertThat(third.isDuplicate()).isFalse();
         assertThat(third.id()).isNotEqualTo(first.id());
     }
 
@@ -164,11 +163,12 @@ abstract class JobQueueContract {
 
         EnqueueResult again = queue.enqueue(JobRequest.builder("email").payload("b").dedupKey("k").build());
 
-        assertThat(again.duplicate()).isFalse();
-        assertThatThrownBy(() -> queue.requeueDead(id))
-                .isInstanceOf(DocJobsException.class)
-                .hasMessageContaining("dedup key \"k\"")
-                .hasMessageContaining(again.id());
+        assertThat(again.isDuplicate()).isFalse();
+        RequeueResult requeue = queue.requeueDead(id);
+
+        assertThat(requeue).isEqualTo(RequeueResult.dedupKeyHeld(id, "k", again.id()));
+        assertThat(requeue.describe()).contains("dedup key \"k\"").contains(again.id());
+        assertThat(queue.get(id).orElseThrow().state()).as("still dead").isEqualTo(JobState.DEAD);
     }
 
     @Test
@@ -217,7 +217,7 @@ abstract class JobQueueContract {
         assertThat(queue.done(leases.get(1))).isTrue();
 
         clock.advance(Duration.ofSeconds(10));
-        Extension extension = queue.extendAll(leases, Duration.ofMinutes(1));
+        ExtensionResult extension = queue.extendAll(leases, Duration.ofMinutes(1));
 
         assertThat(extension.lost()).containsExactly(leases.get(1));
         assertThat(extension.extended()).extracting(Lease::id).containsExactly(leases.get(0).id(), leases.get(2).id());
@@ -259,7 +259,7 @@ abstract class JobQueueContract {
         assertThat(queue.release(last, Duration.ZERO, JobError.of("bad 2"))).isEqualTo(ReleaseResult.DEAD_LETTERED);
 
         assertThat(queue.claim(EMAIL, "w")).as("dead letters are not claimable").isEmpty();
-        List<JobEntry> dead = queue.deadLetters(Optional.empty(), 0, 10);
+        List<JobEntry> dead = queue.deadLetters(null, 0, 10);
         assertThat(dead).singleElement().satisfies(entry -> {
             assertThat(entry.id()).isEqualTo(id);
             assertThat(entry.state()).isEqualTo(JobState.DEAD);
@@ -269,16 +269,25 @@ abstract class JobQueueContract {
         });
         assertThat(queue.stats().forType("email").dead()).isEqualTo(1);
 
-        assertThat(queue.requeueDead(id)).isTrue();
-        assertThat(queue.requeueDead(id)).as("no longer dead").isFalse();
+        assertThat(queue.requeueDead(id)).isEqualTo(RequeueResult.requeued(id));
+        assertThat(queue.requeueDead(id)).as("no longer dead").isEqualTo(RequeueResult.notDead(id));
         Lease again = claimOne("w");
         assertThat(again.attempt()).as("attempts reset").isEqualTo(1);
         assertThat(queue.deadLetter(again, JobError.of("final"))).isEqualTo(ReleaseResult.DEAD_LETTERED);
 
-        assertThat(queue.purgeDead(Optional.empty(), clock.instant())).as("only those dead before the cutoff").isZero();
-        assertThat(queue.purgeDead(Optional.of("other"), clock.instant().plusSeconds(1))).isZero();
-        assertThat(queue.purgeDead(Optional.of("email"), clock.instant().plusSeconds(1))).isEqualTo(1);
+        assertThat(queue.purgeDead(null, clock.instant())).as("only those dead before the cutoff").isZero();
+        assertThat(queue.purgeDead("other", clock.instant().plusSeconds(1))).isZero();
+        assertThat(queue.purgeDead("email", clock.instant().plusSeconds(1))).isEqualTo(1);
         assertThat(queue.get(id)).isEmpty();
+    }
+
+    @Test
+    void requeueDeadReportsAnEntryThatDoesNotExist() {
+        String id = queue.enqueue("email", "a", Duration.ofMinutes(1));
+        assertThat(queue.done(claimOne("w"))).isTrue();
+
+        assertThat(queue.requeueDead(id)).isEqualTo(RequeueResult.notFound(id));
+        assertThat(RequeueResult.notFound(id).describe()).startsWith("no job with id " + id);
     }
 
     @Test
@@ -292,11 +301,11 @@ abstract class JobQueueContract {
         }
         assertThat(queue.stats().dead()).isEqualTo(4);
 
-        assertThat(queue.requeueAllDead(Optional.of("email"))).isEqualTo(3);
+        assertThat(queue.requeueAllDead("email")).isEqualTo(3);
 
         assertThat(queue.stats().forType("email").ready()).isEqualTo(3);
         assertThat(queue.stats().forType("sms").dead()).isEqualTo(1);
-        assertThat(queue.enqueue(JobRequest.builder("email").payload("dup").dedupKey("key").build()).duplicate())
+        assertThat(queue.enqueue(JobRequest.builder("email").payload("dup").dedupKey("key").build()).isDuplicate())
                 .as("requeued entry holds its dedup key again").isTrue();
     }
 
@@ -309,8 +318,8 @@ abstract class JobQueueContract {
             clock.advance(Duration.ofSeconds(1));
         }
 
-        assertThat(queue.deadLetters(Optional.empty(), 0, 2)).extracting(JobEntry::id).containsExactly(ids.get(4), ids.get(3));
-        assertThat(queue.deadLetters(Optional.of("email"), 4, 2)).extracting(JobEntry::id).containsExactly(ids.get(0));
+        assertThat(queue.deadLetters(null, 0, 2)).extracting(JobEntry::id).containsExactly(ids.get(4), ids.get(3));
+        assertThat(queue.deadLetters("email", 4, 2)).extracting(JobEntry::id).containsExactly(ids.get(0));
     }
 
     @Test
@@ -404,7 +413,7 @@ abstract class JobQueueContract {
         Lease longer = queue.extend(lease, Duration.ofHours(1)).orElseThrow();
 
         Lease afterShorter = queue.extend(lease, Duration.ofMinutes(1)).orElseThrow();
-        Extension batch = queue.extendAll(List.of(lease), Duration.ofMinutes(2));
+        ExtensionResult batch = queue.extendAll(List.of(lease), Duration.ofMinutes(2));
 
         Instant inAnHour = clock.instant().plus(Duration.ofHours(1));
         assertThat(longer.deadline()).isEqualTo(inAnHour);
@@ -427,10 +436,10 @@ abstract class JobQueueContract {
                 JobRequest.builder("email").payload("4").dedupKey("b").build()));
 
         assertThat(results).hasSize(4);
-        assertThat(results.get(0).duplicate()).isFalse();
-        assertThat(results.get(1)).isEqualTo(new EnqueueResult(existing, true));
-        assertThat(results.get(2).duplicate()).isFalse();
-        assertThat(results.get(3)).isEqualTo(new EnqueueResult(results.get(2).id(), true));
+        assertThat(results.get(0).isDuplicate()).isFalse();
+        assertThat(results.get(1)).isEqualTo(EnqueueResult.duplicateOf(existing));
+        assertThat(results.get(2).isDuplicate()).isFalse();
+        assertThat(results.get(3)).isEqualTo(EnqueueResult.duplicateOf(results.get(2).id()));
         assertThat(queue.stats().forType("email").ready()).isEqualTo(3);
     }
 
@@ -483,8 +492,8 @@ abstract class JobQueueContract {
         queue.enqueue(JobRequest.builder("email").payload("high").priority(5).build());
         queue.enqueue(JobRequest.builder("sms").payload("other").build());
 
-        assertThat(queue.peek(Optional.of("email"), 10)).extracting(JobEntry::payload).containsExactly("high", "low");
-        assertThat(queue.peek(Optional.empty(), 1)).extracting(JobEntry::payload).containsExactly("high");
+        assertThat(queue.peek("email", 10)).extracting(JobEntry::payload).containsExactly("high", "low");
+        assertThat(queue.peek(null, 1)).extracting(JobEntry::payload).containsExactly("high");
         assertThat(queue.stats().ready()).isEqualTo(3);
     }
 
@@ -561,16 +570,16 @@ abstract class JobQueueContract {
         for (int bad : new int[] {0, -1, 1_001}) {
             String page = "limit was " + bad + " but must be between 1 and 1000";
             String batch = "max was " + bad + " but must be between 1 and 1000";
-            assertThatThrownBy(() -> queue.peek(Optional.empty(), bad)).isInstanceOf(IllegalArgumentException.class)
+            assertThatThrownBy(() -> queue.peek(null, bad)).isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining(page);
-            assertThatThrownBy(() -> queue.deadLetters(Optional.empty(), 0, bad)).isInstanceOf(IllegalArgumentException.class)
+            assertThatThrownBy(() -> queue.deadLetters(null, 0, bad)).isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining(page);
             assertThatThrownBy(() -> queue.claimBatch(EMAIL, "w", bad)).isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining(batch);
             assertThatThrownBy(() -> queue.claimBatch(Map.of("email", 1), "w", bad))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(batch);
         }
-        assertThatThrownBy(() -> queue.deadLetters(Optional.empty(), -1, 10)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> queue.deadLetters(null, -1, 10)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("offset was -1 but must be zero or positive");
         assertThatThrownBy(() -> queue.claimBatch(Map.of("email", -1), "w", 5)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("limit of type \"email\" was -1 but must be zero or positive");
@@ -586,8 +595,8 @@ abstract class JobQueueContract {
                 .hasMessageContaining("workerId was null");
 
         // The limits themselves are allowed.
-        assertThat(queue.peek(Optional.empty(), 1_000)).isEmpty();
-        assertThat(queue.deadLetters(Optional.empty(), 0, 1_000)).isEmpty();
+        assertThat(queue.peek(null, 1_000)).isEmpty();
+        assertThat(queue.deadLetters(null, 0, 1_000)).isEmpty();
         assertThat(queue.claimBatch(EMAIL, "w", 1_000)).isEmpty();
         assertThat(queue.claimBatch(Map.of("email", 0), "w", 1)).as("limit 0: not claimed").isEmpty();
         Lease longest = queue.extend(lease, JobRequest.MAX_VISIBILITY_TIMEOUT).orElseThrow();
@@ -616,11 +625,11 @@ abstract class JobQueueContract {
         operations.put("give-back of " + id, () -> queue.giveBack(lease));
         operations.put("stats", () -> queue.stats());
         operations.put("get of " + id, () -> queue.get(id));
-        operations.put("peek", () -> queue.peek(Optional.empty(), 10));
-        operations.put("list of dead letters", () -> queue.deadLetters(Optional.empty(), 0, 10));
+        operations.put("peek", () -> queue.peek(null, 10));
+        operations.put("list of dead letters", () -> queue.deadLetters(null, 0, 10));
         operations.put("requeue of " + id, () -> queue.requeueDead(id));
-        operations.put("requeue of all dead letters", () -> queue.requeueAllDead(Optional.empty()));
-        operations.put("purge of dead letters", () -> queue.purgeDead(Optional.empty(), clock.instant()));
+        operations.put("requeue of all dead letters", () -> queue.requeueAllDead(null));
+        operations.put("purge of dead letters", () -> queue.purgeDead(null, clock.instant()));
         operations.put("index creation", () -> queue.ensureIndexes());
         operations.forEach((operation, call) -> assertThatThrownBy(call).as(operation)
                 .isInstanceOf(IllegalStateException.class)

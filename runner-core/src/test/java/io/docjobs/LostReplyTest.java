@@ -149,7 +149,7 @@ class LostReplyTest {
         queue.release(claim(id), Duration.ZERO, JobError.of("boom"));
 
         proxy.dropNextReplyTo("update");
-        assertThat(queue.requeueDead(id)).as("the lost try requeued it").isTrue();
+        assertThat(queue.requeueDead(id)).as("the lost try requeued it").isEqualTo(RequeueResult.requeued(id));
         assertReplyWasDropped(1);
 
         assertThat(entry(id)).containsEntry("state", "ready").containsEntry("attempts", 0);
@@ -220,7 +220,7 @@ class LostReplyTest {
                 .containsKey("deadAt")
                 .doesNotContainKeys("leaseToken", "visibleAt", "activeDedupKey");
         assertThat(entry.get("lastError", Document.class)).containsEntry("message", "second failure").containsEntry("attempt", 2);
-        assertThat(queue.deadLetters(Optional.of("email"), 0, 10)).extracting(JobEntry::id).containsExactly(id);
+        assertThat(queue.deadLetters("email", 0, 10)).extracting(JobEntry::id).containsExactly(id);
         assertThat(queue.claim(EMAIL, "w1")).isEmpty();
         assertNothingStranded();
     }
@@ -274,7 +274,7 @@ class LostReplyTest {
         assertThat(leases).hasSize(3);
 
         proxy.dropNextReplyTo("update");
-        Extension extension = queue.extendAll(leases, Duration.ofMinutes(10));
+        ExtensionResult extension = queue.extendAll(leases, Duration.ofMinutes(10));
         assertReplyWasDropped(1);
 
         assertThat(extension.lost()).isEmpty();
@@ -297,7 +297,7 @@ class LostReplyTest {
         EnqueueResult result = queue.enqueue(JobRequest.builder("email").payload("hello").visibilityTimeout(VISIBILITY).build());
         assertReplyWasDropped(1);
 
-        assertThat(result.duplicate()).isFalse();
+        assertThat(result.isDuplicate()).isFalse();
         assertThat(storedIds()).containsExactly(result.id());
         assertThat(entry(result.id())).containsEntry("state", "ready").containsEntry("attempts", 0).containsEntry("payload", "hello");
     }
@@ -309,12 +309,12 @@ class LostReplyTest {
                 .visibilityTimeout(VISIBILITY).build());
         assertReplyWasDropped(1);
 
-        assertThat(result.duplicate()).as("the entry the lost try inserted is ours, not someone else's").isFalse();
+        assertThat(result.isDuplicate()).as("the entry the lost try inserted is ours, not someone else's").isFalse();
         assertThat(storedIds()).containsExactly(result.id());
         assertThat(entry(result.id())).containsEntry("activeDedupKey", "welcome-42");
 
         EnqueueResult again = queue.enqueue(JobRequest.builder("email").payload("hello").dedupKey("welcome-42").build());
-        assertThat(again).isEqualTo(new EnqueueResult(result.id(), true));
+        assertThat(again).isEqualTo(EnqueueResult.duplicateOf(result.id()));
     }
 
     @Test
@@ -331,10 +331,10 @@ class LostReplyTest {
         assertReplyWasDropped(1);
 
         assertThat(results).hasSize(4);
-        assertThat(results.get(0)).isEqualTo(new EnqueueResult(holder.id(), true));
-        assertThat(results.get(1).duplicate()).isFalse();
-        assertThat(results.get(2).duplicate()).isFalse();
-        assertThat(results.get(3)).isEqualTo(new EnqueueResult(results.get(1).id(), true));
+        assertThat(results.get(0)).isEqualTo(EnqueueResult.duplicateOf(holder.id()));
+        assertThat(results.get(1).isDuplicate()).isFalse();
+        assertThat(results.get(2).isDuplicate()).isFalse();
+        assertThat(results.get(3)).isEqualTo(EnqueueResult.duplicateOf(results.get(1).id()));
         assertThat(storedIds()).containsExactlyInAnyOrder(holder.id(), results.get(1).id(), results.get(2).id());
         assertThat(entry(results.get(1).id())).containsEntry("payload", "new key").containsEntry("activeDedupKey", "k-new");
         assertThat(entry(results.get(2).id())).containsEntry("payload", "no key").doesNotContainKey("activeDedupKey");

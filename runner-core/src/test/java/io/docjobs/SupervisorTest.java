@@ -480,6 +480,30 @@ class SupervisorTest {
     }
 
     @Test
+    void aSupervisorNeedsOnlyTheConsumerSideAndThenPublishesNoQueueDepth() {
+        // Only JobConsumer: no admin reads, so no depth gauges.
+        JobConsumer consumerOnly = (JobConsumer) Proxy.newProxyInstance(JobConsumer.class.getClassLoader(),
+                new Class<?>[] {JobConsumer.class}, (proxy, method, args) -> {
+                    try {
+                        return method.invoke(queue, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        String id = queue.enqueue("email", "hello", Duration.ofSeconds(30));
+        List<String> seen = new CopyOnWriteArrayList<>();
+
+        started(Supervisor.builder(consumerOnly).meterRegistry(registry).depthRefresh(Duration.ofMillis(50))
+                .idleBackoff(Duration.ofMillis(10), Duration.ofMillis(100)).handle("email", job -> seen.add(job.id())));
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> queue.get(id).isEmpty());
+        assertThat(seen).containsExactly(id);
+        assertThat(registry.find("docjobs.queue.depth").gauges()).isEmpty();
+        assertThat(Thread.getAllStackTraces().keySet()).noneMatch(thread -> thread.getName()
+                .equals("docjobs-queue-metrics-" + queue.name()));
+    }
+
+    @Test
     void enqueueThroughTheSameQueueWakesAnIdlePollerAtOnce() {
         AtomicInteger handled = new AtomicInteger();
         // Back-off of 30 s: without the wake-up the job would wait that long.

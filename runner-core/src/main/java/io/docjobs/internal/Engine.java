@@ -1,6 +1,6 @@
 package io.docjobs.internal;
 
-import io.docjobs.JobQueue;
+import io.docjobs.JobConsumer;
 import io.docjobs.internal.RunningJob.Ending;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.observation.ObservationRegistry;
@@ -54,7 +54,7 @@ public final class Engine {
     private final Thread keeperThread;
 
     /** An engine on real time with its own worker pool; nothing runs until {@link #start()}. */
-    public Engine(JobQueue queue, Collection<Registration> handlers, Settings settings) {
+    public Engine(JobConsumer queue, Collection<Registration> handlers, Settings settings) {
         this(queue, handlers, settings, Ticker.SYSTEM, null);
     }
 
@@ -62,7 +62,7 @@ public final class Engine {
      * @param workerPool where handlers run; null for the engine's own pool of at most
      *                   {@code 2 × workers} threads (workers plus as many stuck handlers)
      */
-    Engine(JobQueue queue, Collection<Registration> handlers, Settings settings, Ticker ticker, Executor workerPool) {
+    Engine(JobConsumer queue, Collection<Registration> handlers, Settings settings, Ticker ticker, Executor workerPool) {
         this.settings = settings;
         this.ticker = ticker;
         Map<String, Registration> registrations = new LinkedHashMap<>();

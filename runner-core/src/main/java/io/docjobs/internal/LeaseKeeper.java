@@ -1,7 +1,7 @@
 package io.docjobs.internal;
 
-import io.docjobs.Extension;
-import io.docjobs.JobQueue;
+import io.docjobs.ExtensionResult;
+import io.docjobs.JobConsumer;
 import io.docjobs.Lease;
 import io.docjobs.internal.RunningJob.Ending;
 import java.time.Duration;
@@ -27,7 +27,7 @@ final class LeaseKeeper {
     static final long MAX_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final long MIN_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
-    private final JobQueue queue;
+    private final JobConsumer queue;
     private final String supervisorName;
     private final Ticker ticker;
     private final Workers workers;
@@ -40,7 +40,7 @@ final class LeaseKeeper {
     private volatile boolean keeping = true;
 
     /** @param signal wakes the keeper early: a job started or settled, or the keeper is to stop */
-    LeaseKeeper(JobQueue queue, String supervisorName, Ticker ticker, Workers workers, Outcomes outcomes,
+    LeaseKeeper(JobConsumer queue, String supervisorName, Ticker ticker, Workers workers, Outcomes outcomes,
             Signal signal, SupervisorMetrics metrics) {
         this.queue = queue;
         this.supervisorName = supervisorName;
@@ -175,7 +175,7 @@ final class LeaseKeeper {
             byToken.put(job.lease().id() + "/" + job.lease().token(), job);
             leases.add(job.lease());
         }
-        Extension result = queue.extendAll(leases, extension);
+        ExtensionResult result = queue.extendAll(leases, extension);
         metrics.extended(result.extended().size());
         for (Lease renewed : result.extended()) {
             byToken.get(renewed.id() + "/" + renewed.token()).renewed(renewed);

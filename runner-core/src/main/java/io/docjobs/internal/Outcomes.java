@@ -2,8 +2,8 @@ package io.docjobs.internal;
 
 import io.docjobs.Backoff;
 import io.docjobs.HandlerOptions;
+import io.docjobs.JobConsumer;
 import io.docjobs.JobError;
-import io.docjobs.JobQueue;
 import io.docjobs.Lease;
 import io.docjobs.NonRetryableException;
 import io.docjobs.ReleaseResult;
@@ -25,10 +25,10 @@ import org.slf4j.LoggerFactory;
 final class Outcomes {
     private static final Logger log = LoggerFactory.getLogger(Outcomes.class);
 
-    private final JobQueue queue;
+    private final JobConsumer queue;
     private final SupervisorMetrics metrics;
 
-    Outcomes(JobQueue queue, SupervisorMetrics metrics) {
+    Outcomes(JobConsumer queue, SupervisorMetrics metrics) {
         this.queue = queue;
         this.metrics = metrics;
     }

@@ -1,6 +1,6 @@
 package io.docjobs.internal;
 
-import io.docjobs.JobQueue;
+import io.docjobs.JobConsumer;
 import io.docjobs.Lease;
 import io.docjobs.internal.RunningJob.Ending;
 import java.time.Duration;
@@ -44,7 +44,7 @@ final class Poller {
     record Pause(long nanos, boolean onWork, boolean onCapacity, int idleRounds) {
     }
 
-    private final JobQueue queue;
+    private final JobConsumer queue;
     private final Engine.Settings settings;
     private final Ticker ticker;
     private final Map<String, Registration> registrations;
@@ -60,7 +60,7 @@ final class Poller {
     private volatile boolean claiming;
     private Runnable stopListening = () -> { };
 
-    Poller(JobQueue queue, Engine.Settings settings, Ticker ticker, Map<String, Registration> registrations,
+    Poller(JobConsumer queue, Engine.Settings settings, Ticker ticker, Map<String, Registration> registrations,
             Slots slots, Wakeups wakeups, Workers workers, Outcomes outcomes, SupervisorMetrics metrics) {
         this.queue = queue;
         this.settings = settings;

@@ -1,7 +1,7 @@
 package io.docjobs.internal;
 
+import io.docjobs.JobConsumer;
 import io.docjobs.JobContext;
-import io.docjobs.JobQueue;
 import io.docjobs.Lease;
 import io.docjobs.NonRetryableException;
 import java.time.Duration;
@@ -20,7 +20,7 @@ final class RunningJob implements JobContext {
     /** How the job ended; null while running. */
     enum Ending { COMPLETED, LEASE_LOST, TIMED_OUT, ABANDONED }
 
-    private final JobQueue queue;
+    private final JobConsumer queue;
     private final Registration registration;
     private final Ticker ticker;
     private final long claimedNanos;
@@ -32,7 +32,7 @@ final class RunningJob implements JobContext {
     private volatile long startedNanos;
     private final java.util.concurrent.atomic.AtomicBoolean slotReleased = new java.util.concurrent.atomic.AtomicBoolean();
 
-    RunningJob(JobQueue queue, Registration registration, Lease lease, Ticker ticker) {
+    RunningJob(JobConsumer queue, Registration registration, Lease lease, Ticker ticker) {
         this.queue = queue;
         this.registration = registration;
         this.lease = lease;

@@ -1,6 +1,6 @@
 package io.docjobs.metrics;
 
-import io.docjobs.JobQueue;
+import io.docjobs.JobAdmin;
 import io.docjobs.QueueStats;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * (seconds; tags {@code queue}, {@code type}). Refreshed on an interval by one aggregate query, not
  * on every scrape, so many scrapers cannot load the database. Also the counter
  * {@code docjobs.entries.quarantined} (tag {@code queue}): malformed entries this queue instance
- * quarantined ({@link JobQueue#quarantined()}). Bind it to your own registry, or let a
+ * quarantined ({@link JobAdmin#quarantined()}). Bind it to your own registry, or let a
  * {@link io.docjobs.Supervisor} do it. Call {@link #close()} to stop refreshing.
  */
 public final class QueueMetrics implements MeterBinder, AutoCloseable {
@@ -33,7 +33,7 @@ public final class QueueMetrics implements MeterBinder, AutoCloseable {
     /** The longest refresh interval: 1 hour; older gauges would mislead. */
     public static final Duration MAX_REFRESH = Duration.ofHours(1);
 
-    private final JobQueue queue;
+    private final JobAdmin queue;
     private final Duration refresh;
     private final AtomicReference<QueueStats> latest = new AtomicReference<>();
     private final Map<String, Boolean> registeredTypes = new ConcurrentHashMap<>();
@@ -41,7 +41,7 @@ public final class QueueMetrics implements MeterBinder, AutoCloseable {
     private ScheduledExecutorService refresher;
 
     /** Gauges for {@code queue}, refreshed every {@code refresh} (positive, at most {@link #MAX_REFRESH}). */
-    public QueueMetrics(JobQueue queue, Duration refresh) {
+    public QueueMetrics(JobAdmin queue, Duration refresh) {
         if (refresh == null || refresh.isNegative() || refresh.isZero() || refresh.compareTo(MAX_REFRESH) > 0) {
             throw new IllegalArgumentException("refresh was " + refresh + " but must be positive and at most " + MAX_REFRESH);
         }
@@ -55,7 +55,7 @@ public final class QueueMetrics implements MeterBinder, AutoCloseable {
             throw new IllegalStateException("QueueMetrics for " + queue.name() + " is already bound");
         }
         this.registry = meterRegistry;
-        FunctionCounter.builder("docjobs.entries.quarantined", queue, JobQueue::quarantined)
+        FunctionCounter.builder("docjobs.entries.quarantined", queue, JobAdmin::quarantined)
                 .tag("queue", queue.name())
                 .description("malformed entries quarantined as dead letters instead of being run").register(meterRegistry);
         refresher = Executors.newSingleThreadScheduledExecutor(runnable -> {

@@ -2,7 +2,7 @@ package io.docjobs.internal;
 
 import io.docjobs.DatabaseUnavailableException;
 import io.docjobs.EnqueueResult;
-import io.docjobs.Extension;
+import io.docjobs.ExtensionResult;
 import io.docjobs.JobEntry;
 import io.docjobs.JobError;
 import io.docjobs.JobQueue;
@@ -10,6 +10,7 @@ import io.docjobs.JobRequest;
 import io.docjobs.Lease;
 import io.docjobs.QueueStats;
 import io.docjobs.ReleaseResult;
+import io.docjobs.RequeueResult;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
@@ -100,7 +101,7 @@ final class FaultyQueue implements JobQueue {
     }
 
     @Override
-    public Extension extendAll(Collection<Lease> leases, Duration duration) {
+    public ExtensionResult extendAll(Collection<Lease> leases, Duration duration) {
         return delegate.extendAll(leases, duration);
     }
 
@@ -125,27 +126,27 @@ final class FaultyQueue implements JobQueue {
     }
 
     @Override
-    public List<JobEntry> peek(Optional<String> type, int limit) {
+    public List<JobEntry> peek(String type, int limit) {
         return delegate.peek(type, limit);
     }
 
     @Override
-    public List<JobEntry> deadLetters(Optional<String> type, int offset, int limit) {
+    public List<JobEntry> deadLetters(String type, int offset, int limit) {
         return delegate.deadLetters(type, offset, limit);
     }
 
     @Override
-    public boolean requeueDead(String id) {
+    public RequeueResult requeueDead(String id) {
         return delegate.requeueDead(id);
     }
 
     @Override
-    public long requeueAllDead(Optional<String> type) {
+    public long requeueAllDead(String type) {
         return delegate.requeueAllDead(type);
     }
 
     @Override
-    public long purgeDead(Optional<String> type, Instant before) {
+    public long purgeDead(String type, Instant before) {
         return delegate.purgeDead(type, before);
     }
 

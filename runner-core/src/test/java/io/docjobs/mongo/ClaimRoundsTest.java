@@ -92,7 +92,7 @@ class ClaimRoundsTest {
 
     @Test
     void claimQuarantinesAtMostElevenRoundsOfMalformedCandidatesAndFindsAnEntryInTheLast() {
-        int lastReachable = MongoJobQueue.CLAIM_CANDIDATES * (MongoJobQueue.QUARANTINE_ROUNDS + MongoJobQueue.CLAIM_ROUNDS) - 1;
+        int lastReachable = Claimer.CLAIM_CANDIDATES * (Claimer.QUARANTINE_ROUNDS + Claimer.CLAIM_ROUNDS) - 1;
         entries(lastReachable, "t", 10, malformed());
         ObjectId good = entry("t", 0, new Document());
 
@@ -104,22 +104,22 @@ class ClaimRoundsTest {
 
     @Test
     void claimGivesUpAfterElevenFullRoundsOfMalformedCandidates() {
-        int rounds = MongoJobQueue.QUARANTINE_ROUNDS + MongoJobQueue.CLAIM_ROUNDS;
-        entries(MongoJobQueue.CLAIM_CANDIDATES * rounds, "t", 10, malformed());
+        int rounds = Claimer.QUARANTINE_ROUNDS + Claimer.CLAIM_ROUNDS;
+        entries(Claimer.CLAIM_CANDIDATES * rounds, "t", 10, malformed());
         entry("t", 0, new Document());
 
         assertThat(queue.claim(Set.of("t"), "w")).isEmpty();
-        assertThat(raw.countDocuments(new Document("state", "dead"))).isEqualTo(MongoJobQueue.CLAIM_CANDIDATES * rounds);
+        assertThat(raw.countDocuments(new Document("state", "dead"))).isEqualTo(Claimer.CLAIM_CANDIDATES * rounds);
         // The next claim goes on where this one stopped.
         assertThat(queue.claim(Set.of("t"), "w")).isPresent();
     }
 
     @Test
     void claimDeadLettersExpiredLastAttemptsForElevenRoundsLikeMalformedOnes() {
-        int rounds = MongoJobQueue.QUARANTINE_ROUNDS + MongoJobQueue.CLAIM_ROUNDS;
+        int rounds = Claimer.QUARANTINE_ROUNDS + Claimer.CLAIM_ROUNDS;
         Document expiredLast = new Document("state", "leased").append("attempts", 2).append("maxAttempts", 2)
                 .append("workerId", "w-gone").append("leaseToken", "old");
-        List<ObjectId> expired = entries(MongoJobQueue.CLAIM_CANDIDATES * rounds, "t", 10, expiredLast);
+        List<ObjectId> expired = entries(Claimer.CLAIM_CANDIDATES * rounds, "t", 10, expiredLast);
         entry("t", 0, new Document());
 
         assertThat(queue.claim(Set.of("t"), "w")).isEmpty();
@@ -130,7 +130,7 @@ class ClaimRoundsTest {
         assertThat(first.lastError().workerId()).isEqualTo("w-gone");
         assertThat(first.lastError().attempt()).isEqualTo(2);
         assertThat(first.lastError().message()).startsWith("attempt 2 of 2 did not finish: its lease expired");
-        assertThat(raw.countDocuments(new Document("state", "dead"))).isEqualTo(MongoJobQueue.CLAIM_CANDIDATES * rounds);
+        assertThat(raw.countDocuments(new Document("state", "dead"))).isEqualTo(Claimer.CLAIM_CANDIDATES * rounds);
     }
 
     // ---- claimBatch passes
@@ -176,7 +176,7 @@ class ClaimRoundsTest {
     @Test
     void claimBatchSpendsQuarantineRoundsOnPassesThatQuarantinedCandidates() {
         // Eight passes of two malformed candidates each are quarantine rounds; the ninth finds the entries.
-        entries(2 * MongoJobQueue.QUARANTINE_ROUNDS, "a", 10, malformed());
+        entries(2 * Claimer.QUARANTINE_ROUNDS, "a", 10, malformed());
         List<ObjectId> good = entries(2, "a", 0, new Document());
 
         List<Lease> leases = queue.claimBatch(Set.of("a"), "w", 2);
@@ -187,12 +187,12 @@ class ClaimRoundsTest {
     @Test
     void claimBatchSpendsQuarantineRoundsOnEntriesFoundMalformedAfterTheirLease() {
         // The payload is not read with the candidates: these are leased, read in full, then quarantined.
-        entries(2 * MongoJobQueue.QUARANTINE_ROUNDS, "a", 10, new Document("payload", 5));
+        entries(2 * Claimer.QUARANTINE_ROUNDS, "a", 10, new Document("payload", 5));
         List<ObjectId> good = entries(2, "a", 0, new Document());
 
         List<Lease> leases = queue.claimBatch(Set.of("a"), "w", 2);
 
         assertThat(ids(leases)).containsExactlyInAnyOrder(good.get(0).toHexString(), good.get(1).toHexString());
-        assertThat(raw.countDocuments(new Document("state", "dead"))).isEqualTo(2 * MongoJobQueue.QUARANTINE_ROUNDS);
+        assertThat(raw.countDocuments(new Document("state", "dead"))).isEqualTo(2 * Claimer.QUARANTINE_ROUNDS);
     }
 }

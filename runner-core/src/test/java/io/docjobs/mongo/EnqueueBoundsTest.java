@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.mongodb.MongoSocketReadException;
 import com.mongodb.ServerAddress;
 import com.mongodb.client.MongoClient;
+import com.mongodb.client.model.IndexOptions;
+import com.mongodb.client.model.Indexes;
 import io.docjobs.DocJobsException;
 import io.docjobs.EmbeddedMongoExtension;
 import io.docjobs.EnqueueResult;
@@ -16,6 +18,7 @@ import io.docjobs.JobState;
 import io.docjobs.Lease;
 import io.docjobs.ManualClock;
 import io.docjobs.QueueConfig;
+import io.docjobs.RequeueResult;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -100,12 +103,12 @@ class EnqueueBoundsTest {
 
         List<EnqueueResult> results = queue.enqueueAll(List.of(keyed("k"), request("new"), keyed("k2"), keyed("k2")));
 
-        assertThat(results.get(0)).isEqualTo(new EnqueueResult(holder, true));
-        assertThat(results.get(1).duplicate()).isFalse();
-        assertThat(results.get(2).duplicate()).isFalse();
-        assertThat(results.get(3)).isEqualTo(new EnqueueResult(results.get(2).id(), true));
+        assertThat(results.get(0)).isEqualTo(EnqueueResult.duplicateOf(holder));
+        assertThat(results.get(1).isDuplicate()).isFalse();
+        assertThat(results.get(2).isDuplicate()).isFalse();
+        assertThat(results.get(3)).isEqualTo(EnqueueResult.duplicateOf(results.get(2).id()));
         assertThat(queue.stats().toString()).isNotEmpty();
-        assertThat(queue.peek(java.util.Optional.empty(), 10)).hasSize(3);
+        assertThat(queue.peek(null, 10)).hasSize(3);
     }
 
     @Test
@@ -125,9 +128,37 @@ class EnqueueBoundsTest {
 
         List<EnqueueResult> results = queue.enqueueAll(List.of(keyed("k"), request("plain")));
 
-        assertThat(results).extracting(EnqueueResult::duplicate).containsExactly(false, false);
-        assertThat(queue.peek(java.util.Optional.empty(), 10)).extracting(e -> e.id())
+        assertThat(results).extracting(EnqueueResult::isDuplicate).containsExactly(false, false);
+        assertThat(queue.peek(null, 10)).extracting(e -> e.id())
                 .containsExactlyInAnyOrder(results.get(0).id(), results.get(1).id());
+    }
+
+    @Test
+    void enqueueAllReportsTheRequestsTheDatabaseRejectedAndTheIdsOfThoseItInserted() {
+        // An index docjobs did not make: the database refuses a second entry with the same payload.
+        client.getDatabase(QueueConfig.DEFAULT_DATABASE).getCollection(collection)
+                .createIndex(Indexes.ascending("payload"), new IndexOptions().unique(true));
+        queue.enqueue(request("taken"));
+
+        List<EnqueueResult> results = queue.enqueueAll(List.of(request("a"), request("taken"), request("b")));
+
+        assertThat(results).extracting(EnqueueResult::status).containsExactly(EnqueueResult.Status.INSERTED,
+                EnqueueResult.Status.FAILED, EnqueueResult.Status.INSERTED);
+        assertThat(results.get(1).id()).isNull();
+        assertThat(results.get(1).failure()).contains("unique index that docjobs did not create").contains("duplicate key");
+        assertThat(queue.get(results.get(0).id()).orElseThrow().payload()).isEqualTo("a");
+        assertThat(queue.get(results.get(2).id()).orElseThrow().payload()).isEqualTo("b");
+        assertThat(queue.stats().forType("t").ready()).isEqualTo(3);
+    }
+
+    @Test
+    void aSingleEnqueueRejectedByAForeignUniqueIndexThrowsAtOnce() {
+        client.getDatabase(QueueConfig.DEFAULT_DATABASE).getCollection(collection)
+                .createIndex(Indexes.ascending("payload"), new IndexOptions().unique(true));
+        queue.enqueue(request("taken"));
+
+        assertThatThrownBy(() -> queue.enqueue(request("taken"))).isInstanceOf(DocJobsException.class)
+                .hasMessageContaining("enqueue of type \"t\" hit a unique index that docjobs did not create");
     }
 
     @Test
@@ -137,9 +168,11 @@ class EnqueueBoundsTest {
         queue.deadLetter(lease, JobError.of("boom"));
         String holder = queue.enqueue(keyed("k")).id();
 
-        assertThatThrownBy(() -> queue.requeueDead(lease.id())).isInstanceOf(DocJobsException.class)
-                .hasMessageContaining("cannot requeue dead entry " + lease.id() + ": unfinished entry " + holder
-                        + " holds the same dedup key \"k\"");
+        RequeueResult result = queue.requeueDead(lease.id());
+
+        assertThat(result).isEqualTo(RequeueResult.dedupKeyHeld(lease.id(), "k", holder));
+        assertThat(result.describe()).isEqualTo("cannot requeue dead entry " + lease.id() + ": unfinished entry " + holder
+                + " holds the same dedup key \"k\"; requeue it after that entry finishes, or purge it");
         assertThat(queue.get(lease.id()).orElseThrow().state()).isEqualTo(JobState.DEAD);
     }
 }

@@ -27,9 +27,8 @@ import com.mongodb.client.MongoCollection;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import io.docjobs.DatabaseUnavailableException;
-import io.docjobs.DocJobsException;
 import io.docjobs.EnqueueResult;
-import io.docjobs.Extension;
+import io.docjobs.ExtensionResult;
 import io.docjobs.JobError;
 import io.docjobs.JobRequest;
 import io.docjobs.JobState;
@@ -37,6 +36,7 @@ import io.docjobs.Lease;
 import io.docjobs.ManualClock;
 import io.docjobs.QueueConfig;
 import io.docjobs.ReleaseResult;
+import io.docjobs.RequeueResult;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
@@ -463,10 +463,10 @@ class LeaseProtocolModelTest {
             } else {
                 EnqueueResult result = outcome.value();
                 if (holder != null) {
-                    check(result.duplicate() && result.id().equals(holder.id), () -> "enqueue with dedup key "
+                    check(result.isDuplicate() && result.id().equals(holder.id), () -> "enqueue with dedup key "
                             + request.dedupKey() + " held by unfinished entry " + holder.id + " returned " + result, holder);
                 } else {
-                    check(!result.duplicate(), () -> "enqueue reported a duplicate of " + result.id()
+                    check(!result.isDuplicate(), () -> "enqueue reported a duplicate of " + result.id()
                             + " although no unfinished entry holds the key", null);
                     newId = result.id();
                 }
@@ -816,14 +816,14 @@ class LeaseProtocolModelTest {
             }
             Kind[] kinds = randomKinds(0.12);
             Faults faults = new Faults().plan("extendAll of ", kinds);
-            Outcome<Extension> outcome = call(faults, () -> queue.extendAll(leases, duration));
+            Outcome<ExtensionResult> outcome = call(faults, () -> queue.extendAll(leases, duration));
             Map<String, Document> docs = readAll();
             boolean applied;
             if (outcome.failure() != null) {
                 expectExhausted(outcome, kinds, faults);
                 applied = faults.firedAfter("extendAll of ");
             } else {
-                Extension result = outcome.value();
+                ExtensionResult result = outcome.value();
                 check(Set.copyOf(result.extended()).equals(current) && result.extended().size() == current.size(),
                         () -> "extendAll extended " + result.extended() + " but the current leases are " + current, null);
                 check(result.lost().size() + current.size() == leases.size()
@@ -976,21 +976,28 @@ class LeaseProtocolModelTest {
                     .anyMatch(e -> e.unfinished() && entry.dedupKey.equals(e.dedupKey));
             Kind[] kinds = randomKinds(0.12);
             Faults faults = new Faults().plan("requeue of ", kinds);
-            Outcome<Boolean> outcome = call(faults, () -> queue.requeueDead(entry.id));
+            Outcome<RequeueResult> outcome = call(faults, () -> queue.requeueDead(entry.id));
             Map<String, Document> docs = readAll();
             boolean applied;
             if (collides) {
-                check(outcome.failure() instanceof DocJobsException, () -> "requeueDead of a dead entry whose dedup key an"
-                        + " unfinished entry holds must fail, got " + (outcome.failure() != null ? outcome.failure() : outcome.value()), entry);
+                if (outcome.failure() != null) {
+                    expectExhausted(outcome, kinds, faults);
+                } else {
+                    check(outcome.value().status() == RequeueResult.Status.DEDUP_KEY_HELD, () -> "requeueDead of a dead"
+                            + " entry whose dedup key an unfinished entry holds must report the key held, got "
+                            + outcome.value(), entry);
+                }
                 applied = false;
                 count("requeueDead (key taken)");
             } else if (outcome.failure() != null) {
                 expectExhausted(outcome, kinds, faults);
                 applied = entry.state == State.DEAD && faults.firedAfter("requeue of ");
             } else {
-                boolean result = outcome.value();
+                RequeueResult result = outcome.value();
                 boolean expected = entry.state == State.DEAD;
-                check(result == expected, () -> "requeueDead returned " + result + " for " + entry.describe()
+                RequeueResult.Status expectedStatus = expected ? RequeueResult.Status.REQUEUED
+                        : entry.state == State.DONE ? RequeueResult.Status.NOT_FOUND : RequeueResult.Status.NOT_DEAD;
+                check(result.status() == expectedStatus, () -> "requeueDead returned " + result + " for " + entry.describe()
                         + (faults.fired.isEmpty() ? "" : " after a retry (" + faults.fired + ")"), entry);
                 applied = expected;
             }

@@ -13,6 +13,7 @@ import io.docjobs.Lease;
 import io.docjobs.ManualClock;
 import io.docjobs.QueueConfig;
 import io.docjobs.ReleaseResult;
+import io.docjobs.RequeueResult;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -113,7 +114,7 @@ class LostRequestTest {
 
     /** Defect: a retried requeueDead took a fresh, never-dead entry for its own requeue. */
     @Test
-    void aRetriedRequeueOfAnEntryThatIsNotDeadReportsFalse() {
+    void aRetriedRequeueOfAnEntryThatIsNotDeadReportsNotDead() {
         String id = queue.enqueue("email", "x", VT);
         beforeTries("requeue of", (operation, attempt) -> {
             if (attempt == 1) {
@@ -121,7 +122,7 @@ class LostRequestTest {
             }
         });
 
-        assertThat(queue.requeueDead(id)).isFalse();
+        assertThat(queue.requeueDead(id)).isEqualTo(RequeueResult.notDead(id));
         assertThat(queue.get(id).orElseThrow().state()).isEqualTo(JobState.READY);
     }
 

@@ -1,13 +1,13 @@
 package io.docjobs.daemon;
 
 import io.docjobs.DatabaseUnavailableException;
-import io.docjobs.DocJobsException;
 import io.docjobs.EnqueueResult;
 import io.docjobs.JobEntry;
 import io.docjobs.JobQueue;
 import io.docjobs.JobRequest;
 import io.docjobs.JobState;
 import io.docjobs.QueueStats;
+import io.docjobs.RequeueResult;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -143,7 +143,7 @@ public final class AdminCommands {
                 request.maxAttempts(maxAttempts);
             }
             EnqueueResult result = queue.enqueue(request.build());
-            out().println(result.duplicate()
+            out().println(result.isDuplicate()
                     ? result.id() + " (duplicate: an unfinished job already holds dedup key \"" + dedupKey + "\"; nothing enqueued)"
                     : result.id());
             return 0;
@@ -197,7 +197,7 @@ public final class AdminCommands {
 
         @Override
         int run(DaemonConfig config, JobQueue queue) {
-            print(out(), queue.peek(Optional.ofNullable(type), limit), queue.now());
+            print(out(), queue.peek(type, limit), queue.now());
             return 0;
         }
     }
@@ -227,7 +227,7 @@ public final class AdminCommands {
 
         @Override
         int run(DaemonConfig config, JobQueue queue) {
-            List<JobEntry> dead = queue.deadLetters(Optional.ofNullable(type), offset, limit);
+            List<JobEntry> dead = queue.deadLetters(type, offset, limit);
             print(out(), dead, queue.now());
             return 0;
         }
@@ -263,20 +263,15 @@ public final class AdminCommands {
         @Override
         int run(DaemonConfig config, JobQueue queue) {
             if (all) {
-                out().println("requeued " + queue.requeueAllDead(Optional.ofNullable(type)) + " dead letters");
+                out().println("requeued " + queue.requeueAllDead(type) + " dead letters");
                 return 0;
             }
-            boolean requeued;
-            try {
-                requeued = queue.requeueDead(id);
-            } catch (DatabaseUnavailableException e) {
-                throw e;
-            } catch (DocJobsException e) {
-                // An unfinished job holds the dead one's dedup key: a state of the queue, not a failure.
-                err().println("docjobs: " + e.getMessage());
+            RequeueResult result = queue.requeueDead(id);
+            if (result.status() == RequeueResult.Status.DEDUP_KEY_HELD) {
+                err().println("docjobs: " + result.describe());
                 return ExitCodes.NOT_FOUND;
             }
-            if (!requeued) {
+            if (!result.isRequeued()) {
                 Optional<JobEntry> entry = queue.get(id);
                 err().println("docjobs: " + (entry.isEmpty()
                         ? "no job with id " + id + ": it completed (completed jobs are deleted), was purged, or never existed"
@@ -300,7 +295,7 @@ public final class AdminCommands {
 
         @Override
         int run(DaemonConfig config, JobQueue queue) {
-            long purged = queue.purgeDead(Optional.ofNullable(type), queue.now().minus(olderThan).plusMillis(1));
+            long purged = queue.purgeDead(type, queue.now().minus(olderThan).plusMillis(1));
             out().println("purged " + purged + " dead letters");
             return 0;
         }

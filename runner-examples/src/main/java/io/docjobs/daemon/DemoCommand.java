@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -175,7 +174,7 @@ public final class DemoCommand implements Callable<Integer> {
                 count(registry, "docjobs.jobs.finished", "outcome", "dead"),
                 count(registry, "docjobs.lease.extensions"),
                 count(registry, "docjobs.lease.losses"));
-        for (JobEntry dead : daemon.queue().deadLetters(Optional.empty(), 0, 5)) {
+        for (JobEntry dead : daemon.queue().deadLetters(null, 0, 5)) {
             out.printf("dead letter %s (%s) after %d attempt(s): %s%n", dead.id(), dead.type(), dead.attempts(),
                     dead.lastError().message());
         }

@@ -14,7 +14,6 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import org.bson.Document;
 
@@ -69,7 +68,7 @@ public final class EmbeddedLibraryExample {
             Set<String> ids = enqueueJobs(queue);
             awaitNothingLeft(queue);
 
-            List<JobEntry> dead = queue.deadLetters(Optional.empty(), 0, 100).stream()
+            List<JobEntry> dead = queue.deadLetters(null, 0, 100).stream()
                     .filter(entry -> ids.contains(entry.id())) // on a real server, skip earlier runs
                     .toList();
             System.out.printf("summary: %d mails sent, %d reports rendered, %d payments charged, %d dead-lettered%n",

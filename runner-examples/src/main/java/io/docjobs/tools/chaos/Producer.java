@@ -72,10 +72,22 @@ final class Producer {
                 batch.add(JobRequest.builder(ChaosHandler.TYPE).payload(new Document("seq", seq))
                         .visibilityTimeout(visibilityTimeout).maxAttempts(MAX_ATTEMPTS).build());
             }
-            for (EnqueueResult result : queue.enqueueAll(batch)) {
-                ids.add(result.id());
+            List<EnqueueResult> results = queue.enqueueAll(batch);
+            int rejected = 0;
+            for (EnqueueResult result : results) {
+                if (result.isFailed()) {
+                    rejected++;
+                } else {
+                    ids.add(result.id());
+                }
             }
             nextSeq += count;
+            if (rejected > 0) {
+                // Not retried: the database refused these requests themselves, and would again.
+                failedBatches.incrementAndGet();
+                log.warn("{} of {} jobs from seq {} were rejected by the database and are not in this run",
+                        rejected, count, nextSeq - count);
+            }
         } catch (RuntimeException e) {
             failedBatches.incrementAndGet();
             log.warn("enqueueing jobs from seq {} failed, trying again: {}", nextSeq, e.toString());

@@ -3,14 +3,15 @@ package io.docjobs;
 import java.util.List;
 
 /**
- * The outcome of {@link JobQueue#extendAll}: which leases now run to a later deadline and which
+ * The outcome of {@link JobConsumer#extendAll}: which leases now run to a later deadline and which
  * were lost to another worker (or completed, or released) and must not be acted on any more.
  *
  * @param extended the renewed leases, carrying their new deadlines
  * @param lost     the leases whose token no longer matched; unchanged in the database
  */
-public record Extension(List<Lease> extended, List<Lease> lost) {
-    public Extension {
+public record ExtensionResult(List<Lease> extended, List<Lease> lost) {
+    /** Copies both lists: the result does not change when the caller's lists do. */
+    public ExtensionResult {
         extended = List.copyOf(extended);
         lost = List.copyOf(lost);
     }

@@ -1,0 +1,119 @@
+package io.docjobs;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * The worker's side of a {@link JobQueue}: the lease protocol. A {@link Supervisor} needs only
+ * this; so does a hand-written worker loop.
+ *
+ * <p>Workers {@link #claim} entries: a claim hides the entry for its visibility timeout and hands
+ * out a {@link Lease} with a fresh token. The worker then calls {@link #done} (the entry is
+ * deleted), {@link #release} (retry later, or dead-letter after the last attempt) or nothing: when
+ * the lease deadline passes the entry is claimable again. So a job can run more than once (a
+ * worker can finish just after its lease expired), and handlers must be idempotent. Every lease
+ * operation is fenced by the token: once another worker has claimed the entry, the old lease can
+ * neither complete, extend nor release it, and the call reports the loss as a return value.
+ *
+ * <p>Thread-safe. Transient database errors are retried per {@link QueueConfig}; when they persist
+ * a {@link DatabaseUnavailableException} is thrown. Invalid arguments throw
+ * {@link IllegalArgumentException} naming the argument, the value and the rule.
+ */
+public interface JobConsumer {
+
+    /** A short name for logs and metric tags: {@code database.collection}. */
+    String name();
+
+    /** The current database time (local clock + measured server offset): lease deadlines are in it. */
+    Instant now();
+
+    /**
+     * Claims the most urgent claimable entry of the given types: READY or with an expired lease,
+     * visible now; highest priority first, then longest visible. A sorted read of a few candidate
+     * ids, then one atomic {@code findOneAndUpdate} on the first candidate still claimable, which
+     * hides it for exactly its own visibility timeout. Malformed entries met on the way are
+     * quarantined as dead letters, never returned (see {@link JobAdmin#quarantined()}).
+     *
+     * @return the lease, or empty when nothing is claimable
+     */
+    Optional<Lease> claim(Collection<String> types, String workerId);
+
+    /**
+     * Claims up to {@code max} entries in the same order as {@link #claim}, in a fixed number of
+     * round trips: a sorted read of candidate ids, one {@code updateMany} per distinct visibility
+     * timeout among them, and a read-back of the entries won; another such pass (three at most)
+     * only if other workers won some of the candidates. The leases of one pass share a token (each
+     * is still fenced by entry id and token). If a later pass fails, the leases already won are
+     * returned rather than lost.
+     */
+    List<Lease> claimBatch(Collection<String> types, String workerId, int max);
+
+    /**
+     * Claims up to {@code max} entries in claim order across all the given types, taking at most
+     * {@code limits.get(type)} entries of each type: the batch claim of a worker whose types have
+     * concurrency limits. Priority is respected across types: an urgent entry of a limited type
+     * is claimed before a less urgent one of another type. A type with limit 0 is not claimed.
+     */
+    List<Lease> claimBatch(Map<String, Integer> limits, String workerId, int max);
+
+    /**
+     * Completes the job: deletes the entry if the lease still holds.
+     *
+     * @return true if completed; false if the lease was lost (another worker claimed the entry, or it
+     *         was released or completed already), or if a retry after a lost reply finds the entry
+     *         gone after the lease's deadline, when the completion may have been another worker's:
+     *         the caller must treat its work as not acknowledged
+     */
+    boolean done(Lease lease);
+
+    /**
+     * Moves the lease deadline to now + {@code duration}, or leaves it where it is if that is
+     * later already: extensions never shorten a lease, so concurrent extensions of one lease
+     * cannot leave a worker believing in a later deadline than the stored one.
+     *
+     * @return the lease with its new deadline, or empty if the lease was lost
+     */
+    Optional<Lease> extend(Lease lease, Duration duration);
+
+    /** Extends each lease as {@link #extend} does, in one round trip (two if some were lost). */
+    ExtensionResult extendAll(Collection<Lease> leases, Duration duration);
+
+    /**
+     * Gives up this attempt after a failure: records {@code error}, and makes the entry claimable
+     * again after {@code delay}, or dead-letters it if this was its last attempt.
+     */
+    ReleaseResult release(Lease lease, Duration delay, JobError error);
+
+    /** Dead-letters the entry at once, whatever attempts remain: for failures no retry can fix. */
+    ReleaseResult deadLetter(Lease lease, JobError error);
+
+    /**
+     * Hands the entry back untouched, claimable at once, without counting the attempt: for a lease
+     * whose handler never started (claimed while shutting down, or no thread to run it). A handler
+     * that ran and did not finish is a failed attempt: {@link #release} it.
+     *
+     * @return true if handed back; false if the lease was lost
+     */
+    boolean giveBack(Lease lease);
+
+    /**
+     * A wake-up hook for idle workers: registers {@code listener} to hear of new entries, with
+     * their types: those enqueued through this same queue instance at once, and, with
+     * {@link QueueConfig#changeStreams()} on a server that has change streams, those inserted by
+     * other processes. An empty set means "entries may have arrived unseen, look once". A
+     * {@link Supervisor} uses it to wake its idle pollers instead of waiting out their back-off.
+     * Listeners must be quick; their exceptions are logged and ignored. The default, for consumers
+     * that cannot tell, never calls the listener.
+     *
+     * @return a handle that unregisters the listener
+     */
+    default Runnable onEnqueue(Consumer<Set<String>> listener) {
+        return () -> { };
+    }
+}

@@ -1,0 +1,56 @@
+package io.docjobs.mongo;
+
+import static io.docjobs.mongo.EntryStore.LOG;
+
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+
+/**
+ * Tells listeners of new entries: those this instance enqueued, at once, and with change streams
+ * on, those other processes inserted (through one {@link InsertWatcher}, started by the first
+ * listener).
+ */
+final class EnqueueNotifier implements AutoCloseable {
+    private final EntryStore store;
+    private final List<Consumer<Set<String>>> listeners = new CopyOnWriteArrayList<>();
+    private InsertWatcher watcher;
+
+    EnqueueNotifier(EntryStore store) {
+        this.store = store;
+    }
+
+    Runnable onEnqueue(Consumer<Set<String>> listener) {
+        Objects.requireNonNull(listener, "listener");
+        listeners.add(listener);
+        if (store.config.changeStreams()) {
+            synchronized (listeners) {
+                if (watcher == null) {
+                    watcher = new InsertWatcher(store.entries, store.name, this::enqueued);
+                }
+            }
+        }
+        return () -> listeners.remove(listener);
+    }
+
+    void enqueued(Set<String> types) {
+        for (Consumer<Set<String>> listener : listeners) {
+            try {
+                listener.accept(types);
+            } catch (RuntimeException e) {
+                LOG.warn("enqueue listener failed: {}", e.toString());
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        synchronized (listeners) {
+            if (watcher != null) {
+                watcher.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+package io.docjobs.mongo;
+
+import static io.docjobs.mongo.Entries.ACTIVE_DEDUP_KEY;
+import static io.docjobs.mongo.Entries.ID;
+import static io.docjobs.mongo.Entries.LEASE_TOKEN;
+
+import com.mongodb.ReadPreference;
+import com.mongodb.WriteConcern;
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.MongoDatabase;
+import io.docjobs.Lease;
+import io.docjobs.QueueConfig;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Base64;
+import org.bson.Document;
+import org.bson.RawBsonDocument;
+import org.bson.conversions.Bson;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What every part of a {@link MongoJobQueue} shares: the entry collection with the read and write
+ * concerns the lease protocol needs, the retrying {@link OperationRunner}, database time, the entry
+ * schema and call tokens. One per queue; thread-safe.
+ */
+final class EntryStore {
+    /**
+     * The logger of every part: operators configure logging by the facade's name, which predates
+     * the split into parts.
+     */
+    static final Logger LOG = LoggerFactory.getLogger(MongoJobQueue.class);
+
+    final MongoCollection<Document> entries;
+    final MongoCollection<RawBsonDocument> rawEntries;
+    final QueueConfig config;
+    final ServerClock serverClock;
+    final OperationRunner runner;
+    final String name;
+    final EntrySchema schema;
+    private final SecureRandom random = new SecureRandom();
+
+    EntryStore(MongoClient client, QueueConfig config) {
+        this.config = config;
+        MongoDatabase database = client.getDatabase(config.database());
+        MongoCollection<Document> collection = database.getCollection(config.collection())
+                // Reads here are part of write protocols (read-backs after claims, retry checks): a
+                // lagging secondary would strand or misreport leases.
+                .withReadPreference(ReadPreference.primary());
+        if (collection.getWriteConcern().getWObject() == null) {
+            // An acknowledged claim or enqueue must survive a failover; w:1 writes can be rolled back.
+            collection = collection.withWriteConcern(WriteConcern.MAJORITY);
+        }
+        this.entries = collection;
+        this.rawEntries = entries.withDocumentClass(RawBsonDocument.class);
+        this.name = config.database() + "." + config.collection();
+        this.serverClock = new ServerClock(config.clock(), client.getDatabase("admin"), config.serverClockSync());
+        this.runner = new OperationRunner(config, name);
+        this.schema = new EntrySchema(config.defaultVisibilityTimeout(), config.defaultMaxAttempts());
+    }
+
+    /** Database time in BSON's precision, so a time written and read back compares equal. */
+    Instant now() {
+        return serverClock.now().truncatedTo(ChronoUnit.MILLIS);
+    }
+
+    /** A token no other call makes: lets a retry after a lost reply recognise its own write. */
+    String newToken() {
+        byte[] bytes = new byte[16];
+        random.nextBytes(bytes);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+
+    /** DocumentDB uses a sparse index only for queries that say {@code $exists}. */
+    static Bson activeKey(String key) {
+        return new Document(ACTIVE_DEDUP_KEY, new Document("$eq", key).append("$exists", true));
+    }
+
+    /** The fence of every lease write: the entry still carries this lease's token. */
+    static Bson fenced(Lease lease) {
+        return new Document(ID, Entries.objectId(lease.id())).append(LEASE_TOKEN, lease.token());
+    }
+}

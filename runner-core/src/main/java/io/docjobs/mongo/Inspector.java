@@ -1,0 +1,100 @@
+package io.docjobs.mongo;
+
+import static com.mongodb.client.model.Filters.eq;
+import static io.docjobs.mongo.Arguments.checkPage;
+import static io.docjobs.mongo.Arguments.withType;
+import static io.docjobs.mongo.Claimer.CLAIM_ORDER;
+import static io.docjobs.mongo.Entries.DEAD;
+import static io.docjobs.mongo.Entries.DEAD_AT;
+import static io.docjobs.mongo.Entries.ID;
+import static io.docjobs.mongo.Entries.READY;
+import static io.docjobs.mongo.Entries.STATE;
+import static io.docjobs.mongo.Entries.TYPE;
+import static io.docjobs.mongo.Entries.VISIBLE_AT;
+
+import com.mongodb.client.model.Sorts;
+import io.docjobs.JobEntry;
+import io.docjobs.QueueStats;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import org.bson.Document;
+import org.bson.conversions.Bson;
+import org.bson.types.ObjectId;
+
+/** The operator's reads: counts, one entry, the head of the queue and the dead letters. */
+final class Inspector {
+    private final EntryStore store;
+
+    Inspector(EntryStore store) {
+        this.store = store;
+    }
+
+    QueueStats stats() {
+        return store.runner.run("stats", attempt -> {
+            Instant now = store.now();
+            Date nowDate = Date.from(now);
+            Document visibleNow = new Document("$cond", List.of(new Document("$lte", List.of("$" + VISIBLE_AT, nowDate)), 1, 0));
+            List<Document> pipeline = List.of(new Document("$group", new Document(ID,
+                    new Document(TYPE, "$" + TYPE).append(STATE, "$" + STATE))
+                    .append("count", new Document("$sum", 1))
+                    .append("visibleNow", new Document("$sum", visibleNow))
+                    .append("minVisibleAt", new Document("$min", "$" + VISIBLE_AT))));
+            Map<String, long[]> counts = new TreeMap<>();
+            Map<String, Duration> oldest = new HashMap<>();
+            for (Document row : store.entries.aggregate(pipeline)) {
+                Document key = row.get(ID, Document.class);
+                // Entries written by hand may have any type and state: show them, never fail on them.
+                String type = String.valueOf(Entries.text(key.get(TYPE)));
+                long count = ((Number) row.get("count")).longValue();
+                long visible = ((Number) row.get("visibleNow")).longValue();
+                long[] c = counts.computeIfAbsent(type, t -> new long[5]);
+                switch (key.get(STATE) instanceof String state ? state : "") {
+                    case "ready" -> {
+                        c[0] += visible;
+                        c[1] += count - visible;
+                        if (row.get("minVisibleAt") instanceof Date min && !min.toInstant().isAfter(now)) {
+                            oldest.put(type, Duration.between(min.toInstant(), now));
+                        }
+                    }
+                    case "leased" -> {
+                        c[2] += count - visible;
+                        c[3] += visible;
+                    }
+                    default -> c[4] += count;
+                }
+            }
+            List<QueueStats.TypeStats> rows = new ArrayList<>();
+            counts.forEach((type, c) -> rows.add(new QueueStats.TypeStats(type, c[0], c[1], c[2], c[3], c[4],
+                    oldest.getOrDefault(type, Duration.ZERO))));
+            return new QueueStats(now, rows);
+        });
+    }
+
+    Optional<JobEntry> get(String id) {
+        ObjectId objectId = Entries.objectId(id);
+        return store.runner.run("get of " + id, attempt -> Optional.ofNullable(store.entries.find(eq(ID, objectId)).first())
+                .map(entry -> Entries.toJobEntry(entry, store.schema)));
+    }
+
+    List<JobEntry> peek(String type, int limit) {
+        checkPage(0, limit);
+        Bson filter = withType(eq(STATE, READY), type);
+        return store.runner.run("peek", attempt -> store.entries.find(filter).sort(CLAIM_ORDER).limit(limit)
+                .map(entry -> Entries.toJobEntry(entry, store.schema)).into(new ArrayList<>()));
+    }
+
+    List<JobEntry> deadLetters(String type, int offset, int limit) {
+        checkPage(offset, limit);
+        Bson filter = withType(eq(STATE, DEAD), type);
+        return store.runner.run("list of dead letters", attempt -> store.entries.find(filter)
+                .sort(Sorts.orderBy(Sorts.descending(DEAD_AT), Sorts.descending(ID))).skip(offset).limit(limit)
+                .map(entry -> Entries.toJobEntry(entry, store.schema)).into(new ArrayList<>()));
+    }
+}

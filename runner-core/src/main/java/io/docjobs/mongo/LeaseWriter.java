@@ -1,0 +1,195 @@
+package io.docjobs.mongo;
+
+import static com.mongodb.client.model.Filters.eq;
+import static com.mongodb.client.model.Filters.in;
+import static io.docjobs.mongo.Arguments.checkExtension;
+import static io.docjobs.mongo.Entries.ACTIVE_DEDUP_KEY;
+import static io.docjobs.mongo.Entries.ATTEMPTS;
+import static io.docjobs.mongo.Entries.CLAIMED_AT;
+import static io.docjobs.mongo.Entries.DEAD;
+import static io.docjobs.mongo.Entries.DEAD_AT;
+import static io.docjobs.mongo.Entries.ID;
+import static io.docjobs.mongo.Entries.LAST_ERROR;
+import static io.docjobs.mongo.Entries.LEASE_TOKEN;
+import static io.docjobs.mongo.Entries.READY;
+import static io.docjobs.mongo.Entries.RELEASED_TOKEN;
+import static io.docjobs.mongo.Entries.STATE;
+import static io.docjobs.mongo.Entries.VISIBLE_AT;
+import static io.docjobs.mongo.Entries.WORKER_ID;
+import static io.docjobs.mongo.EntryStore.fenced;
+
+import com.mongodb.bulk.BulkWriteResult;
+import com.mongodb.client.model.BulkWriteOptions;
+import com.mongodb.client.model.FindOneAndUpdateOptions;
+import com.mongodb.client.model.Projections;
+import com.mongodb.client.model.ReturnDocument;
+import com.mongodb.client.model.UpdateOneModel;
+import com.mongodb.client.model.WriteModel;
+import com.mongodb.client.result.UpdateResult;
+import io.docjobs.ExtensionResult;
+import io.docjobs.JobError;
+import io.docjobs.JobRequest;
+import io.docjobs.Lease;
+import io.docjobs.ReleaseResult;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import org.bson.Document;
+import org.bson.types.ObjectId;
+
+/**
+ * The writes a lease holder makes: done, extend, release, dead-letter and give-back. Each is fenced
+ * by the lease token, so a stale worker changes nothing; each recognises on a retry after a lost
+ * reply whether its first try was applied.
+ */
+final class LeaseWriter {
+    private final EntryStore store;
+
+    LeaseWriter(EntryStore store) {
+        this.store = store;
+    }
+
+    boolean done(Lease lease) {
+        Objects.requireNonNull(lease, "lease");
+        ObjectId id = Entries.objectId(lease.id());
+        return store.runner.run("done of " + lease.id(), attempt -> {
+            if (store.entries.deleteOne(fenced(lease)).getDeletedCount() == 1) {
+                return true;
+            }
+            // A retry that finds the entry gone: our first try deleted it, unless the lease had
+            // expired, when another worker may have claimed and completed it. Before the deadline
+            // no one else can have held the entry, so the deletion was ours.
+            return attempt > 1 && store.now().isBefore(lease.deadline())
+                    && store.entries.find(eq(ID, id)).projection(Projections.include(ID)).first() == null;
+        });
+    }
+
+    Optional<Lease> extend(Lease lease, Duration duration) {
+        Objects.requireNonNull(lease, "lease");
+        checkExtension(duration);
+        return store.runner.run("extend of " + lease.id(), attempt -> {
+            Instant deadline = store.now().plus(duration);
+            // Returns the stored deadline, which an earlier, longer extension may have set.
+            Document after = store.entries.findOneAndUpdate(fenced(lease), extendTo(deadline), new FindOneAndUpdateOptions()
+                    .projection(Projections.include(VISIBLE_AT)).returnDocument(ReturnDocument.AFTER));
+            return after == null ? Optional.<Lease>empty()
+                    : Optional.of(lease.withDeadline(later(after.getDate(VISIBLE_AT).toInstant(), deadline)));
+        });
+    }
+
+    ExtensionResult extendAll(Collection<Lease> leases, Duration duration) {
+        Objects.requireNonNull(leases, "leases");
+        checkExtension(duration);
+        if (leases.isEmpty()) {
+            return new ExtensionResult(List.of(), List.of());
+        }
+        List<Lease> all = List.copyOf(leases);
+        return store.runner.run("extendAll of " + all.size() + " leases", attempt -> {
+            Instant deadline = store.now().plus(duration);
+            List<WriteModel<Document>> updates = new ArrayList<>(all.size());
+            for (Lease lease : all) {
+                updates.add(new UpdateOneModel<>(fenced(lease), extendTo(deadline)));
+            }
+            BulkWriteResult result = store.entries.bulkWrite(updates, new BulkWriteOptions().ordered(false));
+            List<Lease> extended = new ArrayList<>();
+            List<Lease> lost = new ArrayList<>();
+            if (result.getMatchedCount() == all.size()) {
+                all.forEach(lease -> extended.add(lease.withDeadline(later(lease.deadline(), deadline))));
+                return new ExtensionResult(extended, lost);
+            }
+            // Some did not match: a token still in place means that update applied.
+            Map<String, String> tokens = new HashMap<>();
+            store.entries.find(in(ID, all.stream().map(lease -> Entries.objectId(lease.id())).toList()))
+                    .projection(Projections.include(LEASE_TOKEN))
+                    .forEach(entry -> tokens.put(entry.getObjectId(ID).toHexString(), entry.getString(LEASE_TOKEN)));
+            for (Lease lease : all) {
+                if (lease.token().equals(tokens.get(lease.id()))) {
+                    extended.add(lease.withDeadline(later(lease.deadline(), deadline)));
+                } else {
+                    lost.add(lease);
+                }
+            }
+            return new ExtensionResult(extended, lost);
+        });
+    }
+
+    /**
+     * Extensions only ever move a deadline later ({@code $max}): when a heartbeat and a handler's
+     * own extension race, the database keeps the later deadline whatever order they land in, so
+     * the deadline a worker remembers is never later than the stored one.
+     */
+    private static Document extendTo(Instant deadline) {
+        return new Document("$max", new Document(VISIBLE_AT, Date.from(deadline)));
+    }
+
+    private static Instant later(Instant a, Instant b) {
+        return a.isAfter(b) ? a : b;
+    }
+
+    ReleaseResult release(Lease lease, Duration delay, JobError error) {
+        Objects.requireNonNull(lease, "lease");
+        if (delay == null || delay.isNegative() || delay.compareTo(JobRequest.MAX_DELAY) > 0) {
+            throw new IllegalArgumentException("delay was " + delay + " but must be zero or positive and at most "
+                    + JobRequest.MAX_DELAY);
+        }
+        return finish(lease, error, lease.attempt(), lease.workerId(), lease.isLastAttempt(), delay,
+                "release of " + lease.id());
+    }
+
+    ReleaseResult deadLetter(Lease lease, JobError error) {
+        Objects.requireNonNull(lease, "lease");
+        return finish(lease, error, lease.attempt(), lease.workerId(), true, Duration.ZERO, "dead-letter of " + lease.id());
+    }
+
+    /**
+     * Releases or dead-letters the entry under {@code lease}, recording {@code error} as the
+     * failure of {@code failedAttempt} by {@code failedWorker}. The update carries a token made for
+     * this one call, so a retry after a lost reply recognises its own effect and nothing else (an
+     * earlier release with the same lease wrote another token).
+     */
+    ReleaseResult finish(Lease lease, JobError error, int failedAttempt, String failedWorker, boolean dead,
+            Duration delay, String operation) {
+        String callToken = store.newToken();
+        return store.runner.run(operation, attempt -> {
+            Instant now = store.now();
+            Document set = new Document(LAST_ERROR, Entries.errorDocument(error, failedAttempt, failedWorker, now))
+                    .append(RELEASED_TOKEN, callToken);
+            Document unset = new Document(LEASE_TOKEN, "").append(CLAIMED_AT, "");
+            if (dead) {
+                set.append(STATE, DEAD).append(DEAD_AT, Date.from(now));
+                unset.append(VISIBLE_AT, "").append(ACTIVE_DEDUP_KEY, "");
+            } else {
+                set.append(STATE, READY).append(VISIBLE_AT, Date.from(now.plus(delay)));
+                unset.append(WORKER_ID, "");
+            }
+            UpdateResult result = store.entries.updateOne(fenced(lease), new Document("$set", set).append("$unset", unset));
+            boolean applied = result.getMatchedCount() == 1 || attempt > 1 && appliedEarlier(lease, callToken);
+            return applied ? (dead ? ReleaseResult.DEAD_LETTERED : ReleaseResult.RETRY_SCHEDULED) : ReleaseResult.LEASE_LOST;
+        });
+    }
+
+    boolean giveBack(Lease lease) {
+        Objects.requireNonNull(lease, "lease");
+        String callToken = store.newToken();
+        return store.runner.run("give-back of " + lease.id(), attempt -> {
+            Document update = new Document("$set", new Document(STATE, READY).append(VISIBLE_AT, Date.from(store.now()))
+                    .append(RELEASED_TOKEN, callToken))
+                    .append("$inc", new Document(ATTEMPTS, -1))
+                    .append("$unset", new Document(LEASE_TOKEN, "").append(WORKER_ID, "").append(CLAIMED_AT, ""));
+            return store.entries.updateOne(fenced(lease), update).getMatchedCount() == 1
+                    || attempt > 1 && appliedEarlier(lease, callToken);
+        });
+    }
+
+    private boolean appliedEarlier(Lease lease, String callToken) {
+        return store.entries.find(new Document(ID, Entries.objectId(lease.id())).append(RELEASED_TOKEN, callToken))
+                .projection(Projections.include(ID)).first() != null;
+    }
+}
