@@ -130,7 +130,11 @@ public record HandlerOptions(
         /** Exception types that dead-letter at once, matched on the exception and its causes; added to earlier ones. */
         @SafeVarargs
         public final Builder nonRetryable(Class<? extends Throwable>... types) {
-            nonRetryable.addAll(List.of(types));
+            // One by one rather than List.of(types): handing the generic array on is what
+            // -Xlint:varargs reports as possible heap pollution.
+            for (Class<? extends Throwable> type : types) {
+                nonRetryable.add(Objects.requireNonNull(type, "nonRetryable type"));
+            }
             return this;
         }
 
