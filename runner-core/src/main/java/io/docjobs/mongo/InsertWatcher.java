@@ -125,7 +125,7 @@ final class InsertWatcher {
             return Verdict.RETRY; // network trouble, no primary reachable, ...
         }
         int code = command.getErrorCode();
-        String message = command.getErrorMessage() == null ? "" : command.getErrorMessage().toLowerCase(Locale.ROOT);
+        String message = command.getErrorMessage().toLowerCase(Locale.ROOT); // never null: "" without errmsg
         boolean unsupported = UNSUPPORTED_CODES.contains(code) || code == -1
                 // DocumentDB, streams not enabled on the collection (it also uses code 136)
                 || message.contains("modifychangestreams")
@@ -272,8 +272,8 @@ final class InsertWatcher {
                         // embedded server does): pause briefly, or this thread spins a core.
                         LockSupport.parkNanos(EMPTY_READ_PAUSE_NANOS);
                     }
-                    return change != null && change.getFullDocument() != null
-                            && change.getFullDocument().get("type") instanceof String type ? type : null;
+                    Document entry = change == null ? null : change.getFullDocument();
+                    return entry != null && entry.get("type") instanceof String type ? type : null;
                 }
 
                 @Override

@@ -15,6 +15,7 @@ import io.docjobs.examples.handlers.SendEmailHandler;
 import io.docjobs.tools.bench.BenchCommand;
 import io.docjobs.tools.chaos.ChaosCommand;
 import java.io.PrintWriter;
+import java.nio.charset.Charset;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -49,7 +50,9 @@ public final class Main implements Runnable {
 
     /** Runs the command line and returns its exit code ({@link #main} exits with it). */
     public static int execute(String... args) {
-        return execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+        // The platform's charset, as System.out and System.err use it themselves.
+        Charset charset = Charset.defaultCharset();
+        return execute(new PrintWriter(System.out, true, charset), new PrintWriter(System.err, true, charset), args);
     }
 
     /** Runs the command line writing to the given streams; for tests and embedding. */

@@ -288,7 +288,7 @@ public final class BenchCommand implements Callable<Integer> {
                 }
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
                 while (latencies.size() < enqueuedAt.size() && System.nanoTime() < deadline) {
-                    new CountDownLatch(1).await(5, TimeUnit.MILLISECONDS);
+                    TimeUnit.MILLISECONDS.sleep(5);
                 }
             } finally {
                 supervisor.close();
@@ -323,10 +323,10 @@ public final class BenchCommand implements Callable<Integer> {
             Supervisor supervisor = Supervisor.builder(queue).name("idle").meterRegistry(new SimpleMeterRegistry())
                     .handle(BenchDatabase.TYPE, job -> { }).build().start();
             try {
-                new CountDownLatch(1).await(quick ? 500 : 4000, TimeUnit.MILLISECONDS); // let the back-off settle
+                TimeUnit.MILLISECONDS.sleep(quick ? 500 : 4000); // let the back-off settle
                 long before = db.commands();
                 long start = System.nanoTime();
-                new CountDownLatch(1).await(quick ? 1500 : 6000, TimeUnit.MILLISECONDS);
+                TimeUnit.MILLISECONDS.sleep(quick ? 1500 : 6000);
                 double perSecond = (db.commands() - before) / ((System.nanoTime() - start) / 1e9);
                 table.add(new String[] {"idle supervisor: database commands per second", fmt2(perSecond), "1/s",
                         "goal <= 1"});
@@ -359,11 +359,11 @@ public final class BenchCommand implements Callable<Integer> {
             try {
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
                 while (supervisor.inFlight() < inFlight && System.nanoTime() < deadline) {
-                    new CountDownLatch(1).await(10, TimeUnit.MILLISECONDS);
+                    TimeUnit.MILLISECONDS.sleep(10);
                 }
                 double extensionsBefore = extensions(registry);
                 long updatesBefore = db.updates();
-                new CountDownLatch(1).await(quick ? 1500 : 3000, TimeUnit.MILLISECONDS);
+                TimeUnit.MILLISECONDS.sleep(quick ? 1500 : 3000);
                 double rounds = (extensions(registry) - extensionsBefore) / inFlight;
                 double updates = db.updates() - updatesBefore;
                 double perRound = rounds == 0 ? Double.NaN : updates / rounds;

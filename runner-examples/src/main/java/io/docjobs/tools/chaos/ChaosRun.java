@@ -19,7 +19,6 @@ import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -179,7 +178,7 @@ public final class ChaosRun {
             if (fleet.resumeAll() > 0) {
                 // Let the stale worker finish what it was doing: its acknowledgements must be refused
                 // (the leases moved on), which is the point of pausing it.
-                new CountDownLatch(1).await(STALE_WORKER_SETTLE.toMillis(), TimeUnit.MILLISECONDS);
+                TimeUnit.MILLISECONDS.sleep(STALE_WORKER_SETTLE.toMillis());
             }
         }
     }
@@ -191,7 +190,7 @@ public final class ChaosRun {
      */
     private long stuckLeased(QueueView view, Progress progress) throws InterruptedException {
         if (!progress.allDone()) {
-            new CountDownLatch(1).await(settings.stuckGrace().toMillis(), TimeUnit.MILLISECONDS);
+            TimeUnit.MILLISECONDS.sleep(settings.stuckGrace().toMillis());
         }
         return view.leasedExpiredBefore(Instant.now().minus(settings.stuckGrace()));
     }
@@ -230,8 +229,7 @@ public final class ChaosRun {
 
     /** The database file, emptied: a previous run in the same work dir must not leak into this one. */
     private static Path freshDataFile(Path workDir) throws IOException {
-        Path dataFile = workDir.resolve("db").resolve("chaos.h2");
-        Files.createDirectories(dataFile.getParent());
+        Path dataFile = Files.createDirectories(workDir.resolve("db")).resolve("chaos.h2");
         Files.deleteIfExists(dataFile);
         return dataFile;
     }

@@ -40,8 +40,12 @@ final class Launcher {
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         Path jar;
         try {
-            jar = Path.of(anchor.getProtectionDomain().getCodeSource().getLocation().toURI());
-        } catch (URISyntaxException | SecurityException | NullPointerException e) {
+            java.security.CodeSource source = anchor.getProtectionDomain().getCodeSource();
+            if (source == null || source.getLocation() == null) {
+                throw new URISyntaxException(anchor.getName(), "no code source location");
+            }
+            jar = Path.of(source.getLocation().toURI());
+        } catch (URISyntaxException | SecurityException e) {
             throw new IllegalStateException("cannot tell which jar " + anchor.getName() + " was loaded from: " + e);
         }
         if (!Files.isRegularFile(jar) || !jar.toString().endsWith(".jar")) {
