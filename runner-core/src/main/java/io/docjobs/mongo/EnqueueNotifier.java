@@ -16,7 +16,8 @@ import java.util.function.Consumer;
 final class EnqueueNotifier implements AutoCloseable {
     private final EntryStore store;
     private final List<Consumer<Set<String>>> listeners = new CopyOnWriteArrayList<>();
-    private InsertWatcher watcher;
+    private final Object watcherLock = new Object(); // not the list: it is a concurrent collection
+    private InsertWatcher watcher; // guarded by watcherLock
 
     EnqueueNotifier(EntryStore store) {
         this.store = store;
@@ -26,7 +27,7 @@ final class EnqueueNotifier implements AutoCloseable {
         Objects.requireNonNull(listener, "listener");
         listeners.add(listener);
         if (store.config.changeStreams()) {
-            synchronized (listeners) {
+            synchronized (watcherLock) {
                 if (watcher == null) {
                     watcher = new InsertWatcher(store.entries, store.name, this::enqueued);
                 }
@@ -47,7 +48,7 @@ final class EnqueueNotifier implements AutoCloseable {
 
     @Override
     public void close() {
-        synchronized (listeners) {
+        synchronized (watcherLock) {
             if (watcher != null) {
                 watcher.close();
             }
