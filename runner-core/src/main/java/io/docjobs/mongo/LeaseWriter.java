@@ -80,7 +80,7 @@ final class LeaseWriter {
             Document after = store.entries.findOneAndUpdate(fenced(lease), extendTo(deadline), new FindOneAndUpdateOptions()
                     .projection(Projections.include(VISIBLE_AT)).returnDocument(ReturnDocument.AFTER));
             return after == null ? Optional.<Lease>empty()
-                    : Optional.of(lease.withDeadline(later(after.getDate(VISIBLE_AT).toInstant(), deadline)));
+                    : Optional.of(ClaimedLease.withDeadline(lease, later(after.getDate(VISIBLE_AT).toInstant(), deadline)));
         });
     }
 
@@ -101,7 +101,7 @@ final class LeaseWriter {
             List<Lease> extended = new ArrayList<>();
             List<Lease> lost = new ArrayList<>();
             if (result.getMatchedCount() == all.size()) {
-                all.forEach(lease -> extended.add(lease.withDeadline(later(lease.deadline(), deadline))));
+                all.forEach(lease -> extended.add(ClaimedLease.withDeadline(lease, later(lease.deadline(), deadline))));
                 return new ExtensionResult(extended, lost);
             }
             // Some did not match: a token still in place means that update applied.
@@ -111,7 +111,7 @@ final class LeaseWriter {
                     .forEach(entry -> tokens.put(entry.getObjectId(ID).toHexString(), entry.getString(LEASE_TOKEN)));
             for (Lease lease : all) {
                 if (lease.token().equals(tokens.get(lease.id()))) {
-                    extended.add(lease.withDeadline(later(lease.deadline(), deadline)));
+                    extended.add(ClaimedLease.withDeadline(lease, later(lease.deadline(), deadline)));
                 } else {
                     lost.add(lease);
                 }

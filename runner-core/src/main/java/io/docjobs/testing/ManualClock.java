@@ -1,4 +1,4 @@
-package io.docjobs;
+package io.docjobs.testing;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -10,13 +10,14 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A {@link Clock} that only moves when told to, for tests that step through lease expiry without
- * waiting. Thread-safe. Pair it with {@link QueueConfig.Builder#serverClockSync(Duration)
+ * waiting. Thread-safe. Pair it with {@link io.docjobs.QueueConfig.Builder#serverClockSync(Duration)
  * serverClockSync(Duration.ZERO)} so the queue does not re-align it to the server's clock.
  */
 public final class ManualClock extends Clock {
     private final AtomicReference<Instant> now;
     private final ZoneId zone;
 
+    /** A clock in UTC standing at {@code start}. */
     public ManualClock(Instant start) {
         this(new AtomicReference<>(Objects.requireNonNull(start, "start")), ZoneOffset.UTC);
     }
@@ -46,6 +47,7 @@ public final class ManualClock extends Clock {
         return zone;
     }
 
+    /** A view in {@code newZone} that moves with this clock. */
     @Override
     public Clock withZone(ZoneId newZone) {
         return new ManualClock(now, newZone);
