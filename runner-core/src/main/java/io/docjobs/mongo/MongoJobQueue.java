@@ -30,14 +30,13 @@ import org.bson.Document;
 
 /**
  * The {@link JobQueue} on a MongoDB / DocumentDB collection. Obtain it through
- * {@link JobQueue#connect} or {@link JobQueue#using}; this class is public only so those factories
- * can reach it.
+ * {@link JobQueue#connect} or {@link JobQueue#using}, which reach it through {@link MongoQueues}.
  *
  * <p>A facade: each concern lives in a package-private part ({@link Handshake}, {@link Enqueuer},
  * {@link Claimer}, {@link BatchClaimer}, {@link Quarantine}, {@link LeaseWriter},
  * {@link Inspector}, {@link DeadLetters}, {@link EntryIndexes}) over one shared {@link EntryStore}.
  */
-public final class MongoJobQueue implements JobQueue {
+final class MongoJobQueue implements JobQueue {
     private final MongoClient ownedClient;
     private final MongoDatabase adminDatabase;
     private final EntryStore store;
@@ -67,7 +66,7 @@ public final class MongoJobQueue implements JobQueue {
     }
 
     /** See {@link JobQueue#connect}. */
-    public static MongoJobQueue connect(QueueConfig config) {
+    static MongoJobQueue connect(QueueConfig config) {
         Objects.requireNonNull(config, "config");
         String hosts = ClientFactory.parse(config.connectionString()).getHosts().toString();
         MongoClient client = ClientFactory.create(config);
@@ -80,7 +79,7 @@ public final class MongoJobQueue implements JobQueue {
     }
 
     /** See {@link JobQueue#using}. */
-    public static MongoJobQueue using(MongoClient client, QueueConfig config) {
+    static MongoJobQueue using(MongoClient client, QueueConfig config) {
         Objects.requireNonNull(client, "client");
         Objects.requireNonNull(config, "config");
         return open(client, false, config, client.getClusterDescription().getClusterSettings().getHosts().toString());
