@@ -12,8 +12,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -189,7 +189,7 @@ public final class Supervisor implements AutoCloseable {
         private ObservationRegistry observations = ObservationRegistry.NOOP;
 
         private Builder(JobConsumer queue) {
-            this.queue = Objects.requireNonNull(queue, "queue");
+            this.queue = Bounds.notNull(queue, "queue");
         }
 
         /** Registers {@code handler} for jobs of {@code type} with default options. */
@@ -218,7 +218,7 @@ public final class Supervisor implements AutoCloseable {
         }
 
         /** The worker id written into leases; default host-pid-name. */
-        public Builder workerId(String workerId) {
+        public Builder workerId(@Nullable String workerId) {
             config.workerId(workerId);
             return this;
         }
@@ -276,7 +276,7 @@ public final class Supervisor implements AutoCloseable {
          * the README's "Tracing"); default {@link ObservationRegistry#NOOP}, which costs nothing.
          */
         public Builder observationRegistry(ObservationRegistry observations) {
-            this.observations = Objects.requireNonNull(observations, "observations");
+            this.observations = Bounds.notNull(observations, "observations");
             return this;
         }
 

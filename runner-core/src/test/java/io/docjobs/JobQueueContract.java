@@ -525,6 +525,20 @@ abstract class JobQueueContract {
         assertThat(queue.stats().byType()).as("nothing was inserted").isEmpty();
     }
 
+    /** One exception for bad arguments: a null where none is allowed is no NullPointerException. */
+    @Test
+    void rejectsNullArgumentsAsBadArgumentsNamingThem() {
+        assertThatThrownBy(() -> queue.done(null)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("lease was null but must be given");
+        assertThatThrownBy(() -> queue.enqueue((JobRequest) null)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("request was null but must be given");
+        assertThatThrownBy(() -> queue.enqueueAll(Arrays.asList(JobRequest.builder("email").payload("x").build(), null)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("requests[1] was null but must be given");
+        assertThatThrownBy(() -> queue.purgeDead(null, null)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("before was null but must be given");
+        assertThat(queue.stats().byType()).as("nothing was inserted").isEmpty();
+    }
+
     /** Type limits make a batch claim skip candidates and look again; the passes together still take at most max. */
     @Test
     void aBatchClaimNeverTakesMoreThanMaxHoweverManyPassesItNeeds() {

@@ -6,6 +6,7 @@ import com.mongodb.MongoException;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoDatabase;
 import io.docjobs.DatabaseUnavailableException;
+import io.docjobs.DocJobsException;
 import io.docjobs.EnqueueResult;
 import io.docjobs.ExtensionResult;
 import io.docjobs.JobEntry;
@@ -22,11 +23,11 @@ import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.bson.Document;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The {@link JobQueue} on a MongoDB / DocumentDB collection. Obtain it through
@@ -67,7 +68,7 @@ final class MongoJobQueue implements JobQueue {
 
     /** See {@link JobQueue#connect}. */
     static MongoJobQueue connect(QueueConfig config) {
-        Objects.requireNonNull(config, "config");
+        Arguments.notNull(config, "config");
         String hosts = ClientFactory.parse(config.connectionString()).getHosts().toString();
         MongoClient client = ClientFactory.create(config);
         try {
@@ -80,8 +81,8 @@ final class MongoJobQueue implements JobQueue {
 
     /** See {@link JobQueue#using}. */
     static MongoJobQueue using(MongoClient client, QueueConfig config) {
-        Objects.requireNonNull(client, "client");
-        Objects.requireNonNull(config, "config");
+        Arguments.notNull(client, "client");
+        Arguments.notNull(config, "config");
         return open(client, false, config, client.getClusterDescription().getClusterSettings().getHosts().toString());
     }
 
@@ -178,12 +179,12 @@ final class MongoJobQueue implements JobQueue {
     }
 
     @Override
-    public List<JobEntry> peek(String type, int limit) {
+    public List<JobEntry> peek(@Nullable String type, int limit) {
         return inspector.peek(type, limit);
     }
 
     @Override
-    public List<JobEntry> deadLetters(String type, int offset, int limit) {
+    public List<JobEntry> deadLetters(@Nullable String type, int offset, int limit) {
         return inspector.deadLetters(type, offset, limit);
     }
 
@@ -193,12 +194,12 @@ final class MongoJobQueue implements JobQueue {
     }
 
     @Override
-    public long requeueAllDead(String type) {
+    public long requeueAllDead(@Nullable String type) {
         return deadLetters.requeueAllDead(type);
     }
 
     @Override
-    public long purgeDead(String type, Instant before) {
+    public long purgeDead(@Nullable String type, Instant before) {
         return deadLetters.purgeDead(type, before);
     }
 
@@ -208,7 +209,7 @@ final class MongoJobQueue implements JobQueue {
             adminDatabase.runCommand(new Document("ping", 1));
         } catch (MongoException e) {
             throw new DatabaseUnavailableException("database behind queue " + store.name + " does not answer: "
-                    + OperationRunner.describe(e), e);
+                    + OperationRunner.describe(e), e, DocJobsException.Context.of("ping", store.name));
         }
     }
 

@@ -5,8 +5,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
-import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A {@link Clock} that only moves when told to, for tests that step through lease expiry without
@@ -19,7 +19,7 @@ public final class ManualClock extends Clock {
 
     /** A clock in UTC standing at {@code start}. */
     public ManualClock(Instant start) {
-        this(new AtomicReference<>(Objects.requireNonNull(start, "start")), ZoneOffset.UTC);
+        this(new AtomicReference<>(given(start, "start")), ZoneOffset.UTC);
     }
 
     private ManualClock(AtomicReference<Instant> now, ZoneId zone) {
@@ -34,7 +34,15 @@ public final class ManualClock extends Clock {
 
     /** Sets the clock to {@code instant}. */
     public void set(Instant instant) {
-        now.set(Objects.requireNonNull(instant, "instant"));
+        now.set(given(instant, "instant"));
+    }
+
+    /** Bad arguments are {@link IllegalArgumentException}s, as everywhere in docjobs. */
+    private static Instant given(@Nullable Instant value, String name) {
+        if (value == null) {
+            throw new IllegalArgumentException(name + " was null but must be given");
+        }
+        return value;
     }
 
     @Override

@@ -3,7 +3,6 @@ package io.docjobs.testing;
 import io.docjobs.Lease;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Objects;
 import java.util.UUID;
 import org.bson.Document;
 import org.bson.types.ObjectId;
@@ -33,6 +32,14 @@ public final class TestLeases {
     private TestLeases() {
     }
 
+    /** Bad arguments are {@link IllegalArgumentException}s, as everywhere in docjobs. */
+    private static <T> T given(@Nullable T value, String name) {
+        if (value == null) {
+            throw new IllegalArgumentException(name + " was null but must be given");
+        }
+        return value;
+    }
+
     /** A builder with every field at its default. */
     public static Builder builder() {
         return new Builder();
@@ -60,26 +67,26 @@ public final class TestLeases {
 
         /** The entry id; default a fresh ObjectId's 24 hex digits. */
         public Builder id(String id) {
-            this.id = Objects.requireNonNull(id, "id");
+            this.id = given(id, "id");
             return this;
         }
 
         /** The job type; default {@value TestLeases#DEFAULT_TYPE}. */
         public Builder type(String type) {
-            this.type = Objects.requireNonNull(type, "type");
+            this.type = given(type, "type");
             return this;
         }
 
         /** A text payload, replacing any document payload; default empty text. */
         public Builder payload(String text) {
-            this.payloadText = Objects.requireNonNull(text, "text");
+            this.payloadText = given(text, "text");
             this.payloadDocument = null;
             return this;
         }
 
         /** A document payload (copied), replacing any text payload. */
         public Builder payload(Document document) {
-            this.payloadDocument = new Document(Objects.requireNonNull(document, "document"));
+            this.payloadDocument = new Document(given(document, "document"));
             this.payloadText = null;
             return this;
         }
@@ -98,7 +105,7 @@ public final class TestLeases {
 
         /** The fencing token; default a random UUID. */
         public Builder token(String token) {
-            this.token = Objects.requireNonNull(token, "token");
+            this.token = given(token, "token");
             return this;
         }
 
@@ -110,7 +117,7 @@ public final class TestLeases {
 
         /** When the lease expires; default 30 s after the epoch. */
         public Builder deadline(Instant deadline) {
-            this.deadline = Objects.requireNonNull(deadline, "deadline");
+            this.deadline = given(deadline, "deadline");
             return this;
         }
 
@@ -128,7 +135,7 @@ public final class TestLeases {
 
         /** The entry's visibility timeout; default 30 s. */
         public Builder visibilityTimeout(Duration visibilityTimeout) {
-            this.visibilityTimeout = Objects.requireNonNull(visibilityTimeout, "visibilityTimeout");
+            this.visibilityTimeout = given(visibilityTimeout, "visibilityTimeout");
             return this;
         }
 
