@@ -2,6 +2,7 @@ package io.docjobs;
 
 import java.time.Duration;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Range checks for configured durations. Each adds at most one sentence to {@code problems}
@@ -13,6 +14,17 @@ final class Bounds {
     private static final Duration ONE_DAY = Duration.ofDays(1);
 
     private Bounds() {
+    }
+
+    /**
+     * {@code value}, or an {@link IllegalArgumentException} naming {@code name} if it is null: bad
+     * arguments are {@code IllegalArgumentException}s throughout docjobs, nulls included.
+     */
+    static <T> T notNull(@Nullable T value, String name) {
+        if (value == null) {
+            throw new IllegalArgumentException(name + " was null but must be given");
+        }
+        return value;
     }
 
     /** Requires {@code 0 < value <= max}; {@code hint} (may be empty) follows the "at most" rule. */

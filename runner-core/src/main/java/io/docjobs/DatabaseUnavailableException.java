@@ -1,5 +1,7 @@
 package io.docjobs;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The database could not be reached or kept failing with transient errors (network, timeout,
  * primary step-down) after the configured retries. Safe to retry later: fenced operations never
@@ -7,7 +9,13 @@ package io.docjobs;
  * lease expires (that attempt counts).
  */
 public class DatabaseUnavailableException extends DocJobsException {
-    public DatabaseUnavailableException(String message, Throwable cause) {
+    /** Unavailable, as {@code cause} showed, with no context beyond the message. */
+    public DatabaseUnavailableException(String message, @Nullable Throwable cause) {
         super(message, cause);
+    }
+
+    /** An operation that found the database unavailable; see {@link DocJobsException#context()}. */
+    public DatabaseUnavailableException(String message, @Nullable Throwable cause, Context context) {
+        super(message, cause, context);
     }
 }

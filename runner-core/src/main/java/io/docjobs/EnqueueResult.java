@@ -1,6 +1,6 @@
 package io.docjobs;
 
-import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What became of one enqueue request. Make one with {@link #inserted}, {@link #duplicateOf} or
@@ -11,7 +11,7 @@ import java.util.Objects;
  *                dedup key; null when failed
  * @param failure why the database rejected the request, when failed; otherwise null
  */
-public record EnqueueResult(Status status, String id, String failure) {
+public record EnqueueResult(Status status, @Nullable String id, @Nullable String failure) {
 
     /** The three outcomes of one request. */
     public enum Status {
@@ -25,7 +25,7 @@ public record EnqueueResult(Status status, String id, String failure) {
 
     /** Checks that the id and the failure go with the status. */
     public EnqueueResult {
-        Objects.requireNonNull(status, "status");
+        Bounds.notNull(status, "status");
         if ((status == Status.FAILED) != (id == null) || (status == Status.FAILED) != (failure != null)) {
             throw new IllegalArgumentException("status " + status + " with id " + id + " and failure " + failure
                     + ": a failed result has a failure and no id, any other an id and no failure");

@@ -4,8 +4,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How a {@link Supervisor} runs one job type. Immutable; build with {@link #builder()}; the
@@ -26,10 +26,10 @@ import java.util.Set;
  */
 public record HandlerOptions(
         int concurrency,
-        Duration leaseExtension,
-        Integer maxAttempts,
+        @Nullable Duration leaseExtension,
+        @Nullable Integer maxAttempts,
         Backoff backoff,
-        Duration timeout,
+        @Nullable Duration timeout,
         Set<Class<? extends Throwable>> nonRetryable) {
 
     /** The longest {@code timeout}: 7 days; a job that needs longer should checkpoint and enqueue a follow-up. */
@@ -93,7 +93,7 @@ public record HandlerOptions(
         }
 
         /** How far each heartbeat moves the lease deadline; null (default) for the entry's visibility timeout. */
-        public Builder leaseExtension(Duration leaseExtension) {
+        public Builder leaseExtension(@Nullable Duration leaseExtension) {
             this.leaseExtension = leaseExtension;
             return this;
         }
@@ -111,18 +111,18 @@ public record HandlerOptions(
          */
         public Builder backoff(Backoff.ExponentialBuilder exponential) {
             this.backoff = null;
-            this.exponential = Objects.requireNonNull(exponential, "exponential").copy();
+            this.exponential = Bounds.notNull(exponential, "exponential").copy();
             return this;
         }
 
         /** Any backoff, such as {@link Backoff#fixed(Duration)} or a lambda. */
         public Builder backoff(Backoff backoff) {
-            this.backoff = Objects.requireNonNull(backoff, "backoff");
+            this.backoff = Bounds.notNull(backoff, "backoff");
             return this;
         }
 
         /** Per-job time limit, at most {@link #MAX_TIMEOUT}; null (default) for none. */
-        public Builder timeout(Duration timeout) {
+        public Builder timeout(@Nullable Duration timeout) {
             this.timeout = timeout;
             return this;
         }
@@ -133,7 +133,7 @@ public record HandlerOptions(
             // One by one rather than List.of(types): handing the generic array on is what
             // -Xlint:varargs reports as possible heap pollution.
             for (Class<? extends Throwable> type : types) {
-                nonRetryable.add(Objects.requireNonNull(type, "nonRetryable type"));
+                nonRetryable.add(Bounds.notNull(type, "nonRetryable type"));
             }
             return this;
         }

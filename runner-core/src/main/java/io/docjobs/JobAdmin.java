@@ -3,6 +3,7 @@ package io.docjobs;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The operator's side of a {@link JobQueue}: counts, inspection and dead-letter handling. Methods
@@ -32,14 +33,14 @@ public interface JobAdmin {
      * @param type  only entries of this type; null for all types
      * @param limit 1 to 1000
      */
-    List<JobEntry> peek(String type, int limit);
+    List<JobEntry> peek(@Nullable String type, int limit);
 
     /**
      * Dead letters, newest first, {@code limit} from {@code offset}.
      *
      * @param type only entries of this type; null for all types
      */
-    List<JobEntry> deadLetters(String type, int offset, int limit);
+    List<JobEntry> deadLetters(@Nullable String type, int offset, int limit);
 
     /**
      * Makes a DEAD entry READY now with its attempts reset. Each way this can fail to happen is a
@@ -52,13 +53,13 @@ public interface JobAdmin {
      * Requeues every DEAD entry of {@code type} (null for all types); returns how many. Dead
      * letters whose dedup key an unfinished entry holds stay dead, each logged at WARN.
      */
-    long requeueAllDead(String type);
+    long requeueAllDead(@Nullable String type);
 
     /**
      * Deletes DEAD entries of {@code type} (null for all types) dead-lettered before
      * {@code before}; returns how many.
      */
-    long purgeDead(String type, Instant before);
+    long purgeDead(@Nullable String type, Instant before);
 
     /**
      * How many malformed entries this instance has quarantined since it was created: entries a

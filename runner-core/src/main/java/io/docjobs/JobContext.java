@@ -3,6 +3,7 @@ package io.docjobs;
 import java.time.Duration;
 import java.time.Instant;
 import org.bson.Document;
+import org.jspecify.annotations.Nullable;
 
 /** What a {@link JobHandler} knows about the job it runs, and how it keeps its lease. */
 public interface JobContext {
@@ -65,7 +66,7 @@ public interface JobContext {
     boolean extendLease(Duration duration);
 
     /** The producer's W3C {@code traceparent}, or null if it enqueued without one. */
-    default String traceparent() {
+    default @Nullable String traceparent() {
         return null;
     }
 

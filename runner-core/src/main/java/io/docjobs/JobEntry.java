@@ -1,6 +1,7 @@
 package io.docjobs;
 
 import java.time.Instant;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A read-only snapshot of a queue entry, as returned by the admin reads (peek, dead letters, get).
@@ -20,14 +21,14 @@ public record JobEntry(
         String id,
         String type,
         String payload,
-        JobState state,
+        @Nullable JobState state,
         int priority,
         int attempts,
         int maxAttempts,
-        Instant enqueuedAt,
-        Instant visibleAt,
-        String dedupKey,
-        String workerId,
-        JobError lastError,
-        Instant deadAt) {
+        @Nullable Instant enqueuedAt,
+        @Nullable Instant visibleAt,
+        @Nullable String dedupKey,
+        @Nullable String workerId,
+        @Nullable JobError lastError,
+        @Nullable Instant deadAt) {
 }

@@ -1,7 +1,7 @@
 package io.docjobs;
 
 import java.time.Instant;
-import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The last failure recorded on an entry: what went wrong, where and when.
@@ -12,7 +12,7 @@ import java.util.Objects;
  * @param workerId       the worker whose attempt failed (set by the queue when released)
  * @param attempt        the attempt number that failed (set by the queue when released)
  */
-public record JobError(String message, String exceptionClass, Instant at, String workerId, int attempt) {
+public record JobError(String message, @Nullable String exceptionClass, @Nullable Instant at, @Nullable String workerId, int attempt) {
 
     /** Longest message kept; longer messages are cut so a huge stack text cannot bloat the entry. */
     public static final int MAX_MESSAGE_LENGTH = 4_000;
@@ -23,7 +23,7 @@ public record JobError(String message, String exceptionClass, Instant at, String
 
     /** An error describing {@code failure}; the queue fills in time, worker and attempt. */
     public static JobError of(Throwable failure) {
-        Objects.requireNonNull(failure, "failure");
+        Bounds.notNull(failure, "failure");
         String message = failure.getMessage() == null ? failure.toString() : failure.getMessage();
         return new JobError(message, failure.getClass().getName(), null, null, 0);
     }

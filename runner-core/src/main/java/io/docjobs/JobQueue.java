@@ -1,7 +1,7 @@
 package io.docjobs;
 
 import com.mongodb.client.MongoClient;
-import io.docjobs.mongo.MongoJobQueue;
+import io.docjobs.mongo.MongoQueues;
 
 /**
  * A durable job queue in one MongoDB / Amazon DocumentDB collection, with at-least-once delivery
@@ -28,7 +28,7 @@ public interface JobQueue extends JobProducer, JobConsumer, JobAdmin, AutoClosea
      * @throws DatabaseUnavailableException if no server answered within the operation timeout
      */
     static JobQueue connect(QueueConfig config) {
-        return MongoJobQueue.connect(config);
+        return MongoQueues.connect(config);
     }
 
     /**
@@ -38,7 +38,7 @@ public interface JobQueue extends JobProducer, JobConsumer, JobAdmin, AutoClosea
      * {@code config} applies.
      */
     static JobQueue using(MongoClient client, QueueConfig config) {
-        return MongoJobQueue.using(client, config);
+        return MongoQueues.using(client, config);
     }
 
     /** Creates the indexes if missing; idempotent, and already done by {@link #connect}. */

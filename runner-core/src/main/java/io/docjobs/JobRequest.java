@@ -4,9 +4,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import org.bson.Document;
 import org.bson.json.JsonParseException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One job to enqueue. Build with {@link #builder(String)}; validated when built, reporting every
@@ -39,15 +39,15 @@ import org.bson.json.JsonParseException;
  */
 public record JobRequest(
         String type,
-        String payloadText,
-        Document payloadDocument,
-        Duration visibilityTimeout,
+        @Nullable String payloadText,
+        @Nullable Document payloadDocument,
+        @Nullable Duration visibilityTimeout,
         Duration delay,
-        Instant notBefore,
+        @Nullable Instant notBefore,
         int priority,
-        Integer maxAttempts,
-        String dedupKey,
-        String traceparent) {
+        @Nullable Integer maxAttempts,
+        @Nullable String dedupKey,
+        @Nullable String traceparent) {
 
     /** The longest visibility timeout accepted, as for Amazon SQS: 12 hours. */
     public static final Duration MAX_VISIBILITY_TIMEOUT = Duration.ofHours(12);
@@ -194,7 +194,9 @@ public record JobRequest(
          * @throws IllegalArgumentException if {@code json} is not a JSON object
          */
         public Builder jsonPayload(String json) {
-            Objects.requireNonNull(json, "json payload was null but must be a JSON object such as {\"orderId\": 42}");
+            if (json == null) {
+                throw new IllegalArgumentException("json payload was null but must be a JSON object such as {\"orderId\": 42}");
+            }
             try {
                 return payload(Document.parse(json));
             } catch (JsonParseException | org.bson.BsonInvalidOperationException e) {
@@ -203,7 +205,7 @@ public record JobRequest(
             }
         }
 
-        public Builder visibilityTimeout(Duration timeout) {
+        public Builder visibilityTimeout(@Nullable Duration timeout) {
             this.visibilityTimeout = timeout;
             return this;
         }
@@ -213,7 +215,7 @@ public record JobRequest(
             return this;
         }
 
-        public Builder notBefore(Instant notBefore) {
+        public Builder notBefore(@Nullable Instant notBefore) {
             this.notBefore = notBefore;
             return this;
         }
@@ -228,7 +230,7 @@ public record JobRequest(
             return this;
         }
 
-        public Builder dedupKey(String dedupKey) {
+        public Builder dedupKey(@Nullable String dedupKey) {
             this.dedupKey = dedupKey;
             return this;
         }
@@ -238,7 +240,7 @@ public record JobRequest(
          * becomes its child. Null (the default) takes the queue's {@link QueueConfig#traceparent()}
          * supplier, if any.
          */
-        public Builder traceparent(String traceparent) {
+        public Builder traceparent(@Nullable String traceparent) {
             this.traceparent = traceparent;
             return this;
         }

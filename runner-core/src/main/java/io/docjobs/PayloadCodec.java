@@ -4,7 +4,6 @@ import com.mongodb.MongoClientSettings;
 import java.lang.reflect.Modifier;
 import java.lang.reflect.RecordComponent;
 import java.util.Map;
-import java.util.Objects;
 import org.bson.BsonDocument;
 import org.bson.BsonDocumentReader;
 import org.bson.BsonDocumentWriter;
@@ -42,7 +41,7 @@ final class PayloadCodec {
      */
     @SuppressWarnings("unchecked")
     static Document encode(String type, Object value) {
-        Objects.requireNonNull(value, "payload");
+        Bounds.notNull(value, "payload");
         try {
             Codec<Object> codec = (Codec<Object>) REGISTRY.get(value.getClass());
             BsonDocument encoded = new BsonDocument();
@@ -62,7 +61,7 @@ final class PayloadCodec {
      * @throws NonRetryableException if it does not map: a retry would meet the same payload
      */
     static <T> T decode(Document payload, Class<T> target, String jobId, String jobType) {
-        Objects.requireNonNull(target, "target class");
+        Bounds.notNull(target, "target class");
         BsonDocument bson = payload.toBsonDocument(Document.class, REGISTRY);
         try {
             return REGISTRY.get(target).decode(new BsonDocumentReader(bson), DecoderContext.builder().build());

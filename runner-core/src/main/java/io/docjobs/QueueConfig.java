@@ -5,7 +5,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How a {@link JobQueue} connects and behaves. Immutable; build with {@link #builder()}. The
@@ -45,10 +45,10 @@ import java.util.Objects;
  *                                an invalid value is ignored
  */
 public record QueueConfig(
-        String connectionString,
+        @Nullable String connectionString,
         String database,
         String collection,
-        Path caFile,
+        @Nullable Path caFile,
         Duration operationTimeout,
         Duration defaultVisibilityTimeout,
         int defaultMaxAttempts,
@@ -58,7 +58,7 @@ public record QueueConfig(
         Duration serverClockSync,
         Clock clock,
         boolean changeStreams,
-        java.util.function.Supplier<String> traceparent) {
+        java.util.function.@Nullable Supplier<@Nullable String> traceparent) {
 
     public static final String DEFAULT_DATABASE = "docjobs";
     public static final String DEFAULT_COLLECTION = "jobs";
@@ -165,7 +165,7 @@ public record QueueConfig(
         private Builder() {
         }
 
-        public Builder connectionString(String connectionString) {
+        public Builder connectionString(@Nullable String connectionString) {
             this.connectionString = connectionString;
             return this;
         }
@@ -180,7 +180,7 @@ public record QueueConfig(
             return this;
         }
 
-        public Builder caFile(Path caFile) {
+        public Builder caFile(@Nullable Path caFile) {
             this.caFile = caFile;
             return this;
         }
@@ -226,13 +226,13 @@ public record QueueConfig(
         }
 
         /** Where enqueues without a {@code traceparent} of their own take the current one; null for none. */
-        public Builder traceparent(java.util.function.Supplier<String> traceparent) {
+        public Builder traceparent(java.util.function.@Nullable Supplier<@Nullable String> traceparent) {
             this.traceparent = traceparent;
             return this;
         }
 
         public Builder clock(Clock clock) {
-            this.clock = Objects.requireNonNull(clock, "clock");
+            this.clock = Bounds.notNull(clock, "clock");
             return this;
         }
 

@@ -1,6 +1,6 @@
 package io.docjobs;
 
-import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The outcome of {@link JobAdmin#requeueDead}: the states of the queue that keep a dead letter
@@ -12,7 +12,7 @@ import java.util.Objects;
  * @param heldBy   with {@link Status#DEDUP_KEY_HELD}: the unfinished entry holding the key, or null
  *                 if it finished between the attempt and the lookup (then try again); otherwise null
  */
-public record RequeueResult(Status status, String id, String dedupKey, String heldBy) {
+public record RequeueResult(Status status, String id, @Nullable String dedupKey, @Nullable String heldBy) {
 
     /** The outcomes of one requeue. */
     public enum Status {
@@ -28,8 +28,8 @@ public record RequeueResult(Status status, String id, String dedupKey, String he
 
     /** Checks that the status and the id are given. */
     public RequeueResult {
-        Objects.requireNonNull(status, "status");
-        Objects.requireNonNull(id, "id");
+        Bounds.notNull(status, "status");
+        Bounds.notNull(id, "id");
     }
 
     /** Entry {@code id} was requeued. */
@@ -48,7 +48,7 @@ public record RequeueResult(Status status, String id, String dedupKey, String he
     }
 
     /** Entry {@code id} stays dead: {@code heldBy} (null if just finished) holds its {@code dedupKey}. */
-    public static RequeueResult dedupKeyHeld(String id, String dedupKey, String heldBy) {
+    public static RequeueResult dedupKeyHeld(String id, @Nullable String dedupKey, @Nullable String heldBy) {
         return new RequeueResult(Status.DEDUP_KEY_HELD, id, dedupKey, heldBy);
     }
 

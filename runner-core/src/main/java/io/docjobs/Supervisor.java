@@ -1,7 +1,6 @@
 package io.docjobs;
 
 import io.docjobs.internal.Engine;
-import io.docjobs.internal.Registration;
 import io.docjobs.metrics.QueueMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -13,8 +12,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,7 +59,7 @@ public final class Supervisor implements AutoCloseable {
         this.config = config;
         this.settings = settings;
         this.types = List.copyOf(builder.handlers.keySet());
-        this.engine = new Engine(queue, List.copyOf(builder.handlers.values()), settings);
+        this.engine = new Engine(queue, builder.handlers, builder.options, settings);
         // Depth gauges read the queue as an operator does; a bare consumer cannot, and gets none.
         this.queueMetrics = config.depthRefresh().isZero() || !(queue instanceof JobAdmin admin) ? null
                 : new QueueMetrics(admin, config.depthRefresh());
@@ -182,14 +181,15 @@ public final class Supervisor implements AutoCloseable {
     /** Builds a {@link Supervisor}; {@link #build()} validates everything and reports all problems at once. */
     public static final class Builder {
         private final JobConsumer queue;
-        private final Map<String, Registration> handlers = new LinkedHashMap<>();
+        private final Map<String, JobHandler> handlers = new LinkedHashMap<>();
+        private final Map<String, HandlerOptions> options = new LinkedHashMap<>();
         private final List<String> problems = new ArrayList<>();
         private SupervisorConfig.Builder config = SupervisorConfig.builder();
         private MeterRegistry registry;
         private ObservationRegistry observations = ObservationRegistry.NOOP;
 
         private Builder(JobConsumer queue) {
-            this.queue = Objects.requireNonNull(queue, "queue");
+            this.queue = Bounds.notNull(queue, "queue");
         }
 
         /** Registers {@code handler} for jobs of {@code type} with default options. */
@@ -205,7 +205,8 @@ public final class Supervisor implements AutoCloseable {
             } else if (handler == null || options == null) {
                 problems.add("handler and options for type \"" + type + "\" must not be null");
             } else {
-                handlers.put(type, new Registration(type, handler, options));
+                handlers.put(type, handler);
+                this.options.put(type, options);
             }
             return this;
         }
@@ -217,7 +218,7 @@ public final class Supervisor implements AutoCloseable {
         }
 
         /** The worker id written into leases; default host-pid-name. */
-        public Builder workerId(String workerId) {
+        public Builder workerId(@Nullable String workerId) {
             config.workerId(workerId);
             return this;
         }
@@ -275,7 +276,7 @@ public final class Supervisor implements AutoCloseable {
          * the README's "Tracing"); default {@link ObservationRegistry#NOOP}, which costs nothing.
          */
         public Builder observationRegistry(ObservationRegistry observations) {
-            this.observations = Objects.requireNonNull(observations, "observations");
+            this.observations = Bounds.notNull(observations, "observations");
             return this;
         }
 
@@ -302,10 +303,10 @@ public final class Supervisor implements AutoCloseable {
                 all.addAll(e.problems());
             }
             int workers = config.workers();
-            for (Registration registration : handlers.values()) {
-                int concurrency = registration.options().concurrency();
+            for (Map.Entry<String, HandlerOptions> registered : options.entrySet()) {
+                int concurrency = registered.getValue().concurrency();
                 if (concurrency > workers && workers >= 1) {
-                    all.add("concurrency of type \"" + registration.type() + "\" was " + concurrency
+                    all.add("concurrency of type \"" + registered.getKey() + "\" was " + concurrency
                             + " but cannot exceed workers (" + workers + ")");
                 }
             }

@@ -4,6 +4,7 @@ import io.docjobs.metrics.QueueMetrics;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How a {@link Supervisor} claims and runs jobs. Immutable; build with {@link #builder()}, or set
@@ -31,7 +32,7 @@ import java.util.List;
  */
 public record SupervisorConfig(
         String name,
-        String workerId,
+        @Nullable String workerId,
         int workers,
         int pollers,
         int maxBatch,
@@ -135,7 +136,7 @@ public record SupervisorConfig(
         }
 
         /** Sets {@link SupervisorConfig#workerId()}; null for host-pid-name. */
-        public Builder workerId(String workerId) {
+        public Builder workerId(@Nullable String workerId) {
             this.workerId = workerId;
             return this;
         }

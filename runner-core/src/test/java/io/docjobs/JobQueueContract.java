@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.mongodb.client.MongoClient;
+import io.docjobs.testing.ManualClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -521,6 +522,20 @@ abstract class JobQueueContract {
                 .hasMessageContaining("max was 0");
         assertThatThrownBy(() -> queue.requeueDead("nope")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("id was \"nope\"");
+        assertThat(queue.stats().byType()).as("nothing was inserted").isEmpty();
+    }
+
+    /** One exception for bad arguments: a null where none is allowed is no NullPointerException. */
+    @Test
+    void rejectsNullArgumentsAsBadArgumentsNamingThem() {
+        assertThatThrownBy(() -> queue.done(null)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("lease was null but must be given");
+        assertThatThrownBy(() -> queue.enqueue((JobRequest) null)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("request was null but must be given");
+        assertThatThrownBy(() -> queue.enqueueAll(Arrays.asList(JobRequest.builder("email").payload("x").build(), null)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("requests[1] was null but must be given");
+        assertThatThrownBy(() -> queue.purgeDead(null, null)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("before was null but must be given");
         assertThat(queue.stats().byType()).as("nothing was inserted").isEmpty();
     }
 

@@ -1,5 +1,6 @@
 package io.docjobs;
 
+import io.docjobs.testing.ManualClock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -19,6 +19,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import org.assertj.core.api.InstanceOfAssertFactories;
 import org.bson.Document;
 import org.bson.types.ObjectId;
 import org.junit.jupiter.api.BeforeEach;
@@ -122,7 +123,10 @@ class TransientFaultTest {
                     .isInstanceOf(DatabaseUnavailableException.class)
                     .hasMessageContaining("done of " + id)
                     .hasMessageContaining("failed after 1 try with transient database errors")
-                    .hasMessageContaining("MongoSocket");
+                    .hasMessageContaining("MongoSocket")
+                    .asInstanceOf(InstanceOfAssertFactories.type(DatabaseUnavailableException.class))
+                    .returns(new DocJobsException.Context("done of " + id, "docjobs.jobs", id, "email", 1),
+                            DocJobsException::context);
 
             assertThat(stored.find(new Document("_id", new ObjectId(id))).first())
                     .as("the failed done deleted nothing")
@@ -156,7 +160,10 @@ class TransientFaultTest {
             assertThatThrownBy(() -> queue.claim(EMAIL, "w2"))
                     .isInstanceOf(DatabaseUnavailableException.class)
                     .hasMessageContaining("claim of [email] on queue docjobs.jobs")
-                    .hasMessageContaining("failed after 3 tries with transient database errors");
+                    .hasMessageContaining("failed after 3 tries with transient database errors")
+                    .asInstanceOf(InstanceOfAssertFactories.type(DatabaseUnavailableException.class))
+                    .returns(new DocJobsException.Context("claim of [email]", "docjobs.jobs", null, null, 0),
+                            DocJobsException::context);
             assertThatThrownBy(() -> queue.done(report))
                     .isInstanceOf(DatabaseUnavailableException.class)
                     .hasMessageContaining("done of " + reportId)

@@ -3,7 +3,9 @@ package io.docjobs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.lang.module.ModuleDescriptor;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -17,8 +19,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.jar.JarFile;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -26,7 +30,8 @@ import org.junit.jupiter.api.Test;
  * The package graph of runner-examples' main code points one way: the command line on top, the
  * tools below it, the daemon below them, runner-core's public API ({@code io.docjobs}) at the
  * bottom; the examples use only that API. Nothing here reaches into runner-core's implementation
- * packages, and no package depends on itself through others.
+ * packages (whose module does not export them; checked against its {@code module-info}), nor into
+ * its testing package, and no package depends on itself through others.
  *
  * <p>An import scan of the source files: every {@code io.docjobs...Type} named in code (imports,
  * static imports, fully qualified names), comments and string literals left out.
@@ -79,6 +84,37 @@ class PackageGraphTest {
     @Test
     void everyPackageUsesOnlyTheLayersBelowIt() {
         assertThat(violations(scan(SOURCES))).as("dependencies against the allowed direction").isEmpty();
+    }
+
+    @Test
+    void mainCodeUsesOnlyWhatRunnerCoreExportsAndNotItsTestingPackage() throws Exception {
+        Set<String> exported = runnerCoreExports();
+        Set<String> used = new TreeSet<>();
+        scan(SOURCES).values().forEach(uses -> uses.keySet().stream()
+                .filter(target -> Layer.of(target) == Layer.CORE_API || Layer.of(target) == Layer.CORE_IMPLEMENTATION)
+                .forEach(used::add));
+
+        assertThat(exported).as("runner-core's exports").contains("io.docjobs", "io.docjobs.testing")
+                .doesNotContain("io.docjobs.internal", "io.docjobs.mongo");
+        assertThat(used).as("runner-core packages runner-examples' main code uses").contains("io.docjobs")
+                .doesNotContain("io.docjobs.testing").isSubsetOf(exported);
+    }
+
+    /** The packages runner-core's module exports, read from its {@code module-info.class}. */
+    private static Set<String> runnerCoreExports() throws Exception {
+        Path location = Path.of(Supervisor.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        ModuleDescriptor descriptor;
+        if (Files.isDirectory(location)) {
+            try (InputStream in = Files.newInputStream(location.resolve("module-info.class"))) {
+                descriptor = ModuleDescriptor.read(in);
+            }
+        } else {
+            try (JarFile jar = new JarFile(location.toFile()); InputStream in = jar.getInputStream(jar.getEntry("module-info.class"))) {
+                descriptor = ModuleDescriptor.read(in);
+            }
+        }
+        return descriptor.exports().stream().filter(e -> !e.isQualified()).map(ModuleDescriptor.Exports::source)
+                .collect(Collectors.toCollection(TreeSet::new));
     }
 
     @Test

@@ -1,6 +1,8 @@
 package io.docjobs.internal;
 
+import io.docjobs.HandlerOptions;
 import io.docjobs.JobConsumer;
+import io.docjobs.JobHandler;
 import io.docjobs.internal.RunningJob.Ending;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.observation.ObservationRegistry;
@@ -10,6 +12,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -29,11 +32,28 @@ import org.slf4j.LoggerFactory;
  * <p>Tests step it by hand: {@link #startStepping()} arms it without threads, then
  * {@link #pollOnce()} runs one claim round and {@link #keepOnce()} one heartbeat, with time from
  * the {@link Ticker} and handlers run on the given {@link Executor}.
+ *
+ * <p>Internal: the one public type of {@code io.docjobs.internal} (with its {@link Settings}), so
+ * that {@link io.docjobs.Supervisor} in the API package can drive it; everything else here is
+ * package-private. Not exported by the module and not part of the API.
  */
 public final class Engine {
     private static final Logger log = LoggerFactory.getLogger(Engine.class);
 
-    /** Everything the engine needs, validated by the supervisor's builder. */
+    /**
+     * Everything the engine needs, validated by the supervisor's builder.
+     *
+     * @param name          the supervisor's name, in thread names and logs
+     * @param workerId      written into the leases the engine claims
+     * @param workers       worker slots: most handlers running at once
+     * @param pollers       poller threads
+     * @param maxBatch      most entries one claim round takes
+     * @param idleMin       the first wait after an empty poll
+     * @param idleMax       the cap the idle wait doubles up to
+     * @param drainTimeout  how long {@link #stop()} waits for running jobs
+     * @param registry      where meters go
+     * @param observations  where handler runs are observed
+     */
     public record Settings(String name, String workerId, int workers, int pollers, int maxBatch, Duration idleMin,
             Duration idleMax, Duration drainTimeout, MeterRegistry registry, ObservationRegistry observations) {
     }
@@ -53,9 +73,22 @@ public final class Engine {
     private final List<Thread> pollerThreads = new ArrayList<>();
     private final Thread keeperThread;
 
-    /** An engine on real time with its own worker pool; nothing runs until {@link #start()}. */
-    public Engine(JobConsumer queue, Collection<Registration> handlers, Settings settings) {
-        this(queue, handlers, settings, Ticker.SYSTEM, null);
+    /**
+     * An engine on real time with its own worker pool; nothing runs until {@link #start()}.
+     *
+     * @param handlers the handler of each type, in registration order
+     * @param options  the options of each type in {@code handlers}
+     */
+    public Engine(JobConsumer queue, Map<String, JobHandler> handlers, Map<String, HandlerOptions> options,
+            Settings settings) {
+        this(queue, registrations(handlers, options), settings, Ticker.SYSTEM, null);
+    }
+
+    private static List<Registration> registrations(Map<String, JobHandler> handlers, Map<String, HandlerOptions> options) {
+        List<Registration> registrations = new ArrayList<>(handlers.size());
+        handlers.forEach((type, handler) -> registrations.add(
+                new Registration(type, handler, Objects.requireNonNull(options.get(type), () -> "options of " + type))));
+        return registrations;
     }
 
     /**

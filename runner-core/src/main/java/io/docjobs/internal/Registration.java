@@ -4,5 +4,5 @@ import io.docjobs.HandlerOptions;
 import io.docjobs.JobHandler;
 
 /** A handler registered for one type, with its options. Internal. */
-public record Registration(String type, JobHandler handler, HandlerOptions options) {
+record Registration(String type, JobHandler handler, HandlerOptions options) {
 }

@@ -5,7 +5,7 @@ package io.docjobs.internal;
  * step the engine's time by hand. Only differences between readings mean anything.
  */
 @FunctionalInterface
-public interface Ticker {
+interface Ticker {
     /** The system's monotonic clock ({@link System#nanoTime()}). */
     Ticker SYSTEM = System::nanoTime;
 

@@ -10,6 +10,7 @@ import java.util.Collection;
 import java.util.HashSet;
 import java.util.Set;
 import org.bson.conversions.Bson;
+import org.jspecify.annotations.Nullable;
 
 /** Argument checks shared by the queue's parts; each message names the argument, its value and the rule. */
 final class Arguments {
@@ -17,6 +18,17 @@ final class Arguments {
     static final int MAX_BATCH = 1_000;
 
     private Arguments() {
+    }
+
+    /**
+     * {@code value}, or an {@link IllegalArgumentException} naming {@code name} if it is null: bad
+     * arguments are {@code IllegalArgumentException}s throughout docjobs, nulls included.
+     */
+    static <T> T notNull(@Nullable T value, String name) {
+        if (value == null) {
+            throw new IllegalArgumentException(name + " was null but must be given");
+        }
+        return value;
     }
 
     static Set<String> checkTypes(Collection<String> types) {

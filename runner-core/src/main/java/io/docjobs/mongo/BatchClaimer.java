@@ -23,7 +23,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
@@ -51,7 +50,7 @@ final class BatchClaimer {
     }
 
     List<Lease> claimBatch(Map<String, Integer> limits, String workerId, int max) {
-        Objects.requireNonNull(limits, "limits");
+        Arguments.notNull(limits, "limits");
         Set<String> typeSet = checkTypes(limits.keySet());
         checkWorker(workerId);
         if (max < 1 || max > MAX_BATCH) {

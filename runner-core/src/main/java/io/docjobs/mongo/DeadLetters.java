@@ -25,7 +25,6 @@ import io.docjobs.RequeueResult;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
-import java.util.Objects;
 import org.bson.Document;
 import org.bson.conversions.Bson;
 import org.bson.types.ObjectId;
@@ -42,7 +41,7 @@ final class DeadLetters {
         ObjectId objectId = Entries.objectId(id);
         // Made once, outside the retried code: a retry recognises its own earlier requeue by it.
         String token = store.newToken();
-        return store.runner.run("requeue of " + id, attempt -> {
+        return store.runner.run("requeue of " + id, id, attempt -> {
             Document entry = store.entries.find(and(eq(ID, objectId), eq(STATE, DEAD))).first();
             if (entry != null) {
                 return requeue(entry, token);
@@ -103,7 +102,7 @@ final class DeadLetters {
     }
 
     long purgeDead(String type, Instant before) {
-        Objects.requireNonNull(before, "before");
+        Arguments.notNull(before, "before");
         Bson filter = and(withType(eq(STATE, DEAD), type), lt(DEAD_AT, Date.from(before)));
         return store.runner.run("purge of dead letters", attempt -> store.entries.deleteMany(filter).getDeletedCount());
     }

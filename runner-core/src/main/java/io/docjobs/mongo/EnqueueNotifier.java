@@ -3,7 +3,6 @@ package io.docjobs.mongo;
 import static io.docjobs.mongo.EntryStore.LOG;
 
 import java.util.List;
-import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
@@ -24,7 +23,7 @@ final class EnqueueNotifier implements AutoCloseable {
     }
 
     Runnable onEnqueue(Consumer<Set<String>> listener) {
-        Objects.requireNonNull(listener, "listener");
+        Arguments.notNull(listener, "listener");
         listeners.add(listener);
         if (store.config.changeStreams()) {
             synchronized (watcherLock) {

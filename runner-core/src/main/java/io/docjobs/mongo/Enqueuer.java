@@ -26,7 +26,6 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
@@ -53,7 +52,7 @@ final class Enqueuer {
     }
 
     EnqueueResult enqueue(JobRequest request) {
-        Objects.requireNonNull(request, "request");
+        Arguments.notNull(request, "request");
         ObjectId id = new ObjectId();
         RawBsonDocument entry = encode(id, request, store.now(), -1);
         EnqueueResult result = store.runner.run("enqueue of type \"" + request.type() + "\"",
@@ -108,7 +107,7 @@ final class Enqueuer {
     }
 
     List<EnqueueResult> enqueueAll(List<JobRequest> requests) {
-        Objects.requireNonNull(requests, "requests");
+        Arguments.notNull(requests, "requests");
         if (requests.isEmpty()) {
             return List.of();
         }
@@ -116,7 +115,7 @@ final class Enqueuer {
         List<ObjectId> ids = new ArrayList<>(requests.size());
         List<RawBsonDocument> batch = new ArrayList<>(requests.size());
         for (int i = 0; i < requests.size(); i++) {
-            JobRequest request = Objects.requireNonNull(requests.get(i), "requests[" + i + "] was null");
+            JobRequest request = Arguments.notNull(requests.get(i), "requests[" + i + "]");
             ObjectId id = new ObjectId();
             ids.add(id);
             batch.add(encode(id, request, now, i));

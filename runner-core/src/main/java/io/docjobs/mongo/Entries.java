@@ -93,7 +93,7 @@ final class Entries {
      */
     static Lease leaseFromClaimed(Document entry, Date visibleSince, EntrySchema schema) {
         Object payload = entry.get(PAYLOAD);
-        return new Lease(
+        return new ClaimedLease(
                 entry.getObjectId(ID).toHexString(),
                 entry.getString(TYPE),
                 payload instanceof Document ? null : payload == null ? "" : (String) payload,

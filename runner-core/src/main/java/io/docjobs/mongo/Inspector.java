@@ -79,7 +79,7 @@ final class Inspector {
 
     Optional<JobEntry> get(String id) {
         ObjectId objectId = Entries.objectId(id);
-        return store.runner.run("get of " + id, attempt -> Optional.ofNullable(store.entries.find(eq(ID, objectId)).first())
+        return store.runner.run("get of " + id, id, attempt -> Optional.ofNullable(store.entries.find(eq(ID, objectId)).first())
                 .map(entry -> Entries.toJobEntry(entry, store.schema)));
     }
 

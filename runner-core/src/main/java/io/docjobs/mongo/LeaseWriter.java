@@ -39,7 +39,6 @@ import java.util.Date;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import org.bson.Document;
 import org.bson.types.ObjectId;
@@ -57,9 +56,9 @@ final class LeaseWriter {
     }
 
     boolean done(Lease lease) {
-        Objects.requireNonNull(lease, "lease");
+        Arguments.notNull(lease, "lease");
         ObjectId id = Entries.objectId(lease.id());
-        return store.runner.run("done of " + lease.id(), attempt -> {
+        return store.runner.run("done of " + lease.id(), lease, attempt -> {
             if (store.entries.deleteOne(fenced(lease)).getDeletedCount() == 1) {
                 return true;
             }
@@ -72,20 +71,20 @@ final class LeaseWriter {
     }
 
     Optional<Lease> extend(Lease lease, Duration duration) {
-        Objects.requireNonNull(lease, "lease");
+        Arguments.notNull(lease, "lease");
         checkExtension(duration);
-        return store.runner.run("extend of " + lease.id(), attempt -> {
+        return store.runner.run("extend of " + lease.id(), lease, attempt -> {
             Instant deadline = store.now().plus(duration);
             // Returns the stored deadline, which an earlier, longer extension may have set.
             Document after = store.entries.findOneAndUpdate(fenced(lease), extendTo(deadline), new FindOneAndUpdateOptions()
                     .projection(Projections.include(VISIBLE_AT)).returnDocument(ReturnDocument.AFTER));
             return after == null ? Optional.<Lease>empty()
-                    : Optional.of(lease.withDeadline(later(after.getDate(VISIBLE_AT).toInstant(), deadline)));
+                    : Optional.of(ClaimedLease.withDeadline(lease, later(after.getDate(VISIBLE_AT).toInstant(), deadline)));
         });
     }
 
     ExtensionResult extendAll(Collection<Lease> leases, Duration duration) {
-        Objects.requireNonNull(leases, "leases");
+        Arguments.notNull(leases, "leases");
         checkExtension(duration);
         if (leases.isEmpty()) {
             return new ExtensionResult(List.of(), List.of());
@@ -101,7 +100,7 @@ final class LeaseWriter {
             List<Lease> extended = new ArrayList<>();
             List<Lease> lost = new ArrayList<>();
             if (result.getMatchedCount() == all.size()) {
-                all.forEach(lease -> extended.add(lease.withDeadline(later(lease.deadline(), deadline))));
+                all.forEach(lease -> extended.add(ClaimedLease.withDeadline(lease, later(lease.deadline(), deadline))));
                 return new ExtensionResult(extended, lost);
             }
             // Some did not match: a token still in place means that update applied.
@@ -111,7 +110,7 @@ final class LeaseWriter {
                     .forEach(entry -> tokens.put(entry.getObjectId(ID).toHexString(), entry.getString(LEASE_TOKEN)));
             for (Lease lease : all) {
                 if (lease.token().equals(tokens.get(lease.id()))) {
-                    extended.add(lease.withDeadline(later(lease.deadline(), deadline)));
+                    extended.add(ClaimedLease.withDeadline(lease, later(lease.deadline(), deadline)));
                 } else {
                     lost.add(lease);
                 }
@@ -134,7 +133,7 @@ final class LeaseWriter {
     }
 
     ReleaseResult release(Lease lease, Duration delay, JobError error) {
-        Objects.requireNonNull(lease, "lease");
+        Arguments.notNull(lease, "lease");
         if (delay == null || delay.isNegative() || delay.compareTo(JobRequest.MAX_DELAY) > 0) {
             throw new IllegalArgumentException("delay was " + delay + " but must be zero or positive and at most "
                     + JobRequest.MAX_DELAY);
@@ -144,7 +143,7 @@ final class LeaseWriter {
     }
 
     ReleaseResult deadLetter(Lease lease, JobError error) {
-        Objects.requireNonNull(lease, "lease");
+        Arguments.notNull(lease, "lease");
         return finish(lease, error, lease.attempt(), lease.workerId(), true, Duration.ZERO, "dead-letter of " + lease.id());
     }
 
@@ -157,7 +156,7 @@ final class LeaseWriter {
     ReleaseResult finish(Lease lease, JobError error, int failedAttempt, String failedWorker, boolean dead,
             Duration delay, String operation) {
         String callToken = store.newToken();
-        return store.runner.run(operation, attempt -> {
+        return store.runner.run(operation, lease, attempt -> {
             Instant now = store.now();
             Document set = new Document(LAST_ERROR, Entries.errorDocument(error, failedAttempt, failedWorker, now))
                     .append(RELEASED_TOKEN, callToken);
@@ -176,9 +175,9 @@ final class LeaseWriter {
     }
 
     boolean giveBack(Lease lease) {
-        Objects.requireNonNull(lease, "lease");
+        Arguments.notNull(lease, "lease");
         String callToken = store.newToken();
-        return store.runner.run("give-back of " + lease.id(), attempt -> {
+        return store.runner.run("give-back of " + lease.id(), lease, attempt -> {
             Document update = new Document("$set", new Document(STATE, READY).append(VISIBLE_AT, Date.from(store.now()))
                     .append(RELEASED_TOKEN, callToken))
                     .append("$inc", new Document(ATTEMPTS, -1))

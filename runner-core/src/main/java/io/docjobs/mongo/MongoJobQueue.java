@@ -6,6 +6,7 @@ import com.mongodb.MongoException;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoDatabase;
 import io.docjobs.DatabaseUnavailableException;
+import io.docjobs.DocJobsException;
 import io.docjobs.EnqueueResult;
 import io.docjobs.ExtensionResult;
 import io.docjobs.JobEntry;
@@ -22,22 +23,21 @@ import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.bson.Document;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The {@link JobQueue} on a MongoDB / DocumentDB collection. Obtain it through
- * {@link JobQueue#connect} or {@link JobQueue#using}; this class is public only so those factories
- * can reach it.
+ * {@link JobQueue#connect} or {@link JobQueue#using}, which reach it through {@link MongoQueues}.
  *
  * <p>A facade: each concern lives in a package-private part ({@link Handshake}, {@link Enqueuer},
  * {@link Claimer}, {@link BatchClaimer}, {@link Quarantine}, {@link LeaseWriter},
  * {@link Inspector}, {@link DeadLetters}, {@link EntryIndexes}) over one shared {@link EntryStore}.
  */
-public final class MongoJobQueue implements JobQueue {
+final class MongoJobQueue implements JobQueue {
     private final MongoClient ownedClient;
     private final MongoDatabase adminDatabase;
     private final EntryStore store;
@@ -67,8 +67,8 @@ public final class MongoJobQueue implements JobQueue {
     }
 
     /** See {@link JobQueue#connect}. */
-    public static MongoJobQueue connect(QueueConfig config) {
-        Objects.requireNonNull(config, "config");
+    static MongoJobQueue connect(QueueConfig config) {
+        Arguments.notNull(config, "config");
         String hosts = ClientFactory.parse(config.connectionString()).getHosts().toString();
         MongoClient client = ClientFactory.create(config);
         try {
@@ -80,9 +80,9 @@ public final class MongoJobQueue implements JobQueue {
     }
 
     /** See {@link JobQueue#using}. */
-    public static MongoJobQueue using(MongoClient client, QueueConfig config) {
-        Objects.requireNonNull(client, "client");
-        Objects.requireNonNull(config, "config");
+    static MongoJobQueue using(MongoClient client, QueueConfig config) {
+        Arguments.notNull(client, "client");
+        Arguments.notNull(config, "config");
         return open(client, false, config, client.getClusterDescription().getClusterSettings().getHosts().toString());
     }
 
@@ -179,12 +179,12 @@ public final class MongoJobQueue implements JobQueue {
     }
 
     @Override
-    public List<JobEntry> peek(String type, int limit) {
+    public List<JobEntry> peek(@Nullable String type, int limit) {
         return inspector.peek(type, limit);
     }
 
     @Override
-    public List<JobEntry> deadLetters(String type, int offset, int limit) {
+    public List<JobEntry> deadLetters(@Nullable String type, int offset, int limit) {
         return inspector.deadLetters(type, offset, limit);
     }
 
@@ -194,12 +194,12 @@ public final class MongoJobQueue implements JobQueue {
     }
 
     @Override
-    public long requeueAllDead(String type) {
+    public long requeueAllDead(@Nullable String type) {
         return deadLetters.requeueAllDead(type);
     }
 
     @Override
-    public long purgeDead(String type, Instant before) {
+    public long purgeDead(@Nullable String type, Instant before) {
         return deadLetters.purgeDead(type, before);
     }
 
@@ -209,7 +209,7 @@ public final class MongoJobQueue implements JobQueue {
             adminDatabase.runCommand(new Document("ping", 1));
         } catch (MongoException e) {
             throw new DatabaseUnavailableException("database behind queue " + store.name + " does not answer: "
-                    + OperationRunner.describe(e), e);
+                    + OperationRunner.describe(e), e, DocJobsException.Context.of("ping", store.name));
         }
     }
 

@@ -4,6 +4,7 @@ import com.mongodb.MongoException;
 import com.mongodb.MongoInterruptedException;
 import io.docjobs.DatabaseUnavailableException;
 import io.docjobs.DocJobsException;
+import io.docjobs.Lease;
 import io.docjobs.QueueConfig;
 import io.github.resilience4j.core.IntervalFunction;
 import io.github.resilience4j.retry.Retry;
@@ -66,6 +67,21 @@ final class OperationRunner {
      * the connection broke can recognise its own effect on a later try.
      */
     <T> T run(String operation, IntFunction<T> body) {
+        return run(operation, DocJobsException.Context.of(operation, queueName), body);
+    }
+
+    /** As {@link #run(String, IntFunction)}, for an operation on the job of {@code lease}. */
+    <T> T run(String operation, Lease lease, IntFunction<T> body) {
+        return run(operation, DocJobsException.Context.of(operation, queueName).job(lease.id(), lease.type(),
+                lease.attempt()), body);
+    }
+
+    /** As {@link #run(String, IntFunction)}, for an operation on entry {@code jobId}. */
+    <T> T run(String operation, String jobId, IntFunction<T> body) {
+        return run(operation, DocJobsException.Context.of(operation, queueName).job(jobId, null, 0), body);
+    }
+
+    private <T> T run(String operation, DocJobsException.Context context, IntFunction<T> body) {
         if (closed) {
             throw new IllegalStateException(operation + " on queue " + queueName + " is not possible: the queue is closed");
         }
@@ -81,13 +97,14 @@ final class OperationRunner {
             });
         } catch (MongoInterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new DocJobsException(operation + " on queue " + queueName + " was interrupted", e);
+            throw new DocJobsException(operation + " on queue " + queueName + " was interrupted", e, context);
         } catch (MongoException e) {
             if (TransientErrors.isTransient(e)) {
                 throw new DatabaseUnavailableException(operation + " on queue " + queueName + " failed after " + tries[0]
-                        + (tries[0] == 1 ? " try" : " tries") + " with transient database errors: " + describe(e), e);
+                        + (tries[0] == 1 ? " try" : " tries") + " with transient database errors: " + describe(e), e,
+                        context);
             }
-            throw new DocJobsException(operation + " on queue " + queueName + " failed: " + describe(e), e);
+            throw new DocJobsException(operation + " on queue " + queueName + " failed: " + describe(e), e, context);
         }
     }
 

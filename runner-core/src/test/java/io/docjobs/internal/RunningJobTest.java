@@ -6,12 +6,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.docjobs.HandlerOptions;
 import io.docjobs.JobContext;
 import io.docjobs.JobQueue;
-import io.docjobs.ManualQueues;
 import io.docjobs.JobRequest;
 import io.docjobs.Lease;
-import io.docjobs.ManualClock;
+import io.docjobs.ManualQueues;
 import io.docjobs.NonRetryableException;
 import io.docjobs.internal.RunningJob.Ending;
+import io.docjobs.testing.ManualClock;
+import io.docjobs.testing.TestLeases;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Set;
@@ -58,8 +59,9 @@ class RunningJobTest {
     }
 
     private static Lease lease(String token, Instant deadline) {
-        return new Lease("65f1c0ffee00000000000001", "email", "x", null, 1, 5, token, "w1", deadline,
-                Instant.EPOCH, Instant.EPOCH, Duration.ofSeconds(30), 0);
+        return TestLeases.builder().id("65f1c0ffee00000000000001").type("email").payload("x").attempt(1).maxAttempts(5)
+                .token(token).workerId("w1").deadline(deadline).enqueuedAt(Instant.EPOCH).visibleSince(Instant.EPOCH)
+                .visibilityTimeout(Duration.ofSeconds(30)).build();
     }
 
     private RunningJob job() {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.docjobs.HandlerOptions;
 import io.docjobs.Lease;
 import io.docjobs.RecordingLogger;
+import io.docjobs.testing.TestLeases;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -249,8 +250,9 @@ class SlotsAndSignalsTest {
     // ------------------------------------------------------------------ RunningJob, observation context
 
     private static Lease lease() {
-        return new Lease("65f1c0ffee00000000000001", "email", "x", null, 2, 5, "t1", "w1",
-                Instant.parse("2026-11-30T12:00:30Z"), Instant.EPOCH, Instant.EPOCH, Duration.ofSeconds(30), 0);
+        return TestLeases.builder().id("65f1c0ffee00000000000001").type("email").payload("x").attempt(2).maxAttempts(5)
+                .token("t1").workerId("w1").deadline(Instant.parse("2026-11-30T12:00:30Z")).enqueuedAt(Instant.EPOCH)
+                .visibleSince(Instant.EPOCH).visibilityTimeout(Duration.ofSeconds(30)).build();
     }
 
     @Test

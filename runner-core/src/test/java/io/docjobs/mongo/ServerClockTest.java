@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.mongodb.MongoSocketReadException;
 import com.mongodb.ServerAddress;
-import io.docjobs.ManualClock;
+import io.docjobs.testing.ManualClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;

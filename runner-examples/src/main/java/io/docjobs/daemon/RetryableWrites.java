@@ -7,6 +7,7 @@ import io.docjobs.Lease;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.UUID;
+import org.bson.Document;
 import org.bson.types.ObjectId;
 
 /**
@@ -30,13 +31,81 @@ public final class RetryableWrites {
      * @throws ConfigurationException naming the fix if the server refuses it
      */
     static void check(JobQueue queue) {
-        Lease none = new Lease(new ObjectId().toHexString(), "docjobs.write-check", "", null, 1, 1,
-                UUID.randomUUID().toString(), "docjobs-write-check", Instant.EPOCH, Instant.EPOCH, Instant.EPOCH,
-                Duration.ofSeconds(1), 0);
         try {
-            queue.done(none);
+            queue.done(new NoEntry(new ObjectId().toHexString(), UUID.randomUUID().toString()));
         } catch (RuntimeException e) {
             throw refused(e) ? explained(e) : e;
+        }
+    }
+
+    /**
+     * A lease of an entry that does not exist, so completing it deletes nothing. The fenced
+     * operations read only its id, token and deadline; the rest is there to satisfy {@link Lease}.
+     */
+    private record NoEntry(String id, String token) implements Lease {
+        @Override
+        public String type() {
+            return "docjobs.write-check";
+        }
+
+        @Override
+        public String payload() {
+            return "";
+        }
+
+        @Override
+        public Document payloadDocument() {
+            return new Document();
+        }
+
+        @Override
+        public boolean hasDocumentPayload() {
+            return false;
+        }
+
+        @Override
+        public int attempt() {
+            return 1;
+        }
+
+        @Override
+        public int maxAttempts() {
+            return 1;
+        }
+
+        @Override
+        public String workerId() {
+            return "docjobs-write-check";
+        }
+
+        @Override
+        public Instant deadline() {
+            return Instant.EPOCH;
+        }
+
+        @Override
+        public Instant enqueuedAt() {
+            return Instant.EPOCH;
+        }
+
+        @Override
+        public Instant visibleSince() {
+            return Instant.EPOCH;
+        }
+
+        @Override
+        public Duration visibilityTimeout() {
+            return Duration.ofSeconds(1);
+        }
+
+        @Override
+        public int priority() {
+            return 0;
+        }
+
+        @Override
+        public String traceparent() {
+            return null;
         }
     }
 

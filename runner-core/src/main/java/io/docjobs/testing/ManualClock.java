@@ -1,24 +1,25 @@
-package io.docjobs;
+package io.docjobs.testing;
 
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
-import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A {@link Clock} that only moves when told to, for tests that step through lease expiry without
- * waiting. Thread-safe. Pair it with {@link QueueConfig.Builder#serverClockSync(Duration)
+ * waiting. Thread-safe. Pair it with {@link io.docjobs.QueueConfig.Builder#serverClockSync(Duration)
  * serverClockSync(Duration.ZERO)} so the queue does not re-align it to the server's clock.
  */
 public final class ManualClock extends Clock {
     private final AtomicReference<Instant> now;
     private final ZoneId zone;
 
+    /** A clock in UTC standing at {@code start}. */
     public ManualClock(Instant start) {
-        this(new AtomicReference<>(Objects.requireNonNull(start, "start")), ZoneOffset.UTC);
+        this(new AtomicReference<>(given(start, "start")), ZoneOffset.UTC);
     }
 
     private ManualClock(AtomicReference<Instant> now, ZoneId zone) {
@@ -33,7 +34,15 @@ public final class ManualClock extends Clock {
 
     /** Sets the clock to {@code instant}. */
     public void set(Instant instant) {
-        now.set(Objects.requireNonNull(instant, "instant"));
+        now.set(given(instant, "instant"));
+    }
+
+    /** Bad arguments are {@link IllegalArgumentException}s, as everywhere in docjobs. */
+    private static Instant given(@Nullable Instant value, String name) {
+        if (value == null) {
+            throw new IllegalArgumentException(name + " was null but must be given");
+        }
+        return value;
     }
 
     @Override
@@ -46,6 +55,7 @@ public final class ManualClock extends Clock {
         return zone;
     }
 
+    /** A view in {@code newZone} that moves with this clock. */
     @Override
     public Clock withZone(ZoneId newZone) {
         return new ManualClock(now, newZone);
