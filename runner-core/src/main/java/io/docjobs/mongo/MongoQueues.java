@@ -2,7 +2,12 @@ package io.docjobs.mongo;
 
 import com.mongodb.client.MongoClient;
 import io.docjobs.JobQueue;
+import io.docjobs.Lease;
 import io.docjobs.QueueConfig;
+import java.time.Duration;
+import java.time.Instant;
+import org.bson.Document;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Internal: the one public type of {@code io.docjobs.mongo}, so that {@link JobQueue}'s factories
@@ -33,5 +38,22 @@ public final class MongoQueues {
      */
     public static JobQueue using(MongoClient client, QueueConfig config) {
         return MongoJobQueue.using(client, config);
+    }
+
+    /**
+     * A lease as the queue itself makes them, for {@code io.docjobs.testing.TestLeases}: one
+     * implementation of {@link Lease}'s contract (payload views, equality by id and token) for
+     * claimed and hand-built leases alike.
+     *
+     * @param payloadText the payload as text, or null when {@code payloadDocument} is set
+     * @param payloadDocument the payload as a document, or null when {@code payloadText} is set
+     * @return the lease; the other parameters are its fields as {@link Lease} names them
+     */
+    public static Lease lease(String id, String type, @Nullable String payloadText, @Nullable Document payloadDocument,
+            int attempt, int maxAttempts, String token, @Nullable String workerId, Instant deadline,
+            @Nullable Instant enqueuedAt, @Nullable Instant visibleSince, Duration visibilityTimeout, int priority,
+            @Nullable String traceparent) {
+        return new ClaimedLease(id, type, payloadText, payloadDocument, attempt, maxAttempts, token, workerId, deadline,
+                enqueuedAt, visibleSince, visibilityTimeout, priority, traceparent);
     }
 }

@@ -1,6 +1,7 @@
 package io.docjobs.testing;
 
 import io.docjobs.Lease;
+import io.docjobs.mongo.MongoQueues;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.UUID;
@@ -153,7 +154,7 @@ public final class TestLeases {
 
         /** The lease, with the fields as set now. */
         public Lease build() {
-            return new TestLease(id, type, payloadText, payloadDocument == null ? null : new Document(payloadDocument),
+            return MongoQueues.lease(id, type, payloadText, payloadDocument == null ? null : new Document(payloadDocument),
                     attempt, maxAttempts, token, workerId, deadline, enqueuedAt, visibleSince, visibilityTimeout,
                     priority, traceparent);
         }
