@@ -14,7 +14,10 @@ public interface JobHandlerProvider {
     /** {@return the handler; called once, when the daemon starts} */
     JobHandler handler();
 
-    /** {@return the options for the type, by default {@link HandlerOptions#DEFAULTS}; the daemon's configuration may override them} */
+    /**
+     * {@return the options for the type, by default {@link HandlerOptions#DEFAULTS}; the daemon's configuration
+     * may override them}
+     */
     default HandlerOptions options() {
         return HandlerOptions.DEFAULTS;
     }

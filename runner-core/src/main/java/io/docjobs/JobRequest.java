@@ -287,7 +287,8 @@ public record JobRequest(
         }
 
         /**
-         * How many claims before the entry is dead-lettered; default the queue's {@link QueueConfig#defaultMaxAttempts()}.
+         * How many claims before the entry is dead-lettered; default the queue's {@link
+         * QueueConfig#defaultMaxAttempts()}.
          *
          * @param maxAttempts at least 1
          * @return this builder

@@ -197,7 +197,8 @@ public record QueueConfig(
         }
 
         /**
-         * The MongoDB connection string; default null. Required by {@link JobQueue#connect}, ignored by {@link JobQueue#using}.
+         * The MongoDB connection string; default null. Required by {@link JobQueue#connect}, ignored by {@link
+         * JobQueue#using}.
          *
          * @param connectionString e.g. {@code mongodb://host:27017}, or null
          * @return this builder
@@ -274,7 +275,8 @@ public record QueueConfig(
         }
 
         /**
-         * Tries, the first included, of an operation failing with transient errors; default {@value #DEFAULT_RETRY_ATTEMPTS}.
+         * Tries, the first included, of an operation failing with transient errors; default {@value
+         * #DEFAULT_RETRY_ATTEMPTS}.
          *
          * @param retryAttempts at least 1; 1 disables retrying
          * @return this builder
@@ -318,7 +320,8 @@ public record QueueConfig(
         }
 
         /**
-         * Whether enqueue listeners also hear of other processes' inserts, through a change stream where the server has one; default true.
+         * Whether enqueue listeners also hear of other processes' inserts, through a change stream where the server
+         * has one; default true.
          *
          * @param changeStreams false to rely on polling alone
          * @return this builder
