@@ -8,6 +8,8 @@ import org.bson.Document;
 import org.bson.json.JsonParseException;
 import org.jspecify.annotations.Nullable;
 
+// Over 300 lines: one record with ten components, the constructor that checks them all at once, and
+// a builder with a setter per component; the length is the Javadoc every public member carries.
 /**
  * One job to enqueue. Build with {@link #builder(String)}; validated when built, reporting every
  * problem at once.

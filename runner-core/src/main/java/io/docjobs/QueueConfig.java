@@ -7,6 +7,9 @@ import java.util.ArrayList;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 
+// Over 300 lines: one record with fourteen components, its named defaults, the constructor that
+// checks them all at once, and a builder with a setter per component; the length is the Javadoc
+// every public member carries.
 /**
  * How a {@link JobQueue} connects and behaves. Immutable; build with {@link #builder()}. The
  * constructor validates every value and reports all problems at once.
