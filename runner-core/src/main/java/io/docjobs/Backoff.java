@@ -30,12 +30,15 @@ public interface Backoff {
     Duration MAX_DELAY = Duration.ofDays(1);
 
     /**
-     * The wait before retrying after attempt {@code attempt} (1 for the first) failed. A null or
-     * negative result means no wait; one above {@link #MAX_DELAY} waits {@link #MAX_DELAY}.
+     * The wait before the next try. A null or negative result means no wait; one above
+     * {@link #MAX_DELAY} waits {@link #MAX_DELAY}.
+     *
+     * @param attempt the attempt that failed, 1 for the first
+     * @return the delay before attempt {@code attempt + 1} becomes visible
      */
     Duration delay(int attempt);
 
-    /** A builder of exponential backoff with jitter, starting from the defaults; every setter is optional. */
+    /** {@return a builder of exponential backoff with jitter, starting from the defaults; every setter is optional} */
     static ExponentialBuilder exponential() {
         return new ExponentialBuilder();
     }
@@ -44,6 +47,7 @@ public interface Backoff {
      * The same wait before every retry.
      *
      * @param delay from zero (retry at once) to {@link #MAX_DELAY}
+     * @return a backoff that always answers {@code delay}
      * @throws ConfigurationException if {@code delay} is null or out of range
      */
     static Backoff fixed(Duration delay) {
@@ -69,13 +73,23 @@ public interface Backoff {
         private ExponentialBuilder() {
         }
 
-        /** The wait after the first failed attempt, before jitter; from 1 ms to {@link #MAX_DELAY}, default 1 s. */
+        /**
+         * The wait after the first failed attempt, before jitter; from 1 ms to {@link #MAX_DELAY}, default 1 s.
+         *
+         * @param initial the first delay
+         * @return this builder
+         */
         public ExponentialBuilder initial(Duration initial) {
             this.initial = initial;
             return this;
         }
 
-        /** The growth per attempt; at least 1 (1 keeps the delay constant), default 2. */
+        /**
+         * The growth per attempt; at least 1 (1 keeps the delay constant), default 2.
+         *
+         * @param multiplier the factor from one delay to the next
+         * @return this builder
+         */
         public ExponentialBuilder multiplier(double multiplier) {
             this.multiplier = multiplier;
             return this;
@@ -84,19 +98,31 @@ public interface Backoff {
         /**
          * The random spread, as a fraction of the delay: 0.5 draws each delay from 50 % to 150 % of
          * its value; from 0 (none) to 1, default 0.5.
+         *
+         * @param jitter the spread as a fraction
+         * @return this builder
          */
         public ExponentialBuilder jitter(double jitter) {
             this.jitter = jitter;
             return this;
         }
 
-        /** The cap on every delay, jitter included; from {@code initial} to {@link #MAX_DELAY}, default 5 min. */
+        /**
+         * The cap on every delay, jitter included; from {@code initial} to {@link #MAX_DELAY}, default 5 min.
+         *
+         * @param max the longest delay
+         * @return this builder
+         */
         public ExponentialBuilder max(Duration max) {
             this.max = max;
             return this;
         }
 
-        /** @throws ConfigurationException naming every invalid value */
+        /**
+         * {@return an immutable, thread-safe backoff with the values set}
+         *
+         * @throws ConfigurationException naming every invalid value
+         */
         public Backoff build() {
             List<String> problems = new ArrayList<>();
             check(problems);

@@ -10,17 +10,27 @@ import java.util.List;
 public class ConfigurationException extends DocJobsException {
     private final List<String> problems;
 
-    /** A single problem. */
+    /** @param message the problem: the setting, its value and the rule */
     public ConfigurationException(String message) {
         this(List.of(message), null);
     }
 
-    /** A single problem, caused by {@code cause} (an unreadable file, a refused handshake). */
+    /**
+     * A single problem with an underlying failure (an unreadable file, a refused handshake).
+     *
+     * @param message the problem: the setting, its value and the rule
+     * @param cause   the underlying failure
+     */
     public ConfigurationException(String message, Throwable cause) {
         this(List.of(message), cause);
     }
 
-    /** One exception for every problem found, one sentence each; the message lists them all. */
+    /**
+     * One exception for every problem found; the message lists them all.
+     *
+     * @param problems one sentence each, at least one
+     * @param cause    the underlying failure, or null
+     */
     public ConfigurationException(List<String> problems, Throwable cause) {
         this(problems.size() == 1 ? problems.get(0)
                 : "invalid configuration:\n  - " + String.join("\n  - ", problems), problems, cause);
@@ -29,13 +39,17 @@ public class ConfigurationException extends DocJobsException {
     /**
      * For a program that reads its configuration from a source of its own (a file, the environment)
      * and frames the problems with it, as the daemon does: its own message, the same problems.
+     *
+     * @param message  the whole message
+     * @param problems one sentence each
+     * @param cause    the underlying failure, or null
      */
     protected ConfigurationException(String message, List<String> problems, Throwable cause) {
         super(message, cause);
         this.problems = List.copyOf(problems);
     }
 
-    /** Every problem found, one sentence each. */
+    /** {@return every problem found, one sentence each; unmodifiable} */
     public List<String> problems() {
         return problems;
     }

@@ -9,12 +9,23 @@ import org.jspecify.annotations.Nullable;
  * lease expires (that attempt counts).
  */
 public class DatabaseUnavailableException extends DocJobsException {
-    /** Unavailable, as {@code cause} showed, with no context beyond the message. */
+    /**
+     * Unavailable, with no context beyond the message.
+     *
+     * @param message what failed and how long it was tried
+     * @param cause   the last driver error, or null
+     */
     public DatabaseUnavailableException(String message, @Nullable Throwable cause) {
         super(message, cause);
     }
 
-    /** An operation that found the database unavailable; see {@link DocJobsException#context()}. */
+    /**
+     * An operation that found the database unavailable.
+     *
+     * @param message what failed and how long it was tried; names what {@code context} holds
+     * @param cause   the last driver error, or null
+     * @param context the operation, queue and job, as far as known
+     */
     public DatabaseUnavailableException(String message, @Nullable Throwable cause, Context context) {
         super(message, cause, context);
     }

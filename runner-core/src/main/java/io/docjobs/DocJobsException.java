@@ -33,59 +33,81 @@ public class DocJobsException extends RuntimeException {
         /** No context at all. */
         public static final Context NONE = new Context(null, null, null, null, 0);
 
-        /** An operation on a queue that concerns no one job. */
+        /**
+         * {@return the context of an operation on a queue that concerns no one job}
+         *
+         * @param operation the operation, as the message names it
+         * @param queue     the queue's name ({@code database.collection})
+         */
         public static Context of(String operation, String queue) {
             return new Context(operation, queue, null, null, 0);
         }
 
-        /** This context about one job; its type and attempt may be unknown (null, 0). */
+        /**
+         * {@return this context, about one job}
+         *
+         * @param id      the job's entry id
+         * @param type    the job's type, or null if unknown
+         * @param attempt the job's attempt, or 0 if unknown
+         */
         public Context job(String id, @Nullable String type, int attempt) {
             return new Context(operation, queue, id, type, attempt);
         }
     }
 
-    /** A failure with no context beyond its message. */
+    /** @param message what failed, and what to check */
     public DocJobsException(String message) {
         this(message, null, Context.NONE);
     }
 
-    /** A failure caused by {@code cause}, with no context beyond its message. */
+    /**
+     * A failure with no context beyond its message.
+     *
+     * @param message what failed, and what to check
+     * @param cause   the underlying failure, or null
+     */
     public DocJobsException(String message, @Nullable Throwable cause) {
         this(message, cause, Context.NONE);
     }
 
-    /** A failure of an operation; the message should name what {@code context} holds too. */
+    /**
+     * A failure of an operation.
+     *
+     * @param message what failed; names what {@code context} holds too
+     * @param cause   the underlying failure, or null
+     * @param context where it failed; null is taken as {@link Context#NONE}
+     */
     public DocJobsException(String message, @Nullable Throwable cause, Context context) {
         super(message, cause);
         this.context = context == null ? Context.NONE : context;
     }
 
-    /** Where the failure happened, as far as it is known. */
+    /** {@return where the failure happened, as far as it is known; never null} */
     public Context context() {
         return context;
     }
 
-    /** The operation that failed, as named in the message; null if unknown. */
+    /** {@return the operation that failed, as named in the message; null if unknown} */
     public @Nullable String operation() {
         return context.operation();
     }
 
-    /** The name ({@code database.collection}) of the queue the operation ran on; null if unknown. */
+    /** {@return the name ({@code database.collection}) of the queue the operation ran on; null if unknown} */
     public @Nullable String queue() {
         return context.queue();
     }
 
-    /** The entry id of the job the failed operation concerned; null for none. */
+    /** {@return the entry id of the job the failed operation concerned; null for none} */
     public @Nullable String jobId() {
         return context.jobId();
     }
 
-    /** The type of the job the failed operation concerned; null for none or unknown. */
+    /** {@return the type of the job the failed operation concerned; null for none or unknown} */
     public @Nullable String jobType() {
         return context.jobType();
     }
 
-    /** The attempt (from 1) of the job the failed operation concerned; 0 for none or unknown. */
+    /** {@return the attempt (from 1) of the job the failed operation concerned; 0 for none or unknown} */
     public int attempt() {
         return context.attempt();
     }

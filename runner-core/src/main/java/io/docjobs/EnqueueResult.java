@@ -23,7 +23,14 @@ public record EnqueueResult(Status status, @Nullable String id, @Nullable String
         FAILED
     }
 
-    /** Checks that the id and the failure go with the status. */
+    /**
+     * Checks that the id and the failure go with the status.
+     *
+     * @param status  the outcome
+     * @param id      an entry id, null exactly when failed
+     * @param failure the reason, given exactly when failed
+     * @throws IllegalArgumentException if they do not go together
+     */
     public EnqueueResult {
         Bounds.notNull(status, "status");
         if ((status == Status.FAILED) != (id == null) || (status == Status.FAILED) != (failure != null)) {
@@ -32,32 +39,44 @@ public record EnqueueResult(Status status, @Nullable String id, @Nullable String
         }
     }
 
-    /** The request inserted entry {@code id}. */
+    /**
+     * {@return that the request inserted entry {@code id}}
+     *
+     * @param id the new entry
+     */
     public static EnqueueResult inserted(String id) {
         return new EnqueueResult(Status.INSERTED, id, null);
     }
 
-    /** Nothing was inserted: the unfinished entry {@code holderId} holds the request's dedup key. */
+    /**
+     * {@return that nothing was inserted because an unfinished entry holds the request's dedup key}
+     *
+     * @param holderId the entry holding the key
+     */
     public static EnqueueResult duplicateOf(String holderId) {
         return new EnqueueResult(Status.DUPLICATE, holderId, null);
     }
 
-    /** Nothing was inserted: the database rejected the request, for {@code reason}. */
+    /**
+     * {@return that nothing was inserted because the database rejected the request}
+     *
+     * @param reason the database's reason
+     */
     public static EnqueueResult failed(String reason) {
         return new EnqueueResult(Status.FAILED, null, reason);
     }
 
-    /** Whether a new entry was inserted. */
+    /** {@return whether a new entry was inserted} */
     public boolean isInserted() {
         return status == Status.INSERTED;
     }
 
-    /** Whether nothing was inserted because an unfinished entry had the same dedup key. */
+    /** {@return whether nothing was inserted because an unfinished entry had the same dedup key} */
     public boolean isDuplicate() {
         return status == Status.DUPLICATE;
     }
 
-    /** Whether the database rejected the request. */
+    /** {@return whether the database rejected the request} */
     public boolean isFailed() {
         return status == Status.FAILED;
     }

@@ -10,7 +10,12 @@ import java.util.List;
  * @param lost     the leases whose token no longer matched; unchanged in the database
  */
 public record ExtensionResult(List<Lease> extended, List<Lease> lost) {
-    /** Copies both lists: the result does not change when the caller's lists do. */
+    /**
+     * Copies both lists: the result does not change when the caller's lists do.
+     *
+     * @param extended the renewed leases
+     * @param lost     the leases no longer held
+     */
     public ExtensionResult {
         extended = List.copyOf(extended);
         lost = List.copyOf(lost);

@@ -37,7 +37,17 @@ public record HandlerOptions(
     /** Every option at its default: no concurrency limit of its own, the entry's lease and attempts, no time-out. */
     public static final HandlerOptions DEFAULTS = builder().build();
 
-    /** @throws ConfigurationException naming every invalid value */
+    /**
+     * Checks every value against the rules above; a null {@code nonRetryable} becomes empty.
+     *
+     * @param concurrency    the type's own limit, or 0
+     * @param leaseExtension the heartbeat's extension, or null
+     * @param maxAttempts    the type's attempt cap, or null
+     * @param backoff        the retry delays
+     * @param timeout        the per-job time limit, or null
+     * @param nonRetryable   the exception types that dead-letter at once
+     * @throws ConfigurationException naming every invalid value
+     */
     public HandlerOptions {
         List<String> problems = new ArrayList<>();
         if (backoff == null) {
@@ -68,7 +78,7 @@ public record HandlerOptions(
         }
     }
 
-    /** A builder with every option at its default. */
+    /** {@return a builder with every option at its default} */
     public static Builder builder() {
         return new Builder();
     }
@@ -86,19 +96,34 @@ public record HandlerOptions(
         private Builder() {
         }
 
-        /** Most jobs of this type running at once; 0 (default) for no limit of its own. */
+        /**
+         * Most jobs of this type running at once in this supervisor; default 0, no limit of its own.
+         *
+         * @param concurrency 0 or positive, at most the supervisor's workers
+         * @return this builder
+         */
         public Builder concurrency(int concurrency) {
             this.concurrency = concurrency;
             return this;
         }
 
-        /** How far each heartbeat moves the lease deadline; null (default) for the entry's visibility timeout. */
+        /**
+         * How far each heartbeat moves the lease deadline; default null, the entry's visibility timeout.
+         *
+         * @param leaseExtension from 1 ms to {@link JobRequest#MAX_VISIBILITY_TIMEOUT}, or null
+         * @return this builder
+         */
         public Builder leaseExtension(@Nullable Duration leaseExtension) {
             this.leaseExtension = leaseExtension;
             return this;
         }
 
-        /** Dead-letter after this many attempts even if the entry allows more; at least 1. */
+        /**
+         * Dead-letters after this many attempts even if the entry allows more; default unset, the entry's own.
+         *
+         * @param maxAttempts at least 1
+         * @return this builder
+         */
         public Builder maxAttempts(int maxAttempts) {
             this.maxAttempts = maxAttempts;
             return this;
@@ -108,6 +133,9 @@ public record HandlerOptions(
          * An exponential backoff, built when this builder is: its invalid values are reported
          * together with the other options'. A copy is taken, so later changes to {@code exponential}
          * do not reach these options.
+         *
+         * @param exponential the backoff's settings
+         * @return this builder
          */
         public Builder backoff(Backoff.ExponentialBuilder exponential) {
             this.backoff = null;
@@ -115,19 +143,34 @@ public record HandlerOptions(
             return this;
         }
 
-        /** Any backoff, such as {@link Backoff#fixed(Duration)} or a lambda. */
+        /**
+         * Any backoff, such as {@link Backoff#fixed(Duration)} or a lambda; default {@code Backoff.exponential()}.
+         *
+         * @param backoff called on worker threads, several at once
+         * @return this builder
+         */
         public Builder backoff(Backoff backoff) {
             this.backoff = Bounds.notNull(backoff, "backoff");
             return this;
         }
 
-        /** Per-job time limit, at most {@link #MAX_TIMEOUT}; null (default) for none. */
+        /**
+         * The per-job time limit, after which the handler is interrupted; default null, none.
+         *
+         * @param timeout positive, at most {@link #MAX_TIMEOUT}, or null
+         * @return this builder
+         */
         public Builder timeout(@Nullable Duration timeout) {
             this.timeout = timeout;
             return this;
         }
 
-        /** Exception types that dead-letter at once, matched on the exception and its causes; added to earlier ones. */
+        /**
+         * Exception types that dead-letter at once, matched on the exception and its causes; added to earlier ones.
+         *
+         * @param types the types, none null
+         * @return this builder
+         */
         @SafeVarargs
         public final Builder nonRetryable(Class<? extends Throwable>... types) {
             // One by one rather than List.of(types): handing the generic array on is what
@@ -138,7 +181,11 @@ public record HandlerOptions(
             return this;
         }
 
-        /** @throws ConfigurationException naming every invalid value */
+        /**
+         * {@return the options}
+         *
+         * @throws ConfigurationException naming every invalid value, the backoff's included
+         */
         public HandlerOptions build() {
             Backoff built = backoff;
             if (built == null) {

@@ -15,16 +15,20 @@ import org.jspecify.annotations.Nullable;
  */
 public interface JobAdmin {
 
-    /** A short name for logs and metric tags: {@code database.collection}. */
+    /** {@return a short name for logs and metric tags: {@code database.collection}} */
     String name();
 
-    /** The current database time (local clock + measured server offset). */
+    /** {@return the current database time: the local clock plus the measured server offset; no round trip} */
     Instant now();
 
-    /** Counts by type and state, and the age of the oldest ready entry; one aggregate round trip. */
+    /** {@return counts by type and state, and the age of the oldest ready entry; one aggregate round trip} */
     QueueStats stats();
 
-    /** One entry by id, in any state; empty if it does not exist (completed entries are deleted). */
+    /**
+     * {@return one entry in any state; empty if it does not exist (completed entries are deleted)}
+     *
+     * @param id the entry id, 24 hexadecimal digits
+     */
     Optional<JobEntry> get(String id);
 
     /**
@@ -32,13 +36,17 @@ public interface JobAdmin {
      *
      * @param type  only entries of this type; null for all types
      * @param limit 1 to 1000
+     * @return at most {@code limit} entries, the next to be claimed first
      */
     List<JobEntry> peek(@Nullable String type, int limit);
 
     /**
      * Dead letters, newest first, {@code limit} from {@code offset}.
      *
-     * @param type only entries of this type; null for all types
+     * @param type   only entries of this type; null for all types
+     * @param offset entries to skip, zero or more
+     * @param limit  1 to 1000
+     * @return at most {@code limit} dead entries
      */
     List<JobEntry> deadLetters(@Nullable String type, int offset, int limit);
 
@@ -46,18 +54,27 @@ public interface JobAdmin {
      * Makes a DEAD entry READY now with its attempts reset. Each way this can fail to happen is a
      * {@link RequeueResult}, not an exception: no entry, an entry that is not dead, or an unfinished
      * entry that holds the same dedup key (requeue after it finishes, or purge).
+     *
+     * @param id the entry id, 24 hexadecimal digits
+     * @return what happened, with what to do when nothing did
      */
     RequeueResult requeueDead(String id);
 
     /**
-     * Requeues every DEAD entry of {@code type} (null for all types); returns how many. Dead
-     * letters whose dedup key an unfinished entry holds stay dead, each logged at WARN.
+     * Requeues every DEAD entry of a type. Dead letters whose dedup key an unfinished entry holds
+     * stay dead, each logged at WARN.
+     *
+     * @param type only entries of this type; null for all types
+     * @return how many entries were requeued
      */
     long requeueAllDead(@Nullable String type);
 
     /**
-     * Deletes DEAD entries of {@code type} (null for all types) dead-lettered before
-     * {@code before}; returns how many.
+     * Deletes dead letters for good.
+     *
+     * @param type   only entries of this type; null for all types
+     * @param before only entries dead-lettered before this database time
+     * @return how many entries were deleted
      */
     long purgeDead(@Nullable String type, Instant before);
 
@@ -68,6 +85,8 @@ public interface JobAdmin {
      * error has the exception class {@link MalformedEntryException} and names the field; none was
      * handed out. Published as {@code docjobs.entries.quarantined} by
      * {@link io.docjobs.metrics.QueueMetrics}. The default, for queues that never quarantine, is 0.
+     *
+     * @return the number quarantined by this instance
      */
     default long quarantined() {
         return 0;

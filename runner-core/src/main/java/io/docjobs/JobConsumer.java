@@ -27,10 +27,10 @@ import java.util.function.Consumer;
  */
 public interface JobConsumer {
 
-    /** A short name for logs and metric tags: {@code database.collection}. */
+    /** {@return a short name for logs and metric tags: {@code database.collection}} */
     String name();
 
-    /** The current database time (local clock + measured server offset): lease deadlines are in it. */
+    /** {@return the current database time (local clock plus measured server offset), in which lease deadlines are} */
     Instant now();
 
     /**
@@ -40,6 +40,8 @@ public interface JobConsumer {
      * hides it for exactly its own visibility timeout. Malformed entries met on the way are
      * quarantined as dead letters, never returned (see {@link JobAdmin#quarantined()}).
      *
+     * @param types    the types to claim, at least one
+     * @param workerId written into the lease; not blank
      * @return the lease, or empty when nothing is claimable
      */
     Optional<Lease> claim(Collection<String> types, String workerId);
@@ -51,6 +53,11 @@ public interface JobConsumer {
      * only if other workers won some of the candidates. The leases of one pass share a token (each
      * is still fenced by entry id and token). If a later pass fails, the leases already won are
      * returned rather than lost.
+     *
+     * @param types    the types to claim, at least one
+     * @param workerId written into the leases; not blank
+     * @param max      1 to 1000
+     * @return the leases won, most urgent first; empty when nothing is claimable
      */
     List<Lease> claimBatch(Collection<String> types, String workerId, int max);
 
@@ -59,12 +66,18 @@ public interface JobConsumer {
      * {@code limits.get(type)} entries of each type: the batch claim of a worker whose types have
      * concurrency limits. Priority is respected across types: an urgent entry of a limited type
      * is claimed before a less urgent one of another type. A type with limit 0 is not claimed.
+     *
+     * @param limits   the most entries to take of each type
+     * @param workerId written into the leases; not blank
+     * @param max      the most entries in all, 1 to 1000
+     * @return the leases won, most urgent first; empty when nothing is claimable
      */
     List<Lease> claimBatch(Map<String, Integer> limits, String workerId, int max);
 
     /**
      * Completes the job: deletes the entry if the lease still holds.
      *
+     * @param lease the lease from the claim
      * @return true if completed; false if the lease was lost (another worker claimed the entry, or it
      *         was released or completed already), or if a retry after a lost reply finds the entry
      *         gone after the lease's deadline, when the completion may have been another worker's:
@@ -77,20 +90,39 @@ public interface JobConsumer {
      * later already: extensions never shorten a lease, so concurrent extensions of one lease
      * cannot leave a worker believing in a later deadline than the stored one.
      *
+     * @param lease    the lease to extend
+     * @param duration from now; positive, at most {@link JobRequest#MAX_VISIBILITY_TIMEOUT}
      * @return the lease with its new deadline, or empty if the lease was lost
      */
     Optional<Lease> extend(Lease lease, Duration duration);
 
-    /** Extends each lease as {@link #extend} does, in one round trip (two if some were lost). */
+    /**
+     * Extends each lease as {@link #extend} does, in one round trip (two if some were lost).
+     *
+     * @param leases   the leases to extend
+     * @param duration from now; positive, at most {@link JobRequest#MAX_VISIBILITY_TIMEOUT}
+     * @return which leases were extended and which were lost
+     */
     ExtensionResult extendAll(Collection<Lease> leases, Duration duration);
 
     /**
      * Gives up this attempt after a failure: records {@code error}, and makes the entry claimable
      * again after {@code delay}, or dead-letters it if this was its last attempt.
+     *
+     * @param lease the lease of the failed attempt
+     * @param delay until the entry is visible again; zero to {@link JobRequest#MAX_DELAY}
+     * @param error what went wrong; the queue adds time, worker and attempt
+     * @return whether a retry is scheduled, the entry is dead, or the lease was lost
      */
     ReleaseResult release(Lease lease, Duration delay, JobError error);
 
-    /** Dead-letters the entry at once, whatever attempts remain: for failures no retry can fix. */
+    /**
+     * Dead-letters the entry at once, whatever attempts remain: for failures no retry can fix.
+     *
+     * @param lease the lease of the failed attempt
+     * @param error what went wrong; the queue adds time, worker and attempt
+     * @return {@link ReleaseResult#DEAD_LETTERED}, or {@link ReleaseResult#LEASE_LOST}
+     */
     ReleaseResult deadLetter(Lease lease, JobError error);
 
     /**
@@ -98,6 +130,7 @@ public interface JobConsumer {
      * whose handler never started (claimed while shutting down, or no thread to run it). A handler
      * that ran and did not finish is a failed attempt: {@link #release} it.
      *
+     * @param lease the lease whose handler never started
      * @return true if handed back; false if the lease was lost
      */
     boolean giveBack(Lease lease);
@@ -111,6 +144,7 @@ public interface JobConsumer {
      * Listeners must be quick; their exceptions are logged and ignored. The default, for consumers
      * that cannot tell, never calls the listener.
      *
+     * @param listener called with the types of new entries, on the enqueuing or the watching thread
      * @return a handle that unregisters the listener
      */
     default Runnable onEnqueue(Consumer<Set<String>> listener) {

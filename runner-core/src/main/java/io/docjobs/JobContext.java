@@ -8,16 +8,17 @@ import org.jspecify.annotations.Nullable;
 /** What a {@link JobHandler} knows about the job it runs, and how it keeps its lease. */
 public interface JobContext {
 
-    /** The entry id (24 hex digits): a good idempotency key. */
+    /** {@return the entry id (24 hex digits), the same on every attempt: a good idempotency key} */
     String id();
 
+    /** {@return the job type the handler was registered for} */
     String type();
 
-    /** The payload as text; a document payload is rendered as JSON. */
+    /** {@return the payload as text; a document payload is rendered as relaxed JSON} */
     String payload();
 
     /**
-     * The payload as a document.
+     * {@return the payload as a document; a text payload is parsed as a JSON object}
      *
      * @throws NonRetryableException if the payload is text that is not a JSON object: retrying
      *                               cannot fix it, so the job is dead-lettered at once
@@ -31,6 +32,9 @@ public interface JobContext {
      * {@code String.class} gives {@link #payload()} and {@code Document.class}
      * {@link #payloadDocument()}; a text payload that holds a JSON object decodes too.
      *
+     * @param <T>    the type to decode to
+     * @param target the class to decode to
+     * @return a new instance on every call
      * @throws NonRetryableException if the payload does not map to {@code target} (the message names
      *                               the job, its type, the class and what is wrong): retrying cannot
      *                               fix it, so thrown out of the handler it dead-letters the job at once
@@ -43,36 +47,39 @@ public interface JobContext {
         return target == Document.class ? target.cast(document) : PayloadCodec.decode(document, target, id(), type());
     }
 
-    /** Which attempt this is, starting at 1. */
+    /** {@return which attempt this is, starting at 1} */
     int attempt();
 
+    /** {@return the attempts allowed: when this one is the last, a failure dead-letters the job} */
     int maxAttempts();
 
-    /** The current lease deadline (database time); moves later with every heartbeat. */
+    /** {@return the current lease deadline (database time); it moves later with every extension} */
     Instant deadline();
 
+    /** {@return when the job was enqueued (database time)} */
     Instant enqueuedAt();
 
-    /** The id of the worker running the job. */
+    /** {@return the id of the worker running the job, as written into the lease} */
     String workerId();
 
     /**
      * Extends the lease to now + {@code duration} at once, beyond what the heartbeat does (never
-     * shortening it).
+     * shortening it). One database round trip, on the handler's thread.
      *
+     * @param duration how long from now the lease should run, at most {@link JobRequest#MAX_VISIBILITY_TIMEOUT}
      * @return false if the job is no longer this handler's (lease lost, time-out passed, or
      *         abandoned at shutdown): stop working, the result will be discarded
      */
     boolean extendLease(Duration duration);
 
-    /** The producer's W3C {@code traceparent}, or null if it enqueued without one. */
+    /** {@return the producer's W3C {@code traceparent}, or null if it enqueued without one} */
     default @Nullable String traceparent() {
         return null;
     }
 
-    /** Whether another worker may now own this job: the result will be discarded. */
+    /** {@return whether another worker may now own this job: the result will be discarded} */
     boolean isLeaseLost();
 
-    /** Whether the handler should stop: lease lost, time-out passed, or shutdown past its drain time. */
+    /** {@return whether the handler should stop: lease lost, time-out passed, or shutdown past its drain time} */
     boolean isCancelled();
 }

@@ -17,18 +17,36 @@ public record JobError(String message, @Nullable String exceptionClass, @Nullabl
     /** Longest message kept; longer messages are cut so a huge stack text cannot bloat the entry. */
     public static final int MAX_MESSAGE_LENGTH = 4_000;
 
+    /**
+     * Cuts the message to {@link #MAX_MESSAGE_LENGTH}; a null message becomes empty.
+     *
+     * @param message        the failure message
+     * @param exceptionClass the exception's class name, or null
+     * @param at             when it was recorded, or null
+     * @param workerId       the failed worker, or null
+     * @param attempt        the failed attempt, or 0
+     */
     public JobError {
         message = message == null ? "" : truncate(message);
     }
 
-    /** An error describing {@code failure}; the queue fills in time, worker and attempt. */
+    /**
+     * {@return an error with the message and class of {@code failure}; the queue fills in time, worker and attempt}
+     *
+     * @param failure what the handler threw
+     * @throws IllegalArgumentException if {@code failure} is null
+     */
     public static JobError of(Throwable failure) {
         Bounds.notNull(failure, "failure");
         String message = failure.getMessage() == null ? failure.toString() : failure.getMessage();
         return new JobError(message, failure.getClass().getName(), null, null, 0);
     }
 
-    /** An error with only a message; the queue fills in time, worker and attempt. */
+    /**
+     * {@return an error with only a message; the queue fills in time, worker and attempt}
+     *
+     * @param message what went wrong
+     */
     public static JobError of(String message) {
         return new JobError(message, null, null, null, 0);
     }

@@ -14,5 +14,11 @@ package io.docjobs;
  */
 @FunctionalInterface
 public interface JobHandler {
+    /**
+     * Runs one attempt of a job.
+     *
+     * @param job the job: its payload, identity, attempt and lease
+     * @throws Exception any failure: retried or dead-lettered as described above
+     */
     void handle(JobContext job) throws Exception;
 }

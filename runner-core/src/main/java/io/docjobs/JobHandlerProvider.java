@@ -8,13 +8,16 @@ package io.docjobs;
  */
 public interface JobHandlerProvider {
 
-    /** The message type the handler serves. */
+    /** {@return the job type the handler serves} */
     String type();
 
-    /** The handler; called once when the daemon starts. */
+    /** {@return the handler; called once, when the daemon starts} */
     JobHandler handler();
 
-    /** Options for the type; the daemon's configuration may override them. */
+    /**
+     * {@return the options for the type, by default {@link HandlerOptions#DEFAULTS}; the daemon's configuration
+     * may override them}
+     */
     default HandlerOptions options() {
         return HandlerOptions.DEFAULTS;
     }

@@ -17,7 +17,7 @@ public interface JobProducer {
     /** The largest payload accepted, in BSON bytes: MongoDB's 16 MiB document limit less room for the queue's fields. */
     int MAX_PAYLOAD_BYTES = 16 * 1024 * 1024 - 16 * 1024;
 
-    /** A short name for logs and metric tags: {@code database.collection}. */
+    /** {@return a short name for logs and metric tags: {@code database.collection}} */
     String name();
 
     /**
@@ -26,16 +26,32 @@ public interface JobProducer {
      * {@linkplain EnqueueResult.Status#FAILED failed} result: a single request that the database
      * rejects throws {@link DocJobsException}.
      *
+     * @param request the job to enqueue
+     * @return the new entry's id, or the id of the entry holding the dedup key
      * @throws IllegalArgumentException if the payload exceeds {@link #MAX_PAYLOAD_BYTES}
      */
     EnqueueResult enqueue(JobRequest request);
 
-    /** Enqueues a text payload with the given visibility timeout and default everything else; returns the entry id. */
+    /**
+     * Enqueues a text payload with the queue's defaults but the visibility timeout.
+     *
+     * @param type              the job type
+     * @param payload           the payload, stored as a string
+     * @param visibilityTimeout how long a claim hides the entry; null for the queue's default
+     * @return the new entry's id
+     */
     default String enqueue(String type, String payload, Duration visibilityTimeout) {
         return enqueue(JobRequest.builder(type).payload(payload).visibilityTimeout(visibilityTimeout).build()).id();
     }
 
-    /** Enqueues a document payload with the given visibility timeout and default everything else; returns the entry id. */
+    /**
+     * Enqueues a document payload with the queue's defaults but the visibility timeout.
+     *
+     * @param type              the job type
+     * @param payload           the payload, stored as an embedded document
+     * @param visibilityTimeout how long a claim hides the entry; null for the queue's default
+     * @return the new entry's id
+     */
     default String enqueue(String type, Document payload, Duration visibilityTimeout) {
         return enqueue(JobRequest.builder(type).payload(payload).visibilityTimeout(visibilityTimeout).build()).id();
     }
@@ -47,6 +63,9 @@ public interface JobProducer {
      * codecs; see {@link JobRequest.Builder#payload(Object)}. A handler reads it back with
      * {@link JobContext#payloadAs(Class)}.
      *
+     * @param type    the job type
+     * @param payload the payload
+     * @return as {@link #enqueue(JobRequest)}
      * @throws IllegalArgumentException if the payload does not encode to a BSON document
      */
     default EnqueueResult enqueue(String type, Object payload) {
@@ -62,6 +81,8 @@ public interface JobProducer {
      * sent: one invalid request rejects the whole batch with {@link IllegalArgumentException} and
      * nothing is inserted.
      *
+     * @param requests the jobs to enqueue
+     * @return one result per request, in request order
      * @throws DatabaseUnavailableException if the batch could not be sent (then which requests the
      *                                      server applied is unknown; enqueueing them again with
      *                                      dedup keys is safe)

@@ -23,6 +23,8 @@ public interface JobQueue extends JobProducer, JobConsumer, JobAdmin, AutoClosea
      * Connects with {@code config.connectionString()}, checks the server version, aligns to the
      * server clock and creates the indexes. The queue owns the client and closes it in {@link #close()}.
      *
+     * @param config the connection and queue settings
+     * @return a ready queue; close it when done
      * @throws ConfigurationException      for a malformed connection string, a bad CA file, wrong
      *                                     credentials or a server older than MongoDB 4.2
      * @throws DatabaseUnavailableException if no server answered within the operation timeout
@@ -36,6 +38,10 @@ public interface JobQueue extends JobProducer, JobConsumer, JobAdmin, AutoClosea
      * in {@code config} (connection string, CA file, operation timeout) are ignored: the client's
      * own apply, so give it bounded server-selection and socket timeouts. The rest of
      * {@code config} applies.
+     *
+     * @param client a client the caller keeps and closes
+     * @param config the queue settings
+     * @return a ready queue; closing it leaves the client open
      */
     static JobQueue using(MongoClient client, QueueConfig config) {
         return MongoQueues.using(client, config);

@@ -8,6 +8,8 @@ import org.bson.Document;
 import org.bson.json.JsonParseException;
 import org.jspecify.annotations.Nullable;
 
+// Over 300 lines: one record with ten components, the constructor that checks them all at once, and
+// a builder with a setter per component; the length is the Javadoc every public member carries.
 /**
  * One job to enqueue. Build with {@link #builder(String)}; validated when built, reporting every
  * problem at once.
@@ -68,6 +70,21 @@ public record JobRequest(
     /** The longest dedup key accepted. */
     public static final int MAX_DEDUP_KEY_LENGTH = 512;
 
+    /**
+     * Checks every value against the rules above and defaults a null {@code delay} to zero.
+     *
+     * @param type              the job type
+     * @param payloadText       the text payload, or null
+     * @param payloadDocument   the document payload, or null
+     * @param visibilityTimeout the lease length, or null for the queue's
+     * @param delay             the wait before the first claim; null for none
+     * @param notBefore         the earliest claim time, or null
+     * @param priority          higher first
+     * @param maxAttempts       the claims allowed, or null for the queue's
+     * @param dedupKey          the dedup key, or null
+     * @param traceparent       the producer's trace context, or null
+     * @throws IllegalArgumentException naming every invalid value
+     */
     public JobRequest {
         List<String> problems = new ArrayList<>();
         if (type == null || type.isBlank()) {
@@ -111,7 +128,11 @@ public record JobRequest(
     private static final java.util.regex.Pattern TRACEPARENT =
             java.util.regex.Pattern.compile("00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}");
 
-    /** Whether {@code value} is a valid W3C {@code traceparent} header (version 00). */
+    /**
+     * {@return whether {@code value} is a valid W3C {@code traceparent} header (version 00)}
+     *
+     * @param value the header value; null is not valid
+     */
     public static boolean isTraceparent(String value) {
         return value != null && TRACEPARENT.matcher(value).matches();
     }
@@ -121,12 +142,16 @@ public record JobRequest(
                 "for longer jobs keep a shorter timeout and extend the lease while working", problems);
     }
 
-    /** Starts a request for a job of {@code type}. */
+    /**
+     * {@return a builder for a job of {@code type}; the type is checked by {@link Builder#build()}}
+     *
+     * @param type the job type
+     */
     public static Builder builder(String type) {
         return new Builder(type);
     }
 
-    /** The payload as text: the text payload itself, or the document rendered as relaxed JSON. */
+    /** {@return the payload as text: the text payload itself, or the document rendered as relaxed JSON} */
     public String payloadAsText() {
         return payloadText != null ? payloadText : payloadDocument.toJson();
     }
@@ -156,14 +181,24 @@ public record JobRequest(
             this.type = type;
         }
 
-        /** A text payload, stored as a string. */
+        /**
+         * A text payload, stored as a string; replaces any payload set before.
+         *
+         * @param text the payload; {@code ""} for no data
+         * @return this builder
+         */
         public Builder payload(String text) {
             this.payloadText = text;
             this.payloadDocument = null;
             return this;
         }
 
-        /** A document payload, stored as an embedded BSON document (queryable, compact). */
+        /**
+         * A document payload, stored as an embedded BSON document (queryable, compact); copied now.
+         *
+         * @param document the payload
+         * @return this builder
+         */
         public Builder payload(Document document) {
             this.payloadDocument = document == null ? null : new Document(document);
             this.payloadText = null;
@@ -176,6 +211,8 @@ public record JobRequest(
          * no-argument constructor and getters/setters, a {@code Map}) is encoded now to a document
          * by the MongoDB driver's codecs, to be read back with {@link JobContext#payloadAs(Class)}.
          *
+         * @param value the payload
+         * @return this builder
          * @throws IllegalArgumentException if {@code value} does not encode to a BSON document
          */
         public Builder payload(Object value) {
@@ -191,6 +228,8 @@ public record JobRequest(
         /**
          * A JSON object payload, parsed now and stored as a document.
          *
+         * @param json a JSON object
+         * @return this builder
          * @throws IllegalArgumentException if {@code json} is not a JSON object
          */
         public Builder jsonPayload(String json) {
@@ -205,31 +244,68 @@ public record JobRequest(
             }
         }
 
+        /**
+         * How long a claim hides the entry; default null, the queue's {@link QueueConfig#defaultVisibilityTimeout()}.
+         *
+         * @param timeout from 1 ms to {@link #MAX_VISIBILITY_TIMEOUT}, or null
+         * @return this builder
+         */
         public Builder visibilityTimeout(@Nullable Duration timeout) {
             this.visibilityTimeout = timeout;
             return this;
         }
 
+        /**
+         * How long after the enqueue the entry becomes claimable; default zero.
+         *
+         * @param delay from zero to {@link #MAX_DELAY}
+         * @return this builder
+         */
         public Builder delay(Duration delay) {
             this.delay = delay;
             return this;
         }
 
+        /**
+         * The earliest claim time; default null (none); with a delay, the later of the two wins.
+         *
+         * @param notBefore database time, or null
+         * @return this builder
+         */
         public Builder notBefore(@Nullable Instant notBefore) {
             this.notBefore = notBefore;
             return this;
         }
 
+        /**
+         * Higher is claimed first, among the entries visible now; default 0.
+         *
+         * @param priority any int
+         * @return this builder
+         */
         public Builder priority(int priority) {
             this.priority = priority;
             return this;
         }
 
+        /**
+         * How many claims before the entry is dead-lettered; default the queue's {@link
+         * QueueConfig#defaultMaxAttempts()}.
+         *
+         * @param maxAttempts at least 1
+         * @return this builder
+         */
         public Builder maxAttempts(int maxAttempts) {
             this.maxAttempts = maxAttempts;
             return this;
         }
 
+        /**
+         * While an unfinished entry holds this key, another enqueue with it inserts nothing; default null (none).
+         *
+         * @param dedupKey non-blank, at most {@value #MAX_DEDUP_KEY_LENGTH} characters, unique across types, or null
+         * @return this builder
+         */
         public Builder dedupKey(@Nullable String dedupKey) {
             this.dedupKey = dedupKey;
             return this;
@@ -239,13 +315,20 @@ public record JobRequest(
          * The producer's trace context as a W3C {@code traceparent} header; the handler's span
          * becomes its child. Null (the default) takes the queue's {@link QueueConfig#traceparent()}
          * supplier, if any.
+         *
+         * @param traceparent a {@code traceparent} header value, or null
+         * @return this builder
          */
         public Builder traceparent(@Nullable String traceparent) {
             this.traceparent = traceparent;
             return this;
         }
 
-        /** @throws IllegalArgumentException naming every invalid value */
+        /**
+         * {@return the request}
+         *
+         * @throws IllegalArgumentException naming every invalid value
+         */
         public JobRequest build() {
             return new JobRequest(type, payloadText, payloadDocument, visibilityTimeout, delay, notBefore,
                     priority, maxAttempts, dedupKey, traceparent);

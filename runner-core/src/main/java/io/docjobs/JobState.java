@@ -13,8 +13,11 @@ package io.docjobs;
  * </ul>
  */
 public enum JobState {
+    /** Waiting for a worker, now or from its visible-at time. */
     READY("ready"),
+    /** Claimed by a worker until its lease deadline. */
     LEASED("leased"),
+    /** Dead-lettered: kept until requeued or purged. */
     DEAD("dead");
 
     private final String stored;
@@ -23,12 +26,17 @@ public enum JobState {
         this.stored = stored;
     }
 
-    /** The value stored in the entry's {@code state} field. */
+    /** {@return the value stored in the entry's {@code state} field} */
     public String stored() {
         return stored;
     }
 
-    /** Maps a stored {@code state} value back to the enum. */
+    /**
+     * {@return the state whose {@link #stored()} value is {@code value}}
+     *
+     * @param value a stored {@code state} value
+     * @throws IllegalStateException for any other value
+     */
     public static JobState fromStored(String value) {
         for (JobState state : values()) {
             if (state.stored.equals(value)) {

@@ -28,17 +28,17 @@ import org.jspecify.annotations.Nullable;
  */
 public interface Lease {
 
-    /** The entry id (24 hex digits). */
+    /** {@return the entry id (24 hex digits)} */
     String id();
 
-    /** The job type, as enqueued. */
+    /** {@return the job type, as enqueued} */
     String type();
 
-    /** The payload as text; a document payload is rendered as relaxed JSON. */
+    /** {@return the payload as text; a document payload is rendered as relaxed JSON} */
     String payload();
 
     /**
-     * The payload as a document (a copy); a text payload is parsed as JSON.
+     * {@return the payload as a document (a copy); a text payload is parsed as JSON}
      *
      * @throws IllegalArgumentException if the payload is text that is not a JSON object
      */
@@ -51,6 +51,9 @@ public interface Lease {
      * {@code Document.class} {@link #payloadDocument()}. A text payload that holds a JSON object
      * decodes too.
      *
+     * @param <T>    the type to decode to
+     * @param target the class to decode to
+     * @return a new instance on every call
      * @throws NonRetryableException if the payload does not map to {@code target}: the message names
      *                               the job, its type, the class and what is wrong
      */
@@ -67,44 +70,44 @@ public interface Lease {
         return target == Document.class ? target.cast(document) : PayloadCodec.decode(document, target, id(), type());
     }
 
-    /** Whether the payload was enqueued as a document rather than as text. */
+    /** {@return whether the payload was enqueued as a document rather than as text} */
     boolean hasDocumentPayload();
 
-    /** Which attempt this is, starting at 1. */
+    /** {@return which attempt this is, starting at 1} */
     int attempt();
 
-    /** How many attempts the entry allows in all. */
+    /** {@return how many attempts the entry allows in all} */
     int maxAttempts();
 
-    /** Whether a failure of this attempt dead-letters the entry instead of retrying it. */
+    /** {@return whether a failure of this attempt dead-letters the entry instead of retrying it} */
     default boolean isLastAttempt() {
         return attempt() >= maxAttempts();
     }
 
-    /** The fencing token; unguessable and unique to this claim. */
+    /** {@return the fencing token; unguessable and unique to this claim} */
     String token();
 
-    /** The worker id of the claim, as written into the entry; null if the claimer gave none. */
+    /** {@return the worker id of the claim, as written into the entry; null if the claimer gave none} */
     @Nullable String workerId();
 
-    /** When the lease expires and the entry becomes claimable again (database time). */
+    /** {@return when the lease expires and the entry becomes claimable again (database time)} */
     Instant deadline();
 
-    /** When the entry was enqueued; null for an entry a foreign producer wrote without it. */
+    /** {@return when the entry was enqueued; null for an entry a foreign producer wrote without it} */
     @Nullable Instant enqueuedAt();
 
     /**
-     * When the entry became claimable before this claim: enqueue time plus delay, retry time, or old
-     * deadline; null when unknown.
+     * {@return when the entry became claimable before this claim: enqueue time plus delay, retry
+     * time, or old deadline; null when unknown}
      */
     @Nullable Instant visibleSince();
 
-    /** The entry's visibility timeout: the default length of a claim or an extension. */
+    /** {@return the entry's visibility timeout: the default length of a claim or an extension} */
     Duration visibilityTimeout();
 
-    /** The entry's priority; higher is claimed first. */
+    /** {@return the entry's priority; higher is claimed first} */
     int priority();
 
-    /** The producer's W3C {@code traceparent}, or null if it enqueued without one. */
+    /** {@return the producer's W3C {@code traceparent}, or null if it enqueued without one} */
     @Nullable String traceparent();
 }

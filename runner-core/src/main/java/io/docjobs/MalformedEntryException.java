@@ -7,6 +7,7 @@ package io.docjobs;
  * becomes, so quarantined entries can be told apart from jobs that failed.
  */
 public class MalformedEntryException extends DocJobsException {
+    /** @param message which field breaks the schema, and how */
     public MalformedEntryException(String message) {
         super(message);
     }

@@ -5,10 +5,15 @@ package io.docjobs;
  * a malformed payload: the job is dead-lettered at once instead of being retried.
  */
 public class NonRetryableException extends RuntimeException {
+    /** @param message what is wrong with the job, kept as its last error */
     public NonRetryableException(String message) {
         super(message);
     }
 
+    /**
+     * @param message what is wrong with the job, kept as its last error
+     * @param cause   the underlying failure
+     */
     public NonRetryableException(String message, Throwable cause) {
         super(message, cause);
     }

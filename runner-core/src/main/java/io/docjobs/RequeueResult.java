@@ -26,38 +26,64 @@ public record RequeueResult(Status status, String id, @Nullable String dedupKey,
         DEDUP_KEY_HELD
     }
 
-    /** Checks that the status and the id are given. */
+    /**
+     * Checks that the status and the id are given.
+     *
+     * @param status   what happened
+     * @param id       the entry asked for
+     * @param dedupKey the dead entry's dedup key, or null
+     * @param heldBy   the entry holding the key, or null
+     * @throws IllegalArgumentException if {@code status} or {@code id} is null
+     */
     public RequeueResult {
         Bounds.notNull(status, "status");
         Bounds.notNull(id, "id");
     }
 
-    /** Entry {@code id} was requeued. */
+    /**
+     * {@return that entry {@code id} was requeued}
+     *
+     * @param id the entry id
+     */
     public static RequeueResult requeued(String id) {
         return new RequeueResult(Status.REQUEUED, id, null, null);
     }
 
-    /** There is no entry {@code id}. */
+    /**
+     * {@return that there is no entry {@code id}}
+     *
+     * @param id the entry id
+     */
     public static RequeueResult notFound(String id) {
         return new RequeueResult(Status.NOT_FOUND, id, null, null);
     }
 
-    /** Entry {@code id} exists but is not dead. */
+    /**
+     * {@return that entry {@code id} exists but is not dead}
+     *
+     * @param id the entry id
+     */
     public static RequeueResult notDead(String id) {
         return new RequeueResult(Status.NOT_DEAD, id, null, null);
     }
 
-    /** Entry {@code id} stays dead: {@code heldBy} (null if just finished) holds its {@code dedupKey}. */
+    /**
+     * {@return that entry {@code id} stays dead because another entry holds its dedup key}
+     *
+     * @param id       the dead entry
+     * @param dedupKey its dedup key
+     * @param heldBy   the unfinished entry holding the key; null if it has just finished
+     */
     public static RequeueResult dedupKeyHeld(String id, @Nullable String dedupKey, @Nullable String heldBy) {
         return new RequeueResult(Status.DEDUP_KEY_HELD, id, dedupKey, heldBy);
     }
 
-    /** Whether the entry is READY again. */
+    /** {@return whether the entry is READY again} */
     public boolean isRequeued() {
         return status == Status.REQUEUED;
     }
 
-    /** One sentence for an operator: what happened and, if nothing did, what to do. */
+    /** {@return one sentence for an operator: what happened and, if nothing did, what to do} */
     public String describe() {
         return switch (status) {
             case REQUEUED -> "requeued " + id;

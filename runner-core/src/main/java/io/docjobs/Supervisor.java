@@ -5,8 +5,6 @@ import io.docjobs.metrics.QueueMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.observation.ObservationRegistry;
-import java.lang.management.ManagementFactory;
-import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -17,8 +15,13 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+// Over 300 lines, and all of it the supervisor's own: the lifecycle, the read-outs operators use,
+// and a builder that registers handlers and checks them against the configuration. Its settings
+// delegate to SupervisorConfig.Builder, which holds every default and range; what makes the file
+// long is the Javadoc each public member carries.
 /**
- * Runs {@link JobHandler}s for jobs claimed from a {@link JobConsumer} (usually a {@link JobQueue}): pollers claim entries of the
+ * Runs {@link JobHandler}s for jobs claimed from a {@link JobConsumer} (usually a {@link JobQueue}): pollers claim
+ * entries of the
  * registered types only when a worker slot is free, worker threads run the handlers, and one lease
  * keeper extends the leases of running jobs long before they expire (in one round trip for all of
  * them) and enforces per-job time-outs.
@@ -36,8 +39,21 @@ import org.slf4j.LoggerFactory;
 public final class Supervisor implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Supervisor.class);
 
-    /** Where a supervisor is in its life. */
-    public enum State { NEW, STARTING, RUNNING, STOPPING, TERMINATED, FAILED }
+    /** Where a supervisor is in its life; it moves forward only. */
+    public enum State {
+        /** Built, not started. */
+        NEW,
+        /** In {@link #start()}. */
+        STARTING,
+        /** Claiming and running jobs. */
+        RUNNING,
+        /** In {@link #close()}: no new claims, draining. */
+        STOPPING,
+        /** Closed; nothing runs. */
+        TERMINATED,
+        /** {@link #start()} threw; final, like {@link #TERMINATED}. */
+        FAILED
+    }
 
     /**
      * How long a poller or the lease keeper may go without starting a round, beyond the idle
@@ -69,14 +85,18 @@ public final class Supervisor implements AutoCloseable {
      * Starts a builder for a supervisor that claims from {@code queue}: the consumer side is all it
      * needs. Pass a {@link JobQueue} (which is also a {@link JobAdmin}) to get the queue-depth gauges
      * of {@link Builder#depthRefresh}.
+     *
+     * @param queue where jobs are claimed from; not null
+     * @return a builder with the defaults of {@link SupervisorConfig}
      */
     public static Builder builder(JobConsumer queue) {
         return new Builder(queue);
     }
 
     /**
-     * Starts the pollers, workers and lease keeper.
+     * Starts the pollers, workers and lease keeper, and binds the meters.
      *
+     * @return this supervisor, running
      * @throws IllegalStateException if already started
      */
     public Supervisor start() {
@@ -125,12 +145,12 @@ public final class Supervisor implements AutoCloseable {
         }
     }
 
-    /** Where this supervisor is in its life. */
+    /** {@return where this supervisor is in its life} */
     public State state() {
         return state.get();
     }
 
-    /** Jobs whose handler is running now (or whose outcome is being recorded). */
+    /** {@return the jobs whose handler is running now, or whose outcome is being recorded} */
     public int inFlight() {
         return engine.inFlight();
     }
@@ -139,6 +159,8 @@ public final class Supervisor implements AutoCloseable {
      * Liveness, for a probe that restarts the process: the supervisor is running and its pollers
      * and lease keeper are alive and went round within {@link #LIVENESS_STALL} plus the idle
      * back-off cap. Makes no database call, so a database outage does not make it false.
+     *
+     * @return true while live
      */
     public boolean isLive() {
         return state.get() == State.RUNNING && engine.loopsAlive(LIVENESS_STALL.plus(settings.idleMax()));
@@ -148,32 +170,37 @@ public final class Supervisor implements AutoCloseable {
      * Whether claiming works: false after several failed polls in a row (database unreachable, a
      * claim the database keeps refusing), true again after the next poll that works. Health
      * checks should report a supervisor whose claims keep failing as down.
+     *
+     * @return false while claims keep failing
      */
     public boolean claimsSucceeding() {
         return engine.pollsSucceeding();
     }
 
-    /** The types this supervisor claims, in registration order. */
+    /** {@return the types this supervisor claims, in registration order; unmodifiable} */
     public List<String> types() {
         return types;
     }
 
-    /** The supervisor's name, as in thread names and logs. */
+    /** {@return the supervisor's name, as in thread names and logs} */
     public String name() {
         return settings.name();
     }
 
-    /** The worker id written into the leases this supervisor claims. */
+    /** {@return the worker id written into the leases this supervisor claims, the default resolved} */
     public String workerId() {
         return settings.workerId();
     }
 
-    /** The configuration this supervisor runs with; its worker id may be null (see {@link #workerId()}). */
+    /**
+     * {@return the configuration this supervisor runs with, as set: its worker id may be null (see {@link
+     * #workerId()})}
+     */
     public SupervisorConfig config() {
         return config;
     }
 
-    /** Where this supervisor's meters go. */
+    /** {@return where this supervisor's meters go} */
     public MeterRegistry meterRegistry() {
         return settings.registry();
     }
@@ -192,11 +219,25 @@ public final class Supervisor implements AutoCloseable {
             this.queue = Bounds.notNull(queue, "queue");
         }
 
-        /** Registers {@code handler} for jobs of {@code type} with default options. */
+        /**
+         * Registers a handler with {@link HandlerOptions#DEFAULTS}; problems are reported by {@link #build()}.
+         *
+         * @param type    the job type; not blank, one handler per type
+         * @param handler runs the jobs of {@code type}, on worker threads
+         * @return this builder
+         */
         public Builder handle(String type, JobHandler handler) {
             return handle(type, handler, HandlerOptions.DEFAULTS);
         }
 
+        /**
+         * Registers a handler; problems are reported by {@link #build()}, with every other.
+         *
+         * @param type    the job type; not blank, one handler per type
+         * @param handler runs the jobs of {@code type}, on worker threads
+         * @param options how the type runs; its concurrency at most the workers
+         * @return this builder
+         */
         public Builder handle(String type, JobHandler handler, HandlerOptions options) {
             if (type == null || type.isBlank()) {
                 problems.add("handler type was " + (type == null ? "null" : "\"" + type + "\"") + " but must be non-blank");
@@ -211,46 +252,81 @@ public final class Supervisor implements AutoCloseable {
             return this;
         }
 
-        /** Names the supervisor in thread names, logs and the worker id; default "default". */
+        /**
+         * Names the supervisor in thread names, logs and the default worker id; default
+         * {@value SupervisorConfig#DEFAULT_NAME}.
+         *
+         * @param name as {@link SupervisorConfig#name()}
+         * @return this builder
+         */
         public Builder name(String name) {
             config.name(name);
             return this;
         }
 
-        /** The worker id written into leases; default host-pid-name. */
+        /**
+         * The worker id written into leases; default null, for host-pid-name.
+         *
+         * @param workerId as {@link SupervisorConfig#workerId()}
+         * @return this builder
+         */
         public Builder workerId(@Nullable String workerId) {
             config.workerId(workerId);
             return this;
         }
 
-        /** Most jobs running at once (worker slots); default {@value SupervisorConfig#DEFAULT_WORKERS}. */
+        /**
+         * Most jobs running at once (worker slots); default {@value SupervisorConfig#DEFAULT_WORKERS}.
+         *
+         * @param workers as {@link SupervisorConfig#workers()}
+         * @return this builder
+         */
         public Builder workers(int workers) {
             config.workers(workers);
             return this;
         }
 
-        /** Poller threads; default {@value SupervisorConfig#DEFAULT_POLLERS}, which suits most deployments. */
+        /**
+         * Poller threads; default {@value SupervisorConfig#DEFAULT_POLLERS}, which suits most deployments.
+         *
+         * @param pollers as {@link SupervisorConfig#pollers()}
+         * @return this builder
+         */
         public Builder pollers(int pollers) {
             config.pollers(pollers);
             return this;
         }
 
-        /** Most entries one claim round takes; default {@value SupervisorConfig#DEFAULT_MAX_BATCH}. */
+        /**
+         * Most entries one claim round takes; default {@value SupervisorConfig#DEFAULT_MAX_BATCH}.
+         *
+         * @param maxBatch as {@link SupervisorConfig#maxBatch()}
+         * @return this builder
+         */
         public Builder maxBatch(int maxBatch) {
             config.maxBatch(maxBatch);
             return this;
         }
 
         /**
-         * Idle back-off: first wait after an empty poll, and the cap it doubles up to (with jitter);
-         * both positive and at most {@link SupervisorConfig#MAX_IDLE_BACKOFF}. Default 50 ms and 2 s.
+         * Idle back-off: the first wait after an empty poll, and the cap it doubles up to (with jitter);
+         * default 50 ms and 2 s.
+         *
+         * @param min as {@link SupervisorConfig#idleBackoffMin()}
+         * @param max as {@link SupervisorConfig#idleBackoffMax()}
+         * @return this builder
          */
         public Builder idleBackoff(Duration min, Duration max) {
             config.idleBackoff(min, max);
             return this;
         }
 
-        /** How long {@link Supervisor#close()} waits for running jobs; at most {@link SupervisorConfig#MAX_DRAIN_TIMEOUT}, default 30 s. */
+        /**
+         * How long {@link Supervisor#close()} waits for running jobs; default 30 s.
+         *
+         * @param drainTimeout as {@link SupervisorConfig#drainTimeout()}
+         * @return this builder
+         */
         public Builder drainTimeout(Duration drainTimeout) {
             config.drainTimeout(drainTimeout);
             return this;
@@ -259,13 +335,21 @@ public final class Supervisor implements AutoCloseable {
         /**
          * Every setting of {@code config} at once, replacing those set before (handlers, registries
          * and observation are not part of it).
+         *
+         * @param config the settings; not null
+         * @return this builder
          */
         public Builder config(SupervisorConfig config) {
             this.config = config.toBuilder();
             return this;
         }
 
-        /** Where meters go; default a private {@link SimpleMeterRegistry}. */
+        /**
+         * Where meters go.
+         *
+         * @param registry null (the default) for a private {@link SimpleMeterRegistry}
+         * @return this builder
+         */
         public Builder meterRegistry(MeterRegistry registry) {
             this.registry = registry;
             return this;
@@ -274,6 +358,9 @@ public final class Supervisor implements AutoCloseable {
         /**
          * Where each handler run is observed, as a consumer of the producer's trace context (see
          * the README's "Tracing"); default {@link ObservationRegistry#NOOP}, which costs nothing.
+         *
+         * @param observations not null
+         * @return this builder
          */
         public Builder observationRegistry(ObservationRegistry observations) {
             this.observations = Bounds.notNull(observations, "observations");
@@ -281,16 +368,23 @@ public final class Supervisor implements AutoCloseable {
         }
 
         /**
-         * How often queue-depth gauges are refreshed with one aggregate query; zero disables them. At
-         * most {@link SupervisorConfig#MAX_DEPTH_REFRESH}, default 15 s. Only when the queue given to
-         * {@link Supervisor#builder} is also a {@link JobAdmin}, as every {@link JobQueue} is.
+         * How often queue-depth gauges are refreshed with one aggregate query; default 15 s, zero
+         * disables them. Only when the queue given to {@link Supervisor#builder} is also a
+         * {@link JobAdmin}, as every {@link JobQueue} is.
+         *
+         * @param depthRefresh as {@link SupervisorConfig#depthRefresh()}
+         * @return this builder
          */
         public Builder depthRefresh(Duration depthRefresh) {
             config.depthRefresh(depthRefresh);
             return this;
         }
 
-        /** @throws ConfigurationException naming every invalid setting */
+        /**
+         * {@return a supervisor in {@link State#NEW}; nothing runs until {@link Supervisor#start()}}
+         *
+         * @throws ConfigurationException naming every invalid setting: handlers and configuration together
+         */
         public Supervisor build() {
             List<String> all = new ArrayList<>(problems);
             if (handlers.isEmpty() && problems.isEmpty()) {
@@ -313,22 +407,10 @@ public final class Supervisor implements AutoCloseable {
             if (!all.isEmpty()) {
                 throw new ConfigurationException(all, null);
             }
-            String id = built.workerId() != null && !built.workerId().isBlank() ? built.workerId()
-                    : defaultWorkerId(built.name());
-            Engine.Settings settings = new Engine.Settings(built.name(), id, built.workers(), built.pollers(),
-                    built.maxBatch(), built.idleBackoffMin(), built.idleBackoffMax(), built.drainTimeout(),
+            Engine.Settings settings = new Engine.Settings(built.name(), built.effectiveWorkerId(), built.workers(),
+                    built.pollers(), built.maxBatch(), built.idleBackoffMin(), built.idleBackoffMax(), built.drainTimeout(),
                     registry != null ? registry : new SimpleMeterRegistry(), observations);
             return new Supervisor(this, built, settings);
-        }
-
-        private static String defaultWorkerId(String name) {
-            String host;
-            try {
-                host = InetAddress.getLocalHost().getHostName();
-            } catch (Exception e) {
-                host = "unknown-host";
-            }
-            return host + "-" + ManagementFactory.getRuntimeMXBean().getPid() + "-" + name;
         }
     }
 }

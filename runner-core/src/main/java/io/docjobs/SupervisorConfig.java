@@ -1,6 +1,8 @@
 package io.docjobs;
 
 import io.docjobs.metrics.QueueMetrics;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -73,7 +75,20 @@ public record SupervisorConfig(
     /** The longest queue-depth refresh interval: 1 hour; older gauges would mislead. */
     public static final Duration MAX_DEPTH_REFRESH = QueueMetrics.MAX_REFRESH;
 
-    /** @throws ConfigurationException naming every invalid value */
+    /**
+     * Checks every value against the rules above.
+     *
+     * @param name           the supervisor's name
+     * @param workerId       the worker id, or null
+     * @param workers        the worker slots
+     * @param pollers        the poller threads
+     * @param maxBatch       the most entries per claim round
+     * @param idleBackoffMin the first idle wait
+     * @param idleBackoffMax the idle wait's cap
+     * @param drainTimeout   the wait for running jobs at close
+     * @param depthRefresh   the gauges' refresh interval, or zero
+     * @throws ConfigurationException naming every invalid value
+     */
     public SupervisorConfig {
         List<String> problems = new ArrayList<>();
         if (name == null || !name.matches("[A-Za-z0-9._-]{1,64}")) {
@@ -103,15 +118,33 @@ public record SupervisorConfig(
         }
     }
 
-    /** A builder with every default set. */
+    /** {@return a builder with every default set} */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** A builder starting from this configuration. */
+    /** {@return a builder starting from this configuration} */
     public Builder toBuilder() {
         return new Builder().name(name).workerId(workerId).workers(workers).pollers(pollers).maxBatch(maxBatch)
                 .idleBackoff(idleBackoffMin, idleBackoffMax).drainTimeout(drainTimeout).depthRefresh(depthRefresh);
+    }
+
+    /**
+     * The worker id leases are claimed under: {@code workerId}, or host-pid-name when it is null or
+     * blank. Not resolved in the constructor: the record keeps what was set, so it reads back as
+     * given; the supervisor resolves it once, when built.
+     */
+    String effectiveWorkerId() {
+        if (workerId != null && !workerId.isBlank()) {
+            return workerId;
+        }
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (Exception e) {
+            host = "unknown-host";
+        }
+        return host + "-" + ManagementFactory.getRuntimeMXBean().getPid() + "-" + name;
     }
 
     /** Builds a {@link SupervisorConfig}; see the record components for meanings, ranges and defaults. */
@@ -129,50 +162,92 @@ public record SupervisorConfig(
         private Builder() {
         }
 
-        /** Sets {@link SupervisorConfig#name()}. */
+        /**
+         * Sets {@link SupervisorConfig#name()}; default {@value #DEFAULT_NAME}.
+         *
+         * @param name 1-64 letters, digits, '.', '_' or '-'
+         * @return this builder
+         */
         public Builder name(String name) {
             this.name = name;
             return this;
         }
 
-        /** Sets {@link SupervisorConfig#workerId()}; null for host-pid-name. */
+        /**
+         * Sets {@link SupervisorConfig#workerId()}; default null, for host-pid-name.
+         *
+         * @param workerId any text, or null
+         * @return this builder
+         */
         public Builder workerId(@Nullable String workerId) {
             this.workerId = workerId;
             return this;
         }
 
-        /** Sets {@link SupervisorConfig#workers()}. */
+        /**
+         * Sets {@link SupervisorConfig#workers()}; default {@value #DEFAULT_WORKERS}.
+         *
+         * @param workers 1 to {@value #MAX_WORKERS}
+         * @return this builder
+         */
         public Builder workers(int workers) {
             this.workers = workers;
             return this;
         }
 
-        /** Sets {@link SupervisorConfig#pollers()}. */
+        /**
+         * Sets {@link SupervisorConfig#pollers()}; default {@value #DEFAULT_POLLERS}.
+         *
+         * @param pollers 1 to {@value #MAX_POLLERS}
+         * @return this builder
+         */
         public Builder pollers(int pollers) {
             this.pollers = pollers;
             return this;
         }
 
-        /** Sets {@link SupervisorConfig#maxBatch()}. */
+        /**
+         * Sets {@link SupervisorConfig#maxBatch()}; default {@value #DEFAULT_MAX_BATCH}.
+         *
+         * @param maxBatch 1 to {@value #MAX_BATCH}
+         * @return this builder
+         */
         public Builder maxBatch(int maxBatch) {
             this.maxBatch = maxBatch;
             return this;
         }
 
-        /** Sets {@link SupervisorConfig#idleBackoffMin()} and {@link SupervisorConfig#idleBackoffMax()}. */
+        /**
+         * Sets {@link SupervisorConfig#idleBackoffMin()} and {@link SupervisorConfig#idleBackoffMax()}; default 50
+         * ms and 2 s.
+         *
+         * @param min positive, at most {@code max}
+         * @param max at most {@link #MAX_IDLE_BACKOFF}
+         * @return this builder
+         */
         public Builder idleBackoff(Duration min, Duration max) {
             this.idleBackoffMin = min;
             this.idleBackoffMax = max;
             return this;
         }
 
-        /** Sets {@link SupervisorConfig#drainTimeout()}. */
+        /**
+         * Sets {@link SupervisorConfig#drainTimeout()}; default 30 s.
+         *
+         * @param drainTimeout zero to {@link #MAX_DRAIN_TIMEOUT}
+         * @return this builder
+         */
         public Builder drainTimeout(Duration drainTimeout) {
             this.drainTimeout = drainTimeout;
             return this;
         }
 
-        /** Sets {@link SupervisorConfig#depthRefresh()}. */
+        /**
+         * Sets {@link SupervisorConfig#depthRefresh()}; default 15 s.
+         *
+         * @param depthRefresh zero (off) to {@link #MAX_DEPTH_REFRESH}
+         * @return this builder
+         */
         public Builder depthRefresh(Duration depthRefresh) {
             this.depthRefresh = depthRefresh;
             return this;
@@ -183,7 +258,11 @@ public record SupervisorConfig(
             return workers;
         }
 
-        /** @throws ConfigurationException naming every invalid value */
+        /**
+         * {@return the configuration}
+         *
+         * @throws ConfigurationException naming every invalid value
+         */
         public SupervisorConfig build() {
             return new SupervisorConfig(name, workerId, workers, pollers, maxBatch, idleBackoffMin, idleBackoffMax,
                     drainTimeout, depthRefresh);

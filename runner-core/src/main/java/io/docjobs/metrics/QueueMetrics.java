@@ -40,7 +40,13 @@ public final class QueueMetrics implements MeterBinder, AutoCloseable {
     private volatile MeterRegistry registry;
     private ScheduledExecutorService refresher;
 
-    /** Gauges for {@code queue}, refreshed every {@code refresh} (positive, at most {@link #MAX_REFRESH}). */
+    /**
+     * Gauges for a queue; nothing is read until {@link #bindTo} starts the refresh thread.
+     *
+     * @param queue   the queue to count, one aggregate query per refresh
+     * @param refresh the refresh interval: positive, at most {@link #MAX_REFRESH}
+     * @throws IllegalArgumentException if {@code refresh} is out of range
+     */
     public QueueMetrics(JobAdmin queue, Duration refresh) {
         if (refresh == null || refresh.isNegative() || refresh.isZero() || refresh.compareTo(MAX_REFRESH) > 0) {
             throw new IllegalArgumentException("refresh was " + refresh + " but must be positive and at most " + MAX_REFRESH);

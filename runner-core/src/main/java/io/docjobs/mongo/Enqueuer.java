@@ -78,16 +78,22 @@ final class Enqueuer {
                 }
                 if (request.dedupKey() == null) {
                     // Neither our entry nor a dedup key: a unique index someone else made; retrying cannot help.
-                    throw new DocJobsException("enqueue of type \"" + request.type() + "\" hit a unique index that"
+                    throw failure("enqueue of type \"" + request.type() + "\"", request, " hit a unique index that"
                             + " docjobs did not create: " + e.getError().getMessage(), e);
                 }
                 if (round >= 3) {
-                    throw new DocJobsException("enqueue of type \"" + request.type() + "\" with dedup key \""
-                            + request.dedupKey() + "\" kept colliding with entries that finished at once; try again", e);
+                    throw failure("enqueue of type \"" + request.type() + "\" with dedup key \"" + request.dedupKey() + "\"",
+                            request, " kept colliding with entries that finished at once; try again", e);
                 }
                 // The entry holding the key finished between our insert and the lookup: insert again.
             }
         }
+    }
+
+    /** The operation names the request as the message does, so the dedup key travels in the fields too. */
+    private DocJobsException failure(String operation, JobRequest request, String rest, Throwable cause) {
+        return new DocJobsException(operation + rest, cause,
+                new DocJobsException.Context(operation, store.name, null, request.type(), 0));
     }
 
     /**

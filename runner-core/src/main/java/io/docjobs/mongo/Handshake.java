@@ -27,6 +27,7 @@ final class Handshake {
      * @throws ConfigurationException      for failed authentication or a server that is too old
      */
     static void check(MongoClient client, String hosts, QueueConfig config) {
+        DocJobsException.Context context = DocJobsException.Context.of("handshake", config.database() + "." + config.collection());
         Document hello;
         try {
             hello = client.getDatabase("admin").runCommand(new Document("isMaster", 1));
@@ -40,14 +41,15 @@ final class Handshake {
                     ? " The TLS handshake failed: check that caFile holds the CA that signed the server's certificate."
                     : " Check that the server runs, the host and port in the connection string, firewalls, and TLS settings.";
             throw new DatabaseUnavailableException("no database server answered at " + hosts + " within "
-                    + config.operationTimeout() + " (operationTimeout)." + hint + " Driver said: " + cause, e);
+                    + config.operationTimeout() + " (operationTimeout)." + hint + " Driver said: " + cause, e, context);
         } catch (MongoSecurityException e) {
             throw new ConfigurationException("authentication to " + hosts + " failed: " + e.getMessage()
                     + "; check the user name, password and authSource in the connection string", e);
         } catch (MongoIncompatibleDriverException e) {
             throw new ConfigurationException(tooOld(hosts, e.getMessage()), e);
         } catch (MongoException e) {
-            throw new DocJobsException("could not talk to the database at " + hosts + ": " + OperationRunner.describe(e), e);
+            throw new DocJobsException("could not talk to the database at " + hosts + ": " + OperationRunner.describe(e), e,
+                    context);
         }
         Object wire = hello.get("maxWireVersion");
         int maxWireVersion = wire instanceof Number number ? number.intValue() : 0;

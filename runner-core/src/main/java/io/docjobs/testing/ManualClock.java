@@ -17,7 +17,11 @@ public final class ManualClock extends Clock {
     private final AtomicReference<Instant> now;
     private final ZoneId zone;
 
-    /** A clock in UTC standing at {@code start}. */
+    /**
+     * A clock in UTC that stands still until moved.
+     *
+     * @param start the time it shows
+     */
     public ManualClock(Instant start) {
         this(new AtomicReference<>(given(start, "start")), ZoneOffset.UTC);
     }
@@ -27,12 +31,20 @@ public final class ManualClock extends Clock {
         this.zone = zone;
     }
 
-    /** Moves the clock forward (or backward, for a negative duration). */
+    /**
+     * Moves the clock forward, atomically.
+     *
+     * @param duration how far; negative moves it backward
+     */
     public void advance(Duration duration) {
         now.updateAndGet(instant -> instant.plus(duration));
     }
 
-    /** Sets the clock to {@code instant}. */
+    /**
+     * Sets the clock.
+     *
+     * @param instant the time it shows from now on
+     */
     public void set(Instant instant) {
         now.set(given(instant, "instant"));
     }

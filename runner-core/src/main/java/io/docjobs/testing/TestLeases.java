@@ -41,7 +41,7 @@ public final class TestLeases {
         return value;
     }
 
-    /** A builder with every field at its default. */
+    /** {@return a builder with every field at its default} */
     public static Builder builder() {
         return new Builder();
     }
@@ -66,93 +66,163 @@ public final class TestLeases {
         private Builder() {
         }
 
-        /** The entry id; default a fresh ObjectId's 24 hex digits. */
+        /**
+         * The entry id; default a fresh ObjectId's 24 hex digits.
+         *
+         * @param id not null; any text, though the queue makes 24 hex digits
+         * @return this builder
+         */
         public Builder id(String id) {
             this.id = given(id, "id");
             return this;
         }
 
-        /** The job type; default {@value TestLeases#DEFAULT_TYPE}. */
+        /**
+         * The job type; default {@value TestLeases#DEFAULT_TYPE}.
+         *
+         * @param type not null
+         * @return this builder
+         */
         public Builder type(String type) {
             this.type = given(type, "type");
             return this;
         }
 
-        /** A text payload, replacing any document payload; default empty text. */
+        /**
+         * A text payload, replacing any document payload; default empty text.
+         *
+         * @param text not null
+         * @return this builder
+         */
         public Builder payload(String text) {
             this.payloadText = given(text, "text");
             this.payloadDocument = null;
             return this;
         }
 
-        /** A document payload (copied), replacing any text payload. */
+        /**
+         * A document payload (copied), replacing any text payload.
+         *
+         * @param document not null
+         * @return this builder
+         */
         public Builder payload(Document document) {
             this.payloadDocument = new Document(given(document, "document"));
             this.payloadText = null;
             return this;
         }
 
-        /** Which attempt the lease is, from 1; default 1. */
+        /**
+         * Which attempt the lease is, from 1; default 1.
+         *
+         * @param attempt not checked, so a test can build an inconsistent lease on purpose
+         * @return this builder
+         */
         public Builder attempt(int attempt) {
             this.attempt = attempt;
             return this;
         }
 
-        /** Attempts allowed in all; default {@value TestLeases#DEFAULT_MAX_ATTEMPTS}. */
+        /**
+         * Attempts allowed in all; default {@value TestLeases#DEFAULT_MAX_ATTEMPTS}.
+         *
+         * @param maxAttempts not checked, as {@code attempt}
+         * @return this builder
+         */
         public Builder maxAttempts(int maxAttempts) {
             this.maxAttempts = maxAttempts;
             return this;
         }
 
-        /** The fencing token; default a random UUID. */
+        /**
+         * The fencing token; default a random UUID.
+         *
+         * @param token not null
+         * @return this builder
+         */
         public Builder token(String token) {
             this.token = given(token, "token");
             return this;
         }
 
-        /** The claiming worker's id, or null for none; default {@value TestLeases#DEFAULT_WORKER_ID}. */
+        /**
+         * The claiming worker's id, or null for none; default {@value TestLeases#DEFAULT_WORKER_ID}.
+         *
+         * @param workerId any text, or null
+         * @return this builder
+         */
         public Builder workerId(@Nullable String workerId) {
             this.workerId = workerId;
             return this;
         }
 
-        /** When the lease expires; default 30 s after the epoch. */
+        /**
+         * When the lease expires; default 30 s after the epoch.
+         *
+         * @param deadline not null
+         * @return this builder
+         */
         public Builder deadline(Instant deadline) {
             this.deadline = given(deadline, "deadline");
             return this;
         }
 
-        /** When the entry was enqueued, or null for unknown; default the epoch. */
+        /**
+         * When the entry was enqueued, or null for unknown; default the epoch.
+         *
+         * @param enqueuedAt any instant, or null
+         * @return this builder
+         */
         public Builder enqueuedAt(@Nullable Instant enqueuedAt) {
             this.enqueuedAt = enqueuedAt;
             return this;
         }
 
-        /** When the entry became claimable before this claim, or null for unknown; default the epoch. */
+        /**
+         * When the entry became claimable before this claim, or null for unknown; default the epoch.
+         *
+         * @param visibleSince any instant, or null
+         * @return this builder
+         */
         public Builder visibleSince(@Nullable Instant visibleSince) {
             this.visibleSince = visibleSince;
             return this;
         }
 
-        /** The entry's visibility timeout; default 30 s. */
+        /**
+         * The entry's visibility timeout; default 30 s.
+         *
+         * @param visibilityTimeout not null
+         * @return this builder
+         */
         public Builder visibilityTimeout(Duration visibilityTimeout) {
             this.visibilityTimeout = given(visibilityTimeout, "visibilityTimeout");
             return this;
         }
 
-        /** The entry's priority; default 0. */
+        /**
+         * The entry's priority; default 0.
+         *
+         * @param priority any int
+         * @return this builder
+         */
         public Builder priority(int priority) {
             this.priority = priority;
             return this;
         }
 
-        /** The producer's W3C {@code traceparent}, or null for none (the default). */
+        /**
+         * The producer's W3C {@code traceparent}, or null for none (the default).
+         *
+         * @param traceparent not checked; null for none
+         * @return this builder
+         */
         public Builder traceparent(@Nullable String traceparent) {
             this.traceparent = traceparent;
             return this;
         }
 
-        /** The lease, with the fields as set now. */
+        /** {@return a lease with the fields as set now; immutable, and independent of later changes to this builder} */
         public Lease build() {
             return MongoQueues.lease(id, type, payloadText, payloadDocument == null ? null : new Document(payloadDocument),
                     attempt, maxAttempts, token, workerId, deadline, enqueuedAt, visibleSince, visibilityTimeout,

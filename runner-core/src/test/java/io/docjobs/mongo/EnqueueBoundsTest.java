@@ -158,7 +158,15 @@ class EnqueueBoundsTest {
         queue.enqueue(request("taken"));
 
         assertThatThrownBy(() -> queue.enqueue(request("taken"))).isInstanceOf(DocJobsException.class)
-                .hasMessageContaining("enqueue of type \"t\" hit a unique index that docjobs did not create");
+                .hasMessageContaining("enqueue of type \"t\" hit a unique index that docjobs did not create")
+                .satisfies(thrown -> {
+                    DocJobsException error = (DocJobsException) thrown;
+                    assertThat(error.operation()).isEqualTo("enqueue of type \"t\"");
+                    assertThat(error.queue()).isEqualTo(QueueConfig.DEFAULT_DATABASE + "." + collection);
+                    assertThat(error.jobType()).isEqualTo("t");
+                    assertThat(error.jobId()).isNull();
+                    assertThat(error.attempt()).isZero();
+                });
     }
 
     @Test

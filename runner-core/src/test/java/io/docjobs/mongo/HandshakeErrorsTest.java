@@ -105,6 +105,16 @@ class HandshakeErrorsTest {
         assertThatThrownBy(() -> open(new MongoException(13, "Unauthorized")))
                 .isInstanceOf(DocJobsException.class)
                 .isNotInstanceOf(ConfigurationException.class).isNotInstanceOf(DatabaseUnavailableException.class)
-                .hasMessageContaining("could not talk to the database at ").hasMessageEndingWith("MongoException: Unauthorized");
+                .hasMessageContaining("could not talk to the database at ").hasMessageEndingWith("MongoException: Unauthorized")
+                .extracting(thrown -> ((DocJobsException) thrown).context())
+                .isEqualTo(DocJobsException.Context.of("handshake", QueueConfig.DEFAULT_DATABASE + "." + QueueConfig.DEFAULT_COLLECTION));
+    }
+
+    @Test
+    void aTimeOutNamesTheHandshakeAndTheQueue() {
+        assertThatThrownBy(() -> open(new MongoTimeoutException("Timed out")))
+                .isInstanceOf(DatabaseUnavailableException.class)
+                .extracting(thrown -> ((DocJobsException) thrown).context())
+                .isEqualTo(DocJobsException.Context.of("handshake", QueueConfig.DEFAULT_DATABASE + "." + QueueConfig.DEFAULT_COLLECTION));
     }
 }
