@@ -9,8 +9,7 @@
  *
  * <p>Nullness: nothing is null unless marked {@code @Nullable}. Errors: a bad argument (null where
  * none is allowed, a value out of range) is an {@link java.lang.IllegalArgumentException} naming
- * the argument, its value and the rule (a {@link java.lang.NullPointerException} naming the
- * argument for a null the signature does not allow); invalid settings are one
+ * the argument, its value and the rule; invalid settings are one
  * {@link io.docjobs.ConfigurationException} listing every problem; failures of the database are
  * {@link io.docjobs.DocJobsException}s. Expected outcomes (a lost lease, a duplicate, an entry not
  * dead) are return values, never exceptions.
