@@ -37,7 +37,8 @@ public final class ManualClock extends Clock {
      * @param duration how far; negative moves it backward
      */
     public void advance(Duration duration) {
-        now.updateAndGet(instant -> instant.plus(duration));
+        Duration step = given(duration, "duration");
+        now.updateAndGet(instant -> instant.plus(step));
     }
 
     /**
@@ -50,7 +51,7 @@ public final class ManualClock extends Clock {
     }
 
     /** Bad arguments are {@link IllegalArgumentException}s, as everywhere in docjobs. */
-    private static Instant given(@Nullable Instant value, String name) {
+    private static <T> T given(@Nullable T value, String name) {
         if (value == null) {
             throw new IllegalArgumentException(name + " was null but must be given");
         }
