@@ -6,10 +6,13 @@ import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -116,5 +119,30 @@ class SupervisorLifecycleTest {
         assertThat(supervisor.state()).isEqualTo(Supervisor.State.TERMINATED);
         assertThatThrownBy(supervisor::start).isInstanceOf(IllegalStateException.class);
         assertThat(queue.stats().forType("email").ready()).isEqualTo(1);
+    }
+
+    @Test
+    void reportsClaimsFailingWhileTheDatabaseRefusesThemAndRecoversAfter() {
+        AtomicBoolean down = new AtomicBoolean(true);
+        JobConsumer flaky = (JobConsumer) Proxy.newProxyInstance(JobConsumer.class.getClassLoader(),
+                new Class<?>[] {JobConsumer.class}, (proxy, method, args) -> {
+                    if (down.get() && method.getName().startsWith("claim")) {
+                        throw new DatabaseUnavailableException("test: the database is down", null);
+                    }
+                    try {
+                        return method.invoke(queue, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+
+        try (Supervisor supervisor = Supervisor.builder(flaky).idleBackoff(Duration.ofMillis(10), Duration.ofMillis(50))
+                .handle("email", job -> { }).build().start()) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> !supervisor.claimsSucceeding());
+            assertThat(supervisor.isLive()).as("an outage is no reason to restart the process").isTrue();
+
+            down.set(false);
+            await().atMost(Duration.ofSeconds(10)).until(supervisor::claimsSucceeding);
+        }
     }
 }
