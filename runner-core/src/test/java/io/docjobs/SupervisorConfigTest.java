@@ -74,4 +74,25 @@ class SupervisorConfigTest {
         assertThat(supervisor.config().workerId()).isNull();
         assertThat(supervisor.workerId()).endsWith("-" + ProcessHandle.current().pid() + "-billing");
     }
+
+    @Test
+    void aTypeMayUseEveryWorkerButNotMore() {
+        Supervisor atTheLimit = Supervisor.builder(QUEUE).workers(1)
+                .handle("a", job -> { }, HandlerOptions.builder().concurrency(1).build()).build();
+        assertThat(atTheLimit.config().workers()).isEqualTo(1);
+
+        assertThatThrownBy(() -> Supervisor.builder(QUEUE).workers(1)
+                .handle("a", job -> { }, HandlerOptions.builder().concurrency(2).build()).build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("concurrency of type \"a\" was 2 but cannot exceed workers (1)");
+    }
+
+    @Test
+    void invalidWorkersAreReportedAloneNotAsEveryTypeExceedingThem() {
+        assertThatThrownBy(() -> Supervisor.builder(QUEUE).workers(0)
+                .handle("a", job -> { }, HandlerOptions.builder().concurrency(2).build()).build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("workers was 0")
+                .satisfies(e -> assertThat(((ConfigurationException) e).problems()).hasSize(1));
+    }
 }
