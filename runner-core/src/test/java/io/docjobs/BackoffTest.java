@@ -106,4 +106,18 @@ class BackoffTest {
                 "exponential backoff from PT1S, x2.0 per attempt, +/-50% jitter, at most PT5M");
         assertThat(Backoff.fixed(Duration.ofSeconds(2))).hasToString("fixed backoff of PT2S");
     }
+
+    @Test
+    void multiplierAndJitterAcceptTheEndsOfTheirRangesAndNothingBeyond() {
+        Backoff constant = Backoff.exponential().initial(Duration.ofSeconds(2)).multiplier(1).jitter(0).build();
+        assertThat(constant.delay(5)).as("multiplier 1 keeps the delay constant").isEqualTo(Duration.ofSeconds(2));
+        Backoff.exponential().jitter(1).build();
+
+        assertThatThrownBy(() -> Backoff.exponential().multiplier(0.999).build())
+                .hasMessageContaining("backoff multiplier was 0.999 but must be at least 1");
+        assertThatThrownBy(() -> Backoff.exponential().jitter(1.001).build())
+                .hasMessageContaining("backoff jitter was 1.001 but must be between 0 and 1");
+        assertThat(Backoff.exponential().initial(Duration.ofSeconds(2)).max(Duration.ofSeconds(2)).jitter(0).build()
+                .delay(3)).as("a cap equal to the first delay").isEqualTo(Duration.ofSeconds(2));
+    }
 }
