@@ -17,6 +17,7 @@ import io.docjobs.JobRequest;
 import io.docjobs.JobState;
 import io.docjobs.Lease;
 import io.docjobs.QueueConfig;
+import io.docjobs.ReleaseResult;
 import io.docjobs.RequeueResult;
 import io.docjobs.testing.ManualClock;
 import java.time.Duration;
@@ -182,5 +183,16 @@ class EnqueueBoundsTest {
         assertThat(result.describe()).isEqualTo("cannot requeue dead entry " + lease.id() + ": unfinished entry " + holder
                 + " holds the same dedup key \"k\"; requeue it after that entry finishes, or purge it");
         assertThat(queue.get(lease.id()).orElseThrow().state()).isEqualTo(JobState.DEAD);
+    }
+
+    @Test
+    void aRetryMayWaitExactlyTheLongestDelayAndNoLonger() {
+        queue.enqueue(JobRequest.builder("t").payload("p").maxAttempts(3).build());
+        Lease lease = queue.claim(Set.of("t"), "w").orElseThrow();
+        JobError error = JobError.of(new IllegalStateException("boom"));
+
+        assertThatThrownBy(() -> queue.release(lease, JobRequest.MAX_DELAY.plusMillis(1), error))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at most " + JobRequest.MAX_DELAY);
+        assertThat(queue.release(lease, JobRequest.MAX_DELAY, error)).isEqualTo(ReleaseResult.RETRY_SCHEDULED);
     }
 }
