@@ -41,6 +41,8 @@ public final class EmbeddedMongoExtension implements BeforeAllCallback, AfterAll
     private EmbeddedMongo mongo;
     private TcpProxy proxy;
     private boolean perClass;
+    /** Collections handed out by {@link #freshCollection()} during the current test. */
+    private final List<String> fresh = new ArrayList<>();
 
     private EmbeddedMongoExtension(boolean oplog, boolean proxied) {
         this.oplog = oplog;
@@ -77,6 +79,10 @@ public final class EmbeddedMongoExtension implements BeforeAllCallback, AfterAll
 
     @Override
     public void afterEach(ExtensionContext context) {
+        for (String collection : fresh) {
+            client().getDatabase(QueueConfig.DEFAULT_DATABASE).getCollection(collection).drop();
+        }
+        fresh.clear();
         if (!perClass) {
             stop();
         }
@@ -95,6 +101,16 @@ public final class EmbeddedMongoExtension implements BeforeAllCallback, AfterAll
     /** The server's own connection string, {@code mongodb://host:port}. */
     public String connectionString() {
         return running().connectionString();
+    }
+
+    /**
+     * A collection name of its own for one test, in the default database, dropped after the test:
+     * tests sharing a per-class server stay apart.
+     */
+    public String freshCollection() {
+        String collection = "jobs_" + java.util.UUID.randomUUID().toString().replace("-", "");
+        fresh.add(collection);
+        return collection;
     }
 
     /** The queue's entries as stored in the default collection, read directly (never through the proxy). */

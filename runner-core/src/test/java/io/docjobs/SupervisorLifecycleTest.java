@@ -9,11 +9,9 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.time.Duration;
-import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -27,17 +25,10 @@ class SupervisorLifecycleTest {
     static final EmbeddedMongoExtension mongo = EmbeddedMongoExtension.server();
 
     private JobQueue queue;
-    private String collection;
 
     @BeforeEach
     void openQueue() {
-        collection = "jobs_" + UUID.randomUUID().toString().replace("-", "");
-        queue = JobQueue.using(mongo.client(), QueueConfig.builder().collection(collection).build());
-    }
-
-    @AfterEach
-    void dropQueue() {
-        mongo.client().getDatabase(QueueConfig.DEFAULT_DATABASE).getCollection(collection).drop();
+        queue = JobQueue.using(mongo.client(), QueueConfig.builder().collection(mongo.freshCollection()).build());
     }
 
     private Supervisor.Builder supervisor() {

@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -43,7 +42,7 @@ class SupervisorTest {
 
     @BeforeEach
     void openQueue() {
-        collection = "jobs_" + UUID.randomUUID().toString().replace("-", "");
+        collection = mongo.freshCollection();
         queue = JobQueue.using(mongo.client(), QueueConfig.builder().collection(collection).build());
     }
 
@@ -53,7 +52,6 @@ class SupervisorTest {
         for (AutoCloseable closeable : toClose) {
             closeable.close();
         }
-        mongo.client().getDatabase(QueueConfig.DEFAULT_DATABASE).getCollection(collection).drop();
     }
 
     private Supervisor.Builder supervisor() {
