@@ -58,6 +58,11 @@ public final class BenchCommand implements Callable<Integer> {
             description = "backlogs of the scaling table (default: ${DEFAULT-VALUE})")
     int[] backlogs;
 
+    @Option(names = "--scale-repeat", paramLabel = "N", defaultValue = "1",
+            description = "rounds of every loop per cell of the scaling table; medians, and ratios taken within a round"
+                    + " (default: ${DEFAULT-VALUE})")
+    int scaleRepeat;
+
     @Option(names = "--scale-workers", paramLabel = "W,W,...", defaultValue = "8,16", split = ",",
             description = "worker counts of the scaling table (default: ${DEFAULT-VALUE})")
     int[] scaleWorkers;
@@ -73,6 +78,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--fleet-backlog", paramLabel = "N", defaultValue = "5000",
             description = "backlog of the fleet runs (default: ${DEFAULT-VALUE})")
     int fleetBacklog;
+
+    @Option(names = "--shapes", description = "also print, per run of the scaling table and the fleet, each command"
+            + " shape's round trips per job and client-side time (for profiling)")
+    boolean printShapes;
 
     @Option(names = "--only", paramLabel = "S,S,...", split = ",",
             defaultValue = "throughput,scaling,fleet,enqueue,latency,idle,heartbeat",
@@ -117,6 +126,7 @@ public final class BenchCommand implements Callable<Integer> {
         atLeastOne("--workers", workers);
         atLeastOne("--max-batch", maxBatch);
         atLeastOne("--repeat", repeat);
+        atLeastOne("--scale-repeat", scaleRepeat);
         atLeastOne("--fleet-backlog", fleetBacklog);
         for (int backlog : backlogs) {
             atLeastOne("--backlogs", backlog);
@@ -139,9 +149,10 @@ public final class BenchCommand implements Callable<Integer> {
         }
         LogLevels.quiet("io.docjobs");
         try (BenchDatabase db = new BenchDatabase(uri)) {
-            out.printf("docjobs bench on %s: %d CPUs, Java %s, jobs %d, workers %d, maxBatch %d, cap %s, %d run(s) each%n",
-                    db.description(), Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"),
-                    jobs, workers, maxBatch, cap, repeat);
+            out.printf("docjobs bench on %s: %d CPUs, Java %s, jobs %d, workers %d, maxBatch %d, cap %s, %d run(s) each,"
+                    + " %d round(s) per scaling cell, load average %s%n", db.description(),
+                    Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), jobs, workers, maxBatch,
+                    cap, repeat, scaleRepeat, loadAverage());
             figures.put("database", db.description());
             figures.put("cpus", String.valueOf(Runtime.getRuntime().availableProcessors()));
             figures.put("java", System.getProperty("java.version"));
@@ -194,7 +205,7 @@ public final class BenchCommand implements Callable<Integer> {
      * One measured run: jobs per second, jobs completed, claim calls made, and the commands sent
      * meanwhile (by kind, with claim conflicts) as the client's command listener counted them.
      */
-    record Measure(double perSecond, long jobs, long claims, CommandCounter.Snapshot counts) {
+    record Measure(double perSecond, long jobs, long claims, CommandCounter.Snapshot counts, Map<String, long[]> shapes) {
         double roundTripsPerJob() {
             return counts.total() / (double) Math.max(1, jobs);
         }
@@ -233,8 +244,10 @@ public final class BenchCommand implements Callable<Integer> {
         try (JobQueue queue = db.queue(name)) {
             BenchDatabase.fill(queue, backlog);
             CommandCounter.Snapshot before = db.counts();
+            Map<String, long[]> shapesBefore = db.shapes();
             Loops.Run run = body.run(queue, db.collection(name));
-            return new Measure(run.perSecond(), run.jobs(), run.claims(), db.counts().minus(before));
+            return new Measure(run.perSecond(), run.jobs(), run.claims(), db.counts().minus(before),
+                    CommandCounter.minus(db.shapes(), shapesBefore));
         } finally {
             db.drop(name);
         }
@@ -256,6 +269,7 @@ public final class BenchCommand implements Callable<Integer> {
             }
             BenchDatabase.fill(queues.get(0), backlog);
             CommandCounter.Snapshot before = db.counts();
+            Map<String, long[]> shapesBefore = db.shapes();
             long start = System.nanoTime();
             long deadline = start + cap.toNanos();
             for (int i = 0; i < supervisors; i++) {
@@ -272,7 +286,7 @@ public final class BenchCommand implements Callable<Integer> {
             double perSecond = jobsDone / ((System.nanoTime() - start) / 1e9);
             CommandCounter.Snapshot counts = db.counts().minus(before);
             double polls = registries.stream().mapToDouble(registry -> sum(registry, "docjobs.polls")).sum();
-            return new Measure(perSecond, jobsDone, (long) polls, counts);
+            return new Measure(perSecond, jobsDone, (long) polls, counts, CommandCounter.minus(db.shapes(), shapesBefore));
         } finally {
             running.forEach(Supervisor::close);
             queues.forEach(JobQueue::close);
@@ -331,11 +345,21 @@ public final class BenchCommand implements Callable<Integer> {
     private void scaling(BenchDatabase db, Duration cap) {
         for (int w : scaleWorkers) {
             for (int backlog : backlogs) {
-                Map<String, Measure> cell = new LinkedHashMap<>();
-                for (String loop : loops) {
-                    progress("backlog " + backlog + ", " + w + " workers: " + loop);
-                    cell.put(loop, measure(db, loop, backlog, w, cap));
+                // Rounds of every loop in turn: a ratio is taken within a round, so load that comes
+                // and goes on a shared machine moves both sides of it.
+                Map<String, List<Measure>> rounds = new LinkedHashMap<>();
+                for (int round = 1; round <= scaleRepeat; round++) {
+                    for (String loop : loops) {
+                        progress("backlog " + backlog + ", " + w + " workers: " + loop + ", round " + round + " of " + scaleRepeat);
+                        rounds.computeIfAbsent(loop, l -> new ArrayList<>()).add(measure(db, loop, backlog, w, cap));
+                    }
                 }
+                Map<String, Measure> cell = new LinkedHashMap<>();
+                rounds.forEach((loop, runs) -> {
+                    List<Measure> sorted = new ArrayList<>(runs);
+                    sorted.sort(java.util.Comparator.comparingDouble(Measure::perSecond));
+                    cell.put(loop, sorted.get(sorted.size() / 2));
+                });
                 StringBuilder values = new StringBuilder();
                 StringBuilder trips = new StringBuilder();
                 for (Map.Entry<String, Measure> entry : cell.entrySet()) {
@@ -349,19 +373,41 @@ public final class BenchCommand implements Callable<Integer> {
                 }
                 String ratios = "";
                 if (cell.containsKey("docjobs")) {
-                    double docjobs = cell.get("docjobs").perSecond();
                     for (String other : List.of("limit", "peer", "naive")) {
                         if (cell.containsKey(other)) {
-                            double r = docjobs / cell.get(other).perSecond();
+                            double[] perRound = new double[scaleRepeat];
+                            for (int i = 0; i < scaleRepeat; i++) {
+                                perRound[i] = rounds.get("docjobs").get(i).perSecond() / rounds.get(other).get(i).perSecond();
+                            }
+                            java.util.Arrays.sort(perRound);
+                            double r = perRound[scaleRepeat / 2];
                             ratios += " docjobs/" + other + " " + fmt2(r) + ";";
                             figures.put("backlog_" + backlog + "_w" + w + "_docjobs_over_" + other, fmt2(r));
                         }
                     }
                 }
+                cell.forEach((loop, m) -> shapes("backlog " + backlog + ", " + w + " workers, " + loop, m));
                 table.add(new String[] {"backlog " + backlog + ", " + w + " workers: " + String.join(" / ", cell.keySet()),
                         values.toString(), "jobs/s", "round trips/job " + trips + ";" + ratios});
             }
         }
+    }
+
+    private final List<String> shapeLines = new ArrayList<>();
+
+    /** With {@code --shapes}: each command shape of a run, per job, with its mean and share of the commands' time. */
+    private void shapes(String run, Measure m) {
+        if (!printShapes) {
+            return;
+        }
+        long all = m.shapes().values().stream().mapToLong(counts -> counts[1]).sum();
+        shapeLines.add(run + ": " + m.jobs() + " jobs at " + fmt(m.perSecond()) + " jobs/s, " + fmt2(m.jobsPerClaim())
+                + " jobs/claim call, command time " + String.format("%.0f", all / 1e6) + " ms");
+        m.shapes().entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[1], a.getValue()[1])).forEach(entry -> {
+            long[] counts = entry.getValue();
+            shapeLines.add(String.format("    %-70s %6.3f/job  mean %7.2f ms  %5.1f %% of command time", entry.getKey(),
+                    counts[0] / (double) Math.max(1, m.jobs()), counts[1] / 1e6 / counts[0], 100.0 * counts[1] / Math.max(1, all)));
+        });
     }
 
     // ------------------------------------------------------------------ fleet contention
@@ -370,6 +416,7 @@ public final class BenchCommand implements Callable<Integer> {
         for (int supervisors : fleet) {
             progress(supervisors + " supervisors x " + workers + " workers sharing one queue of " + fleetBacklog);
             Measure m = fleetRun(db, supervisors, fleetBacklog, workers, cap);
+            shapes("fleet of " + supervisors, m);
             table.add(new String[] {"fleet: " + supervisors + " supervisors x " + workers + " workers, one queue of "
                     + fleetBacklog, fmt(m.perSecond()), "jobs/s", fmt2(m.roundTripsPerJob()) + " round trips/job, "
                     + fmt2(m.lostPerJob()) + " claims lost/job (" + m.counts().claimsLost() + " of "
@@ -594,6 +641,10 @@ public final class BenchCommand implements Callable<Integer> {
             out.printf("%-" + width + "s  %18s %-9s %s%n", row[0], row[1], row[2], row[3]);
         }
         out.println();
+        shapeLines.forEach(out::println);
+        if (!shapeLines.isEmpty()) {
+            out.println();
+        }
         figures.forEach((key, value) -> out.println(key + "=" + value));
         StringBuilder text = new StringBuilder("{\n");
         int i = 0;

@@ -70,6 +70,11 @@ final class BenchDatabase implements AutoCloseable {
         return counter.snapshot();
     }
 
+    /** Count and client-side time (nanos) of every command shape so far. */
+    java.util.Map<String, long[]> shapes() {
+        return counter.shapes();
+    }
+
     /** A fresh, empty collection name for one measurement. */
     String freshCollection() {
         return "bench_" + collections.incrementAndGet() + "_" + System.nanoTime();

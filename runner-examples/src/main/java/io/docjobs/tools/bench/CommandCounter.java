@@ -28,6 +28,9 @@ final class CommandCounter implements CommandListener {
     private final LongAdder claimWins = new LongAdder();
     /** Entries targeted by claim-shaped writes in flight, by request id. */
     private final Map<Integer, Integer> pending = new ConcurrentHashMap<>();
+    /** The shape of every command in flight, by request id, and the count and total time of each shape. */
+    private final Map<Integer, String> shapes = new ConcurrentHashMap<>();
+    private final Map<String, LongAdder[]> byShape = new ConcurrentHashMap<>();
 
     /** Counts since the client started; subtract two snapshots for one run. */
     record Snapshot(long total, long sortedFinds, long otherFinds, long findAndModifies, long updates, long deletes,
@@ -58,10 +61,69 @@ final class CommandCounter implements CommandListener {
                 deletes.sum(), aggregates.sum(), claimTargets.sum(), claimWins.sum());
     }
 
+    /** Count and total client-side time (nanos) by command shape so far: subtract two for one run. */
+    Map<String, long[]> shapes() {
+        Map<String, long[]> copy = new java.util.TreeMap<>();
+        byShape.forEach((shape, adders) -> copy.put(shape, new long[] {adders[0].sum(), adders[1].sum()}));
+        return copy;
+    }
+
+    static Map<String, long[]> minus(Map<String, long[]> later, Map<String, long[]> earlier) {
+        Map<String, long[]> run = new java.util.TreeMap<>();
+        later.forEach((shape, counts) -> {
+            long[] before = earlier.getOrDefault(shape, new long[2]);
+            if (counts[0] > before[0]) {
+                run.put(shape, new long[] {counts[0] - before[0], counts[1] - before[1]});
+            }
+        });
+        return run;
+    }
+
+    /**
+     * A command's shape: its name, the fields of its filter with their operators, whether it
+     * sorts, and for updates whether they are multi and how many statements they carry; e.g.
+     * {@code find {state:$in, type:$in, visibleAt:$lte} sort}.
+     */
+    static String shape(String name, BsonDocument command) {
+        return switch (name) {
+            case "find" -> "find " + filter(command.get("filter")) + (command.containsKey("sort") ? " sort" : "");
+            case "findAndModify" -> "findAndModify " + filter(command.get("query"))
+                    + (command.containsKey("sort") ? " sort" : "");
+            case "update", "delete" -> {
+                BsonValue list = command.get(name.equals("update") ? "updates" : "deletes");
+                if (!(list instanceof org.bson.BsonArray statements) || statements.isEmpty()) {
+                    yield name;
+                }
+                BsonDocument first = statements.get(0).asDocument();
+                String multi = name.equals("update") ? (first.getBoolean("multi", org.bson.BsonBoolean.FALSE).getValue()
+                        ? "Many " : "One ") : (first.get("limit") != null && first.get("limit").isNumber()
+                                && first.get("limit").asNumber().intValue() == 0 ? "Many " : "One ");
+                yield name + multi + filter(first.get("q")) + (statements.size() > 1 ? " x" + statements.size() : "");
+            }
+            default -> name;
+        };
+    }
+
+    private static String filter(BsonValue filter) {
+        if (filter == null || !filter.isDocument()) {
+            return "{}";
+        }
+        StringBuilder text = new StringBuilder("{");
+        for (Map.Entry<String, BsonValue> field : filter.asDocument().entrySet()) {
+            text.append(text.length() > 1 ? ", " : "").append(field.getKey());
+            if (field.getValue().isDocument() && !field.getValue().asDocument().isEmpty()
+                    && field.getValue().asDocument().getFirstKey().startsWith("$")) {
+                text.append(':').append(field.getValue().asDocument().getFirstKey());
+            }
+        }
+        return text.append('}').toString();
+    }
+
     @Override
     public void commandStarted(CommandStartedEvent event) {
         total.increment();
         BsonDocument command = event.getCommand();
+        shapes.put(event.getRequestId(), shape(event.getCommandName(), command));
         switch (event.getCommandName()) {
             case "find" -> (command.containsKey("sort") ? sortedFinds : otherFinds).increment();
             case "findAndModify" -> {
@@ -92,6 +154,7 @@ final class CommandCounter implements CommandListener {
 
     @Override
     public void commandSucceeded(CommandSucceededEvent event) {
+        timed(event.getRequestId(), event.getElapsedTime(java.util.concurrent.TimeUnit.NANOSECONDS));
         Integer targeted = pending.remove(event.getRequestId());
         if (targeted == null) {
             return;
@@ -109,7 +172,17 @@ final class CommandCounter implements CommandListener {
 
     @Override
     public void commandFailed(CommandFailedEvent event) {
+        timed(event.getRequestId(), event.getElapsedTime(java.util.concurrent.TimeUnit.NANOSECONDS));
         pending.remove(event.getRequestId());
+    }
+
+    private void timed(int requestId, long nanos) {
+        String shape = shapes.remove(requestId);
+        if (shape != null) {
+            LongAdder[] adders = byShape.computeIfAbsent(shape, s -> new LongAdder[] {new LongAdder(), new LongAdder()});
+            adders[0].increment();
+            adders[1].add(nanos);
+        }
     }
 
     /** An update document that leases: {@code $set: {state: "leased"}}. */
