@@ -245,7 +245,9 @@ public final class BenchCommand implements Callable<Integer> {
             BenchDatabase.fill(queue, backlog);
             CommandCounter.Snapshot before = db.counts();
             Map<String, long[]> shapesBefore = db.shapes();
+            window("from");
             Loops.Run run = body.run(queue, db.collection(name));
+            window("to");
             return new Measure(run.perSecond(), run.jobs(), run.claims(), db.counts().minus(before),
                     CommandCounter.minus(db.shapes(), shapesBefore));
         } finally {
@@ -270,6 +272,7 @@ public final class BenchCommand implements Callable<Integer> {
             BenchDatabase.fill(queues.get(0), backlog);
             CommandCounter.Snapshot before = db.counts();
             Map<String, long[]> shapesBefore = db.shapes();
+            window("from");
             long start = System.nanoTime();
             long deadline = start + cap.toNanos();
             for (int i = 0; i < supervisors; i++) {
@@ -283,6 +286,7 @@ public final class BenchCommand implements Callable<Integer> {
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
             }
             long jobsDone = (long) finished(registries);
+            window("to");
             double perSecond = jobsDone / ((System.nanoTime() - start) / 1e9);
             CommandCounter.Snapshot counts = db.counts().minus(before);
             double polls = registries.stream().mapToDouble(registry -> sum(registry, "docjobs.polls")).sum();
@@ -627,6 +631,13 @@ public final class BenchCommand implements Callable<Integer> {
     private void ratio(String key, String name, double value) {
         table.add(new String[] {name, fmt2(value), "x", ""});
         figures.put(key, fmt2(value));
+    }
+
+    /** With {@code --shapes}: when a measured run starts and ends, to cut a profile recording to it. */
+    private void window(String edge) {
+        if (printShapes) {
+            progress("measured run " + edge + " " + java.time.Instant.now());
+        }
     }
 
     private void progress(String what) {
