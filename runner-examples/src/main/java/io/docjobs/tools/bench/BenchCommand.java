@@ -347,6 +347,12 @@ public final class BenchCommand implements Callable<Integer> {
     // ------------------------------------------------------------------ 5 scaling
 
     private void scaling(BenchDatabase db, Duration cap) {
+        if (!sections.contains("throughput")) {
+            progress("warm-up"); // classes loaded and code compiled before the first measured run
+            for (String loop : loops) {
+                measure(db, loop, 300, scaleWorkers[0], cap);
+            }
+        }
         for (int w : scaleWorkers) {
             for (int backlog : backlogs) {
                 // Rounds of every loop in turn: a ratio is taken within a round, so load that comes
