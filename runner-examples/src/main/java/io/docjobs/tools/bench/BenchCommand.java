@@ -390,7 +390,7 @@ public final class BenchCommand implements Callable<Integer> {
                                 perRound[i] = rounds.get("docjobs").get(i).perSecond() / rounds.get(other).get(i).perSecond();
                             }
                             java.util.Arrays.sort(perRound);
-                            double r = perRound[scaleRepeat / 2];
+                            double r = (perRound[(scaleRepeat - 1) / 2] + perRound[scaleRepeat / 2]) / 2;
                             ratios += " docjobs/" + other + " " + fmt2(r) + ";";
                             figures.put("backlog_" + backlog + "_w" + w + "_docjobs_over_" + other, fmt2(r));
                         }
