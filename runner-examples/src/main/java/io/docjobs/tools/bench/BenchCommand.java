@@ -42,9 +42,12 @@ public final class BenchCommand implements Callable<Integer> {
                     + " loop (default: ${DEFAULT-VALUE})")
     int workers;
 
-    @Option(names = "--max-batch", paramLabel = "B", defaultValue = "0",
+    @Option(names = "--max-batch", paramLabel = "B",
             description = "the supervisor's maxBatch, and the limit's (default: W)")
-    int maxBatch;
+    Integer maxBatchOption;
+
+    /** {@code --max-batch}, or W. */
+    private int maxBatch;
 
     @Option(names = "--duration", paramLabel = "DURATION", defaultValue = "3s", converter = DurationConverter.Positive.class,
             description = "time cap of each throughput run (default: ${DEFAULT-VALUE})")
@@ -118,9 +121,7 @@ public final class BenchCommand implements Callable<Integer> {
             fleetBacklog = 300;
             duration = Duration.ofSeconds(1);
         }
-        if (maxBatch == 0) {
-            maxBatch = workers;
-        }
+        maxBatch = maxBatchOption == null ? workers : maxBatchOption;
         Duration cap = duration;
         atLeastOne("--jobs", jobs);
         atLeastOne("--workers", workers);
