@@ -7,6 +7,7 @@ import static io.docjobs.mongo.Claimer.CLAIM_ORDER;
 import static io.docjobs.mongo.Entries.DEAD;
 import static io.docjobs.mongo.Entries.DEAD_AT;
 import static io.docjobs.mongo.Entries.ID;
+import static io.docjobs.mongo.Entries.LEASED;
 import static io.docjobs.mongo.Entries.READY;
 import static io.docjobs.mongo.Entries.STATE;
 import static io.docjobs.mongo.Entries.TYPE;
@@ -36,21 +37,22 @@ final class Inspector {
         this.store = store;
     }
 
+    /**
+     * Counts by type and state. Reads only the counted fields, of entries in the states docjobs
+     * writes: on MongoDB the claim index ({@code state, type, priority, visibleAt}) serves the
+     * match and holds every projected field, so the counts come from the index without fetching
+     * one entry (payloads can be large and daemons read these counts every few seconds).
+     */
     QueueStats stats() {
         return store.runner.run("stats", attempt -> {
             Instant now = store.now();
-            Date nowDate = Date.from(now);
-            Document visibleNow = new Document("$cond", List.of(new Document("$lte", List.of("$" + VISIBLE_AT, nowDate)), 1, 0));
-            List<Document> pipeline = List.of(new Document("$group", new Document(ID,
-                    new Document(TYPE, "$" + TYPE).append(STATE, "$" + STATE))
-                    .append("count", new Document("$sum", 1))
-                    .append("visibleNow", new Document("$sum", visibleNow))
-                    .append("minVisibleAt", new Document("$min", "$" + VISIBLE_AT))));
             Map<String, long[]> counts = new TreeMap<>();
             Map<String, Duration> oldest = new HashMap<>();
-            for (Document row : store.entries.aggregate(pipeline)) {
+            for (Document row : store.entries.aggregate(statsPipeline(now))) {
                 Document key = row.get(ID, Document.class);
-                // Entries written by hand may have any type and state: show them, never fail on them.
+                // Entries written by hand may have any type, or a state that is an array holding one of
+                // the three: show them, never fail on them. Other states are not matched: such entries
+                // are neither work nor dead letters.
                 String type = String.valueOf(Entries.text(key.get(TYPE)));
                 long count = ((Number) row.get("count")).longValue();
                 long visible = ((Number) row.get("visibleNow")).longValue();
@@ -75,6 +77,22 @@ final class Inspector {
                     oldest.getOrDefault(type, Duration.ZERO))));
             return new QueueStats(now, rows);
         });
+    }
+
+    /**
+     * {@code $match} on the states, {@code $project} of the counted fields without {@code _id}
+     * (so the projection can be covered by the claim index), then one {@code $group} per type and
+     * state. Stages the embedded server runs too.
+     */
+    static List<Document> statsPipeline(Instant now) {
+        Document visibleNow = new Document("$cond", List.of(new Document("$lte", List.of("$" + VISIBLE_AT, Date.from(now))), 1, 0));
+        return List.of(
+                new Document("$match", new Document(STATE, new Document("$in", List.of(READY, LEASED, DEAD)))),
+                new Document("$project", new Document(ID, 0).append(TYPE, 1).append(STATE, 1).append(VISIBLE_AT, 1)),
+                new Document("$group", new Document(ID, new Document(TYPE, "$" + TYPE).append(STATE, "$" + STATE))
+                        .append("count", new Document("$sum", 1))
+                        .append("visibleNow", new Document("$sum", visibleNow))
+                        .append("minVisibleAt", new Document("$min", "$" + VISIBLE_AT))));
     }
 
     Optional<JobEntry> get(String id) {

@@ -12,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +19,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 import org.bson.Document;
@@ -39,14 +37,17 @@ public final class BenchCommand implements Callable<Integer> {
             description = "backlog of each throughput run (default: ${DEFAULT-VALUE})")
     int jobs;
 
-    @Option(names = "--threads", paramLabel = "T", defaultValue = "4",
-            description = "worker threads T of every loop (default: ${DEFAULT-VALUE})")
-    int threads;
+    @Option(names = "--workers", paramLabel = "W", defaultValue = "8",
+            description = "worker slots W of the supervisor, the limit and the peer-style loop, threads of the naive"
+                    + " loop (default: ${DEFAULT-VALUE})")
+    int workers;
 
-    @Option(names = "--batch", paramLabel = "B", defaultValue = "8",
-            description = "claim batch per thread of the limit loop (default: ${DEFAULT-VALUE}); the supervisor gets"
-                    + " T x B workers")
-    int batch;
+    @Option(names = "--max-batch", paramLabel = "B",
+            description = "the supervisor's maxBatch, and the limit's (default: W)")
+    Integer maxBatchOption;
+
+    /** {@code --max-batch}, or W. */
+    private int maxBatch;
 
     @Option(names = "--duration", paramLabel = "DURATION", defaultValue = "3s", converter = DurationConverter.Positive.class,
             description = "time cap of each throughput run (default: ${DEFAULT-VALUE})")
@@ -56,9 +57,39 @@ public final class BenchCommand implements Callable<Integer> {
             description = "runs per throughput figure; median and spread (default: ${DEFAULT-VALUE})")
     int repeat;
 
-    @Option(names = "--backlogs", paramLabel = "N,N,...", defaultValue = "1000,10000,50000", split = ",",
-            description = "backlogs for scaling (default: ${DEFAULT-VALUE})")
+    @Option(names = "--backlogs", paramLabel = "N,N,...", defaultValue = "2000,5000,20000,50000", split = ",",
+            description = "backlogs of the scaling table (default: ${DEFAULT-VALUE})")
     int[] backlogs;
+
+    @Option(names = "--scale-repeat", paramLabel = "N", defaultValue = "1",
+            description = "rounds of every loop per cell of the scaling table; medians, and ratios taken within a round"
+                    + " (default: ${DEFAULT-VALUE})")
+    int scaleRepeat;
+
+    @Option(names = "--scale-workers", paramLabel = "W,W,...", defaultValue = "8,16", split = ",",
+            description = "worker counts of the scaling table (default: ${DEFAULT-VALUE})")
+    int[] scaleWorkers;
+
+    @Option(names = "--loops", paramLabel = "L,L,...", defaultValue = "docjobs,limit,peer,naive", split = ",",
+            description = "loops of the scaling table: docjobs, limit, peer, naive (default: ${DEFAULT-VALUE})")
+    List<String> loops;
+
+    @Option(names = "--fleet", paramLabel = "N,N,...", defaultValue = "1,4,16", split = ",",
+            description = "supervisors sharing one queue, each with W workers (default: ${DEFAULT-VALUE})")
+    int[] fleet;
+
+    @Option(names = "--fleet-backlog", paramLabel = "N", defaultValue = "5000",
+            description = "backlog of the fleet runs (default: ${DEFAULT-VALUE})")
+    int fleetBacklog;
+
+    @Option(names = "--shapes", description = "also print, per run of the scaling table and the fleet, each command"
+            + " shape's round trips per job and client-side time (for profiling)")
+    boolean printShapes;
+
+    @Option(names = "--only", paramLabel = "S,S,...", split = ",",
+            defaultValue = "throughput,scaling,fleet,enqueue,latency,idle,heartbeat",
+            description = "sections to run (default: all: ${DEFAULT-VALUE})")
+    List<String> sections;
 
     @Option(names = "--uri", paramLabel = "URI",
             description = "MongoDB / DocumentDB connection string (default: the embedded server, in memory)")
@@ -84,36 +115,80 @@ public final class BenchCommand implements Callable<Integer> {
         if (quick) {
             jobs = 300;
             repeat = 1;
-            backlogs = new int[] {200, 1000};
+            backlogs = new int[] {200, 500};
+            scaleWorkers = new int[] {8, 16};
+            fleet = new int[] {1, 4};
+            fleetBacklog = 300;
             duration = Duration.ofSeconds(1);
         }
+        maxBatch = maxBatchOption == null ? workers : maxBatchOption;
         Duration cap = duration;
         atLeastOne("--jobs", jobs);
-        atLeastOne("--threads", threads);
-        atLeastOne("--batch", batch);
+        atLeastOne("--workers", workers);
+        atLeastOne("--max-batch", maxBatch);
         atLeastOne("--repeat", repeat);
+        atLeastOne("--scale-repeat", scaleRepeat);
+        atLeastOne("--fleet-backlog", fleetBacklog);
         for (int backlog : backlogs) {
             atLeastOne("--backlogs", backlog);
         }
+        for (int w : scaleWorkers) {
+            atLeastOne("--scale-workers", w);
+        }
+        for (int n : fleet) {
+            atLeastOne("--fleet", n);
+        }
+        for (String loop : loops) {
+            if (!LOOPS.contains(loop)) {
+                throw new IllegalArgumentException("--loops had \"" + loop + "\" but each must be one of " + LOOPS);
+            }
+        }
+        for (String section : sections) {
+            if (!SECTIONS.contains(section)) {
+                throw new IllegalArgumentException("--only had \"" + section + "\" but each must be one of " + SECTIONS);
+            }
+        }
         LogLevels.quiet("io.docjobs");
         try (BenchDatabase db = new BenchDatabase(uri)) {
-            out.printf("docjobs bench on %s: %d CPUs, Java %s, jobs %d, threads %d, batch %d, cap %s, %d run(s) each%n",
-                    db.description(), Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"),
-                    jobs, threads, batch, cap, repeat);
+            out.printf("docjobs bench on %s: %d CPUs, Java %s, jobs %d, workers %d, maxBatch %d, cap %s, %d run(s) each,"
+                    + " %d round(s) per scaling cell, load average %s%n", db.description(),
+                    Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), jobs, workers, maxBatch,
+                    cap, repeat, scaleRepeat, loadAverage());
             figures.put("database", db.description());
             figures.put("cpus", String.valueOf(Runtime.getRuntime().availableProcessors()));
             figures.put("java", System.getProperty("java.version"));
             figures.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
-            throughput(db, cap);
-            scaling(db, cap);
-            enqueue(db);
-            latency(db, cap);
-            idle(db);
-            heartbeat(db);
+            figures.put("load_average_at_start", loadAverage());
+            if (sections.contains("throughput")) {
+                throughput(db, cap);
+            }
+            if (sections.contains("scaling")) {
+                scaling(db, cap);
+            }
+            if (sections.contains("fleet")) {
+                fleet(db, cap);
+            }
+            if (sections.contains("enqueue")) {
+                enqueue(db);
+            }
+            if (sections.contains("latency")) {
+                latency(db, cap);
+            }
+            if (sections.contains("idle")) {
+                idle(db);
+            }
+            if (sections.contains("heartbeat")) {
+                heartbeat(db);
+            }
+            figures.put("load_average_at_end", loadAverage());
         }
         report();
         return 0;
     }
+
+    private static final List<String> LOOPS = List.of("docjobs", "limit", "peer", "naive");
+    private static final List<String> SECTIONS = List.of("throughput", "scaling", "fleet", "enqueue", "latency", "idle",
+            "heartbeat");
 
     private static void atLeastOne(String option, int value) {
         if (value < 1) {
@@ -121,91 +196,249 @@ public final class BenchCommand implements Callable<Integer> {
         }
     }
 
+    private static String loadAverage() {
+        return String.format("%.2f", java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+    }
+
+    // ------------------------------------------------------------------ measured runs
+
+    /**
+     * One measured run: jobs per second, jobs completed, claim calls made, and the commands sent
+     * meanwhile (by kind, with claim conflicts) as the client's command listener counted them.
+     */
+    record Measure(double perSecond, long jobs, long claims, CommandCounter.Snapshot counts, Map<String, long[]> shapes) {
+        double roundTripsPerJob() {
+            return counts.total() / (double) Math.max(1, jobs);
+        }
+
+        /** Sorted candidate reads per claim call, minus one: the extra passes claims needed. */
+        double secondPasses() {
+            return claims == 0 ? 0 : Math.max(0, counts.sortedFinds() / (double) claims - 1);
+        }
+
+        double lostPerJob() {
+            return counts.claimsLost() / (double) Math.max(1, jobs);
+        }
+
+        double jobsPerClaim() {
+            return claims == 0 ? 0 : jobs / (double) claims;
+        }
+    }
+
+    private Measure measure(BenchDatabase db, String loop, int backlog, int w, Duration cap) {
+        return switch (loop) {
+            case "docjobs" -> fleetRun(db, 1, backlog, w, cap);
+            case "limit" -> loopRun(db, backlog, (queue, entries) -> Loops.limit(queue, w, Math.max(1, maxBatch * w / workers),
+                    backlog, cap));
+            case "peer" -> loopRun(db, backlog, (queue, entries) -> Loops.peerStyle(entries, w, backlog, cap));
+            case "naive" -> loopRun(db, backlog, (queue, entries) -> Loops.naive(entries, w, backlog, cap));
+            default -> throw new IllegalArgumentException(loop);
+        };
+    }
+
+    private interface LoopBody {
+        Loops.Run run(JobQueue queue, com.mongodb.client.MongoCollection<Document> entries);
+    }
+
+    private Measure loopRun(BenchDatabase db, int backlog, LoopBody body) {
+        String name = db.freshCollection();
+        try (JobQueue queue = db.queue(name)) {
+            BenchDatabase.fill(queue, backlog);
+            CommandCounter.Snapshot before = db.counts();
+            Map<String, long[]> shapesBefore = db.shapes();
+            window("from");
+            Loops.Run run = body.run(queue, db.collection(name));
+            window("to");
+            return new Measure(run.perSecond(), run.jobs(), run.claims(), db.counts().minus(before),
+                    CommandCounter.minus(db.shapes(), shapesBefore));
+        } finally {
+            db.drop(name);
+        }
+    }
+
+    /**
+     * {@code supervisors} supervisors of {@code w} workers each, each on its own {@link JobQueue}
+     * over one collection (as separate daemons would be), draining {@code backlog} with a no-op
+     * handler until done or {@code cap}. Claim calls are the supervisors' polls.
+     */
+    private Measure fleetRun(BenchDatabase db, int supervisors, int backlog, int w, Duration cap) {
+        String name = db.freshCollection();
+        List<SimpleMeterRegistry> registries = new ArrayList<>();
+        List<JobQueue> queues = new ArrayList<>();
+        List<Supervisor> running = new ArrayList<>();
+        try {
+            for (int i = 0; i < supervisors; i++) {
+                queues.add(db.queue(name));
+            }
+            BenchDatabase.fill(queues.get(0), backlog);
+            CommandCounter.Snapshot before = db.counts();
+            Map<String, long[]> shapesBefore = db.shapes();
+            window("from");
+            long start = System.nanoTime();
+            long deadline = start + cap.toNanos();
+            for (int i = 0; i < supervisors; i++) {
+                SimpleMeterRegistry registry = new SimpleMeterRegistry();
+                registries.add(registry);
+                running.add(Supervisor.builder(queues.get(i)).name("bench-" + i).workers(w)
+                        .maxBatch(Math.max(1, maxBatch * w / workers)).meterRegistry(registry)
+                        .handle(BenchDatabase.TYPE, job -> { }).build().start());
+            }
+            while (finished(registries) < backlog && System.nanoTime() < deadline) {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
+            }
+            long jobsDone = (long) finished(registries);
+            window("to");
+            double perSecond = jobsDone / ((System.nanoTime() - start) / 1e9);
+            CommandCounter.Snapshot counts = db.counts().minus(before);
+            double polls = registries.stream().mapToDouble(registry -> sum(registry, "docjobs.polls")).sum();
+            return new Measure(perSecond, jobsDone, (long) polls, counts, CommandCounter.minus(db.shapes(), shapesBefore));
+        } finally {
+            running.forEach(Supervisor::close);
+            queues.forEach(JobQueue::close);
+            db.drop(name);
+        }
+    }
+
+    private static double finished(List<SimpleMeterRegistry> registries) {
+        return registries.stream().flatMap(registry -> registry.find("docjobs.jobs.finished").tag("outcome", "success")
+                .counters().stream()).mapToDouble(counter -> counter.count()).sum();
+    }
+
+    private static double sum(SimpleMeterRegistry registry, String counter) {
+        return registry.find(counter).counters().stream().mapToDouble(c -> c.count()).sum();
+    }
+
     // ------------------------------------------------------------------ 1-4 throughput
 
     private void throughput(BenchDatabase db, Duration cap) {
-        int workers = threads * batch;
         progress("warm-up");
-        naive(db, Math.min(jobs, 300), cap);
-        limit(db, Math.min(jobs, 300), cap);
-        endToEnd(db, Math.min(jobs, 300), cap, workers);
-        Sample naive = repeat("naive", () -> naive(db, jobs, cap));
-        Sample limit = repeat("limit", () -> limit(db, jobs, cap));
-        Sample docjobs = repeat("docjobs end to end", () -> endToEnd(db, jobs, cap, workers));
-        row("naive: sorted findOneAndUpdate + delete, " + threads + " threads", naive, "jobs/s");
-        row("limit: docjobs' queries, plain driver, " + threads + " threads x batch " + batch, limit, "jobs/s");
-        row("docjobs end to end: Supervisor, " + workers + " workers, no-op handler", docjobs, "jobs/s");
-        ratio("framework_ratio", "docjobs / limit (goal >= 0.9)", docjobs.median / limit.median);
-        ratio("design_gain", "docjobs / naive (goal >= 2)", docjobs.median / naive.median);
-        figures.put("naive_jobs_per_s", fmt(naive.median));
-        figures.put("limit_jobs_per_s", fmt(limit.median));
-        figures.put("docjobs_jobs_per_s", fmt(docjobs.median));
-        capacity = docjobs.median;
+        for (String loop : LOOPS) {
+            measure(db, loop, Math.min(jobs, 300), workers, cap);
+        }
+        Map<String, Measure> medians = new LinkedHashMap<>();
+        for (String loop : LOOPS) {
+            medians.put(loop, repeat(loop + ", " + jobs + " jobs, " + workers + " workers",
+                    () -> measure(db, loop, jobs, workers, cap)));
+        }
+        String[] names = {
+            "docjobs end to end: Supervisor, " + workers + " workers, maxBatch " + maxBatch + ", no-op handler",
+            "limit: docjobs' claim/claimBatch + done via JobConsumer, 1 claim thread, " + workers + " ack threads",
+            "peer-style: sorted read of free slots, updateOne by _id+state+version each, delete each",
+            "naive: " + workers + " threads, sorted findOneAndUpdate + delete"};
+        int i = 0;
+        for (Map.Entry<String, Measure> entry : medians.entrySet()) {
+            Measure m = entry.getValue();
+            table.add(new String[] {names[i++], fmt(m.perSecond()), "jobs/s", "spread " + spreads.get(m) + "; "
+                    + fmt2(m.roundTripsPerJob()) + " round trips/job ("
+                    + m.counts().breakdown(m.jobs()) + "), " + fmt2(m.jobsPerClaim()) + " jobs/claim call"});
+            figures.put(entry.getKey() + "_jobs_per_s", fmt(m.perSecond()));
+            figures.put(entry.getKey() + "_round_trips_per_job", fmt2(m.roundTripsPerJob()));
+            figures.put(entry.getKey() + "_jobs_per_claim", fmt2(m.jobsPerClaim()));
+        }
+        double docjobs = medians.get("docjobs").perSecond();
+        ratio("framework_ratio", "framework_ratio = docjobs / limit (goal >= 0.9; <= 1 by construction, but for noise)",
+                docjobs / medians.get("limit").perSecond());
+        ratio("peer_gain", "docjobs / peer-style (goal >= 5 at 5k and 20k)", docjobs / medians.get("peer").perSecond());
+        ratio("design_gain", "docjobs / naive", docjobs / medians.get("naive").perSecond());
+        capacity = docjobs;
     }
 
     private double capacity;
 
-    private double naive(BenchDatabase db, int backlog, Duration cap) {
-        String name = db.freshCollection();
-        try (JobQueue queue = db.queue(name)) {
-            BenchDatabase.fill(queue, backlog);
-            return Loops.naive(db.collection(name), threads, backlog, cap).perSecond();
-        } finally {
-            db.drop(name);
-        }
-    }
-
-    private double limit(BenchDatabase db, int backlog, Duration cap) {
-        String name = db.freshCollection();
-        try (JobQueue queue = db.queue(name)) {
-            BenchDatabase.fill(queue, backlog);
-            return Loops.limit(db.collection(name), threads, batch, backlog, cap).perSecond();
-        } finally {
-            db.drop(name);
-        }
-    }
-
-    private double endToEnd(BenchDatabase db, int backlog, Duration cap, int workers) {
-        String name = db.freshCollection();
-        SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        AtomicLong handled = new AtomicLong();
-        try (JobQueue queue = db.queue(name)) {
-            BenchDatabase.fill(queue, backlog);
-            Supervisor supervisor = Supervisor.builder(queue).name("bench").workers(workers).maxBatch(workers)
-                    .meterRegistry(registry).handle(BenchDatabase.TYPE, job -> handled.incrementAndGet()).build();
-            long start = System.nanoTime();
-            long deadline = start + cap.toNanos();
-            supervisor.start();
-            try {
-                while (finished(registry) < backlog && System.nanoTime() < deadline) {
-                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
-                }
-                return finished(registry) / ((System.nanoTime() - start) / 1e9);
-            } finally {
-                supervisor.close();
-            }
-        } finally {
-            db.drop(name);
-        }
-    }
-
-    private static double finished(SimpleMeterRegistry registry) {
-        var counter = registry.find("docjobs.jobs.finished").tag("outcome", "success").counter();
-        return counter == null ? 0 : counter.count();
-    }
-
     // ------------------------------------------------------------------ 5 scaling
 
     private void scaling(BenchDatabase db, Duration cap) {
-        for (int backlog : backlogs) {
-            progress("backlog " + backlog + ": naive");
-            double naive = naive(db, backlog, cap);
-            progress("backlog " + backlog + ": docjobs");
-            double docjobs = endToEnd(db, backlog, cap, threads * batch);
-            table.add(new String[] {"backlog " + backlog + ": naive / docjobs", fmt(naive) + " / " + fmt(docjobs),
-                    "jobs/s", "ratio " + fmt(docjobs / naive)});
-            figures.put("backlog_" + backlog + "_naive_jobs_per_s", fmt(naive));
-            figures.put("backlog_" + backlog + "_docjobs_jobs_per_s", fmt(docjobs));
+        if (!sections.contains("throughput")) {
+            progress("warm-up"); // classes loaded and code compiled before the first measured run
+            for (String loop : loops) {
+                measure(db, loop, 300, scaleWorkers[0], cap);
+            }
+        }
+        for (int w : scaleWorkers) {
+            for (int backlog : backlogs) {
+                // Rounds of every loop in turn: a ratio is taken within a round, so load that comes
+                // and goes on a shared machine moves both sides of it.
+                Map<String, List<Measure>> rounds = new LinkedHashMap<>();
+                for (int round = 1; round <= scaleRepeat; round++) {
+                    for (String loop : loops) {
+                        progress("backlog " + backlog + ", " + w + " workers: " + loop + ", round " + round + " of " + scaleRepeat);
+                        rounds.computeIfAbsent(loop, l -> new ArrayList<>()).add(measure(db, loop, backlog, w, cap));
+                    }
+                }
+                Map<String, Measure> cell = new LinkedHashMap<>();
+                rounds.forEach((loop, runs) -> {
+                    List<Measure> sorted = new ArrayList<>(runs);
+                    sorted.sort(java.util.Comparator.comparingDouble(Measure::perSecond));
+                    cell.put(loop, sorted.get(sorted.size() / 2));
+                });
+                StringBuilder values = new StringBuilder();
+                StringBuilder trips = new StringBuilder();
+                for (Map.Entry<String, Measure> entry : cell.entrySet()) {
+                    Measure m = entry.getValue();
+                    values.append(values.length() == 0 ? "" : " / ").append(fmt(m.perSecond()));
+                    trips.append(trips.length() == 0 ? "" : " / ").append(fmt2(m.roundTripsPerJob()));
+                    String key = "backlog_" + backlog + "_w" + w + "_" + entry.getKey();
+                    figures.put(key + "_jobs_per_s", fmt(m.perSecond()));
+                    figures.put(key + "_round_trips_per_job", fmt2(m.roundTripsPerJob()));
+                    figures.put(key + "_jobs_per_claim", fmt2(m.jobsPerClaim()));
+                }
+                String ratios = "";
+                if (cell.containsKey("docjobs")) {
+                    for (String other : List.of("limit", "peer", "naive")) {
+                        if (cell.containsKey(other)) {
+                            double[] perRound = new double[scaleRepeat];
+                            for (int i = 0; i < scaleRepeat; i++) {
+                                perRound[i] = rounds.get("docjobs").get(i).perSecond() / rounds.get(other).get(i).perSecond();
+                            }
+                            java.util.Arrays.sort(perRound);
+                            double r = (perRound[(scaleRepeat - 1) / 2] + perRound[scaleRepeat / 2]) / 2;
+                            ratios += " docjobs/" + other + " " + fmt2(r) + ";";
+                            figures.put("backlog_" + backlog + "_w" + w + "_docjobs_over_" + other, fmt2(r));
+                        }
+                    }
+                }
+                cell.forEach((loop, m) -> shapes("backlog " + backlog + ", " + w + " workers, " + loop, m));
+                table.add(new String[] {"backlog " + backlog + ", " + w + " workers: " + String.join(" / ", cell.keySet()),
+                        values.toString(), "jobs/s", "round trips/job " + trips + ";" + ratios});
+            }
+        }
+    }
+
+    private final List<String> shapeLines = new ArrayList<>();
+
+    /** With {@code --shapes}: each command shape of a run, per job, with its mean and share of the commands' time. */
+    private void shapes(String run, Measure m) {
+        if (!printShapes) {
+            return;
+        }
+        long all = m.shapes().values().stream().mapToLong(counts -> counts[1]).sum();
+        shapeLines.add(run + ": " + m.jobs() + " jobs at " + fmt(m.perSecond()) + " jobs/s, " + fmt2(m.jobsPerClaim())
+                + " jobs/claim call, command time " + String.format("%.0f", all / 1e6) + " ms");
+        m.shapes().entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[1], a.getValue()[1])).forEach(entry -> {
+            long[] counts = entry.getValue();
+            shapeLines.add(String.format("    %-70s %6.3f/job  mean %7.2f ms  %5.1f %% of command time", entry.getKey(),
+                    counts[0] / (double) Math.max(1, m.jobs()), counts[1] / 1e6 / counts[0], 100.0 * counts[1] / Math.max(1, all)));
+        });
+    }
+
+    // ------------------------------------------------------------------ fleet contention
+
+    private void fleet(BenchDatabase db, Duration cap) {
+        for (int supervisors : fleet) {
+            progress(supervisors + " supervisors x " + workers + " workers sharing one queue of " + fleetBacklog);
+            Measure m = fleetRun(db, supervisors, fleetBacklog, workers, cap);
+            shapes("fleet of " + supervisors, m);
+            table.add(new String[] {"fleet: " + supervisors + " supervisors x " + workers + " workers, one queue of "
+                    + fleetBacklog, fmt(m.perSecond()), "jobs/s", fmt2(m.roundTripsPerJob()) + " round trips/job, "
+                    + fmt2(m.lostPerJob()) + " claims lost/job (" + m.counts().claimsLost() + " of "
+                    + m.counts().claimTargets() + " targeted), " + fmt2(m.secondPasses()) + " extra candidate reads/claim call, "
+                    + fmt2(m.jobsPerClaim()) + " jobs/claim call"});
+            String key = "fleet_" + supervisors;
+            figures.put(key + "_jobs_per_s", fmt(m.perSecond()));
+            figures.put(key + "_round_trips_per_job", fmt2(m.roundTripsPerJob()));
+            figures.put(key + "_claims_lost_per_job", fmt2(m.lostPerJob()));
+            figures.put(key + "_extra_reads_per_claim", fmt2(m.secondPasses()));
+            figures.put(key + "_jobs_per_claim", fmt2(m.jobsPerClaim()));
         }
     }
 
@@ -267,8 +500,8 @@ public final class BenchCommand implements Callable<Integer> {
         List<Long> latencies = java.util.Collections.synchronizedList(new ArrayList<>());
         try (JobQueue queue = db.queue(name); JobQueue producer = sameQueue ? null : db.queue(name)) {
             JobQueue enqueuer = sameQueue ? queue : producer;
-            Supervisor supervisor = Supervisor.builder(queue).name("latency").workers(threads * batch)
-                    .maxBatch(threads * batch).meterRegistry(new SimpleMeterRegistry()).handle(BenchDatabase.TYPE, job -> {
+            Supervisor supervisor = Supervisor.builder(queue).name("latency").workers(workers)
+                    .maxBatch(maxBatch).meterRegistry(new SimpleMeterRegistry()).handle(BenchDatabase.TYPE, job -> {
                         long now = System.nanoTime();
                         Long sent = waitFor(enqueuedAt, job.id());
                         if (sent != null) {
@@ -387,27 +620,31 @@ public final class BenchCommand implements Callable<Integer> {
 
     // ------------------------------------------------------------------ reporting
 
-    /** Median and spread of repeated runs. */
-    record Sample(double median, double min, double max) {
-    }
-
-    private Sample repeat(String what, Supplier<Double> run) {
-        double[] values = new double[repeat];
+    /** The run of median throughput among {@code --repeat} runs; its spread is kept for the table. */
+    private Measure repeat(String what, Supplier<Measure> run) {
+        List<Measure> runs = new ArrayList<>();
         for (int i = 0; i < repeat; i++) {
             progress(what + ", run " + (i + 1) + " of " + repeat);
-            values[i] = run.get();
+            runs.add(run.get());
         }
-        Arrays.sort(values);
-        return new Sample(values[values.length / 2], values[0], values[values.length - 1]);
+        runs.sort(java.util.Comparator.comparingDouble(Measure::perSecond));
+        Measure median = runs.get(runs.size() / 2);
+        spreads.put(median, fmt(runs.get(0).perSecond()) + "–" + fmt(runs.get(runs.size() - 1).perSecond()));
+        return median;
     }
 
-    private void row(String name, Sample sample, String unit) {
-        table.add(new String[] {name, fmt(sample.median), unit, "spread " + fmt(sample.min) + "–" + fmt(sample.max)});
-    }
+    private final Map<Measure, String> spreads = new java.util.IdentityHashMap<>();
 
     private void ratio(String key, String name, double value) {
         table.add(new String[] {name, fmt2(value), "x", ""});
         figures.put(key, fmt2(value));
+    }
+
+    /** With {@code --shapes}: when a measured run starts and ends, to cut a profile recording to it. */
+    private void window(String edge) {
+        if (printShapes) {
+            progress("measured run " + edge + " " + java.time.Instant.now());
+        }
     }
 
     private void progress(String what) {
@@ -422,6 +659,10 @@ public final class BenchCommand implements Callable<Integer> {
             out.printf("%-" + width + "s  %18s %-9s %s%n", row[0], row[1], row[2], row[3]);
         }
         out.println();
+        shapeLines.forEach(out::println);
+        if (!shapeLines.isEmpty()) {
+            out.println();
+        }
         figures.forEach((key, value) -> out.println(key + "=" + value));
         StringBuilder text = new StringBuilder("{\n");
         int i = 0;

@@ -5,8 +5,6 @@ import com.mongodb.MongoClientSettings;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
-import com.mongodb.event.CommandListener;
-import com.mongodb.event.CommandStartedEvent;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import io.docjobs.JobQueue;
@@ -17,12 +15,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
 import org.bson.Document;
 
 /**
  * The database a benchmark runs on: the embedded server (in memory) or a given URI, a client that
- * counts the commands it sends (so idle and heartbeat costs are measured in round trips, not
+ * counts the commands it sends and the claims they lost (so costs are measured in round trips, not
  * guessed), and a fresh collection per measurement.
  */
 final class BenchDatabase implements AutoCloseable {
@@ -32,8 +29,7 @@ final class BenchDatabase implements AutoCloseable {
     private final MongoServer server;
     private final MongoClient client;
     private final String description;
-    private final LongAdder commands = new LongAdder();
-    private final LongAdder updates = new LongAdder();
+    private final CommandCounter counter = new CommandCounter();
     private final AtomicInteger collections = new AtomicInteger();
 
     BenchDatabase(String uri) {
@@ -47,15 +43,6 @@ final class BenchDatabase implements AutoCloseable {
             server = null;
             description = "MongoDB at " + new ConnectionString(uri).getHosts();
         }
-        CommandListener counter = new CommandListener() {
-            @Override
-            public void commandStarted(CommandStartedEvent event) {
-                commands.increment();
-                if (event.getCommandName().equals("update")) {
-                    updates.increment();
-                }
-            }
-        };
         client = MongoClients.create(MongoClientSettings.builder().applyConnectionString(new ConnectionString(connection))
                 .addCommandListener(counter).build());
     }
@@ -70,12 +57,22 @@ final class BenchDatabase implements AutoCloseable {
 
     /** Commands sent so far by this client (every round trip, whoever made it). */
     long commands() {
-        return commands.sum();
+        return counter.snapshot().total();
     }
 
     /** {@code update} commands sent so far (a bulk of lease extensions is one). */
     long updates() {
-        return updates.sum();
+        return counter.snapshot().updates();
+    }
+
+    /** Every count so far, by kind, with the claim conflicts: subtract two for one run. */
+    CommandCounter.Snapshot counts() {
+        return counter.snapshot();
+    }
+
+    /** Count and client-side time (nanos) of every command shape so far. */
+    java.util.Map<String, long[]> shapes() {
+        return counter.shapes();
     }
 
     /** A fresh, empty collection name for one measurement. */

@@ -4,34 +4,37 @@ import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.FindOneAndUpdateOptions;
 import com.mongodb.client.model.Projections;
 import com.mongodb.client.model.Sorts;
-import java.security.SecureRandom;
+import io.docjobs.JobConsumer;
+import io.docjobs.Lease;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Date;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.bson.Document;
 import org.bson.conversions.Bson;
 
 /**
- * The two plain-driver loops docjobs is measured against, on entries in docjobs' schema: the
- * naive queue (one sorted findOneAndUpdate per job, then a delete) and the limit (exactly
- * docjobs' batch-claim and done queries, with no framework around them).
+ * The loops docjobs is measured against, on entries in docjobs' schema: the naive queue (one
+ * sorted findOneAndUpdate per job, then a delete), the peer-style loop (the cost structure of the
+ * mainstream Java job runners on MongoDB) and the limit (docjobs' own claim and done calls with no
+ * framework around them).
  */
 final class Loops {
     private static final Bson ORDER = Sorts.orderBy(Sorts.descending("priority"), Sorts.ascending("visibleAt"));
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     private Loops() {
     }
 
-    /** Result of a throughput run: jobs completed and the time it took. */
-    record Run(long jobs, long nanos) {
+    /** Result of a throughput run: jobs completed, the time it took, and the claim calls made. */
+    record Run(long jobs, long nanos, long claims) {
         double perSecond() {
             return jobs / Math.max(1e-9, nanos / 1e9);
         }
@@ -57,39 +60,119 @@ final class Loops {
     }
 
     /**
-     * docjobs' own queries without docjobs: read up to {@code batch} candidate ids in claim order,
-     * lease them with one updateMany under a fresh token, read the winners back, delete each.
+     * The limit: docjobs' own claim and ack queries, reached through the public {@link JobConsumer}
+     * (the queries themselves are package-private in {@code io.docjobs.mongo}), with the
+     * supervisor's batch sizes and concurrency and nothing else: one claim thread calling
+     * {@code claim} for one free slot and {@code claimBatch} for more (at most {@code maxBatch}),
+     * {@code workers} threads calling {@code done} — no handler wrapper, heartbeats, metrics,
+     * time-outs or back-off. Everything docjobs does per job, this does too, so docjobs cannot be
+     * faster than it except by noise.
      */
-    static Run limit(MongoCollection<Document> entries, int threads, int batch, long target, Duration limit) {
-        return run(threads, target, limit, done -> {
-            Date now = new Date();
-            Document claimable = new Document("state", new Document("$in", List.of("ready", "leased")))
-                    .append("type", new Document("$in", List.of(BenchDatabase.TYPE)))
-                    .append("visibleAt", new Document("$lte", now));
-            List<Object> ids = new ArrayList<>();
-            entries.find(claimable).sort(ORDER).limit(batch).projection(Projections.include("_id", "visibilityMs", "visibleAt"))
-                    .forEach(candidate -> ids.add(candidate.get("_id")));
-            if (ids.isEmpty()) {
-                return false;
-            }
-            String token = token();
-            Document filter = new Document(claimable).append("_id", new Document("$in", ids));
-            entries.updateMany(filter, new Document("$set", new Document("state", "leased").append("leaseToken", token)
-                    .append("workerId", "limit").append("visibleAt", new Date(now.getTime() + 30_000))
-                    .append("claimedAt", now)).append("$inc", new Document("attempts", 1)));
-            for (Document won : entries.find(new Document("_id", new Document("$in", ids)).append("leaseToken", token))) {
-                if (entries.deleteOne(new Document("_id", won.get("_id")).append("leaseToken", token)).getDeletedCount() == 1) {
-                    done.incrementAndGet();
-                }
-            }
-            return true;
-        });
+    static Run limit(JobConsumer queue, int workers, int maxBatch, long target, Duration cap) {
+        Set<String> types = Set.of(BenchDatabase.TYPE);
+        return pipelined(workers, maxBatch, target, cap, n -> n == 1
+                ? queue.claim(types, "limit").map(List::of).orElse(List.<Lease>of())
+                : queue.claimBatch(Map.of(BenchDatabase.TYPE, n), "limit", n), queue::done);
     }
 
-    private static String token() {
-        byte[] bytes = new byte[16];
-        RANDOM.nextBytes(bytes);
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    /**
+     * The cost structure of the mainstream Java job runners on MongoDB: one poller reads up to the
+     * free slots (at most {@code workers}) of ready entries in claim order, then takes each with an
+     * {@code updateOne} by {@code _id} that checks the state and a version field (incrementing it);
+     * {@code workers} threads delete what was taken, by {@code _id} and version.
+     */
+    static Run peerStyle(MongoCollection<Document> entries, int workers, long target, Duration cap) {
+        return pipelined(workers, workers, target, cap, n -> {
+            Date now = new Date();
+            List<Document> taken = new ArrayList<>(n);
+            List<Document> ready = entries.find(new Document("state", "ready").append("type", BenchDatabase.TYPE)
+                    .append("visibleAt", new Document("$lte", now))).sort(ORDER).limit(n)
+                    .projection(Projections.include("_id", "version")).into(new ArrayList<>());
+            for (Document candidate : ready) {
+                Object version = candidate.get("version");
+                long next = version instanceof Number number ? number.longValue() + 1 : 1;
+                Document filter = new Document("_id", candidate.get("_id")).append("state", "ready").append("version", version);
+                Document update = new Document("$set", new Document("state", "leased").append("workerId", "peer")
+                        .append("visibleAt", new Date(now.getTime() + 30_000)).append("version", next));
+                if (entries.updateOne(filter, update).getModifiedCount() == 1) {
+                    taken.add(new Document("_id", candidate.get("_id")).append("version", next));
+                }
+            }
+            return taken;
+        }, taken -> entries.deleteOne(taken).getDeletedCount() == 1);
+    }
+
+    /** Claims up to {@code n} entries (at least 1); empty when the queue has none claimable. */
+    interface Claim<T> {
+        List<T> claim(int n);
+    }
+
+    /** Completes one claimed entry; false if it was no longer ours. */
+    interface Ack<T> {
+        boolean ack(T item);
+    }
+
+    /**
+     * The supervisor's data flow and nothing else: {@code workers} slots; one claim thread that
+     * waits for a free slot, claims as many entries as slots are free (at most {@code maxBatch}),
+     * and hands each to one of {@code workers} ack threads, which frees its slot. Runs until
+     * {@code target} entries were claimed, the queue has no more, or {@code cap} is up; then waits
+     * for the acks in flight.
+     */
+    static <T> Run pipelined(int workers, int maxBatch, long target, Duration cap, Claim<T> claim, Ack<T> ack) {
+        Semaphore free = new Semaphore(workers);
+        AtomicLong done = new AtomicLong();
+        AtomicLong failed = new AtomicLong();
+        ExecutorService acks = Executors.newFixedThreadPool(workers);
+        long start = System.nanoTime();
+        long deadline = start + cap.toNanos();
+        long claimed = 0;
+        long claims = 0;
+        try {
+            while (claimed < target) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || !free.tryAcquire(left, TimeUnit.NANOSECONDS)) {
+                    break;
+                }
+                int n = 1;
+                while (n < maxBatch && free.tryAcquire()) {
+                    n++;
+                }
+                List<T> items = claim.claim(n);
+                claims++;
+                free.release(n - items.size());
+                if (items.isEmpty()) {
+                    break;
+                }
+                claimed += items.size();
+                for (T item : items) {
+                    acks.execute(() -> {
+                        try {
+                            if (ack.ack(item)) {
+                                done.incrementAndGet();
+                            }
+                        } catch (RuntimeException e) {
+                            failed.incrementAndGet();
+                        } finally {
+                            free.release();
+                        }
+                    });
+                }
+            }
+            acks.shutdown();
+            if (!acks.awaitTermination(60, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("acks still running 60 s after the claims stopped");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("benchmark loop interrupted", e);
+        } finally {
+            acks.shutdownNow();
+        }
+        if (failed.get() > 0) {
+            throw new IllegalStateException(failed.get() + " acks failed");
+        }
+        return new Run(done.get(), System.nanoTime() - start, claims);
     }
 
     /** One step of a loop: returns false when the queue looked empty. */
@@ -100,6 +183,7 @@ final class Loops {
     /** Runs {@code step} on {@code threads} threads until {@code target} jobs are done, the queue is empty, or time is up. */
     static Run run(int threads, long target, Duration limit, Step step) {
         AtomicLong done = new AtomicLong();
+        AtomicLong steps = new AtomicLong();
         long start = System.nanoTime();
         long deadline = start + limit.toNanos();
         ExecutorService pool = Executors.newFixedThreadPool(threads);
@@ -108,6 +192,7 @@ final class Loops {
             for (int i = 0; i < threads; i++) {
                 workers.add(pool.submit(() -> {
                     while (done.get() < target && System.nanoTime() < deadline) {
+                        steps.incrementAndGet();
                         if (!step.run(done)) {
                             return;
                         }
@@ -122,6 +207,6 @@ final class Loops {
         } finally {
             pool.shutdownNow();
         }
-        return new Run(done.get(), System.nanoTime() - start);
+        return new Run(done.get(), System.nanoTime() - start, steps.get());
     }
 }

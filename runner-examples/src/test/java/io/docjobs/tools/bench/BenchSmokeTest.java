@@ -13,11 +13,15 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** A tiny run of {@code docjobs bench}: it completes and prints every figure. No timing is asserted. */
 class BenchSmokeTest {
-    private static final List<String> FIGURES = List.of("framework_ratio", "design_gain", "naive_jobs_per_s",
-            "limit_jobs_per_s", "docjobs_jobs_per_s", "backlog_200_naive_jobs_per_s", "backlog_1000_docjobs_jobs_per_s",
-            "enqueue_one_by_one_per_s", "enqueue_all_per_s", "enqueue_ratio", "latency_p50_ms", "latency_p99_ms",
-            "latency_max_ms", "idle_latency_wakeup_p50_ms", "idle_latency_polling_p50_ms", "idle_commands_per_s",
-            "heartbeat_round_trips");
+    private static final List<String> FIGURES = List.of("framework_ratio", "peer_gain", "design_gain",
+            "docjobs_jobs_per_s", "limit_jobs_per_s", "peer_jobs_per_s", "naive_jobs_per_s",
+            "docjobs_round_trips_per_job", "limit_round_trips_per_job", "peer_round_trips_per_job",
+            "backlog_200_w8_naive_jobs_per_s", "backlog_500_w16_docjobs_jobs_per_s", "backlog_500_w16_peer_jobs_per_s",
+            "backlog_500_w16_limit_round_trips_per_job", "backlog_500_w8_docjobs_over_peer", "backlog_500_w8_docjobs_over_limit",
+            "fleet_1_jobs_per_s", "fleet_4_jobs_per_s", "fleet_4_claims_lost_per_job", "fleet_4_round_trips_per_job",
+            "fleet_4_extra_reads_per_claim", "enqueue_one_by_one_per_s", "enqueue_all_per_s", "enqueue_ratio",
+            "latency_p50_ms", "latency_p99_ms", "latency_max_ms", "idle_latency_wakeup_p50_ms",
+            "idle_latency_polling_p50_ms", "idle_commands_per_s", "heartbeat_round_trips");
 
     @TempDir
     Path dir;
