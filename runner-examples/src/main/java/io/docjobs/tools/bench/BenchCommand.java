@@ -390,8 +390,7 @@ public final class BenchCommand implements Callable<Integer> {
                             for (int i = 0; i < scaleRepeat; i++) {
                                 perRound[i] = rounds.get("docjobs").get(i).perSecond() / rounds.get(other).get(i).perSecond();
                             }
-                            java.util.Arrays.sort(perRound);
-                            double r = (perRound[(scaleRepeat - 1) / 2] + perRound[scaleRepeat / 2]) / 2;
+                            double r = middle(perRound);
                             ratios += " docjobs/" + other + " " + fmt2(r) + ";";
                             figures.put("backlog_" + backlog + "_w" + w + "_docjobs_over_" + other, fmt2(r));
                         }
@@ -619,6 +618,16 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     // ------------------------------------------------------------------ reporting
+
+    /** The median of {@code values} (the mean of the middle two for an even count); NaN for none. */
+    static double middle(double[] values) {
+        if (values.length == 0) {
+            return Double.NaN;
+        }
+        double[] sorted = values.clone();
+        java.util.Arrays.sort(sorted);
+        return (sorted[(sorted.length - 1) / 2] + sorted[sorted.length / 2]) / 2;
+    }
 
     /** The run of median throughput among {@code --repeat} runs; its spread is kept for the table. */
     private Measure repeat(String what, Supplier<Measure> run) {
