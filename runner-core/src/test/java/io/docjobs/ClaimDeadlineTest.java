@@ -2,12 +2,6 @@ package io.docjobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.mongodb.ConnectionString;
-import com.mongodb.MongoClientSettings;
-import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
-import com.mongodb.event.CommandListener;
-import com.mongodb.event.CommandStartedEvent;
 import io.docjobs.testing.ManualClock;
 import java.time.Duration;
 import java.time.Instant;
@@ -35,26 +29,16 @@ class ClaimDeadlineTest {
     private final List<BsonDocument> commands = new CopyOnWriteArrayList<>();
     @RegisterExtension
     final EmbeddedMongoExtension mongo = EmbeddedMongoExtension.server();
-    private MongoClient client;
     private JobQueue queue;
 
     @BeforeEach
     void start() {
-        client = MongoClients.create(MongoClientSettings.builder()
-                .applyConnectionString(new ConnectionString(mongo.connectionString()))
-                .addCommandListener(new CommandListener() {
-                    @Override
-                    public void commandStarted(CommandStartedEvent event) {
-                        commands.add(event.getCommand().clone());
-                    }
-                }).build());
-        queue = JobQueue.using(client, QueueConfig.builder().clock(clock).serverClockSync(Duration.ZERO).build());
+        queue = JobQueue.using(mongo.recordingClient(commands), QueueConfig.builder().clock(clock).serverClockSync(Duration.ZERO).build());
     }
 
     @AfterEach
     void stop() {
         queue.close();
-        client.close();
     }
 
     @Test

@@ -43,6 +43,8 @@ public final class EmbeddedMongoExtension implements BeforeAllCallback, AfterAll
     private boolean perClass;
     /** Collections handed out by {@link #freshCollection()} during the current test. */
     private final List<String> fresh = new ArrayList<>();
+    /** Clients made by {@link #recordingClient} during the current test. */
+    private final List<MongoClient> recording = new ArrayList<>();
 
     private EmbeddedMongoExtension(boolean oplog, boolean proxied) {
         this.oplog = oplog;
@@ -83,6 +85,8 @@ public final class EmbeddedMongoExtension implements BeforeAllCallback, AfterAll
             client().getDatabase(QueueConfig.DEFAULT_DATABASE).getCollection(collection).drop();
         }
         fresh.clear();
+        recording.forEach(MongoClient::close);
+        recording.clear();
         if (!perClass) {
             stop();
         }
@@ -111,6 +115,23 @@ public final class EmbeddedMongoExtension implements BeforeAllCallback, AfterAll
         String collection = "jobs_" + java.util.UUID.randomUUID().toString().replace("-", "");
         fresh.add(collection);
         return collection;
+    }
+
+    /**
+     * A client of its own on the server that adds every command it sends to {@code commands}, for
+     * tests that check what the queue asks the database; closed after the test.
+     */
+    public MongoClient recordingClient(List<org.bson.BsonDocument> commands) {
+        MongoClient client = com.mongodb.client.MongoClients.create(com.mongodb.MongoClientSettings.builder()
+                .applyConnectionString(new com.mongodb.ConnectionString(connectionString()))
+                .addCommandListener(new com.mongodb.event.CommandListener() {
+                    @Override
+                    public void commandStarted(com.mongodb.event.CommandStartedEvent event) {
+                        commands.add(event.getCommand().clone());
+                    }
+                }).build());
+        recording.add(client);
+        return client;
     }
 
     /** The queue's entries as stored in the default collection, read directly (never through the proxy). */
