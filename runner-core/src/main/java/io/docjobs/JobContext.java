@@ -40,11 +40,7 @@ public interface JobContext {
      *                               fix it, so thrown out of the handler it dead-letters the job at once
      */
     default <T> T payloadAs(Class<T> target) {
-        if (target == String.class) {
-            return target.cast(payload());
-        }
-        Document document = payloadDocument();
-        return target == Document.class ? target.cast(document) : PayloadCodec.decode(document, target, id(), type());
+        return PayloadCodec.payloadAs(target, this::payload, this::payloadDocument, id(), type());
     }
 
     /** {@return which attempt this is, starting at 1} */

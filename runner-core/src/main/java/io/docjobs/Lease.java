@@ -58,16 +58,7 @@ public interface Lease {
      *                               the job, its type, the class and what is wrong
      */
     default <T> T payloadAs(Class<T> target) {
-        if (target == String.class) {
-            return target.cast(payload());
-        }
-        Document document;
-        try {
-            document = payloadDocument();
-        } catch (IllegalArgumentException e) {
-            throw new NonRetryableException(e.getMessage() + "; cannot decode it as " + target.getName(), e);
-        }
-        return target == Document.class ? target.cast(document) : PayloadCodec.decode(document, target, id(), type());
+        return PayloadCodec.payloadAs(target, this::payload, this::payloadDocument, id(), type());
     }
 
     /** {@return whether the payload was enqueued as a document rather than as text} */

@@ -4,6 +4,7 @@ import com.mongodb.MongoClientSettings;
 import java.lang.reflect.Modifier;
 import java.lang.reflect.RecordComponent;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.bson.BsonDocument;
 import org.bson.BsonDocumentReader;
 import org.bson.BsonDocumentWriter;
@@ -53,6 +54,26 @@ final class PayloadCodec {
                     + "; use a public record, a public POJO with a public no-argument constructor and getters/setters,"
                     + " a Map, a Document or a String", e);
         }
+    }
+
+    /**
+     * What {@link Lease#payloadAs} and {@link JobContext#payloadAs} both do, so a job reads the same
+     * through either: text as itself, the document as itself, anything else through the codecs; a
+     * text payload that is no JSON object cannot map, which no retry fixes.
+     */
+    static <T> T payloadAs(Class<T> target, Supplier<String> text, Supplier<Document> document, String jobId,
+            String jobType) {
+        if (target == String.class) {
+            return target.cast(text.get());
+        }
+        Document payload;
+        try {
+            payload = document.get();
+        } catch (IllegalArgumentException | NonRetryableException e) {
+            // A lease says so with an IllegalArgumentException, a running job already as non-retryable.
+            throw new NonRetryableException(e.getMessage() + "; cannot decode it as " + target.getName(), e);
+        }
+        return target == Document.class ? target.cast(payload) : decode(payload, target, jobId, jobType);
     }
 
     /**

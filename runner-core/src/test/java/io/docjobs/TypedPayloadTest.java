@@ -256,4 +256,23 @@ class TypedPayloadTest {
         assertThat(dead.lastError().message()).contains("field \"quantity\"").contains(Order.class.getName())
                 .doesNotContain("is not public");
     }
+
+    @Test
+    void aHandlerDecodingTextThatIsNotJsonDeadLettersTheJobAtOnce() {
+        String id = queue.enqueue(JobRequest.builder("order").payload("not json").maxAttempts(5).build()).id();
+        AtomicInteger runs = new AtomicInteger();
+
+        try (Supervisor supervisor = Supervisor.builder(queue).idleBackoff(Duration.ofMillis(10), Duration.ofMillis(100))
+                .handle("order", job -> {
+                    runs.incrementAndGet();
+                    job.payloadAs(Order.class);
+                }).build().start()) {
+            await().atMost(Duration.ofSeconds(20)).until(() -> queue.get(id).map(JobEntry::state).orElse(null) == JobState.DEAD);
+        }
+
+        JobEntry dead = queue.get(id).orElseThrow();
+        assertThat(runs).as("not retried").hasValue(1);
+        assertThat(dead.lastError().exceptionClass()).isEqualTo(NonRetryableException.class.getName());
+        assertThat(dead.lastError().message()).contains("is text, not a JSON object").contains(Order.class.getName());
+    }
 }
