@@ -2,6 +2,7 @@ package io.docjobs;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -84,6 +85,27 @@ public interface JobConsumer {
      *         the caller must treat its work as not acknowledged
      */
     boolean done(Lease lease);
+
+    /**
+     * Completes several jobs in one round trip (two if some leases were lost), each fenced by its
+     * own lease as {@link #done} is: a lost lease deletes nothing and is reported as lost, whatever
+     * happens to the others. The supervisor sends the completions of jobs that finish together this
+     * way.
+     *
+     * @param leases the leases from the claims, each id at most once
+     * @return which were completed and which were lost
+     */
+    default CompletionResult doneAll(Collection<Lease> leases) {
+        if (leases == null) {
+            throw new IllegalArgumentException("leases was null but must be a collection of leases");
+        }
+        List<Lease> completed = new ArrayList<>();
+        List<Lease> lost = new ArrayList<>();
+        for (Lease lease : leases) {
+            (done(lease) ? completed : lost).add(lease);
+        }
+        return new CompletionResult(completed, lost);
+    }
 
     /**
      * Moves the lease deadline to now + {@code duration}, or leaves it where it is if that is

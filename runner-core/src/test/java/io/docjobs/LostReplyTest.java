@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.bson.Document;
 import org.junit.jupiter.api.AfterEach;
@@ -95,11 +96,12 @@ class LostReplyTest {
         assertThat(storedIds()).containsExactly(second);
     }
 
+    /** The first lease write of the pass is applied and its reply lost: the retry recovers it and a further pass takes the rest. */
     @Test
     void claimBatchWhoseReplyIsLostReturnsTheLeasesItTook() {
         List<String> ids = enqueueEmails(5);
 
-        proxy.dropNextReplyTo("update");
+        proxy.dropNextReplyTo("findAndModify");
         List<Lease> leases = queue.claimBatch(EMAIL, "w1", 3);
         assertReplyWasDropped(1);
 
@@ -125,13 +127,13 @@ class LostReplyTest {
         assertThat(storedIds()).containsExactlyInAnyOrderElementsOf(ids.subList(3, 5));
     }
 
-    /** The batch's leases are written, and the read-back that would tell which ones we won is lost. */
+    /** The pass has won three leases when the reply to its last lease write is lost: the retry recovers all four. */
     @Test
-    void claimBatchWhoseReadBackIsLostReturnsTheLeasesItTook() {
+    void claimBatchWhoseLastLeaseWriteLosesItsReplyReturnsEveryLeaseItTook() {
         List<String> ids = enqueueEmails(4);
+        AtomicInteger leaseWrites = new AtomicInteger();
 
-        proxy.dropNextReplyTo(command -> command.getFirstKey().equals("find") && command.containsKey("filter")
-                && command.getDocument("filter").containsKey("leaseToken"));
+        proxy.dropNextReplyTo(command -> command.getFirstKey().equals("findAndModify") && leaseWrites.incrementAndGet() == 4);
         List<Lease> leases = queue.claimBatch(EMAIL, "w1", 4);
         assertReplyWasDropped(1);
 
@@ -171,11 +173,26 @@ class LostReplyTest {
     }
 
     @Test
+    void doneAllWhoseReplyIsLostReportsEachOfItsOwnCompletions() {
+        List<String> ids = enqueueEmails(4);
+        List<Lease> leases = queue.claimBatch(EMAIL, "w1", 3);
+
+        proxy.dropNextReplyTo("delete");
+        CompletionResult result = queue.doneAll(leases);
+        assertReplyWasDropped(1);
+
+        assertThat(result.completed()).as("the lost try deleted them all").containsExactlyElementsOf(leases);
+        assertThat(result.lost()).isEmpty();
+        assertThat(storedIds()).containsExactly(ids.get(3));
+        assertNothingStranded();
+    }
+
+    @Test
     void releaseWhoseReplyIsLostSchedulesTheRetryOnce() {
         String id = queue.enqueue(JobRequest.builder("email").payload("flaky").maxAttempts(3).visibilityTimeout(VISIBILITY).build()).id();
         Lease lease = claim(id);
 
-        proxy.dropNextReplyTo("update");
+        proxy.dropNextReplyTo("findAndModify");
         ReleaseResult result = queue.release(lease, Duration.ZERO, JobError.of("smtp said 451"));
         assertReplyWasDropped(1);
 
@@ -206,7 +223,7 @@ class LostReplyTest {
         Lease last = claim(id);
         assertThat(last.isLastAttempt()).isTrue();
 
-        proxy.dropNextReplyTo("update");
+        proxy.dropNextReplyTo("findAndModify");
         ReleaseResult result = queue.release(last, Duration.ZERO, JobError.of("second failure"));
         assertReplyWasDropped(1);
 
@@ -230,7 +247,7 @@ class LostReplyTest {
         String id = queue.enqueue("email", "shutdown", VISIBILITY);
         Lease lease = claim(id);
 
-        proxy.dropNextReplyTo("update");
+        proxy.dropNextReplyTo("findAndModify");
         assertThat(queue.giveBack(lease)).isTrue();
         assertReplyWasDropped(1);
 

@@ -5,27 +5,21 @@ import static io.docjobs.mongo.Arguments.checkTypes;
 import static io.docjobs.mongo.Arguments.checkWorker;
 import static io.docjobs.mongo.Claimer.CLAIM_ROUNDS;
 import static io.docjobs.mongo.Claimer.QUARANTINE_ROUNDS;
-import static io.docjobs.mongo.Claimer.claimUpdate;
-import static io.docjobs.mongo.Claimer.claimable;
 import static io.docjobs.mongo.Claimer.claimableById;
-import static io.docjobs.mongo.Entries.ID;
-import static io.docjobs.mongo.Entries.LEASE_TOKEN;
 import static io.docjobs.mongo.Entries.TYPE;
 import static io.docjobs.mongo.Entries.VISIBLE_AT;
 import static io.docjobs.mongo.EntryStore.LOG;
 
 import io.docjobs.Lease;
-import java.time.Instant;
+import io.docjobs.mongo.Claimer.Candidates;
+import io.docjobs.mongo.Claimer.ClaimTry;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Date;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import org.bson.Document;
 
 /**
@@ -73,20 +67,19 @@ final class BatchClaimer {
         int quarantining = 0;
         while (passes < CLAIM_ROUNDS && claimed.size() < max && !room.isEmpty()) {
             int wanted = max - claimed.size();
-            String token = store.newToken();
-            Set<String> passTypes = Set.copyOf(room.keySet());
+            ClaimTry claim = new ClaimTry(store.newToken());
             Map<String, Integer> passRoom = Map.copyOf(room);
             ClaimPass result;
             try {
-                result = store.runner.run("claimBatch of " + passTypes, attempt -> {
+                result = store.runner.run("claimBatch of " + passRoom.keySet(), attempt -> {
                     if (attempt > 1) {
-                        List<Lease> recovered = claimer.recoverClaimed(passTypes, token, workerId);
+                        List<Lease> recovered = claimer.recoverClaimed(claim.tried, claim.token, workerId);
                         if (!recovered.isEmpty()) {
                             // How many candidates the lost try saw is unknown: let another pass look.
-                            return new ClaimPass(wanted, recovered.size(), recovered, 0);
+                            return new ClaimPass(wanted, wanted, recovered.size(), recovered, 0, false);
                         }
                     }
-                    return claimPass(passTypes, passRoom, workerId, wanted, token);
+                    return claimPass(passRoom, workerId, wanted, claim);
                 });
             } catch (RuntimeException e) {
                 if (claimed.isEmpty()) {
@@ -108,82 +101,78 @@ final class BatchClaimer {
             } else {
                 passes++;
             }
-            boolean moreExist = result.found() == wanted;
+            boolean moreExist = result.found() >= result.asked();
             boolean lostRaces = result.leases().size() < result.eligible();
             boolean skipped = result.eligible() < result.found();
-            if (!moreExist || !lostRaces && !skipped) {
+            if (!result.cut() && (!moreExist || !lostRaces && !skipped)) {
                 break;
             }
         }
         return claimed;
     }
 
-    /** Candidates read, well-formed candidates within their type's room, the leases won of those, and entries quarantined. */
-    private record ClaimPass(int found, int eligible, List<Lease> leases, int quarantined) {
+    /**
+     * Candidates asked for (each type's room, at most the wanted number in all) and read,
+     * well-formed candidates within their type's room, the leases won of those, and entries
+     * quarantined. As many read as asked for means more may wait.
+     */
+    private record ClaimPass(int asked, int found, int eligible, List<Lease> leases, int quarantined, boolean cut) {
     }
 
     /**
-     * One pass of a batch claim: read the next candidates, keep those within their type's room,
-     * lease those still claimable with one {@code updateMany} per distinct visibility timeout (all
-     * under one fresh token), and read back the entries that now carry the token. The fence is the
-     * claimable condition itself, evaluated atomically per entry, so nothing read in the first step
-     * can let two workers win the same entry; and only entries we now own are read in full.
-     * Malformed candidates are quarantined before the leasing, malformed entries read back after it.
+     * One pass of a batch claim: read the next candidates (one query per type, each served in claim
+     * order by the claim index), keep those within their type's room, and lease each with a
+     * {@code findOneAndUpdate} on its id fenced by the claimable condition (all under the pass's
+     * token), which returns the leased entry whole. Nothing read in the first step can let two
+     * workers win the same entry, and no write scans: on MongoDB each is an {@code _id} lookup, and
+     * the embedded server, which has no query planner, finds an {@code _id}-first filter by its
+     * {@code _id} index too, so a pass costs one sort of the backlog, not three scans. Malformed
+     * candidates are quarantined before the leasing, malformed entries after it.
      */
-    private ClaimPass claimPass(Set<String> types, Map<String, Integer> room, String workerId, int wanted, String token) {
-        List<Document> candidates = claimer.candidates(types, wanted);
-        if (candidates.isEmpty()) {
-            return new ClaimPass(0, 0, List.of(), 0);
-        }
+    private ClaimPass claimPass(Map<String, Integer> room, String workerId, int wanted, ClaimTry claim) {
+        int asked = Math.min(wanted, room.values().stream().mapToInt(limit -> Math.min(limit, wanted)).sum());
+        Candidates candidates = claimer.candidates(room, wanted);
         Map<String, Integer> left = new HashMap<>(room);
-        Map<Long, List<Object>> idsByVisibility = new TreeMap<>();
-        Map<Object, Date> visibleSince = new LinkedHashMap<>();
+        List<Lease> leases = new ArrayList<>();
+        int eligible = 0;
         int quarantinedHere = 0;
-        for (Document candidate : candidates) {
+        boolean cut = false;
+        for (Document candidate : candidates.entries()) {
+            if (leases.size() == wanted) {
+                break;
+            }
             String problem = store.schema.problems(candidate);
             if (problem != null) {
-                quarantinedHere += quarantine.quarantine(claimableById(types, store.now(), candidate), candidate, problem,
+                quarantinedHere += quarantine.quarantine(claimableById(store.now(), candidate), candidate, problem,
                         workerId) ? 1 : 0;
                 continue;
             }
             if (quarantine.expiredOnLastAttempt(candidate)) {
-                quarantinedHere += quarantine.deadLetterExpired(types, candidate) ? 1 : 0;
+                quarantinedHere += quarantine.deadLetterExpired(candidate) ? 1 : 0;
                 continue;
             }
             String type = candidate.getString(TYPE);
-            if (left.merge(type, -1, Integer::sum) < 0) {
+            if (left.getOrDefault(type, 0) <= 0) {
                 continue; // no room for another of this type in this round
             }
-            idsByVisibility.computeIfAbsent(store.schema.visibilityTimeout(candidate).toMillis(), ms -> new ArrayList<>())
-                    .add(candidate.get(ID));
-            visibleSince.put(candidate.get(ID), candidate.getDate(VISIBLE_AT));
-        }
-        if (visibleSince.isEmpty()) {
-            return new ClaimPass(candidates.size(), 0, List.of(), quarantinedHere);
-        }
-        // Read after the candidates: deadlines count from when the leases are written.
-        Instant now = store.now();
-        long won = 0;
-        for (Map.Entry<Long, List<Object>> group : idsByVisibility.entrySet()) {
-            Document filter = claimable(types, now).append(ID, new Document("$in", group.getValue()));
-            Instant deadline = now.plusMillis(group.getKey());
-            won += store.entries.updateMany(filter, claimUpdate(token, workerId, deadline, now)).getModifiedCount();
-        }
-        if (won == 0) {
-            return new ClaimPass(candidates.size(), visibleSince.size(), List.of(), quarantinedHere);
-        }
-        Map<Object, Document> owned = new HashMap<>();
-        store.entries.find(new Document(ID, new Document("$in", List.copyOf(visibleSince.keySet()))).append(LEASE_TOKEN, token))
-                .forEach(entry -> owned.put(entry.get(ID), entry));
-        List<Lease> leases = new ArrayList<>(owned.size());
-        for (Map.Entry<Object, Date> candidate : visibleSince.entrySet()) {
-            Document entry = owned.get(candidate.getKey());
-            if (entry != null) {
-                Optional<Lease> lease = quarantine.leaseOrQuarantine(entry, candidate.getValue(), token, workerId);
-                lease.ifPresent(leases::add);
-                quarantinedHere += lease.isEmpty() ? 1 : 0;
+            if (candidates.passesOverUnread(candidate, left)) {
+                cut = true; // the next pass reads the types whose unread entries may come first
+                break;
+            }
+            eligible++;
+            Optional<Document> won = claimer.lease(candidate, workerId, claim);
+            if (won.isEmpty()) {
+                continue; // another worker took it
+            }
+            Optional<Lease> lease = quarantine.leaseOrQuarantine(won.get(), candidate.getDate(VISIBLE_AT),
+                    claim.token, workerId);
+            if (lease.isPresent()) {
+                leases.add(lease.get());
+                left.merge(type, -1, Integer::sum);
+            } else {
+                quarantinedHere++;
             }
         }
-        return new ClaimPass(candidates.size(), visibleSince.size(), leases, quarantinedHere);
+        return new ClaimPass(asked, candidates.entries().size(), eligible, leases, quarantinedHere, cut);
     }
 }

@@ -16,14 +16,19 @@ import static io.docjobs.mongo.Entries.WORKER_ID;
 import static io.docjobs.mongo.EntryStore.LOG;
 
 import com.mongodb.client.model.FindOneAndUpdateOptions;
+import com.mongodb.client.model.Projections;
 import com.mongodb.client.model.ReturnDocument;
 import com.mongodb.client.model.Sorts;
 import io.docjobs.Lease;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.Date;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.bson.Document;
@@ -45,6 +50,10 @@ final class Claimer {
      */
     static final int QUARANTINE_ROUNDS = 8;
     static final Bson CLAIM_ORDER = Sorts.orderBy(Sorts.descending(PRIORITY), Sorts.ascending(VISIBLE_AT));
+    /** {@link #CLAIM_ORDER} on the client, for merging the candidates of several types; lenient about malformed fields. */
+    static final Comparator<Document> URGENCY = Comparator
+            .comparingInt((Document entry) -> -EntrySchema.intValue(entry, PRIORITY, 0))
+            .thenComparing(entry -> entry.get(VISIBLE_AT) instanceof Date date ? date : new Date(0));
 
     private final EntryStore store;
     private final Quarantine quarantine;
@@ -58,21 +67,31 @@ final class Claimer {
         Set<String> typeSet = checkTypes(types);
         checkWorker(workerId);
         while (true) {
-            // The token is made once per claim, outside the retried code: a retry after a lost reply
-            // first looks for the entry the earlier try leased under it, instead of stranding it.
-            String token = store.newToken();
+            // Made once per claim, outside the retried code: a retry after a lost reply first looks
+            // for the entry the earlier try leased under this token, instead of stranding it.
+            ClaimTry claim = new ClaimTry(store.newToken());
             Optional<Lease> lease = store.runner.run("claim of " + typeSet, attempt -> {
                 if (attempt > 1) {
-                    List<Lease> recovered = recoverClaimed(typeSet, token, workerId);
+                    List<Lease> recovered = recoverClaimed(claim.tried, claim.token, workerId);
                     if (!recovered.isEmpty()) {
                         return Optional.of(recovered.get(0));
                     }
                 }
-                return claimOne(typeSet, workerId, token);
+                return claimOne(typeSet, workerId, claim);
             });
             if (lease.isEmpty() || !quarantine.expiredOnLastAttempt(lease.get())) {
                 return lease;
             }
+        }
+    }
+
+    /** The token of one claim (or one pass of a batch claim) and the entries it tried to lease under it. */
+    static final class ClaimTry {
+        final String token;
+        final Set<Object> tried = new LinkedHashSet<>();
+
+        ClaimTry(String token) {
+            this.token = token;
         }
     }
 
@@ -82,41 +101,47 @@ final class Claimer {
      * steps leaves nothing hidden, and no entry is ever hidden longer than its own timeout.
      * Malformed candidates are quarantined on the way.
      */
-    private Optional<Lease> claimOne(Set<String> types, String workerId, String token) {
+    private Optional<Lease> claimOne(Set<String> types, String workerId, ClaimTry claim) {
         int contended = 0;
         int quarantining = 0;
+        // Each type is read a few candidates deep; any of them may take the one lease.
+        Map<String, Integer> perType = new HashMap<>();
+        Map<String, Integer> anyType = new HashMap<>();
+        types.forEach(type -> {
+            perType.put(type, CLAIM_CANDIDATES);
+            anyType.put(type, 1);
+        });
         while (contended < CLAIM_ROUNDS) {
-            List<Document> candidates = candidates(types, CLAIM_CANDIDATES);
-            if (candidates.isEmpty()) {
+            Candidates candidates = candidates(perType, CLAIM_CANDIDATES);
+            if (candidates.entries().isEmpty()) {
                 return Optional.empty();
             }
             boolean quarantinedAny = false;
-            for (Document candidate : candidates) {
+            for (Document candidate : candidates.entries()) {
                 String problem = store.schema.problems(candidate);
                 if (problem != null) {
-                    quarantinedAny |= quarantine.quarantine(claimableById(types, store.now(), candidate), candidate,
+                    quarantinedAny |= quarantine.quarantine(claimableById(store.now(), candidate), candidate,
                             problem, workerId);
                     continue;
                 }
                 if (quarantine.expiredOnLastAttempt(candidate)) {
-                    quarantinedAny |= quarantine.deadLetterExpired(types, candidate);
+                    quarantinedAny |= quarantine.deadLetterExpired(candidate);
                     continue;
                 }
-                // Read after the candidates: the deadline counts from when the lease is written.
-                Instant now = store.now();
-                Instant deadline = now.plus(store.schema.visibilityTimeout(candidate));
-                Document won = store.entries.findOneAndUpdate(claimableById(types, now, candidate),
-                        claimUpdate(token, workerId, deadline, now),
-                        new FindOneAndUpdateOptions().returnDocument(ReturnDocument.AFTER));
-                if (won != null) {
-                    Optional<Lease> lease = quarantine.leaseOrQuarantine(won, candidate.getDate(VISIBLE_AT), token, workerId);
+                if (candidates.passesOverUnread(candidate, anyType)) {
+                    break; // read again: an unread entry of another type may come first
+                }
+                Optional<Document> won = lease(candidate, workerId, claim);
+                if (won.isPresent()) {
+                    Optional<Lease> lease = quarantine.leaseOrQuarantine(won.get(), candidate.getDate(VISIBLE_AT),
+                            claim.token, workerId);
                     if (lease.isPresent()) {
                         return lease;
                     }
                     quarantinedAny = true;
                 }
             }
-            if (candidates.size() < CLAIM_CANDIDATES) {
+            if (candidates.frontiers().isEmpty()) {
                 return Optional.empty(); // every candidate there was went to other workers or to quarantine
             }
             if (quarantinedAny && quarantining < QUARANTINE_ROUNDS) {
@@ -128,29 +153,95 @@ final class Claimer {
         return Optional.empty();
     }
 
-    /** The first {@code limit} entries claimable now, in claim order, with only the fields a claim decides on. */
-    List<Document> candidates(Set<String> types, int limit) {
-        return store.entries.find(claimable(types, store.now())).sort(CLAIM_ORDER).limit(limit)
-                .projection(EntrySchema.CANDIDATE_FIELDS).into(new ArrayList<>());
+    /**
+     * Leases one well-formed candidate if it is still claimable: one {@code findOneAndUpdate} on its
+     * id that writes the entry's own deadline and returns the whole entry, so nothing is read back.
+     * The fence is the claimable condition, evaluated atomically, so of several workers that read the
+     * same candidate exactly one wins it.
+     */
+    Optional<Document> lease(Document candidate, String workerId, ClaimTry claim) {
+        // Read after the candidates: the deadline counts from when the lease is written.
+        Instant now = store.now();
+        Instant deadline = now.plus(store.schema.visibilityTimeout(candidate));
+        claim.tried.add(candidate.get(ID)); // before the write: its reply may be the one lost
+        return Optional.ofNullable(store.entries.findOneAndUpdate(claimableById(now, candidate),
+                claimUpdate(claim.token, workerId, deadline, now),
+                new FindOneAndUpdateOptions().returnDocument(ReturnDocument.AFTER)));
+    }
+
+    /**
+     * The claimable entries of one read, most urgent first; and, for each type whose read came back
+     * full, its last candidate: that type's unread entries are none of them more urgent than it.
+     */
+    record Candidates(List<Document> entries, Map<String, Document> frontiers) {
+        /**
+         * Whether taking {@code candidate} could pass over a more urgent entry not read: one of a
+         * type that still has {@code room} and whose unread entries may come before it. A claim
+         * stops there and reads again, so claim order holds across types even when candidates
+         * ahead of it were quarantined or lost to other workers.
+         */
+        boolean passesOverUnread(Document candidate, Map<String, Integer> room) {
+            for (Map.Entry<String, Document> frontier : frontiers.entrySet()) {
+                if (room.getOrDefault(frontier.getKey(), 0) > 0 && URGENCY.compare(candidate, frontier.getValue()) > 0) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
+    /**
+     * The claimable entries now, most urgent first, at most {@code min(limits.get(type), limit)} of
+     * each type, with only the fields a claim decides on. One equality query per type, merged
+     * here: each is served in claim order by the claim index on MongoDB and DocumentDB (a single
+     * query with {@code type: {$in}} needs a merge of sorted index ranges, which DocumentDB does not
+     * do and MongoDB does only for small {@code $in}s), and on the embedded server, which scans for
+     * any filter, each is one scan whose in-memory sort holds one type's entries.
+     */
+    Candidates candidates(Map<String, Integer> limits, int limit) {
+        Instant now = store.now();
+        List<Document> found = new ArrayList<>();
+        Map<String, Document> frontiers = new HashMap<>();
+        for (Map.Entry<String, Integer> type : limits.entrySet()) {
+            int asked = Math.min(type.getValue(), limit);
+            List<Document> read = store.entries.find(claimableOf(type.getKey(), now)).sort(CLAIM_ORDER).limit(asked)
+                    .projection(EntrySchema.CANDIDATE_FIELDS).into(new ArrayList<>());
+            if (read.size() == asked) {
+                frontiers.put(type.getKey(), read.get(asked - 1));
+            }
+            found.addAll(read);
+        }
+        if (limits.size() > 1) {
+            found.sort(URGENCY);
+        }
+        return new Candidates(found, frontiers);
     }
 
     /**
      * The entries an earlier try of this claim leased under {@code token} before its reply was
-     * lost, with their deadlines set to now + their own timeout.
+     * lost, with their deadlines set to now + their own timeout. The try leased only among
+     * {@code tried}, so they are read by id (served by the {@code _id} index everywhere) and the
+     * token is checked here.
      */
-    List<Lease> recoverClaimed(Set<String> types, String token, String workerId) {
+    List<Lease> recoverClaimed(Collection<Object> tried, String token, String workerId) {
+        if (tried.isEmpty()) {
+            return List.of();
+        }
         Instant now = store.now();
         List<Lease> leases = new ArrayList<>();
-        for (Document entry : store.entries.find(new Document(STATE, LEASED)
-                .append(TYPE, new Document("$in", List.copyOf(types))).append(LEASE_TOKEN, token))) {
+        for (Document entry : store.entries.find(new Document(ID, new Document("$in", List.copyOf(tried))))) {
+            if (!token.equals(entry.get(LEASE_TOKEN))) {
+                continue;
+            }
             String problem = store.schema.problems(entry);
             if (problem != null) {
                 quarantine.quarantine(new Document(ID, entry.get(ID)).append(LEASE_TOKEN, token), entry, problem, workerId);
                 continue;
             }
             Instant deadline = now.plus(store.schema.visibilityTimeout(entry));
-            if (store.entries.updateOne(new Document(ID, entry.get(ID)).append(LEASE_TOKEN, token),
-                    new Document("$set", new Document(VISIBLE_AT, Date.from(deadline)))).getMatchedCount() == 1) {
+            if (store.entries.findOneAndUpdate(new Document(ID, entry.get(ID)).append(LEASE_TOKEN, token),
+                    new Document("$set", new Document(VISIBLE_AT, Date.from(deadline))),
+                    new FindOneAndUpdateOptions().projection(Projections.include(ID))) != null) {
                 entry.put(VISIBLE_AT, Date.from(deadline));
                 leases.add(Entries.leaseFromClaimed(entry, null, store.schema));
             }
@@ -161,16 +252,22 @@ final class Claimer {
         return leases;
     }
 
-    /** Filters are flat documents rather than {@code $and}s so the embedded server can use its _id index. */
-    static Document claimable(Set<String> types, Instant now) {
-        return new Document(STATE, new Document("$in", List.of(READY, LEASED)))
-                .append(TYPE, new Document("$in", List.copyOf(types)))
-                .append(VISIBLE_AT, new Document("$lte", Date.from(now)));
+    /** Claimable entries of one type: READY or LEASED (dead entries have no visible-at) and due. */
+    static Document claimableOf(String type, Instant now) {
+        return new Document(TYPE, type)
+                .append(VISIBLE_AT, new Document("$lte", Date.from(now)))
+                .append(STATE, new Document("$in", List.of(READY, LEASED)));
     }
 
-    /** {@link #claimable} for one candidate: the fence of its lease or its quarantine. */
-    static Document claimableById(Set<String> types, Instant now, Document candidate) {
-        return claimable(types, now).append(ID, candidate.get(ID));
+    /**
+     * The fence of one candidate's lease or quarantine: it is still claimable. The {@code _id}
+     * comes first and the filter is flat, which is what lets the embedded server find the entry by
+     * its {@code _id} index instead of scanning; the type needs no check, it never changes.
+     */
+    static Document claimableById(Instant now, Document candidate) {
+        return new Document(ID, candidate.get(ID))
+                .append(STATE, new Document("$in", List.of(READY, LEASED)))
+                .append(VISIBLE_AT, new Document("$lte", Date.from(now)));
     }
 
     static Document claimUpdate(String token, String workerId, Instant deadline, Instant now) {

@@ -9,6 +9,8 @@ import com.mongodb.WriteConcern;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoDatabase;
+import com.mongodb.client.model.FindOneAndUpdateOptions;
+import com.mongodb.client.model.Projections;
 import io.docjobs.Lease;
 import io.docjobs.QueueConfig;
 import java.security.SecureRandom;
@@ -73,9 +75,21 @@ final class EntryStore {
         return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
     }
 
+    private static final Bson ONLY_ID = Projections.include(ID);
+
     /** DocumentDB uses a sparse index only for queries that say {@code $exists}. */
     static Bson activeKey(String key) {
         return new Document(ACTIVE_DEDUP_KEY, new Document("$eq", key).append("$exists", true));
+    }
+
+    /**
+     * Applies {@code update} to the one entry {@code fence} (an {@code _id}-first filter) matches;
+     * whether it matched. A {@code findOneAndUpdate} returning only the id rather than an
+     * {@code updateOne}: the same single round trip on MongoDB, but the embedded server finds it by
+     * its {@code _id} index, where an {@code updateOne} with more conditions than the id scans.
+     */
+    boolean updateFenced(Bson fence, Bson update) {
+        return entries.findOneAndUpdate(fence, update, new FindOneAndUpdateOptions().projection(ONLY_ID)) != null;
     }
 
     /** The fence of every lease write: the entry still carries this lease's token. */

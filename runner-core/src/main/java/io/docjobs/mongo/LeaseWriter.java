@@ -20,12 +20,13 @@ import static io.docjobs.mongo.EntryStore.fenced;
 
 import com.mongodb.bulk.BulkWriteResult;
 import com.mongodb.client.model.BulkWriteOptions;
+import com.mongodb.client.model.DeleteOneModel;
 import com.mongodb.client.model.FindOneAndUpdateOptions;
 import com.mongodb.client.model.Projections;
 import com.mongodb.client.model.ReturnDocument;
 import com.mongodb.client.model.UpdateOneModel;
 import com.mongodb.client.model.WriteModel;
-import com.mongodb.client.result.UpdateResult;
+import io.docjobs.CompletionResult;
 import io.docjobs.ExtensionResult;
 import io.docjobs.JobError;
 import io.docjobs.JobRequest;
@@ -37,9 +38,11 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Date;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.bson.Document;
 import org.bson.types.ObjectId;
 
@@ -67,6 +70,47 @@ final class LeaseWriter {
             // no one else can have held the entry, so the deletion was ours.
             return attempt > 1 && store.now().isBefore(lease.deadline())
                     && store.entries.find(eq(ID, id)).projection(Projections.include(ID)).first() == null;
+        });
+    }
+
+    /**
+     * One unordered bulk of fenced deletes. When fewer were deleted than sent, which ones held is
+     * read back by id: an entry still there is no longer ours; one that is gone was deleted by this
+     * call (or an earlier try of it) if its lease has not expired, since until then no one else can
+     * have held it; after its deadline another worker may have claimed and completed it, and the
+     * lease is reported lost, as {@link #done} does.
+     */
+    CompletionResult doneAll(Collection<Lease> leases) {
+        Arguments.notNull(leases, "leases");
+        List<Lease> all = new ArrayList<>(leases.size());
+        Map<ObjectId, Lease> byId = new HashMap<>();
+        for (Lease lease : leases) {
+            Arguments.notNull(lease, "an element of leases");
+            if (byId.put(Entries.objectId(lease.id()), lease) != null) {
+                throw new IllegalArgumentException("leases held job " + lease.id() + " twice but may hold each job once");
+            }
+            all.add(lease);
+        }
+        if (all.isEmpty()) {
+            return new CompletionResult(List.of(), List.of());
+        }
+        return store.runner.run("doneAll of " + all.size() + " leases", attempt -> {
+            List<WriteModel<Document>> deletes = new ArrayList<>(all.size());
+            all.forEach(lease -> deletes.add(new DeleteOneModel<>(fenced(lease))));
+            if (store.entries.bulkWrite(deletes, new BulkWriteOptions().ordered(false)).getDeletedCount() == all.size()) {
+                return new CompletionResult(all, List.of());
+            }
+            Set<Object> present = new HashSet<>();
+            store.entries.find(in(ID, byId.keySet())).projection(Projections.include(ID))
+                    .forEach(entry -> present.add(entry.get(ID)));
+            Instant now = store.now();
+            List<Lease> completed = new ArrayList<>();
+            List<Lease> lost = new ArrayList<>();
+            for (Lease lease : all) {
+                boolean ours = !present.contains(Entries.objectId(lease.id())) && now.isBefore(lease.deadline());
+                (ours ? completed : lost).add(lease);
+            }
+            return new CompletionResult(completed, lost);
         });
     }
 
@@ -168,8 +212,8 @@ final class LeaseWriter {
                 set.append(STATE, READY).append(VISIBLE_AT, Date.from(now.plus(delay)));
                 unset.append(WORKER_ID, "");
             }
-            UpdateResult result = store.entries.updateOne(fenced(lease), new Document("$set", set).append("$unset", unset));
-            boolean applied = result.getMatchedCount() == 1 || attempt > 1 && appliedEarlier(lease, callToken);
+            boolean applied = store.updateFenced(fenced(lease), new Document("$set", set).append("$unset", unset))
+                    || attempt > 1 && appliedEarlier(lease, callToken);
             return applied ? (dead ? ReleaseResult.DEAD_LETTERED : ReleaseResult.RETRY_SCHEDULED) : ReleaseResult.LEASE_LOST;
         });
     }
@@ -182,13 +226,14 @@ final class LeaseWriter {
                     .append(RELEASED_TOKEN, callToken))
                     .append("$inc", new Document(ATTEMPTS, -1))
                     .append("$unset", new Document(LEASE_TOKEN, "").append(WORKER_ID, "").append(CLAIMED_AT, ""));
-            return store.entries.updateOne(fenced(lease), update).getMatchedCount() == 1
-                    || attempt > 1 && appliedEarlier(lease, callToken);
+            return store.updateFenced(fenced(lease), update) || attempt > 1 && appliedEarlier(lease, callToken);
         });
     }
 
+    /** Read by id alone and compared here: a find with more conditions than the id scans on the embedded server. */
     private boolean appliedEarlier(Lease lease, String callToken) {
-        return store.entries.find(new Document(ID, Entries.objectId(lease.id())).append(RELEASED_TOKEN, callToken))
-                .projection(Projections.include(ID)).first() != null;
+        Document entry = store.entries.find(eq(ID, Entries.objectId(lease.id())))
+                .projection(Projections.include(RELEASED_TOKEN)).first();
+        return entry != null && callToken.equals(entry.get(RELEASED_TOKEN));
     }
 }

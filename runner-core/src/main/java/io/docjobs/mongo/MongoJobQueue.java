@@ -8,6 +8,7 @@ import com.mongodb.client.MongoDatabase;
 import io.docjobs.DatabaseUnavailableException;
 import io.docjobs.DocJobsException;
 import io.docjobs.EnqueueResult;
+import io.docjobs.CompletionResult;
 import io.docjobs.ExtensionResult;
 import io.docjobs.JobEntry;
 import io.docjobs.JobError;
@@ -134,6 +135,11 @@ final class MongoJobQueue implements JobQueue {
     @Override
     public boolean done(Lease lease) {
         return leaseWriter.done(lease);
+    }
+
+    @Override
+    public CompletionResult doneAll(Collection<Lease> leases) {
+        return leaseWriter.doneAll(leases);
     }
 
     @Override

@@ -26,7 +26,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.bson.Document;
 import org.bson.conversions.Bson;
@@ -110,13 +109,13 @@ final class Quarantine {
      *
      * @return whether this call dead-lettered it
      */
-    boolean deadLetterExpired(Set<String> types, Document candidate) {
+    boolean deadLetterExpired(Document candidate) {
         int attempts = EntrySchema.intValue(candidate, ATTEMPTS, 0);
         int maxAttempts = store.schema.maxAttempts(candidate);
         Object worker = candidate.get(WORKER_ID);
         JobError error = JobError.of("attempt " + attempts + " of " + maxAttempts + " did not finish: its lease expired"
                 + " without done or release (worker crashed, was killed or hung)");
-        boolean done = deadLetterIfStill(claimableById(types, store.now(), candidate), error, attempts,
+        boolean done = deadLetterIfStill(claimableById(store.now(), candidate), error, attempts,
                 worker instanceof String w ? w : null);
         if (done) {
             LOG.warn("entry {} of type \"{}\" used all {} attempts and its last lease (worker {}) expired: dead-lettered",

@@ -135,8 +135,9 @@ class ClaimRoundsTest {
 
     // ---- claimBatch passes
 
+    /** Defect: each pass read the first entries across all types, so a type with a long backlog left the others out. */
     @Test
-    void claimBatchMakesExactlyThreePassesWhenEachPassSkipsEntriesOfATypeWithoutRoom() {
+    void claimBatchTakesEveryTypesRoomInOnePassWhateverTheOtherTypesHaveWaiting() {
         Map<String, Integer> limits = new LinkedHashMap<>();
         List<ObjectId> firsts = new ArrayList<>();
         for (String type : List.of("a", "b", "c", "d")) {
@@ -146,9 +147,8 @@ class ClaimRoundsTest {
 
         List<Lease> leases = queue.claimBatch(limits, "w", 4);
 
-        // Pass 1 reads a1..a4 and may take one a; pass 2 reads b1..b3; pass 3 reads c1, c2; then it stops.
-        assertThat(ids(leases)).containsExactly(firsts.get(0).toHexString(), firsts.get(1).toHexString(),
-                firsts.get(2).toHexString());
+        // Each type is read up to its room: a1, b1, c1 and d1, oldest first.
+        assertThat(ids(leases)).containsExactly(firsts.stream().map(ObjectId::toHexString).toArray(String[]::new));
     }
 
     @Test

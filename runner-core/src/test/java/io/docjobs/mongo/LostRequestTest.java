@@ -147,9 +147,12 @@ class LostRequestTest {
     @Test
     void aBatchClaimWhoseLaterPassFailsReturnsTheLeasesItWon() {
         for (int i = 0; i < 3; i++) {
-            queue.enqueue(JobRequest.builder("urgent").payload("u" + i).priority(5).build());
+            queue.enqueue(JobRequest.builder("email").payload("m" + i).priority(3 - i).build());
         }
-        queue.enqueue(JobRequest.builder("bulk").payload("b").build());
+        // Most urgent (a string sorts after every number), and malformed: the first pass quarantines it.
+        client.getDatabase(QueueConfig.DEFAULT_DATABASE).getCollection(QueueConfig.DEFAULT_COLLECTION)
+                .insertOne(new org.bson.Document("type", "email").append("state", "ready").append("priority", "high")
+                        .append("visibleAt", java.util.Date.from(clock.instant())));
         int[] passes = {0};
         beforeTries("claimBatch of", (operation, attempt) -> {
             if (attempt == 1) {
@@ -160,11 +163,11 @@ class LostRequestTest {
             }
         });
 
-        // The first pass reads three "urgent" entries but has room for one: a second pass follows for "bulk".
-        List<Lease> leases = queue.claimBatch(Map.of("urgent", 1, "bulk", 3), "w1", 3);
+        // The first pass reads three candidates, one of them malformed: a second pass follows for the third lease.
+        List<Lease> leases = queue.claimBatch(EMAIL, "w1", 3);
 
         assertThat(passes[0]).as("a second pass was made").isEqualTo(2);
-        assertThat(leases).extracting(Lease::type).containsExactly("urgent");
+        assertThat(leases).extracting(Lease::payload).containsExactly("m0", "m1");
         assertThat(queue.get(leases.get(0).id()).orElseThrow().state()).isEqualTo(JobState.LEASED);
     }
 }
