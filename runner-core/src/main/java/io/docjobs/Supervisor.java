@@ -309,6 +309,17 @@ public final class Supervisor implements AutoCloseable {
         }
 
         /**
+         * Jobs claimed ahead of free workers; default {@value SupervisorConfig#DEFAULT_PREFETCH}.
+         *
+         * @param prefetch as {@link SupervisorConfig#prefetch()}
+         * @return this builder
+         */
+        public Builder prefetch(int prefetch) {
+            config.prefetch(prefetch);
+            return this;
+        }
+
+        /**
          * Idle back-off: the first wait after an empty poll, and the cap it doubles up to (with jitter);
          * default 50 ms and 2 s.
          *
@@ -408,7 +419,7 @@ public final class Supervisor implements AutoCloseable {
                 throw new ConfigurationException(all, null);
             }
             Engine.Settings settings = new Engine.Settings(built.name(), built.effectiveWorkerId(), built.workers(),
-                    built.pollers(), built.maxBatch(), built.idleBackoffMin(), built.idleBackoffMax(), built.drainTimeout(),
+                    built.pollers(), built.maxBatch(), built.prefetch(), built.idleBackoffMin(), built.idleBackoffMax(), built.drainTimeout(),
                     registry != null ? registry : new SimpleMeterRegistry(), observations);
             return new Supervisor(this, built, settings);
         }

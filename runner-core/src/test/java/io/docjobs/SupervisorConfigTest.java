@@ -22,7 +22,7 @@ class SupervisorConfigTest {
 
         assertThat(config).isEqualTo(new SupervisorConfig(SupervisorConfig.DEFAULT_NAME, null,
                 SupervisorConfig.DEFAULT_WORKERS, SupervisorConfig.DEFAULT_POLLERS, SupervisorConfig.DEFAULT_MAX_BATCH,
-                SupervisorConfig.DEFAULT_IDLE_MIN, SupervisorConfig.DEFAULT_IDLE_MAX,
+                SupervisorConfig.DEFAULT_PREFETCH, SupervisorConfig.DEFAULT_IDLE_MIN, SupervisorConfig.DEFAULT_IDLE_MAX,
                 SupervisorConfig.DEFAULT_DRAIN_TIMEOUT, SupervisorConfig.DEFAULT_DEPTH_REFRESH));
         assertThat(config.workers()).isEqualTo(8);
         assertThat(config.idleBackoffMin()).isEqualTo(Duration.ofMillis(50));
@@ -30,7 +30,7 @@ class SupervisorConfigTest {
 
     @Test
     void toBuilderRoundTripsEveryValue() {
-        SupervisorConfig config = new SupervisorConfig("billing", "host-1", 3, 2, 7, Duration.ofMillis(10),
+        SupervisorConfig config = new SupervisorConfig("billing", "host-1", 3, 2, 7, 5, Duration.ofMillis(10),
                 Duration.ofSeconds(1), Duration.ZERO, Duration.ofMinutes(1));
 
         assertThat(config.toBuilder().build()).isEqualTo(config);
@@ -38,7 +38,7 @@ class SupervisorConfigTest {
 
     @Test
     void everyProblemIsReportedAtOnceWithNameValueAndRule() {
-        assertThatThrownBy(() -> new SupervisorConfig("no spaces", null, 0, 65, 1001, Duration.ofSeconds(2),
+        assertThatThrownBy(() -> new SupervisorConfig("no spaces", null, 0, 65, 1001, -1, Duration.ofSeconds(2),
                 Duration.ofSeconds(1), Duration.ofSeconds(-1), SupervisorConfig.MAX_DEPTH_REFRESH.plusMillis(1)))
                 .isInstanceOf(ConfigurationException.class)
                 .satisfies(e -> assertThat(((ConfigurationException) e).problems()).containsExactly(
@@ -46,6 +46,7 @@ class SupervisorConfigTest {
                         "workers was 0 but must be between 1 and 10000",
                         "pollers was 65 but must be between 1 and 64",
                         "maxBatch was 1001 but must be between 1 and 1000",
+                        "prefetch was -1 but must be between 0 and 10000",
                         "idleBackoff max was PT1S but must be at least the min (PT2S)",
                         "drainTimeout was PT-1S but must be zero or positive",
                         "depthRefresh was PT1H0.001S but must be at most PT1H"));

@@ -48,13 +48,15 @@ public final class Engine {
      * @param workers       worker slots: most handlers running at once
      * @param pollers       poller threads
      * @param maxBatch      most entries one claim round takes
+     * @param prefetch      jobs claimed ahead beyond {@code workers}, waiting for a handler slot
      * @param idleMin       the first wait after an empty poll
      * @param idleMax       the cap the idle wait doubles up to
      * @param drainTimeout  how long {@link #stop()} waits for running jobs
      * @param registry      where meters go
      * @param observations  where handler runs are observed
      */
-    public record Settings(String name, String workerId, int workers, int pollers, int maxBatch, Duration idleMin,
+    public record Settings(String name, String workerId, int workers, int pollers, int maxBatch, int prefetch,
+            Duration idleMin,
             Duration idleMax, Duration drainTimeout, MeterRegistry registry, ObservationRegistry observations) {
     }
 
@@ -100,13 +102,14 @@ public final class Engine {
         this.ticker = ticker;
         Map<String, Registration> registrations = new LinkedHashMap<>();
         handlers.forEach(registration -> registrations.put(registration.type(), registration));
-        this.slots = new Slots(settings.workers(), List.copyOf(handlers));
+        // Claim slots: the jobs a supervisor holds leases for, running or waiting for a handler slot.
+        this.slots = new Slots(settings.workers() + settings.prefetch(), List.copyOf(handlers));
         SupervisorMetrics metrics = new SupervisorMetrics(settings.registry(), queue.name(), registrations.keySet());
         // As many handlers may be stuck past their jobs (their slots reused) as there are workers.
         int stuckAllowance = settings.workers();
         this.ownedPool = workerPool == null ? newWorkerPool(settings.workers() + stuckAllowance) : null;
         this.outcomes = new Outcomes(queue, metrics);
-        this.workers = new Workers(workerPool == null ? ownedPool : workerPool, stuckAllowance, slots, wakeups,
+        this.workers = new Workers(workerPool == null ? ownedPool : workerPool, settings.workers(), stuckAllowance, slots, wakeups,
                 slotFreed, keeperSignal, outcomes, metrics, ticker, queue.name(), settings.observations());
         this.poller = new Poller(queue, settings, ticker, registrations, slots, wakeups, workers, outcomes, metrics);
         this.keeper = new LeaseKeeper(queue, settings.name(), ticker, workers, outcomes, keeperSignal, metrics);
@@ -215,6 +218,11 @@ public final class Engine {
             if (thread.isAlive()) {
                 joinQuietly(thread, Duration.ofSeconds(60));
             }
+        }
+        // Jobs claimed ahead and not started go back at once, uncounted: other supervisors can run
+        // them while this one drains.
+        for (RunningJob job : workers.takeWaiting()) {
+            abandon(job);
         }
         drain();
         if (workers.inFlight() > 0) {

@@ -103,7 +103,7 @@ final class LeaseKeeper {
         long nextNanos = MAX_WAIT_NANOS;
         for (RunningJob job : workers.running()) {
             Duration timeout = job.registration().options().timeout();
-            if (timeout != null && job.isRunning()) {
+            if (timeout != null && job.isRunning() && job.isDispatched()) {
                 long left = Nanos.saturatedSub(Nanos.of(timeout), nowNanos - job.startedNanos());
                 if (left <= 0) {
                     timeOut(job, timeout);

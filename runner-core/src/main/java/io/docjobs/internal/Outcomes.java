@@ -25,11 +25,16 @@ import org.slf4j.LoggerFactory;
 final class Outcomes {
     private static final Logger log = LoggerFactory.getLogger(Outcomes.class);
 
+    /** Completions sent in one round trip at most: bounds the size of one bulk write and of its reply. */
+    static final int MAX_ACK_BATCH = 64;
+
     private final JobConsumer queue;
+    private final Acks acks;
     private final SupervisorMetrics metrics;
 
     Outcomes(JobConsumer queue, SupervisorMetrics metrics) {
         this.queue = queue;
+        this.acks = new Acks(queue, MAX_ACK_BATCH);
         this.metrics = metrics;
     }
 
@@ -37,7 +42,7 @@ final class Outcomes {
     void settle(RunningJob job, Throwable failure) {
         try {
             if (failure == null) {
-                if (queue.done(job.lease())) {
+                if (acks.done(job.lease())) {
                     metrics.finished(job.lease().type(), SupervisorMetrics.SUCCESS);
                 } else {
                     lostOnCompletion(job);

@@ -23,13 +23,17 @@ final class RunningJob implements JobContext {
     private final JobConsumer queue;
     private final Registration registration;
     private final Ticker ticker;
-    private final long claimedNanos;
+    /** Whether and when the job got a handler slot ({@link Workers}): a job claimed ahead waits for one. */
+    private volatile boolean dispatched;
+    private volatile long dispatchedNanos;
     private final AtomicReference<Ending> ending = new AtomicReference<>();
     private volatile Lease lease;
     /** The handler's thread while it runs this job; guarded by {@code this}. */
     private Thread thread;
     private boolean started;
     private volatile long startedNanos;
+    /** Whether the job holds one of the handler slots; guarded by {@link Workers}' line of waiting jobs. */
+    boolean holdsRunPermit;
     private final java.util.concurrent.atomic.AtomicBoolean slotReleased = new java.util.concurrent.atomic.AtomicBoolean();
 
     RunningJob(JobConsumer queue, Registration registration, Lease lease, Ticker ticker) {
@@ -37,7 +41,6 @@ final class RunningJob implements JobContext {
         this.registration = registration;
         this.lease = lease;
         this.ticker = ticker;
-        this.claimedNanos = ticker.nanos();
     }
 
     Lease lease() {
@@ -67,9 +70,20 @@ final class RunningJob implements JobContext {
         return started;
     }
 
-    /** When the handler started, or when the job was claimed if it has not started yet. */
+    /** Records that the job got a handler slot: its time-out counts from here until its handler starts. */
+    void dispatched() {
+        dispatchedNanos = ticker.nanos();
+        dispatched = true;
+    }
+
+    /** Whether the job has a handler slot: a job claimed ahead that still waits for one has no time-out running. */
+    boolean isDispatched() {
+        return dispatched;
+    }
+
+    /** When the handler started, or when the job got its handler slot if it has not started yet. */
     long startedNanos() {
-        return startedNanos == 0 ? claimedNanos : startedNanos;
+        return startedNanos == 0 ? dispatchedNanos : startedNanos;
     }
 
     /** Records a renewed lease, unless the job has ended meanwhile; keeps the later deadline. */

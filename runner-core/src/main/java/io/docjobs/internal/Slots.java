@@ -7,9 +7,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Worker slots: a global count (jobs running at once) and, per type with a concurrency limit, its
- * own count. Pollers reserve slots before claiming, so a claimed entry never waits in a local
- * buffer while its lease runs, and no type ever runs more jobs than its limit.
+ * Claim slots: a global count (jobs held at once: the workers plus the prefetch) and, per type with
+ * a concurrency limit, its own count. Pollers reserve slots before claiming, so no more entries
+ * are claimed than can run or wait their turn, and no type ever holds (so never runs) more jobs
+ * than its limit.
  *
  * <p>All counts change under one lock, so a reservation is all or nothing: a poller that finds no
  * room takes nothing and hands nothing back (handing back would wake pollers, itself included, and
@@ -21,13 +22,13 @@ final class Slots {
     private final Map<String, Integer> typeFree = new LinkedHashMap<>();
     private int globalFree;
 
-    Slots(int workers, List<Registration> registrations) {
-        this.globalFree = workers;
+    Slots(int capacity, List<Registration> registrations) {
+        this.globalFree = capacity;
         List<String> all = new ArrayList<>();
         for (Registration registration : registrations) {
             all.add(registration.type());
             int limit = registration.options().concurrency();
-            if (limit > 0 && limit < workers) {
+            if (limit > 0 && limit < capacity) {
                 limits.put(registration.type(), limit);
                 typeFree.put(registration.type(), limit);
             }

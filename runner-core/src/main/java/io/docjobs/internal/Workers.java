@@ -4,6 +4,8 @@ import io.docjobs.Lease;
 import io.docjobs.internal.RunningJob.Ending;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationRegistry;
+import java.util.ArrayDeque;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -37,14 +39,22 @@ final class Workers {
     private final String queueName;
     private final ObservationRegistry observations;
     private final Map<RunningJob, Boolean> running = new ConcurrentHashMap<>();
+    /**
+     * Handlers that may run at once ({@code workers}): claimed jobs beyond that (claimed ahead, up
+     * to the prefetch) wait here, in claim order, holding their slots and heartbeated like the
+     * running ones, until a handler's slot comes back. Guarded by itself.
+     */
+    private final ArrayDeque<RunningJob> waiting = new ArrayDeque<>();
+    private int runPermits;
     /** Handler threads that may run on after their job ended (stuck) while their slot is reused. */
     private final int stuckAllowance;
     private final AtomicInteger stuckWithFreedSlot = new AtomicInteger();
 
-    Workers(Executor pool, int stuckAllowance, Slots slots, Wakeups wakeups, Signal slotFreed, Signal keeperSignal,
-            Outcomes outcomes, SupervisorMetrics metrics, Ticker ticker, String queueName,
+    Workers(Executor pool, int handlers, int stuckAllowance, Slots slots, Wakeups wakeups, Signal slotFreed,
+            Signal keeperSignal, Outcomes outcomes, SupervisorMetrics metrics, Ticker ticker, String queueName,
             ObservationRegistry observations) {
         this.pool = pool;
+        this.runPermits = handlers;
         this.stuckAllowance = stuckAllowance;
         this.slots = slots;
         this.wakeups = wakeups;
@@ -66,16 +76,72 @@ final class Workers {
         return running.size();
     }
 
+    /** Claimed jobs waiting for a handler slot. */
+    int waiting() {
+        synchronized (waiting) {
+            return waiting.size();
+        }
+    }
+
     /**
-     * Hands {@code job}, which holds a slot, to a worker thread.
+     * Hands {@code job}, which holds a slot, to a worker thread, or, while {@code workers} handlers
+     * run, queues it for the next handler slot that comes back.
      *
      * @throws RuntimeException or {@link Error} if no thread can take it (rejected; no native
      *         thread): then call {@link #couldNotStart}
      */
     void execute(RunningJob job) {
         running.put(job, Boolean.TRUE);
-        pool.execute(() -> run(job));
         keeperSignal.signal();
+        synchronized (waiting) {
+            if (runPermits == 0) {
+                waiting.add(job);
+                return;
+            }
+            runPermits--;
+            job.holdsRunPermit = true;
+        }
+        job.dispatched();
+        pool.execute(() -> run(job));
+    }
+
+    /**
+     * Takes every job still waiting for a handler slot out of the line, for the shutdown to hand
+     * back at once: none of them starts after this.
+     */
+    List<RunningJob> takeWaiting() {
+        synchronized (waiting) {
+            List<RunningJob> taken = List.copyOf(waiting);
+            waiting.clear();
+            return taken;
+        }
+    }
+
+    /**
+     * The slot of {@code job}, which went through {@link #execute}, came back: if it was still
+     * waiting it just leaves the line; otherwise its handler slot goes to the first waiting job.
+     */
+    private void handBackRunPermit(RunningJob job) {
+        RunningJob next;
+        synchronized (waiting) {
+            if (!job.holdsRunPermit) {
+                waiting.remove(job); // ended while waiting (or taken out at shutdown)
+                return;
+            }
+            job.holdsRunPermit = false;
+            next = waiting.poll();
+            if (next == null) {
+                runPermits++;
+                return;
+            }
+            next.holdsRunPermit = true;
+        }
+        next.dispatched();
+        try {
+            pool.execute(() -> run(next));
+        } catch (RuntimeException | Error e) {
+            couldNotStart(next, e);
+        }
     }
 
     /** Ends a job no worker could start, hands its lease back unstarted and frees its slot. Never throws. */
@@ -85,8 +151,14 @@ final class Workers {
             log.error("could not start a worker for {} ({} handler threads stuck past their jobs); handing it back"
                     + " unstarted", job, stuckWithFreedSlot.get(), why);
             outcomes.giveBackQuietly(job.lease(), "no worker could start it");
-            freeSlot(job.lease().type());
+            freeSlotOf(job);
         }
+    }
+
+    /** Returns the slots of a job that went through {@link #execute}: its handler slot, then its claim slot. */
+    private void freeSlotOf(RunningJob job) {
+        handBackRunPermit(job);
+        freeSlot(job.lease().type());
     }
 
     /** Returns one slot of {@code type} and wakes whoever waits for one. */
@@ -105,14 +177,14 @@ final class Workers {
         running.remove(job);
         if (!job.hasStarted()) {
             if (job.releaseSlot()) {
-                freeSlot(job.lease().type()); // no handler ran: nothing can be stuck
+                freeSlotOf(job); // no handler ran: nothing can be stuck
             }
             return;
         }
         if (stuckWithFreedSlot.incrementAndGet() <= stuckAllowance) {
             metrics.stuckChanged(1); // before the slot goes: the handler's return undoes it
             if (job.releaseSlot()) {
-                freeSlot(job.lease().type());
+                freeSlotOf(job);
                 return;
             }
             metrics.stuckChanged(-1); // the handler returned meanwhile and freed it
@@ -160,7 +232,7 @@ final class Workers {
                 } else {
                     metrics.handlerReturned(type, job.ending().name().toLowerCase(Locale.ROOT), nanos);
                     if (job.releaseSlot()) {
-                        freeSlot(type); // returned before its ender freed the slot, or kept it as one stuck too many
+                        freeSlotOf(job); // returned before its ender freed the slot, or kept it as one stuck too many
                     } else {
                         stuckWithFreedSlot.decrementAndGet();
                         metrics.stuckChanged(-1);
@@ -182,7 +254,7 @@ final class Workers {
         } finally {
             running.remove(job);
             if (job.releaseSlot()) {
-                freeSlot(job.lease().type());
+                freeSlotOf(job);
             }
             keeperSignal.signal();
         }

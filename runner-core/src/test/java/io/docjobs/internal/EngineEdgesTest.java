@@ -95,7 +95,7 @@ class EngineEdgesTest {
     }
 
     private Engine engine(int workers, int maxBatch, Executor pool, Duration drain, Registration... registrations) {
-        Engine.Settings settings = new Engine.Settings("edges", "worker-1", workers, 1, maxBatch, Duration.ofMillis(10),
+        Engine.Settings settings = new Engine.Settings("edges", "worker-1", workers, 1, maxBatch, 0, Duration.ofMillis(10),
                 Duration.ofMillis(100), drain, registry, io.micrometer.observation.ObservationRegistry.NOOP);
         Engine engine = new Engine(queue, List.of(registrations), settings, ticker, pool);
         engine.startStepping();
@@ -389,7 +389,7 @@ class EngineEdgesTest {
         queue.enqueue(JobRequest.builder("email").payload("ok").build());
         queue.enqueue(JobRequest.builder("email").payload("fails").build());
         engine.pollOnce();
-        failing.add("done");
+        failing.add("doneAll");
         failing.add("release");
 
         executor.runAll();
@@ -564,7 +564,7 @@ class EngineEdgesTest {
 
     @Test
     void theKeeperCountsAFailingExtensionAsADatabaseError() {
-        Engine.Settings settings = new Engine.Settings("keeper", "worker-1", 2, 1, 32, Duration.ofMillis(10),
+        Engine.Settings settings = new Engine.Settings("keeper", "worker-1", 2, 1, 32, 0, Duration.ofMillis(10),
                 Duration.ofMillis(100), Duration.ZERO, registry, io.micrometer.observation.ObservationRegistry.NOOP);
         Engine engine = new Engine(queue, List.of(handle("email", job -> { })), settings, ticker, executor);
         engines.add(engine);
@@ -623,7 +623,7 @@ class EngineEdgesTest {
 
     @Test
     void loopsAreAliveExactlyWhileTheirLastRoundIsWithinTheStall() {
-        Engine.Settings settings = new Engine.Settings("live", "worker-1", 2, 1, 32, Duration.ofHours(1),
+        Engine.Settings settings = new Engine.Settings("live", "worker-1", 2, 1, 32, 0, Duration.ofHours(1),
                 Duration.ofHours(2), Duration.ZERO, registry, io.micrometer.observation.ObservationRegistry.NOOP);
         Engine engine = new Engine(queue, List.of(handle("email", job -> { })), settings, ticker, executor);
         engines.add(engine);
@@ -696,7 +696,7 @@ class EngineEdgesTest {
 
     @Test
     void stopEndsTheKeeperThreadBeforeItReturns() throws Exception {
-        Engine.Settings settings = new Engine.Settings("stop", "worker-1", 2, 1, 32, Duration.ofMillis(10),
+        Engine.Settings settings = new Engine.Settings("stop", "worker-1", 2, 1, 32, 0, Duration.ofMillis(10),
                 Duration.ofMillis(100), Duration.ZERO, registry, io.micrometer.observation.ObservationRegistry.NOOP);
         Engine engine = new Engine(queue, List.of(handle("email", job -> { })), settings, ticker, executor);
         engine.start();

@@ -61,7 +61,11 @@ class EngineTest {
     }
 
     private Engine engine(int workers, int maxBatch, Executor pool, Registration... registrations) {
-        Engine.Settings settings = new Engine.Settings("test", "worker-1", workers, 1, maxBatch, Duration.ofMillis(10),
+        return engine(workers, maxBatch, 0, pool, registrations);
+    }
+
+    private Engine engine(int workers, int maxBatch, int prefetch, Executor pool, Registration... registrations) {
+        Engine.Settings settings = new Engine.Settings("test", "worker-1", workers, 1, maxBatch, prefetch, Duration.ofMillis(10),
                 Duration.ofMillis(100), Duration.ZERO, registry, io.micrometer.observation.ObservationRegistry.NOOP);
         Engine engine = new Engine(queue, List.of(registrations), settings, ticker, pool);
         engine.startStepping();
@@ -341,7 +345,7 @@ class EngineTest {
 
     @Test
     void loopsAreAliveOnlyWhileTheirThreadsRun() {
-        Engine.Settings settings = new Engine.Settings("live", "worker-1", 2, 2, 32, Duration.ofMillis(10),
+        Engine.Settings settings = new Engine.Settings("live", "worker-1", 2, 2, 32, 0, Duration.ofMillis(10),
                 Duration.ofMillis(100), Duration.ZERO, new SimpleMeterRegistry(),
                 io.micrometer.observation.ObservationRegistry.NOOP);
         Engine engine = new Engine(queue, List.of(handle("email", job -> { })), settings, ticker, executor);
@@ -399,6 +403,108 @@ class EngineTest {
         assertThat(entry(id).state()).isEqualTo(JobState.READY);
         assertThat(entry(id).lastError().message()).contains("time-out");
         assertThat(engine.inFlight()).isZero();
+    }
+
+    // ------------------------------------------------------------------ claim-ahead
+
+    @Test
+    void jobsClaimedAheadWaitForAHandlerSlotSoWorkersStillBoundTheHandlersRunning() {
+        List<String> ran = new CopyOnWriteArrayList<>();
+        Engine engine = engine(2, 32, 3, executor, handle("email", job -> ran.add(job.id())));
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            ids.add(enqueue("email", 8 - i));
+        }
+
+        Poller.Poll poll = engine.pollOnce();
+
+        assertThat(poll.claimed()).as("the workers plus the prefetch, in one claim").isEqualTo(5);
+        assertThat(queue.claimLog).containsExactly("claimBatch 5");
+        assertThat(executor.pending()).as("only as many handlers as workers").isEqualTo(2);
+        assertThat(engine.inFlight()).isEqualTo(5);
+        assertThat(engine.pollOnce().noRoom()).isTrue();
+
+        assertThat(executor.runOne()).isTrue();
+        assertThat(executor.pending()).as("the finished handler's slot went to the first job waiting").isEqualTo(2);
+        executor.runAll();
+        executor.runAll();
+        executor.runAll();
+        assertThat(ran).as("in claim order").containsExactlyElementsOf(ids.subList(0, 5));
+        assertThat(engine.inFlight()).isZero();
+        assertThat(executor.pending()).isZero();
+        assertThat(engine.pollOnce().claimed()).as("every slot came back").isEqualTo(3);
+        assertThat(executor.pending()).isEqualTo(2);
+    }
+
+    @Test
+    void aJobClaimedAheadIsHeartbeatedAndItsTimeOutStartsOnlyWithItsHandlerSlot() {
+        List<String> ran = new CopyOnWriteArrayList<>();
+        Engine engine = engine(1, 32, 1, executor, handle("email", job -> ran.add(job.id()),
+                HandlerOptions.builder().timeout(Duration.ofSeconds(20)).build()));
+        String first = enqueue("email", 2);
+        String ahead = enqueue("email", 1);
+        engine.pollOnce();
+        Instant deadline = entry(ahead).visibleAt();
+
+        ticker.advance(Duration.ofSeconds(25));
+        clock.advance(Duration.ofSeconds(25));
+        engine.keepOnce();
+
+        assertThat(entry(ahead).visibleAt()).as("its lease is extended while it waits").isAfter(deadline);
+        assertThat(entry(ahead).state()).isEqualTo(JobState.LEASED);
+        assertThat(entry(first).lastError()).as("the running one timed out").isNotNull();
+        assertThat(executor.runOne()).as("the timed-out job's thread comes, and does nothing").isTrue();
+        assertThat(executor.pending()).as("its slot went to the job waiting").isEqualTo(1);
+        ticker.advance(Duration.ofSeconds(10));
+        engine.keepOnce();
+        executor.runAll();
+        assertThat(ran).as("25 s waiting did not count against its 20 s time-out").containsExactly(ahead);
+        assertThat(queue.get(ahead)).isEmpty();
+    }
+
+    @Test
+    void atStopJobsClaimedAheadGoBackUnstartedAndUncounted() {
+        AtomicInteger ran = new AtomicInteger();
+        Engine engine = engine(1, 32, 2, executor, handle("email", job -> ran.incrementAndGet()));
+        List<String> ids = List.of(enqueue("email", 3), enqueue("email", 2), enqueue("email", 1));
+        engine.pollOnce();
+        assertThat(executor.pending()).isEqualTo(1);
+
+        engines.remove(engine);
+        engine.stop();
+        executor.runAll();
+
+        for (String id : ids) {
+            assertThat(entry(id).state()).isEqualTo(JobState.READY);
+            assertThat(entry(id).attempts()).as("never started: the attempt is not counted").isZero();
+            assertThat(entry(id).visibleAt()).as("claimable at once by other supervisors").isEqualTo(clock.instant());
+        }
+        assertThat(ran).as("no handler starts after the stop").hasValue(0);
+        assertThat(engine.inFlight()).isZero();
+    }
+
+    @Test
+    void aJobClaimedAheadThatLosesItsLeaseWhileWaitingNeverRunsAndLeavesTheLine() {
+        AtomicInteger ran = new AtomicInteger();
+        Engine engine = engine(1, 32, 1, executor, handle("email", job -> ran.incrementAndGet()));
+        enqueue("email", 2);
+        String ahead = enqueue("email", 1);
+        engine.pollOnce();
+        clock.advance(Duration.ofSeconds(31)); // no heartbeat came: both leases expired
+        List<Lease> stolen = queue.claimBatch(java.util.Set.of("email"), "thief", 2);
+        assertThat(stolen).hasSize(2);
+
+        engine.keepOnce();
+        executor.runAll();
+
+        assertThat(ran).as("neither job runs once its lease is lost").hasValue(0);
+        assertThat(entry(ahead).workerId()).isEqualTo("thief");
+        assertThat(engine.inFlight()).isZero();
+        stolen.forEach(queue::done);
+        enqueue("email", 0);
+        enqueue("email", 0);
+        assertThat(engine.pollOnce().claimed()).as("both slots came back, and no handler slot was lost").isEqualTo(2);
+        assertThat(executor.pending()).isEqualTo(1);
     }
 
     // ------------------------------------------------------------------ time-outs and heartbeats

@@ -103,6 +103,7 @@ public final class ConfigLoader {
             new Key("supervisor.workers", Kind.INT, (long) SupervisorConfig.DEFAULT_WORKERS, 1, SupervisorConfig.MAX_WORKERS),
             new Key("supervisor.pollers", Kind.INT, (long) SupervisorConfig.DEFAULT_POLLERS, 1, SupervisorConfig.MAX_POLLERS),
             new Key("supervisor.maxBatch", Kind.INT, (long) SupervisorConfig.DEFAULT_MAX_BATCH, 1, SupervisorConfig.MAX_BATCH),
+            new Key("supervisor.prefetch", Kind.INT, (long) SupervisorConfig.DEFAULT_PREFETCH, 0, SupervisorConfig.MAX_PREFETCH),
             new Key("supervisor.idleBackoffMin", Kind.POSITIVE_DURATION, SupervisorConfig.DEFAULT_IDLE_MIN,
                     SupervisorConfig.MAX_IDLE_BACKOFF),
             new Key("supervisor.idleBackoffMax", Kind.POSITIVE_DURATION, SupervisorConfig.DEFAULT_IDLE_MAX,
@@ -196,7 +197,8 @@ public final class ConfigLoader {
                 new DaemonConfig.Queue((Duration) values.get("queue.defaultVisibilityTimeout"),
                         integer(values, "queue.defaultMaxAttempts")),
                 new DaemonConfig.SupervisorSettings(str(values, "supervisor.name"), integer(values, "supervisor.workers"),
-                        integer(values, "supervisor.pollers"), integer(values, "supervisor.maxBatch"), idleMin, idleMax,
+                        integer(values, "supervisor.pollers"), integer(values, "supervisor.maxBatch"),
+                        integer(values, "supervisor.prefetch"), idleMin, idleMax,
                         (Duration) values.get("supervisor.drainTimeout"), (Duration) values.get("supervisor.depthRefresh")),
                 handlers, environmentHandlers,
                 path(values, "handlerDirectory"),
@@ -213,6 +215,7 @@ public final class ConfigLoader {
             Map.entry("defaultMaxAttempts", "queue.defaultMaxAttempts"),
             Map.entry("name", "supervisor.name"), Map.entry("workers", "supervisor.workers"),
             Map.entry("pollers", "supervisor.pollers"), Map.entry("maxBatch", "supervisor.maxBatch"),
+            Map.entry("prefetch", "supervisor.prefetch"),
             Map.entry("idleBackoff min", "supervisor.idleBackoffMin"),
             Map.entry("idleBackoff max", "supervisor.idleBackoffMax"),
             Map.entry("drainTimeout", "supervisor.drainTimeout"), Map.entry("depthRefresh", "supervisor.depthRefresh"));
@@ -250,7 +253,7 @@ public final class ConfigLoader {
     private static SupervisorConfig.Builder supervisorConfig(Map<String, Object> values) {
         return SupervisorConfig.builder().name(str(values, "supervisor.name"))
                 .workers(integer(values, "supervisor.workers")).pollers(integer(values, "supervisor.pollers"))
-                .maxBatch(integer(values, "supervisor.maxBatch"))
+                .maxBatch(integer(values, "supervisor.maxBatch")).prefetch(integer(values, "supervisor.prefetch"))
                 .idleBackoff((Duration) values.get("supervisor.idleBackoffMin"),
                         (Duration) values.get("supervisor.idleBackoffMax"))
                 .drainTimeout((Duration) values.get("supervisor.drainTimeout"))

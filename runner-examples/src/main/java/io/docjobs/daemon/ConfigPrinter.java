@@ -15,7 +15,7 @@ final class ConfigPrinter {
                 : QueueConfig.maskPassword(db.connectionString())) + " " + db.name() + "." + db.collection()
                 + (db.caFile() == null ? "" : " caFile=" + db.caFile()) + " operationTimeout=" + db.operationTimeout()
                 + ", supervisor " + s.name() + ": workers=" + s.workers() + " pollers=" + s.pollers()
-                + " maxBatch=" + s.maxBatch() + " idleBackoff=" + s.idleBackoffMin() + ".." + s.idleBackoffMax()
+                + " maxBatch=" + s.maxBatch() + " prefetch=" + s.prefetch() + " idleBackoff=" + s.idleBackoffMin() + ".." + s.idleBackoffMax()
                 + " drainTimeout=" + s.drainTimeout() + ", handlers configured=" + config.handlers().keySet()
                 + " directory=" + config.handlerDirectory() + " discover=" + config.discoverHandlers()
                 + ", http=" + (config.http().enabled() ? config.http().host() + ":" + config.http().port() : "off");

@@ -105,7 +105,7 @@ final class Daemon implements AutoCloseable {
 
             DaemonConfig.SupervisorSettings s = config.supervisor();
             Supervisor.Builder builder = Supervisor.builder(queue).name(s.name()).workers(s.workers()).pollers(s.pollers())
-                    .maxBatch(s.maxBatch()).idleBackoff(s.idleBackoffMin(), s.idleBackoffMax())
+                    .maxBatch(s.maxBatch()).prefetch(s.prefetch()).idleBackoff(s.idleBackoffMin(), s.idleBackoffMax())
                     .drainTimeout(s.drainTimeout()).depthRefresh(s.depthRefresh()).meterRegistry(registry);
             handlers.values().forEach(h -> builder.handle(h.type(), h.handler(), h.options()));
             handlers.values().forEach(h -> log.info("handler for \"{}\": {}", h.type(), h.origin()));

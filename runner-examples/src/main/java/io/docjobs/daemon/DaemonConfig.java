@@ -45,7 +45,7 @@ public record DaemonConfig(
     }
 
     /** The supervisor's settings; see {@link io.docjobs.Supervisor.Builder}. */
-    public record SupervisorSettings(String name, int workers, int pollers, int maxBatch, Duration idleBackoffMin,
+    public record SupervisorSettings(String name, int workers, int pollers, int maxBatch, int prefetch, Duration idleBackoffMin,
             Duration idleBackoffMax, Duration drainTimeout, Duration depthRefresh) {
     }
 

@@ -168,7 +168,7 @@ class ConfigLoaderTest {
 
         assertThat(config.supervisor()).isEqualTo(new DaemonConfig.SupervisorSettings(SupervisorConfig.DEFAULT_NAME,
                 SupervisorConfig.DEFAULT_WORKERS, SupervisorConfig.DEFAULT_POLLERS, SupervisorConfig.DEFAULT_MAX_BATCH,
-                SupervisorConfig.DEFAULT_IDLE_MIN, SupervisorConfig.DEFAULT_IDLE_MAX,
+                SupervisorConfig.DEFAULT_PREFETCH, SupervisorConfig.DEFAULT_IDLE_MIN, SupervisorConfig.DEFAULT_IDLE_MAX,
                 SupervisorConfig.DEFAULT_DRAIN_TIMEOUT, SupervisorConfig.DEFAULT_DEPTH_REFRESH));
         assertThat(config.database().name()).isEqualTo(QueueConfig.DEFAULT_DATABASE);
         assertThat(config.database().collection()).isEqualTo(QueueConfig.DEFAULT_COLLECTION);

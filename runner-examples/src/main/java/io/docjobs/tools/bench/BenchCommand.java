@@ -49,6 +49,14 @@ public final class BenchCommand implements Callable<Integer> {
     /** {@code --max-batch}, or W. */
     private int maxBatch;
 
+    @Option(names = "--prefetch", paramLabel = "P",
+            description = "the supervisor's prefetch (jobs claimed ahead of free workers), and the limit's extra slots"
+                    + " (default: W, as the README advises for short jobs; 0 for none)")
+    Integer prefetchOption;
+
+    /** {@code --prefetch}, or W. */
+    private int prefetch;
+
     @Option(names = "--duration", paramLabel = "DURATION", defaultValue = "3s", converter = DurationConverter.Positive.class,
             description = "time cap of each throughput run (default: ${DEFAULT-VALUE})")
     Duration duration;
@@ -122,6 +130,11 @@ public final class BenchCommand implements Callable<Integer> {
             duration = Duration.ofSeconds(1);
         }
         maxBatch = maxBatchOption == null ? workers : maxBatchOption;
+        prefetch = prefetchOption == null ? workers : prefetchOption;
+        if (prefetch < 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--prefetch was " + prefetch
+                    + " but must be 0 or more");
+        }
         Duration cap = duration;
         atLeastOne("--jobs", jobs);
         atLeastOne("--workers", workers);
@@ -228,8 +241,8 @@ public final class BenchCommand implements Callable<Integer> {
     private Measure measure(BenchDatabase db, String loop, int backlog, int w, Duration cap) {
         return switch (loop) {
             case "docjobs" -> fleetRun(db, 1, backlog, w, cap);
-            case "limit" -> loopRun(db, backlog, (queue, entries) -> Loops.limit(queue, w, Math.max(1, maxBatch * w / workers),
-                    backlog, cap));
+            case "limit" -> loopRun(db, backlog, (queue, entries) -> Loops.limit(queue, w, prefetch * w / workers,
+                    Math.max(1, maxBatch * w / workers), backlog, cap));
             case "peer" -> loopRun(db, backlog, (queue, entries) -> Loops.peerStyle(entries, w, backlog, cap));
             case "naive" -> loopRun(db, backlog, (queue, entries) -> Loops.naive(entries, w, backlog, cap));
             default -> throw new IllegalArgumentException(loop);
@@ -280,7 +293,8 @@ public final class BenchCommand implements Callable<Integer> {
                 SimpleMeterRegistry registry = new SimpleMeterRegistry();
                 registries.add(registry);
                 running.add(Supervisor.builder(queues.get(i)).name("bench-" + i).workers(w)
-                        .maxBatch(Math.max(1, maxBatch * w / workers)).meterRegistry(registry)
+                        .maxBatch(Math.max(1, maxBatch * w / workers)).prefetch(prefetch * w / workers)
+                        .meterRegistry(registry)
                         .handle(BenchDatabase.TYPE, job -> { }).build().start());
             }
             while (finished(registries) < backlog && System.nanoTime() < deadline) {
@@ -321,8 +335,9 @@ public final class BenchCommand implements Callable<Integer> {
                     () -> measure(db, loop, jobs, workers, cap)));
         }
         String[] names = {
-            "docjobs end to end: Supervisor, " + workers + " workers, maxBatch " + maxBatch + ", no-op handler",
-            "limit: docjobs' claim/claimBatch + done via JobConsumer, 1 claim thread, " + workers + " ack threads",
+            "docjobs end to end: Supervisor, " + workers + " workers, maxBatch " + maxBatch + ", prefetch " + prefetch
+                    + ", no-op handler",
+            "limit: docjobs' claim/claimBatch + doneAll per claimed batch via JobConsumer, 1 claim thread, " + workers + " ack threads",
             "peer-style: sorted read of free slots, updateOne by _id+state+version each, delete each",
             "naive: " + workers + " threads, sorted findOneAndUpdate + delete"};
         int i = 0;

@@ -62,17 +62,20 @@ final class Loops {
     /**
      * The limit: docjobs' own claim and ack queries, reached through the public {@link JobConsumer}
      * (the queries themselves are package-private in {@code io.docjobs.mongo}), with the
-     * supervisor's batch sizes and concurrency and nothing else: one claim thread calling
+     * supervisor's batch sizes and concurrency and nothing else: {@code workers + prefetch} claim
+     * slots (the supervisor's), one claim thread calling
      * {@code claim} for one free slot and {@code claimBatch} for more (at most {@code maxBatch}),
-     * {@code workers} threads calling {@code done} — no handler wrapper, heartbeats, metrics,
-     * time-outs or back-off. Everything docjobs does per job, this does too, so docjobs cannot be
-     * faster than it except by noise.
+     * and an ack thread completing each claimed batch with one {@code doneAll} — at least as
+     * batched as the supervisor's group commit of completions — with no handler wrapper,
+     * heartbeats, metrics, time-outs or back-off. Everything docjobs does per job, this does too,
+     * so docjobs cannot be faster than it except by noise.
      */
-    static Run limit(JobConsumer queue, int workers, int maxBatch, long target, Duration cap) {
+    static Run limit(JobConsumer queue, int workers, int prefetch, int maxBatch, long target, Duration cap) {
         Set<String> types = Set.of(BenchDatabase.TYPE);
-        return pipelined(workers, maxBatch, target, cap, n -> n == 1
+        return pipelined(workers + prefetch, workers, maxBatch, target, cap, n -> n == 1
                 ? queue.claim(types, "limit").map(List::of).orElse(List.<Lease>of())
-                : queue.claimBatch(Map.of(BenchDatabase.TYPE, n), "limit", n), queue::done);
+                : queue.claimBatch(Map.of(BenchDatabase.TYPE, n), "limit", n),
+                true, leases -> queue.doneAll(leases).completed().size());
     }
 
     /**
@@ -82,7 +85,7 @@ final class Loops {
      * {@code workers} threads delete what was taken, by {@code _id} and version.
      */
     static Run peerStyle(MongoCollection<Document> entries, int workers, long target, Duration cap) {
-        return pipelined(workers, workers, target, cap, n -> {
+        return pipelined(workers, workers, workers, target, cap, n -> {
             Date now = new Date();
             List<Document> taken = new ArrayList<>(n);
             List<Document> ready = entries.find(new Document("state", "ready").append("type", BenchDatabase.TYPE)
@@ -99,7 +102,7 @@ final class Loops {
                 }
             }
             return taken;
-        }, taken -> entries.deleteOne(taken).getDeletedCount() == 1);
+        }, false, taken -> (int) entries.deleteOne(taken.get(0)).getDeletedCount());
     }
 
     /** Claims up to {@code n} entries (at least 1); empty when the queue has none claimable. */
@@ -107,23 +110,25 @@ final class Loops {
         List<T> claim(int n);
     }
 
-    /** Completes one claimed entry; false if it was no longer ours. */
+    /** Completes claimed entries; how many were still ours. */
     interface Ack<T> {
-        boolean ack(T item);
+        int ack(List<T> items);
     }
 
     /**
-     * The supervisor's data flow and nothing else: {@code workers} slots; one claim thread that
+     * The supervisor's data flow and nothing else: {@code slots} claim slots; one claim thread that
      * waits for a free slot, claims as many entries as slots are free (at most {@code maxBatch}),
-     * and hands each to one of {@code workers} ack threads, which frees its slot. Runs until
+     * and hands each (or, with {@code batchAcks}, the whole batch) to one of {@code ackThreads} ack
+     * threads, which frees the slots. Runs until
      * {@code target} entries were claimed, the queue has no more, or {@code cap} is up; then waits
      * for the acks in flight.
      */
-    static <T> Run pipelined(int workers, int maxBatch, long target, Duration cap, Claim<T> claim, Ack<T> ack) {
-        Semaphore free = new Semaphore(workers);
+    static <T> Run pipelined(int slots, int ackThreads, int maxBatch, long target, Duration cap, Claim<T> claim,
+            boolean batchAcks, Ack<T> ack) {
+        Semaphore free = new Semaphore(slots);
         AtomicLong done = new AtomicLong();
         AtomicLong failed = new AtomicLong();
-        ExecutorService acks = Executors.newFixedThreadPool(workers);
+        ExecutorService acks = Executors.newFixedThreadPool(ackThreads);
         long start = System.nanoTime();
         long deadline = start + cap.toNanos();
         long claimed = 0;
@@ -145,16 +150,15 @@ final class Loops {
                     break;
                 }
                 claimed += items.size();
-                for (T item : items) {
+                List<List<T>> tasks = batchAcks ? List.of(items) : items.stream().map(List::of).toList();
+                for (List<T> task : tasks) {
                     acks.execute(() -> {
                         try {
-                            if (ack.ack(item)) {
-                                done.incrementAndGet();
-                            }
+                            done.addAndGet(ack.ack(task));
                         } catch (RuntimeException e) {
                             failed.incrementAndGet();
                         } finally {
-                            free.release();
+                            free.release(task.size());
                         }
                     });
                 }

@@ -1,0 +1,178 @@
+package io.docjobs.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.docjobs.CompletionResult;
+import io.docjobs.JobConsumer;
+import io.docjobs.Lease;
+import io.docjobs.testing.TestLeases;
+import java.lang.reflect.Proxy;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The supervisor's group commit of completions: completions that arrive while one is being sent
+ * share the next round trip, each caller hears its own answer, and a lone completion waits for
+ * nothing. Staged with a queue whose {@code doneAll} blocks until the test lets it go.
+ */
+class AcksTest {
+    private final List<List<Lease>> sent = new CopyOnWriteArrayList<>();
+    private final CountDownLatch firstSendMayFinish = new CountDownLatch(1);
+    private final List<Thread> threads = new ArrayList<>();
+    private volatile Set<Lease> lost = Set.of();
+    private volatile RuntimeException failFirst;
+
+    private final JobConsumer queue = (JobConsumer) Proxy.newProxyInstance(JobConsumer.class.getClassLoader(),
+            new Class<?>[] {JobConsumer.class}, (proxy, method, args) -> {
+                if (!method.getName().equals("doneAll")) {
+                    throw new UnsupportedOperationException(method.getName());
+                }
+                @SuppressWarnings("unchecked")
+                List<Lease> leases = List.copyOf((Collection<Lease>) args[0]);
+                sent.add(leases);
+                if (sent.size() == 1) {
+                    assertThat(firstSendMayFinish.await(10, TimeUnit.SECONDS)).isTrue();
+                    if (failFirst != null) {
+                        throw failFirst;
+                    }
+                }
+                return new CompletionResult(leases.stream().filter(lease -> !lost.contains(lease)).toList(),
+                        leases.stream().filter(lost::contains).toList());
+            });
+
+    @AfterEach
+    void noThreadLeft() throws InterruptedException {
+        firstSendMayFinish.countDown();
+        for (Thread thread : threads) {
+            thread.join(10_000);
+            assertThat(thread.isAlive()).as("%s finished", thread.getName()).isFalse();
+        }
+    }
+
+    private static Lease lease(String id) {
+        return TestLeases.builder().id(id).token("t-" + id).build();
+    }
+
+    /** {@code acks.done(lease)} on a thread of its own; the future holds its answer or its failure. */
+    private CompletableFuture<Boolean> complete(Acks acks, Lease lease) {
+        CompletableFuture<Boolean> answer = new CompletableFuture<>();
+        Thread thread = new Thread(() -> {
+            try {
+                answer.complete(acks.done(lease));
+            } catch (RuntimeException e) {
+                answer.completeExceptionally(e);
+            }
+        }, "worker-" + lease.id());
+        threads.add(thread);
+        thread.start();
+        return answer;
+    }
+
+    private static <T> T get(CompletableFuture<T> future) {
+        return future.orTimeout(10, TimeUnit.SECONDS).join();
+    }
+
+    @Test
+    void aLoneCompletionIsSentAtOnceOnItsOwn() {
+        firstSendMayFinish.countDown();
+        Acks acks = new Acks(queue, 8);
+        Lease a = lease("a");
+
+        assertThat(acks.done(a)).isTrue();
+        assertThat(sent).containsExactly(List.of(a));
+    }
+
+    @Test
+    void completionsArrivingDuringARoundTripShareTheNextAndEachHearsItsOwnAnswer() {
+        Acks acks = new Acks(queue, 8);
+        Lease a = lease("a");
+        Lease b = lease("b");
+        Lease c = lease("c");
+        Lease d = lease("d");
+        lost = Set.of(c);
+        CompletableFuture<Boolean> first = complete(acks, a);
+        await().atMost(Duration.ofSeconds(10)).until(() -> sent.size() == 1);
+        List<CompletableFuture<Boolean>> later = List.of(complete(acks, b), complete(acks, c), complete(acks, d));
+        await().atMost(Duration.ofSeconds(10)).until(() -> acks.waiting() == 3);
+
+        firstSendMayFinish.countDown();
+
+        assertThat(get(first)).isTrue();
+        assertThat(later).extracting(AcksTest::get).containsExactly(true, false, true);
+        assertThat(sent).hasSize(2);
+        assertThat(sent.get(0)).containsExactly(a);
+        assertThat(sent.get(1)).containsExactlyInAnyOrder(b, c, d);
+    }
+
+    @Test
+    void aBatchNeverHoldsMoreThanTheMaximum() {
+        Acks acks = new Acks(queue, 2);
+        CompletableFuture<Boolean> first = complete(acks, lease("a"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> sent.size() == 1);
+        List<CompletableFuture<Boolean>> later = List.of(complete(acks, lease("b")), complete(acks, lease("c")),
+                complete(acks, lease("d")));
+        await().atMost(Duration.ofSeconds(10)).until(() -> acks.waiting() == 3);
+
+        firstSendMayFinish.countDown();
+
+        assertThat(get(first)).isTrue();
+        assertThat(later).extracting(AcksTest::get).containsOnly(true);
+        assertThat(sent).extracting(List::size).containsExactly(1, 2, 1);
+    }
+
+    @Test
+    void aFailedRoundTripFailsEveryCompletionInItAndTheNextOnesAreSentAfresh() {
+        failFirst = new IllegalStateException("database unavailable");
+        Acks acks = new Acks(queue, 8);
+        CompletableFuture<Boolean> first = complete(acks, lease("a"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> sent.size() == 1);
+        CompletableFuture<Boolean> second = complete(acks, lease("b"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> acks.waiting() == 1);
+
+        firstSendMayFinish.countDown();
+
+        assertThatThrownBy(() -> get(first)).hasCauseInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("database unavailable");
+        assertThat(get(second)).as("not part of the failed round trip").isTrue();
+        assertThat(acks.done(lease("e"))).isTrue();
+    }
+
+    @Test
+    void anInterruptedWaiterStillGetsItsAnswerAndKeepsItsInterrupt() {
+        Acks acks = new Acks(queue, 8);
+        CompletableFuture<Boolean> first = complete(acks, lease("a"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> sent.size() == 1);
+        CompletableFuture<Boolean> interruptKept = new CompletableFuture<>();
+        Thread waiter = new Thread(() -> {
+            boolean held = acks.done(lease("b"));
+            interruptKept.complete(held && Thread.currentThread().isInterrupted());
+        });
+        threads.add(waiter);
+        waiter.start();
+        await().atMost(Duration.ofSeconds(10)).until(() -> acks.waiting() == 1);
+
+        waiter.interrupt();
+        firstSendMayFinish.countDown();
+
+        assertThat(get(first)).isTrue();
+        assertThat(get(interruptKept)).isTrue();
+        assertThat(sent).extracting(List::size).containsExactly(1, 1);
+    }
+
+    @Test
+    void aBatchOfNothingIsRefusedAsAConfigurationError() {
+        assertThatThrownBy(() -> new Acks(queue, 0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("maxBatch was 0 but must be at least 1");
+    }
+}
