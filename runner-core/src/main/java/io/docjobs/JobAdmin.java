@@ -33,6 +33,8 @@ public interface JobAdmin {
 
     /**
      * The next READY entries in claim order (priority, then visible-at), without claiming them.
+     * Payloads are not read: each entry's {@link JobEntry#payload()} is null ({@link #get} reads one
+     * whole entry).
      *
      * @param type  only entries of this type; null for all types
      * @param limit 1 to 1000
@@ -41,14 +43,19 @@ public interface JobAdmin {
     List<JobEntry> peek(@Nullable String type, int limit);
 
     /**
-     * Dead letters, newest first, {@code limit} from {@code offset}.
+     * One page of dead letters, newest first (by when they died, then by id), without payloads.
+     * Read on with the page's {@link DeadLetterPage#next() next} cursor as {@code after}; each page
+     * is one index-served read, however deep it lies. Entries marked dead by hand without a
+     * {@code deadAt} date are not listed (see the README's "Schema" section).
      *
-     * @param type   only entries of this type; null for all types
-     * @param offset entries to skip, zero or more
-     * @param limit  1 to 1000
-     * @return at most {@code limit} dead entries
+     * @param type  only entries of this type; null for all types
+     * @param after null for the first page; else the {@link DeadLetterPage#next()} of the page before
+     *              (of any type filter: a cursor is a position in the newest-first order)
+     * @param limit 1 to 1000
+     * @return at most {@code limit} dead entries and the cursor of the next page
+     * @throws IllegalArgumentException if {@code after} is no cursor a page returned, or {@code limit} is out of range
      */
-    List<JobEntry> deadLetters(@Nullable String type, int offset, int limit);
+    DeadLetterPage deadLetters(@Nullable String type, @Nullable String after, int limit);
 
     /**
      * Makes a DEAD entry READY now with its attempts reset. Each way this can fail to happen is a

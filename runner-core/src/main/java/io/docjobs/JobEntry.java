@@ -11,6 +11,8 @@ import org.jspecify.annotations.Nullable;
  * that are not numbers as 0, dates that are not dates as null.
  *
  * @param id        24 hex digits; for an entry whose {@code _id} is no ObjectId, that id as extended JSON
+ * @param payload   text as stored, a document payload as JSON; null in lists ({@link JobAdmin#peek},
+ *                  {@link JobAdmin#deadLetters}), which do not read payloads: {@link JobAdmin#get} does
  * @param state     null if the stored state is none of ready, leased and dead
  * @param visibleAt for READY: when it becomes claimable; for LEASED: the lease deadline; null for DEAD
  * @param lastError the last recorded failure, or null
@@ -20,7 +22,7 @@ import org.jspecify.annotations.Nullable;
 public record JobEntry(
         String id,
         String type,
-        String payload,
+        @Nullable String payload,
         @Nullable JobState state,
         int priority,
         int attempts,

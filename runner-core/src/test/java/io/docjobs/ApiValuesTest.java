@@ -39,4 +39,21 @@ class ApiValuesTest {
         assertThat(JobState.LEASED.stored()).isEqualTo("leased");
         assertThatThrownBy(() -> JobState.fromStored("done")).hasMessageContaining("done");
     }
+
+    @Test
+    void aDeadLetterPageCopiesItsEntriesAndSaysWhetherAnotherFollows() {
+        JobEntry entry = new JobEntry("65f1c0ffee00000000000001", "email", null, JobState.DEAD, 0, 1, 1, null, null, null,
+                null, null, Instant.EPOCH);
+        List<JobEntry> entries = new java.util.ArrayList<>(List.of(entry));
+        DeadLetterPage page = new DeadLetterPage(entries, "cursor");
+        entries.clear();
+
+        assertThat(page.entries()).containsExactly(entry);
+        assertThat(page.hasNext()).isTrue();
+        assertThat(new DeadLetterPage(List.of(), null).hasNext()).isFalse();
+        assertThatThrownBy(() -> new DeadLetterPage(null, null)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("entries was null but must be given");
+        assertThatThrownBy(() -> new DeadLetterPage(java.util.Arrays.asList(entry, null), null))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("entries contained null but every entry must be given");
+    }
 }

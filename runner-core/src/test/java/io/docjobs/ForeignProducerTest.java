@@ -284,9 +284,18 @@ class ForeignProducerTest {
 
         assertThat(queue.claimBatch(EMAIL, "w", 20)).isEmpty();
 
-        List<JobEntry> dead = queue.deadLetters(null, 0, 50);
+        List<JobEntry> dead = queue.deadLetters(null, null, 50).entries();
         assertThat(dead).hasSize(12);
         assertThat(dead).extracting(JobEntry::id).contains("\"order-1\"");
+        List<String> paged = new ArrayList<>();
+        String after = null;
+        do {
+            DeadLetterPage page = queue.deadLetters(null, after, 1);
+            page.entries().forEach(entry -> paged.add(entry.id()));
+            after = page.next();
+        } while (after != null);
+        assertThat(paged).as("one by one, across ids of two types that died in the same millisecond")
+                .containsExactlyElementsOf(dead.stream().map(JobEntry::id).toList()).endsWith("\"order-1\"");
         assertThat(dead).allSatisfy(entry -> {
             assertThat(entry.state()).isEqualTo(JobState.DEAD);
             assertThat(entry.lastError().exceptionClass()).isEqualTo("io.docjobs.MalformedEntryException");
@@ -366,7 +375,7 @@ class ForeignProducerTest {
             assertThat(registry.find("docjobs.entries.quarantined").functionCounter().count()).isEqualTo(2);
             assertThat(registry.find("docjobs.polls").tag("result", "error").counters())
                     .allSatisfy(counter -> assertThat(counter.count()).isZero());
-            assertThat(live.deadLetters(null, 0, 10)).extracting(entry -> entry.lastError().message())
+            assertThat(live.deadLetters(null, null, 10).entries()).extracting(entry -> entry.lastError().message())
                     .allSatisfy(message -> assertThat(message).startsWith("malformed entry: field "));
         } finally {
             liveRaw.drop();

@@ -10,7 +10,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -260,8 +262,9 @@ abstract class JobQueueContract {
         assertThat(queue.release(last, Duration.ZERO, JobError.of("bad 2"))).isEqualTo(ReleaseResult.DEAD_LETTERED);
 
         assertThat(queue.claim(EMAIL, "w")).as("dead letters are not claimable").isEmpty();
-        List<JobEntry> dead = queue.deadLetters(null, 0, 10);
-        assertThat(dead).singleElement().satisfies(entry -> {
+        DeadLetterPage dead = queue.deadLetters(null, null, 10);
+        assertThat(dead.next()).as("nothing follows").isNull();
+        assertThat(dead.entries()).singleElement().satisfies(entry -> {
             assertThat(entry.id()).isEqualTo(id);
             assertThat(entry.state()).isEqualTo(JobState.DEAD);
             assertThat(entry.attempts()).isEqualTo(2);
@@ -311,16 +314,78 @@ abstract class JobQueueContract {
     }
 
     @Test
-    void deadLettersArePagedNewestFirst() {
+    void deadLettersArePagedNewestFirstByCursorWithoutPayloads() {
         List<String> ids = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
+            ids.add(queue.enqueue(JobRequest.builder(i % 2 == 0 ? "email" : "sms").payload("p" + i).maxAttempts(1).build()).id());
+            queue.deadLetter(queue.claim(Set.of("email", "sms"), "w").orElseThrow(), JobError.of("x"));
+            clock.advance(Duration.ofSeconds(1));
+        }
+
+        DeadLetterPage first = queue.deadLetters(null, null, 2);
+        assertThat(first.entries()).extracting(JobEntry::id).containsExactly(ids.get(4), ids.get(3));
+        assertThat(first.entries()).extracting(JobEntry::payload).as("lists leave payloads out").containsOnlyNulls();
+        assertThat(first.hasNext()).isTrue();
+        DeadLetterPage second = queue.deadLetters(null, first.next(), 2);
+        assertThat(second.entries()).extracting(JobEntry::id).containsExactly(ids.get(2), ids.get(1));
+        DeadLetterPage last = queue.deadLetters(null, second.next(), 2);
+        assertThat(last.entries()).extracting(JobEntry::id).containsExactly(ids.get(0));
+        assertThat(last.hasNext()).as("the last page says so").isFalse();
+        assertThat(queue.deadLetters(null, null, 5).hasNext()).as("exactly a page: no empty page follows").isFalse();
+
+        DeadLetterPage emails = queue.deadLetters("email", null, 2);
+        assertThat(emails.entries()).extracting(JobEntry::id).containsExactly(ids.get(4), ids.get(2));
+        assertThat(queue.deadLetters("email", emails.next(), 2).entries()).extracting(JobEntry::id).containsExactly(ids.get(0));
+        assertThat(queue.deadLetters("email", first.next(), 10).entries()).as("a cursor is a position, for any type filter")
+                .extracting(JobEntry::id).containsExactly(ids.get(2), ids.get(0));
+        assertThat(queue.get(ids.get(4)).orElseThrow().payload()).as("get reads the whole entry").isEqualTo("p4");
+    }
+
+    @Test
+    void deadLetterPagesNeitherSkipNorRepeatEntriesThatDiedInTheSameMillisecond() {
+        Set<String> ids = new HashSet<>();
+        for (int i = 0; i < 7; i++) {
+            ids.add(queue.enqueue(JobRequest.builder("email").payload("p" + i).maxAttempts(1).build()).id());
+        }
+        for (int i = 0; i < 7; i++) {
+            queue.deadLetter(claimOne("w"), JobError.of("x"));
+        }
+
+        List<String> seen = new ArrayList<>();
+        String after = null;
+        do {
+            DeadLetterPage page = queue.deadLetters("email", after, 3);
+            page.entries().forEach(entry -> seen.add(entry.id()));
+            after = page.next();
+        } while (after != null);
+
+        assertThat(seen).as("ids descending within the millisecond").containsExactlyInAnyOrderElementsOf(ids)
+                .isSortedAccordingTo(Comparator.reverseOrder());
+    }
+
+    @Test
+    void deadLetterPagesSurviveEntriesRemovedBeforeTheCursor() {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
             ids.add(queue.enqueue(JobRequest.builder("email").payload("p" + i).maxAttempts(1).build()).id());
             queue.deadLetter(claimOne("w"), JobError.of("x"));
             clock.advance(Duration.ofSeconds(1));
         }
+        DeadLetterPage first = queue.deadLetters(null, null, 2);
 
-        assertThat(queue.deadLetters(null, 0, 2)).extracting(JobEntry::id).containsExactly(ids.get(4), ids.get(3));
-        assertThat(queue.deadLetters("email", 4, 2)).extracting(JobEntry::id).containsExactly(ids.get(0));
+        assertThat(queue.requeueDead(ids.get(3)).isRequeued()).isTrue();
+
+        assertThat(queue.deadLetters(null, first.next(), 2).entries()).as("an offset would now skip one")
+                .extracting(JobEntry::id).containsExactly(ids.get(1), ids.get(0));
+    }
+
+    @Test
+    void aMalformedCursorIsRefusedNamingTheArgument() {
+        for (String bad : new String[] {"", "not a cursor", "AAAA", "e30", "%%%", "BQAAAAA"}) {
+            assertThatThrownBy(() -> queue.deadLetters(null, bad, 10)).as(bad).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("after was \"" + bad + "\" but must be the next cursor of a dead-letter page"
+                            + " (DeadLetterPage.next()), or null for the first page");
+        }
     }
 
     @Test
@@ -493,8 +558,11 @@ abstract class JobQueueContract {
         queue.enqueue(JobRequest.builder("email").payload("high").priority(5).build());
         queue.enqueue(JobRequest.builder("sms").payload("other").build());
 
-        assertThat(queue.peek("email", 10)).extracting(JobEntry::payload).containsExactly("high", "low");
-        assertThat(queue.peek(null, 1)).extracting(JobEntry::payload).containsExactly("high");
+        String low = queue.peek("email", 10).get(1).id();
+        assertThat(queue.get(low).orElseThrow().payload()).isEqualTo("low");
+        assertThat(queue.peek("email", 10)).extracting(JobEntry::priority).containsExactly(5, 0);
+        assertThat(queue.peek("email", 10)).extracting(JobEntry::payload).as("lists leave payloads out").containsOnlyNulls();
+        assertThat(queue.peek(null, 1)).extracting(JobEntry::priority).containsExactly(5);
         assertThat(queue.stats().ready()).isEqualTo(3);
     }
 
@@ -587,15 +655,13 @@ abstract class JobQueueContract {
             String batch = "max was " + bad + " but must be between 1 and 1000";
             assertThatThrownBy(() -> queue.peek(null, bad)).isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining(page);
-            assertThatThrownBy(() -> queue.deadLetters(null, 0, bad)).isInstanceOf(IllegalArgumentException.class)
+            assertThatThrownBy(() -> queue.deadLetters(null, null, bad)).isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining(page);
             assertThatThrownBy(() -> queue.claimBatch(EMAIL, "w", bad)).isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining(batch);
             assertThatThrownBy(() -> queue.claimBatch(Map.of("email", 1), "w", bad))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(batch);
         }
-        assertThatThrownBy(() -> queue.deadLetters(null, -1, 10)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("offset was -1 but must be zero or positive");
         assertThatThrownBy(() -> queue.claimBatch(Map.of("email", -1), "w", 5)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("limit of type \"email\" was -1 but must be zero or positive");
         Map<String, Integer> nullLimit = new HashMap<>();
@@ -611,7 +677,7 @@ abstract class JobQueueContract {
 
         // The limits themselves are allowed.
         assertThat(queue.peek(null, 1_000)).isEmpty();
-        assertThat(queue.deadLetters(null, 0, 1_000)).isEmpty();
+        assertThat(queue.deadLetters(null, null, 1_000).entries()).isEmpty();
         assertThat(queue.claimBatch(EMAIL, "w", 1_000)).isEmpty();
         assertThat(queue.claimBatch(Map.of("email", 0), "w", 1)).as("limit 0: not claimed").isEmpty();
         Lease longest = queue.extend(lease, JobRequest.MAX_VISIBILITY_TIMEOUT).orElseThrow();
@@ -641,7 +707,7 @@ abstract class JobQueueContract {
         operations.put("stats", () -> queue.stats());
         operations.put("get of " + id, () -> queue.get(id));
         operations.put("peek", () -> queue.peek(null, 10));
-        operations.put("list of dead letters", () -> queue.deadLetters(null, 0, 10));
+        operations.put("list of dead letters", () -> queue.deadLetters(null, null, 10));
         operations.put("requeue of " + id, () -> queue.requeueDead(id));
         operations.put("requeue of all dead letters", () -> queue.requeueAllDead(null));
         operations.put("purge of dead letters", () -> queue.purgeDead(null, clock.instant()));

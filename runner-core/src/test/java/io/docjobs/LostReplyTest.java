@@ -237,7 +237,7 @@ class LostReplyTest {
                 .containsKey("deadAt")
                 .doesNotContainKeys("leaseToken", "visibleAt", "activeDedupKey");
         assertThat(entry.get("lastError", Document.class)).containsEntry("message", "second failure").containsEntry("attempt", 2);
-        assertThat(queue.deadLetters("email", 0, 10)).extracting(JobEntry::id).containsExactly(id);
+        assertThat(queue.deadLetters("email", null, 10).entries()).extracting(JobEntry::id).containsExactly(id);
         assertThat(queue.claim(EMAIL, "w1")).isEmpty();
         assertNothingStranded();
     }

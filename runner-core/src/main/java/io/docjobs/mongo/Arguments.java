@@ -60,10 +60,8 @@ final class Arguments {
         }
     }
 
-    static void checkPage(int offset, int limit) {
-        if (offset < 0) {
-            throw new IllegalArgumentException("offset was " + offset + " but must be zero or positive");
-        }
+    /** A page size of the admin reads. */
+    static void checkLimit(int limit) {
         if (limit < 1 || limit > MAX_PAGE) {
             throw new IllegalArgumentException("limit was " + limit + " but must be between 1 and " + MAX_PAGE);
         }

@@ -1,5 +1,6 @@
 package io.docjobs.mongo;
 
+import com.mongodb.client.model.Projections;
 import io.docjobs.JobEntry;
 import io.docjobs.JobError;
 import io.docjobs.JobRequest;
@@ -9,6 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
 import org.bson.Document;
+import org.bson.conversions.Bson;
 import org.bson.types.ObjectId;
 
 /**
@@ -46,6 +48,9 @@ final class Entries {
     static final String DEAD_AT = "deadAt";
     /** The schema version the entry was written for; absent means 1. */
     static final String VERSION = "v";
+
+    /** The projection of lists: everything but the payload, which may be large and which lists do not show. */
+    static final Bson WITHOUT_PAYLOAD = Projections.exclude(PAYLOAD);
 
     static final String ERROR_MESSAGE = "message";
     static final String ERROR_CLASS = "exceptionClass";
@@ -117,11 +122,19 @@ final class Entries {
      * 0, dates that are not dates as null, and an unknown state as null.
      */
     static JobEntry toJobEntry(Document entry, EntrySchema schema) {
+        return toJobEntry(entry, schema, true);
+    }
+
+    /**
+     * As {@link #toJobEntry(Document, EntrySchema)}; without {@code withPayload} (for entries read
+     * with {@link #WITHOUT_PAYLOAD}) the payload is null, as lists show it.
+     */
+    static JobEntry toJobEntry(Document entry, EntrySchema schema, boolean withPayload) {
         Object payload = entry.get(PAYLOAD);
         return new JobEntry(
                 idText(entry.get(ID)),
                 text(entry.get(TYPE)),
-                payload == null ? "" : payload instanceof Document document ? document.toJson() : text(payload),
+                !withPayload ? null : payload == null ? "" : payload instanceof Document document ? document.toJson() : text(payload),
                 state(entry.get(STATE)),
                 EntrySchema.intValue(entry, PRIORITY, 0),
                 EntrySchema.intValue(entry, ATTEMPTS, 0),

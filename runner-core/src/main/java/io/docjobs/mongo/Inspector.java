@@ -1,11 +1,10 @@
 package io.docjobs.mongo;
 
 import static com.mongodb.client.model.Filters.eq;
-import static io.docjobs.mongo.Arguments.checkPage;
+import static io.docjobs.mongo.Arguments.checkLimit;
 import static io.docjobs.mongo.Arguments.withType;
 import static io.docjobs.mongo.Claimer.CLAIM_ORDER;
 import static io.docjobs.mongo.Entries.DEAD;
-import static io.docjobs.mongo.Entries.DEAD_AT;
 import static io.docjobs.mongo.Entries.ID;
 import static io.docjobs.mongo.Entries.LEASED;
 import static io.docjobs.mongo.Entries.READY;
@@ -13,7 +12,7 @@ import static io.docjobs.mongo.Entries.STATE;
 import static io.docjobs.mongo.Entries.TYPE;
 import static io.docjobs.mongo.Entries.VISIBLE_AT;
 
-import com.mongodb.client.model.Sorts;
+import io.docjobs.DeadLetterPage;
 import io.docjobs.JobEntry;
 import io.docjobs.QueueStats;
 import java.time.Duration;
@@ -28,6 +27,7 @@ import java.util.TreeMap;
 import org.bson.Document;
 import org.bson.conversions.Bson;
 import org.bson.types.ObjectId;
+import org.jspecify.annotations.Nullable;
 
 /** The operator's reads: counts, one entry, the head of the queue and the dead letters. */
 final class Inspector {
@@ -101,18 +101,29 @@ final class Inspector {
                 .map(entry -> Entries.toJobEntry(entry, store.schema)));
     }
 
+    /** The head of the queue in claim order; payloads left out (see {@link Entries#WITHOUT_PAYLOAD}). */
     List<JobEntry> peek(String type, int limit) {
-        checkPage(0, limit);
+        checkLimit(limit);
         Bson filter = withType(eq(STATE, READY), type);
-        return store.runner.run("peek", attempt -> store.entries.find(filter).sort(CLAIM_ORDER).limit(limit)
-                .map(entry -> Entries.toJobEntry(entry, store.schema)).into(new ArrayList<>()));
+        return store.runner.run("peek", attempt -> store.entries.find(filter).projection(Entries.WITHOUT_PAYLOAD)
+                .sort(CLAIM_ORDER).limit(limit).map(entry -> Entries.toJobEntry(entry, store.schema, false))
+                .into(new ArrayList<>()));
     }
 
-    List<JobEntry> deadLetters(String type, int offset, int limit) {
-        checkPage(offset, limit);
-        Bson filter = withType(eq(STATE, DEAD), type);
-        return store.runner.run("list of dead letters", attempt -> store.entries.find(filter)
-                .sort(Sorts.orderBy(Sorts.descending(DEAD_AT), Sorts.descending(ID))).skip(offset).limit(limit)
-                .map(entry -> Entries.toJobEntry(entry, store.schema)).into(new ArrayList<>()));
+    /**
+     * One page of dead letters after {@code after}: {@code limit + 1} entries read, so that the
+     * page knows whether another follows without a second round trip. Payloads left out.
+     */
+    DeadLetterPage deadLetters(@Nullable String type, @Nullable String after, int limit) {
+        checkLimit(limit);
+        Bson filter = DeadLetterCursor.filter(type, after == null ? null : DeadLetterCursor.parse(after, "after"));
+        return store.runner.run("list of dead letters", attempt -> {
+            List<Document> found = store.entries.find(filter).projection(Entries.WITHOUT_PAYLOAD)
+                    .sort(DeadLetterCursor.ORDER).limit(limit + 1).into(new ArrayList<>());
+            List<Document> page = found.subList(0, Math.min(limit, found.size()));
+            String next = found.size() > limit ? DeadLetterCursor.after(page.get(limit - 1)) : null;
+            return new DeadLetterPage(page.stream().map(entry -> Entries.toJobEntry(entry, store.schema, false)).toList(),
+                    next);
+        });
     }
 }

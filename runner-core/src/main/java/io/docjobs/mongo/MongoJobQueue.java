@@ -6,6 +6,7 @@ import com.mongodb.MongoException;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoDatabase;
 import io.docjobs.DatabaseUnavailableException;
+import io.docjobs.DeadLetterPage;
 import io.docjobs.DocJobsException;
 import io.docjobs.EnqueueResult;
 import io.docjobs.CompletionResult;
@@ -190,8 +191,8 @@ final class MongoJobQueue implements JobQueue {
     }
 
     @Override
-    public List<JobEntry> deadLetters(@Nullable String type, int offset, int limit) {
-        return inspector.deadLetters(type, offset, limit);
+    public DeadLetterPage deadLetters(@Nullable String type, @Nullable String after, int limit) {
+        return inspector.deadLetters(type, after, limit);
     }
 
     @Override

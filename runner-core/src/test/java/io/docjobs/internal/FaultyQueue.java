@@ -1,6 +1,7 @@
 package io.docjobs.internal;
 
 import io.docjobs.DatabaseUnavailableException;
+import io.docjobs.DeadLetterPage;
 import io.docjobs.EnqueueResult;
 import io.docjobs.ExtensionResult;
 import io.docjobs.JobEntry;
@@ -131,8 +132,8 @@ final class FaultyQueue implements JobQueue {
     }
 
     @Override
-    public List<JobEntry> deadLetters(String type, int offset, int limit) {
-        return delegate.deadLetters(type, offset, limit);
+    public DeadLetterPage deadLetters(String type, String after, int limit) {
+        return delegate.deadLetters(type, after, limit);
     }
 
     @Override

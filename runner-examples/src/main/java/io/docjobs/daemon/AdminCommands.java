@@ -1,6 +1,7 @@
 package io.docjobs.daemon;
 
 import io.docjobs.DatabaseUnavailableException;
+import io.docjobs.DeadLetterPage;
 import io.docjobs.EnqueueResult;
 import io.docjobs.JobEntry;
 import io.docjobs.JobQueue;
@@ -214,21 +215,28 @@ public final class AdminCommands {
         }
     }
 
-    @Command(name = "list", description = "List dead letters, newest first: when each died and its last error.")
+    @Command(name = "list", description = {"List dead letters, newest first: when each died and its last error.",
+            "A full page ends with the command that lists the next one (--after CURSOR)."})
     static final class DeadList extends Base {
         @Option(names = "--type", paramLabel = "TYPE", description = "only this type")
         String type;
 
-        @Option(names = "--offset", paramLabel = "N", defaultValue = "0", description = "skip this many (default: ${DEFAULT-VALUE})")
-        int offset;
+        @Option(names = "--after", paramLabel = "CURSOR",
+                description = "start after this position: the cursor the page before printed (default: the newest)")
+        String after;
 
         @Option(names = "--limit", paramLabel = "N", defaultValue = "20", description = "how many (default: ${DEFAULT-VALUE})")
         int limit;
 
         @Override
         int run(DaemonConfig config, JobQueue queue) {
-            List<JobEntry> dead = queue.deadLetters(type, offset, limit);
-            print(out(), dead, queue.now());
+            DeadLetterPage page = queue.deadLetters(type, after, limit);
+            print(out(), page.entries(), queue.now());
+            if (page.hasNext()) {
+                // --after=: a cursor may start with "-".
+                out().println("next page: docjobs dead list" + (type == null ? "" : " --type=" + shellWord(type))
+                        + " --after=" + page.next() + " --limit " + limit);
+            }
             return 0;
         }
     }
@@ -304,7 +312,7 @@ public final class AdminCommands {
     /**
      * One block per entry: id, type, state, attempts, priority, when enqueued and — by state — when
      * it becomes claimable (delayed), since when it is (ready) or when it died (dead); then the
-     * first line of the last error and the start of the payload.
+     * first line of the last error and, for an entry read with its payload, the start of it.
      */
     static void print(PrintWriter out, List<JobEntry> entries, Instant now) {
         if (entries.isEmpty()) {
@@ -322,9 +330,17 @@ public final class AdminCommands {
                         entry.lastError().exceptionClass() == null ? "" : entry.lastError().exceptionClass() + ": ",
                         lines[0], lines.length > 1 ? "  [+" + (lines.length - 1) + " more lines]" : "");
             }
+            // Lists come without payloads (they may be large); an entry read by id has one.
             String payload = entry.payload();
-            out.printf("    payload: %s%n", payload.length() > 200 ? payload.substring(0, 200) + "…" : payload);
+            if (payload != null) {
+                out.printf("    payload: %s%n", payload.length() > 200 ? payload.substring(0, 200) + "…" : payload);
+            }
         }
+    }
+
+    /** {@code word} as one shell word: as it is if plain, else in single quotes. */
+    static String shellWord(String word) {
+        return word.matches("[A-Za-z0-9._:/@+=-]+") ? word : "'" + word.replace("'", "'\\''") + "'";
     }
 
     /** The state as a user sees it: a READY entry whose visible-at time is still ahead is "delayed". */

@@ -174,7 +174,7 @@ public final class DemoCommand implements Callable<Integer> {
                 count(registry, "docjobs.jobs.finished", "outcome", "dead"),
                 count(registry, "docjobs.lease.extensions"),
                 count(registry, "docjobs.lease.losses"));
-        for (JobEntry dead : daemon.queue().deadLetters(null, 0, 5)) {
+        for (JobEntry dead : daemon.queue().deadLetters(null, null, 5).entries()) {
             out.printf("dead letter %s (%s) after %d attempt(s): %s%n", dead.id(), dead.type(), dead.attempts(),
                     dead.lastError().message());
         }

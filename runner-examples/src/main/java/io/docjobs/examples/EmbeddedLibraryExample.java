@@ -68,7 +68,7 @@ public final class EmbeddedLibraryExample {
             Set<String> ids = enqueueJobs(queue);
             awaitNothingLeft(queue);
 
-            List<JobEntry> dead = queue.deadLetters(null, 0, 100).stream()
+            List<JobEntry> dead = queue.deadLetters(null, null, 100).entries().stream()
                     .filter(entry -> ids.contains(entry.id())) // on a real server, skip earlier runs
                     .toList();
             System.out.printf("summary: %d mails sent, %d reports rendered, %d payments charged, %d dead-lettered%n",

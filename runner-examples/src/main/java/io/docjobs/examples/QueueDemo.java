@@ -175,7 +175,7 @@ public final class QueueDemo {
                 retried.get(), deadLettered.get(), lostLeases.get());
         System.out.printf("queue now: ready %d, delayed %d, leased %d, dead %d%n", stats.ready(), stats.delayed(),
                 stats.leased(), stats.dead());
-        for (JobEntry dead : queue.deadLetters(null, 0, 5)) {
+        for (JobEntry dead : queue.deadLetters(null, null, 5).entries()) {
             System.out.printf("dead letter %s (%s) after %d attempts: %s: %s%n", dead.id(), dead.type(), dead.attempts(),
                     dead.lastError().exceptionClass(), dead.lastError().message());
         }

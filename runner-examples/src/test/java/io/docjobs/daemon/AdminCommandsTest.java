@@ -11,6 +11,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Set;
 import org.bson.types.ObjectId;
 import org.junit.jupiter.api.BeforeEach;
@@ -95,12 +98,35 @@ class AdminCommandsTest {
 
     @Test
     void peekListsReadyJobsInClaimOrder() {
-        queue.enqueue(JobRequest.builder("email.send").payload("low").build());
-        queue.enqueue(JobRequest.builder("email.send").payload("high").priority(9).build());
+        String low = queue.enqueue(JobRequest.builder("email.send").payload("low").build()).id();
+        String high = queue.enqueue(JobRequest.builder("email.send").payload("high").priority(9).build()).id();
 
         Cli.Result result = run("peek", "--limit", "5");
 
-        assertThat(result.out().indexOf("high")).isLessThan(result.out().indexOf("low"));
+        assertThat(result.out().indexOf(high)).isNotNegative().isLessThan(result.out().indexOf(low));
+        assertThat(result.out()).as("lists leave payloads out").doesNotContain("payload");
+    }
+
+    @Test
+    void deadListEndsAFullPageWithTheCommandForTheNextOne() {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            ids.add(queue.enqueue(JobRequest.builder("email.send").payload("poison " + i).maxAttempts(1).build()).id());
+            queue.deadLetter(queue.claim(Set.of("email.send"), "test").orElseThrow(), JobError.of("boom"));
+        }
+        ids.sort(Comparator.reverseOrder());
+
+        Cli.Result first = run("dead", "list", "--type", "email.send", "--limit", "2");
+        String next = first.out().lines().filter(line -> line.startsWith("next page: ")).findFirst().orElseThrow();
+        assertThat(next).startsWith("next page: docjobs dead list --type=email.send --after=").endsWith(" --limit 2");
+        String cursor = next.replaceAll(".*--after=(\\S+).*", "$1");
+        Cli.Result second = run("dead", "list", "--type", "email.send", "--after=" + cursor, "--limit", "2");
+
+        assertThat(first.out()).contains(ids.get(0), ids.get(1)).doesNotContain(ids.get(2));
+        assertThat(second.out()).contains(ids.get(2)).doesNotContain(ids.get(0)).doesNotContain("next page");
+        Cli.Result bad = run("dead", "list", "--after", "nonsense");
+        assertThat(bad.code()).isEqualTo(2);
+        assertThat(bad.err()).contains("after was \"nonsense\" but must be the next cursor of a dead-letter page");
     }
 
     @Test

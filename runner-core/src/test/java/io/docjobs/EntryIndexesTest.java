@@ -1,0 +1,45 @@
+package io.docjobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.IndexOptions;
+import com.mongodb.client.model.Indexes;
+import java.util.ArrayList;
+import java.util.List;
+import org.bson.Document;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The indexes made at start-up: the dead-letter ones in the order of the listing, the old one gone. */
+class EntryIndexesTest {
+    @RegisterExtension
+    final EmbeddedMongoExtension mongo = EmbeddedMongoExtension.server();
+
+    @Test
+    void startUpReplacesTheOldDeadLetterIndexAndIsIdempotent() {
+        String collection = mongo.freshCollection();
+        MongoCollection<Document> entries = mongo.client().getDatabase(QueueConfig.DEFAULT_DATABASE).getCollection(collection);
+        entries.createIndex(Indexes.compoundIndex(Indexes.ascending("state"), Indexes.descending("deadAt")),
+                new IndexOptions().name("docjobs_dead"));
+        QueueConfig config = QueueConfig.builder().collection(collection).build();
+
+        try (JobQueue first = JobQueue.using(mongo.client(), config)) {
+            first.ensureIndexes();
+        }
+        try (JobQueue second = JobQueue.using(mongo.client(), config)) {
+            assertThat(second.deadLetters(null, null, 1).entries()).isEmpty();
+        }
+
+        List<Document> indexes = entries.listIndexes().into(new ArrayList<>());
+        assertThat(indexes).extracting(index -> index.getString("name"))
+                .containsExactlyInAnyOrder("_id_", "docjobs_claim", "docjobs_dedup", "docjobs_dead_at", "docjobs_dead_type");
+        assertThat(key(indexes, "docjobs_dead_at")).isEqualTo(new Document("deadAt", -1).append("_id", -1));
+        assertThat(key(indexes, "docjobs_dead_type")).isEqualTo(new Document("type", 1).append("deadAt", -1).append("_id", -1));
+    }
+
+    private static Document key(List<Document> indexes, String name) {
+        return indexes.stream().filter(index -> name.equals(index.getString("name"))).findFirst().orElseThrow()
+                .get("key", Document.class);
+    }
+}
