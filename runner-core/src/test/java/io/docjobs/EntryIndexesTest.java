@@ -17,11 +17,13 @@ class EntryIndexesTest {
     final EmbeddedMongoExtension mongo = EmbeddedMongoExtension.server();
 
     @Test
-    void startUpReplacesTheOldDeadLetterIndexAndIsIdempotent() {
+    void startUpReplacesTheOldClaimAndDeadLetterIndexesAndIsIdempotent() {
         String collection = mongo.freshCollection();
         MongoCollection<Document> entries = mongo.client().getDatabase(QueueConfig.DEFAULT_DATABASE).getCollection(collection);
         entries.createIndex(Indexes.compoundIndex(Indexes.ascending("state"), Indexes.descending("deadAt")),
                 new IndexOptions().name("docjobs_dead"));
+        entries.createIndex(Indexes.compoundIndex(Indexes.ascending("state", "type"), Indexes.descending("priority"),
+                Indexes.ascending("visibleAt")), new IndexOptions().name("docjobs_claim"));
         QueueConfig config = QueueConfig.builder().collection(collection).build();
 
         try (JobQueue first = JobQueue.using(mongo.client(), config)) {
@@ -33,7 +35,9 @@ class EntryIndexesTest {
 
         List<Document> indexes = entries.listIndexes().into(new ArrayList<>());
         assertThat(indexes).extracting(index -> index.getString("name"))
-                .containsExactlyInAnyOrder("_id_", "docjobs_claim", "docjobs_dedup", "docjobs_dead_at", "docjobs_dead_type");
+                .containsExactlyInAnyOrder("_id_", "docjobs_claim_by_type", "docjobs_dedup", "docjobs_dead_at", "docjobs_dead_type");
+        assertThat(key(indexes, "docjobs_claim_by_type")).isEqualTo(new Document("type", 1).append("priority", -1)
+                .append("visibleAt", 1).append("state", 1));
         assertThat(key(indexes, "docjobs_dead_at")).isEqualTo(new Document("deadAt", -1).append("_id", -1));
         assertThat(key(indexes, "docjobs_dead_type")).isEqualTo(new Document("type", 1).append("deadAt", -1).append("_id", -1));
     }

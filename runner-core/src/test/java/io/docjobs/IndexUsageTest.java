@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -59,7 +60,34 @@ class IndexUsageTest {
                     return () -> f.queue().deadLetters("sms", after, 20);
                 }),
                 operation("purge of old dead letters", f -> () -> f.queue().purgeDead(null, f.start())),
-                operation("purge of old dead letters of one type", f -> () -> f.queue().purgeDead("sms", f.start())));
+                operation("purge of old dead letters of one type", f -> () -> f.queue().purgeDead("sms", f.start())),
+                operation("claim", f -> () -> f.queue().claim(Set.of("email"), "w")),
+                operation("claim of two types", f -> () -> f.queue().claim(Set.of("email", "sms"), "w")),
+                operation("claimBatch with limits", f -> () -> f.queue().claimBatch(Map.of("email", 3, "sms", 2), "w", 4)),
+                operation("done", f -> {
+                    Lease lease = f.claim("email");
+                    return () -> f.queue().done(lease);
+                }),
+                operation("doneAll", f -> {
+                    List<Lease> leases = List.of(f.claim("email"), f.claim("sms"));
+                    return () -> f.queue().doneAll(leases);
+                }),
+                operation("extend", f -> {
+                    Lease lease = f.claim("sms");
+                    return () -> f.queue().extend(lease, Duration.ofMinutes(1));
+                }),
+                operation("extendAll", f -> {
+                    List<Lease> leases = List.of(f.claim("email"), f.claim("sms"));
+                    return () -> f.queue().extendAll(leases, Duration.ofMinutes(1));
+                }),
+                operation("release", f -> {
+                    Lease lease = f.claim("email");
+                    return () -> f.queue().release(lease, Duration.ofSeconds(5), JobError.of("again"));
+                }),
+                operation("giveBack", f -> {
+                    Lease lease = f.claim("sms");
+                    return () -> f.queue().giveBack(lease);
+                }));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -19,9 +19,10 @@ import java.util.List;
 final class EntryIndexes {
     /**
      * Serves the claim's candidate read, one type per query, in claim order: equality on type,
-     * then the sort's own fields, with visible-at bounded within each priority. Replaces
+     * then the sort's own fields, with visible-at bounded within each priority; the state last, so
+     * the claim's check of the state and the stats' counts are read from the index. Replaces
      * {@code docjobs_claim} on {@code (state, type, priority, visibleAt)}, whose {@code $in} on state
-     * needs a merge of sorted index ranges that DocumentDB does not do (see the README on dropping it).
+     * needs a merge of sorted index ranges that DocumentDB does not do.
      */
     static final String CLAIM_INDEX = "docjobs_claim_by_type";
     static final String DEDUP_INDEX = "docjobs_dedup";
@@ -34,6 +35,9 @@ final class EntryIndexes {
      * keyset pages cannot use it, and, holding the state, it changed with every claim and release.
      */
     static final String LEGACY_DEAD_INDEX = "docjobs_dead";
+    /** The claim index of earlier builds ({@code state 1, type 1, priority -1, visibleAt 1}); see {@link #CLAIM_INDEX}. */
+    static final String LEGACY_CLAIM_INDEX = "docjobs_claim";
+    static final List<String> LEGACY_INDEXES = List.of(LEGACY_CLAIM_INDEX, LEGACY_DEAD_INDEX);
     /** The server's code for "index not found": another instance dropped it first. */
     private static final int INDEX_NOT_FOUND = 27;
 
@@ -46,7 +50,7 @@ final class EntryIndexes {
     void ensure() {
         List<IndexModel> indexes = List.of(
                 new IndexModel(Indexes.compoundIndex(Indexes.ascending(TYPE), Indexes.descending(PRIORITY),
-                        Indexes.ascending(VISIBLE_AT)), new IndexOptions().name(CLAIM_INDEX)),
+                        Indexes.ascending(VISIBLE_AT, STATE)), new IndexOptions().name(CLAIM_INDEX)),
                 // Sparse and unique on a field set only while unfinished: finished entries free the key
                 // without a partial filter (which DocumentDB and the embedded server do not honour).
                 new IndexModel(Indexes.ascending(ACTIVE_DEDUP_KEY), new IndexOptions().name(DEDUP_INDEX)
@@ -62,23 +66,26 @@ final class EntryIndexes {
     }
 
     /**
-     * Drops {@link #LEGACY_DEAD_INDEX} if present: the new ones serve everything it served. An
-     * older daemon starting later creates it again, and the next start of this version drops it.
+     * Drops the indexes of earlier builds if present ({@link #LEGACY_INDEXES}): the new ones serve
+     * everything they served, and each costs a write per claim. An older daemon starting later
+     * creates them again, and the next start of this version drops them again.
      */
     private void dropLegacy() {
-        store.runner.run("drop of index " + LEGACY_DEAD_INDEX, attempt -> {
-            List<String> names = store.entries.listIndexes().map(index -> index.getString("name")).into(new ArrayList<>());
-            if (!names.contains(LEGACY_DEAD_INDEX)) {
-                return false;
-            }
-            try {
-                store.entries.dropIndex(LEGACY_DEAD_INDEX);
-            } catch (MongoCommandException e) {
-                if (e.getErrorCode() != INDEX_NOT_FOUND) {
-                    throw e;
+        for (String legacy : LEGACY_INDEXES) {
+            store.runner.run("drop of index " + legacy, attempt -> {
+                List<String> names = store.entries.listIndexes().map(index -> index.getString("name")).into(new ArrayList<>());
+                if (!names.contains(legacy)) {
+                    return false;
                 }
-            }
-            return true;
-        });
+                try {
+                    store.entries.dropIndex(legacy);
+                } catch (MongoCommandException e) {
+                    if (e.getErrorCode() != INDEX_NOT_FOUND) {
+                        throw e;
+                    }
+                }
+                return true;
+            });
+        }
     }
 }

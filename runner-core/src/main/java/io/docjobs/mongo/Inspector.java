@@ -80,14 +80,17 @@ final class Inspector {
     }
 
     /**
-     * {@code $match} on the states, {@code $project} of the counted fields without {@code _id}
-     * (so the projection can be covered by the claim index), then one {@code $group} per type and
-     * state. Stages the embedded server runs too.
+     * {@code $match} on the states, {@code $project} of the counted fields without {@code _id},
+     * then one {@code $group} per type and state. The {@code $type} on the type gives the claim
+     * index (type first, state last) bounds to scan, so MongoDB reads the index alone rather than
+     * every entry; entries whose type is not a string are malformed and not counted. Stages the
+     * embedded server runs too.
      */
     static List<Document> statsPipeline(Instant now) {
         Document visibleNow = new Document("$cond", List.of(new Document("$lte", List.of("$" + VISIBLE_AT, Date.from(now))), 1, 0));
         return List.of(
-                new Document("$match", new Document(STATE, new Document("$in", List.of(READY, LEASED, DEAD)))),
+                new Document("$match", new Document(TYPE, new Document("$type", "string"))
+                        .append(STATE, new Document("$in", List.of(READY, LEASED, DEAD)))),
                 new Document("$project", new Document(ID, 0).append(TYPE, 1).append(STATE, 1).append(VISIBLE_AT, 1)),
                 new Document("$group", new Document(ID, new Document(TYPE, "$" + TYPE).append(STATE, "$" + STATE))
                         .append("count", new Document("$sum", 1))
