@@ -184,6 +184,11 @@ final class Poller {
      * and every reserved slot is used by a started job or returned, whatever fails.
      */
     Poll pollOnce() {
+        if (settings.prefetch() > 0 && workers.waiting() > settings.prefetch() / 2) {
+            // Jobs claimed ahead still feed the workers: refill once half of them have started, so
+            // claims come in batches of at least half the prefetch rather than one per freed slot.
+            return Poll.NO_ROOM;
+        }
         Slots.Reservation reservation = slots.reserve(settings.maxBatch());
         if (reservation.isEmpty()) {
             return Poll.NO_ROOM;

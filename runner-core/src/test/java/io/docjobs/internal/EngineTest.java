@@ -437,6 +437,22 @@ class EngineTest {
     }
 
     @Test
+    void withJobsClaimedAheadTheNextClaimWaitsUntilHalfOfThemStartedSoClaimsComeInBatches() {
+        Engine engine = engine(2, 32, 4, executor, handle("email", job -> { }));
+        for (int i = 0; i < 20; i++) {
+            enqueue("email", 0);
+        }
+        assertThat(engine.pollOnce().claimed()).isEqualTo(6);
+        assertThat(executor.pending()).isEqualTo(2);
+
+        assertThat(executor.runOne()).isTrue();
+        assertThat(engine.pollOnce().noRoom()).as("three of four still wait: no claim for one slot").isTrue();
+        assertThat(executor.runOne()).isTrue();
+        assertThat(engine.pollOnce().claimed()).as("two of four wait: refill the two free slots at once").isEqualTo(2);
+        assertThat(queue.claimLog).containsExactly("claimBatch 6", "claimBatch 2");
+    }
+
+    @Test
     void aJobClaimedAheadIsHeartbeatedAndItsTimeOutStartsOnlyWithItsHandlerSlot() {
         List<String> ran = new CopyOnWriteArrayList<>();
         Engine engine = engine(1, 32, 1, executor, handle("email", job -> ran.add(job.id()),
