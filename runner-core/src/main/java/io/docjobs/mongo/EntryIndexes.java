@@ -3,6 +3,8 @@ package io.docjobs.mongo;
 import static io.docjobs.mongo.Entries.ACTIVE_DEDUP_KEY;
 import static io.docjobs.mongo.Entries.DEAD_AT;
 import static io.docjobs.mongo.Entries.PRIORITY;
+import static io.docjobs.mongo.Entries.SCHEDULED_AT;
+import static io.docjobs.mongo.Entries.SCHEDULE_ID;
 import static io.docjobs.mongo.Entries.STATE;
 import static io.docjobs.mongo.Entries.TYPE;
 import static io.docjobs.mongo.Entries.VISIBLE_AT;
@@ -17,6 +19,7 @@ final class EntryIndexes {
     static final String CLAIM_INDEX = "docjobs_claim";
     static final String DEDUP_INDEX = "docjobs_dedup";
     static final String DEAD_INDEX = "docjobs_dead";
+    static final String SCHEDULE_INDEX = "docjobs_schedule";
 
     private final EntryStore store;
 
@@ -33,7 +36,10 @@ final class EntryIndexes {
                 new IndexModel(Indexes.ascending(ACTIVE_DEDUP_KEY), new IndexOptions().name(DEDUP_INDEX)
                         .unique(true).sparse(true)),
                 new IndexModel(Indexes.compoundIndex(Indexes.ascending(STATE), Indexes.descending(DEAD_AT)),
-                        new IndexOptions().name(DEAD_INDEX)));
+                        new IndexOptions().name(DEAD_INDEX)),
+                // Sparse: only entries made by schedules, for the clean-up of held firings after a takeover.
+                new IndexModel(Indexes.ascending(SCHEDULE_ID, SCHEDULED_AT), new IndexOptions().name(SCHEDULE_INDEX)
+                        .sparse(true)));
         store.runner.run("index creation", attempt -> store.entries.createIndexes(indexes));
     }
 }
