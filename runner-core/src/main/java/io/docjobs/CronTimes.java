@@ -10,6 +10,7 @@ import java.time.LocalDateTime;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
+import java.time.temporal.ChronoUnit;
 import java.time.zone.ZoneOffsetTransition;
 import java.time.zone.ZoneRules;
 import java.util.Optional;
@@ -73,7 +74,8 @@ final class CronTimes {
     /** The first time strictly after {@code after}, or null if there is none. */
     static @Nullable Instant next(ExecutionTime times, ZoneId zone, Instant after) {
         ZoneRules rules = zone.getRules();
-        LocalDateTime local = LocalDateTime.ofInstant(after, zone);
+        // Whole seconds: cron-utils keeps the fraction it is given in the times it returns.
+        LocalDateTime local = LocalDateTime.ofInstant(after, zone).truncatedTo(ChronoUnit.SECONDS);
         for (int step = 0; step < MAX_STEPS; step++) {
             Optional<ZonedDateTime> next = times.nextExecution(local.atZone(ZoneOffset.UTC));
             if (next.isEmpty()) {

@@ -83,6 +83,15 @@ class ScheduleTest {
     }
 
     @Test
+    void cronTimesAreWholeSecondsWhateverTheFractionOfTheStart() {
+        Schedule minutely = Schedule.builder("m", "t").cron("* * * * *").build();
+
+        assertThat(times(minutely, "2026-12-04T10:00:00.750Z", 2))
+                .isEqualTo(instants("2026-12-04T10:01:00Z", "2026-12-04T10:02:00Z"));
+        assertThat(times(minutely, "2026-12-04T10:00:59.999Z", 1)).isEqualTo(instants("2026-12-04T10:01:00Z"));
+    }
+
+    @Test
     void intervalsRunOnTheInstantLine() {
         Schedule every90 = Schedule.builder("i", "t").interval(Duration.ofMinutes(90)).zone(BERLIN).build();
 
