@@ -130,11 +130,12 @@ final class MongoSchedules implements Schedules {
     @Override
     public Change remove(String id) {
         Arguments.notNull(id, "id");
-        Document removed = store.runner.run("removal of schedule " + id,
-                attempt -> store.schedules.findOneAndDelete(new Document(ID, id)));
-        if (removed == null) {
+        Optional<Document> found = store.runner.run("removal of schedule " + id,
+                attempt -> Optional.ofNullable(store.schedules.findOneAndDelete(new Document(ID, id))));
+        if (found.isEmpty()) {
             return Change.NOT_FOUND;
         }
+        Document removed = found.get();
         // A firing committed just before the removal still becomes its job; held ones that no commit names go.
         Document last = removed.get(LAST, Document.class);
         ObjectId lastJob = last == null ? null : last.getObjectId(LAST_JOB);

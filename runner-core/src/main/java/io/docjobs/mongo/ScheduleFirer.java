@@ -30,6 +30,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.zip.CRC32;
 import org.bson.Document;
@@ -105,12 +106,12 @@ final class ScheduleFirer {
             return;
         }
         String token = store.newToken();
-        Document before = acquire(id, owner, token, now);
-        if (before == null) {
+        Optional<Document> before = acquire(id, owner, token, now);
+        if (before.isEmpty()) {
             return;
         }
         try {
-            fireLeased(before, token, now, firings);
+            fireLeased(before.get(), token, now, firings);
         } finally {
             release(id, token);
         }
@@ -162,8 +163,8 @@ final class ScheduleFirer {
         }
     }
 
-    /** Takes the lease if free or expired; the document before, or null if another scheduler holds it. */
-    private @Nullable Document acquire(String id, String owner, String token, Instant now) {
+    /** Takes the lease if free or expired; the document before, or empty if another scheduler holds it. */
+    private Optional<Document> acquire(String id, String owner, String token, Instant now) {
         Document free = new Document(ID, id).append("$or", List.of(
                 new Document(LEASE, null),
                 new Document(dotted(LEASE, LEASE_UNTIL), new Document("$lte", Date.from(now)))));
@@ -177,10 +178,10 @@ final class ScheduleFirer {
                 // it replaced is unknown, so behave as after a takeover.
                 Document mine = store.schedules.find(new Document(ID, id).append(dotted(LEASE, LEASE_TOKEN), token)).first();
                 if (mine != null) {
-                    return mine.append(LEASE, new Document(LEASE_OWNER, "unknown"));
+                    return Optional.of(mine.append(LEASE, new Document(LEASE_OWNER, "unknown")));
                 }
             }
-            return before;
+            return Optional.ofNullable(before);
         });
     }
 
@@ -306,9 +307,11 @@ final class ScheduleFirer {
     }
 
     private boolean unfinished(ObjectId job) {
-        Document entry = store.runner.run("overlap check of job " + job.toHexString(), attempt -> store.entries
-                .find(new Document(Entries.ID, job)).projection(Projections.include(Entries.STATE)).first());
-        return entry != null && List.of(Entries.HELD, Entries.READY, Entries.LEASED).contains(entry.get(Entries.STATE));
+        Optional<Document> entry = store.runner.run("overlap check of job " + job.toHexString(), attempt -> Optional
+                .ofNullable(store.entries.find(new Document(Entries.ID, job)).projection(Projections.include(Entries.STATE))
+                        .first()));
+        return entry.isPresent()
+                && List.of(Entries.HELD, Entries.READY, Entries.LEASED).contains(entry.get().get(Entries.STATE));
     }
 
     /** The time plus a fixed offset per schedule and time below the jitter, so every scheduler picks the same. */
