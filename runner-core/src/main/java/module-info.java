@@ -24,6 +24,8 @@ module io.docjobs {
     requires transitive micrometer.observation;
     requires micrometer.commons;
     requires io.github.resilience4j.retry;
+    // Cron expressions of schedules; its types stay out of the API's signatures.
+    requires com.cronutils;
     requires io.github.resilience4j.core;
     requires org.slf4j;
     requires java.management;

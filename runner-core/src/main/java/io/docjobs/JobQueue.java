@@ -47,6 +47,16 @@ public interface JobQueue extends JobProducer, JobConsumer, JobAdmin, AutoClosea
         return MongoQueues.using(client, config);
     }
 
+    /**
+     * {@return the queue's recurring jobs, kept in the collection {@code <collection>_schedules}}
+     * Defining and administering them needs no running supervisor; firing them is what a
+     * {@link Supervisor} with schedules does. The default, for queues that keep no schedules, throws
+     * {@link UnsupportedOperationException}.
+     */
+    default Schedules schedules() {
+        throw new UnsupportedOperationException("queue " + name() + " keeps no schedules");
+    }
+
     /** Creates the indexes if missing; idempotent, and already done by {@link #connect}. */
     void ensureIndexes();
 

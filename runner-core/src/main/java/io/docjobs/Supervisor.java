@@ -69,6 +69,10 @@ public final class Supervisor implements AutoCloseable {
     private final List<String> types;
     private final QueueMetrics queueMetrics;
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
+    private final List<Schedule> schedules;
+    /** The queue's schedules when this supervisor fires them, else null. */
+    private final @Nullable Schedules scheduleStore;
+    private final Duration schedulerTick;
 
     private Supervisor(Builder builder, SupervisorConfig config, Engine.Settings settings) {
         this.queue = builder.queue;
@@ -76,6 +80,10 @@ public final class Supervisor implements AutoCloseable {
         this.settings = settings;
         this.types = List.copyOf(builder.handlers.keySet());
         this.engine = new Engine(queue, builder.handlers, builder.options, settings);
+        this.schedules = List.copyOf(builder.schedules.values());
+        this.scheduleStore = (builder.scheduler || !schedules.isEmpty()) && queue instanceof JobQueue jobQueue
+                ? jobQueue.schedules() : null;
+        this.schedulerTick = builder.schedulerTick;
         // Depth gauges read the queue as an operator does; a bare consumer cannot, and gets none.
         this.queueMetrics = config.depthRefresh().isZero() || !(queue instanceof JobAdmin admin) ? null
                 : new QueueMetrics(admin, config.depthRefresh());
@@ -107,12 +115,20 @@ public final class Supervisor implements AutoCloseable {
             if (queueMetrics != null) {
                 queueMetrics.bindTo(settings.registry());
             }
+            if (scheduleStore != null) {
+                schedules.forEach(scheduleStore::define);
+                engine.schedules(scheduleStore, schedules.stream().map(Schedule::id).toList(), schedulerTick);
+            }
             engine.start();
             state.set(State.RUNNING);
             log.info("supervisor {} running on {}: types {}, {} workers, {} pollers, batch {}, idle back-off {}..{},"
                     + " drain {}, worker id {}", settings.name(), queue.name(), types, settings.workers(),
                     settings.pollers(), settings.maxBatch(), settings.idleMin(), settings.idleMax(),
                     settings.drainTimeout(), settings.workerId());
+            if (scheduleStore != null) {
+                log.info("supervisor {} fires the schedules of {} every {}; defined here: {}", settings.name(),
+                        queue.name(), schedulerTick, schedules.stream().map(s -> s.id() + " (" + s.timing() + ")").toList());
+            }
             return this;
         } catch (RuntimeException | Error e) {
             state.set(State.FAILED);
@@ -177,6 +193,11 @@ public final class Supervisor implements AutoCloseable {
         return engine.pollsSucceeding();
     }
 
+    /** {@return the schedules this supervisor defines when it starts, in registration order; unmodifiable} */
+    public List<Schedule> schedules() {
+        return schedules;
+    }
+
     /** {@return the types this supervisor claims, in registration order; unmodifiable} */
     public List<String> types() {
         return types;
@@ -205,9 +226,17 @@ public final class Supervisor implements AutoCloseable {
         return settings.registry();
     }
 
+    /** The default of {@link Builder#schedulerTick}: how often a supervisor looks for due schedules. */
+    public static final Duration DEFAULT_SCHEDULER_TICK = Duration.ofSeconds(1);
+    /** The longest {@link Builder#schedulerTick}: a schedule fires at most this late when nothing is wrong. */
+    public static final Duration MAX_SCHEDULER_TICK = Duration.ofMinutes(1);
+
     /** Builds a {@link Supervisor}; {@link #build()} validates everything and reports all problems at once. */
     public static final class Builder {
         private final JobConsumer queue;
+        private final Map<String, Schedule> schedules = new LinkedHashMap<>();
+        private boolean scheduler;
+        private Duration schedulerTick = DEFAULT_SCHEDULER_TICK;
         private final Map<String, JobHandler> handlers = new LinkedHashMap<>();
         private final Map<String, HandlerOptions> options = new LinkedHashMap<>();
         private final List<String> problems = new ArrayList<>();
@@ -344,6 +373,47 @@ public final class Supervisor implements AutoCloseable {
         }
 
         /**
+         * Defines a schedule when the supervisor starts ({@link Schedules#define}) and fires the
+         * queue's schedules while it runs. Its type must have a handler here; problems are reported by
+         * {@link #build()}. Schedules need a {@link JobQueue}, not a bare consumer.
+         *
+         * @param schedule the definition
+         * @return this builder
+         */
+        public Builder schedule(Schedule schedule) {
+            if (schedule == null) {
+                problems.add("schedule was null but must be given");
+            } else if (schedules.putIfAbsent(schedule.id(), schedule) != null) {
+                problems.add("schedule \"" + schedule.id() + "\" is defined twice; give each schedule its own id");
+            }
+            return this;
+        }
+
+        /**
+         * Whether to fire the queue's schedules even if none is defined here (defined by other
+         * processes or the CLI); default false. A supervisor with {@link #schedule}s always does.
+         *
+         * @param scheduler true to fire schedules
+         * @return this builder
+         */
+        public Builder scheduler(boolean scheduler) {
+            this.scheduler = scheduler;
+            return this;
+        }
+
+        /**
+         * How often due schedules are looked for (one query of the schedules collection); default
+         * {@link #DEFAULT_SCHEDULER_TICK}.
+         *
+         * @param tick from 10 ms to {@link #MAX_SCHEDULER_TICK}
+         * @return this builder
+         */
+        public Builder schedulerTick(Duration tick) {
+            this.schedulerTick = tick;
+            return this;
+        }
+
+        /**
          * Every setting of {@code config} at once, replacing those set before (handlers, registries
          * and observation are not part of it).
          *
@@ -415,6 +485,7 @@ public final class Supervisor implements AutoCloseable {
                             + " but cannot exceed workers (" + workers + ")");
                 }
             }
+            checkSchedules(all);
             if (!all.isEmpty()) {
                 throw new ConfigurationException(all, null);
             }
@@ -422,6 +493,22 @@ public final class Supervisor implements AutoCloseable {
                     built.pollers(), built.maxBatch(), built.prefetch(), built.idleBackoffMin(), built.idleBackoffMax(), built.drainTimeout(),
                     registry != null ? registry : new SimpleMeterRegistry(), observations);
             return new Supervisor(this, built, settings);
+        }
+
+        private void checkSchedules(List<String> all) {
+            if (schedulerTick == null || schedulerTick.compareTo(Duration.ofMillis(10)) < 0
+                    || schedulerTick.compareTo(MAX_SCHEDULER_TICK) > 0) {
+                all.add("schedulerTick was " + schedulerTick + " but must be between PT0.01S and " + MAX_SCHEDULER_TICK);
+            }
+            if ((scheduler || !schedules.isEmpty()) && !(queue instanceof JobQueue)) {
+                all.add("schedules need a JobQueue, but the queue given is only a " + queue.getClass().getSimpleName());
+            }
+            for (Schedule schedule : schedules.values()) {
+                if (!handlers.containsKey(schedule.type())) {
+                    all.add("schedule \"" + schedule.id() + "\": type was \"" + schedule.type()
+                            + "\" but must be a type this supervisor handles " + handlers.keySet());
+                }
+            }
         }
     }
 }

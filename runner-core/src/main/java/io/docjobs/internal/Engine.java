@@ -3,6 +3,7 @@ package io.docjobs.internal;
 import io.docjobs.HandlerOptions;
 import io.docjobs.JobConsumer;
 import io.docjobs.JobHandler;
+import io.docjobs.Schedules;
 import io.docjobs.internal.RunningJob.Ending;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.observation.ObservationRegistry;
@@ -62,6 +63,7 @@ public final class Engine {
 
     private final Settings settings;
     private final Ticker ticker;
+    private final String queueName;
     private final Slots slots;
     private final Wakeups wakeups = new Wakeups();
     /** Signalled on every freed slot, for the drain at shutdown (pollers use {@link #wakeups}). */
@@ -74,6 +76,8 @@ public final class Engine {
     private final LeaseKeeper keeper;
     private final List<Thread> pollerThreads = new ArrayList<>();
     private final Thread keeperThread;
+    private volatile Scheduler scheduler;
+    private volatile Thread schedulerThread;
 
     /**
      * An engine on real time with its own worker pool; nothing runs until {@link #start()}.
@@ -100,6 +104,7 @@ public final class Engine {
     Engine(JobConsumer queue, Collection<Registration> handlers, Settings settings, Ticker ticker, Executor workerPool) {
         this.settings = settings;
         this.ticker = ticker;
+        this.queueName = queue.name();
         Map<String, Registration> registrations = new LinkedHashMap<>();
         handlers.forEach(registration -> registrations.put(registration.type(), registration));
         // Claim slots: the jobs a supervisor holds leases for, running or waiting for a handler slot.
@@ -140,6 +145,19 @@ public final class Engine {
         return thread;
     }
 
+    /**
+     * Fires the queue's schedules once every {@code tick} from {@link #start()} on, on a thread of its
+     * own, stopped first by {@link #stop()}. Call before {@link #start()}.
+     *
+     * @param schedules the queue's schedules
+     * @param known     the ids of the schedules this supervisor defines: their meters exist from the start
+     * @param tick      how often due schedules are looked for
+     */
+    public void schedules(Schedules schedules, List<String> known, Duration tick) {
+        this.scheduler = new Scheduler(schedules, settings.workerId(), tick, settings.registry(), queueName, known);
+        this.schedulerThread = daemon(scheduler::loop, "docjobs-" + settings.name() + "-scheduler");
+    }
+
     /** Starts the pollers and the lease keeper. */
     public void start() {
         long now = ticker.nanos();
@@ -148,6 +166,9 @@ public final class Engine {
         startStepping();
         keeperThread.start();
         pollerThreads.forEach(Thread::start);
+        if (schedulerThread != null) {
+            schedulerThread.start();
+        }
     }
 
     /** Arms the engine without starting its threads: the caller drives {@link #pollOnce} and {@link #keepOnce}. */
@@ -210,6 +231,13 @@ public final class Engine {
      * The lease keeper stops last, so draining jobs keep their leases.
      */
     public void stop() {
+        if (scheduler != null) {
+            // First: a firing is a handful of quick writes, and its jobs are for whoever runs next.
+            scheduler.stop();
+            if (schedulerThread.isAlive()) {
+                joinQuietly(schedulerThread, Duration.ofSeconds(60));
+            }
+        }
         poller.stopClaiming();
         // Pollers are woken, not interrupted: an interrupt in the middle of a claim could make the
         // driver drop a reply the server already acted on, stranding the entry until its lease

@@ -46,6 +46,10 @@ final class Entries {
     /** The producer's W3C trace context, if it had one. */
     static final String TRACEPARENT = "traceparent";
     static final String DEAD_AT = "deadAt";
+    /** The schedule whose firing made the entry, if one did. */
+    static final String SCHEDULE_ID = "scheduleId";
+    /** The schedule's time the entry was made for, with {@link #SCHEDULE_ID}. */
+    static final String SCHEDULED_AT = "scheduledAt";
     /** The schema version the entry was written for; absent means 1. */
     static final String VERSION = "v";
 
@@ -61,6 +65,12 @@ final class Entries {
     static final String READY = JobState.READY.stored();
     static final String LEASED = JobState.LEASED.stored();
     static final String DEAD = JobState.DEAD.stored();
+    /**
+     * A schedule's firing before it is committed: never claimed, counted or listed (no
+     * {@code visibleAt}, a state no query of the queue matches); made ready by the firing's commit
+     * or deleted if the commit failed. See {@link ScheduleFirer}.
+     */
+    static final String HELD = "held";
 
     private Entries() {
     }

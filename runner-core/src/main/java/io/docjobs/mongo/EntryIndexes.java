@@ -4,6 +4,8 @@ import static io.docjobs.mongo.Entries.ACTIVE_DEDUP_KEY;
 import static io.docjobs.mongo.Entries.DEAD_AT;
 import static io.docjobs.mongo.Entries.ID;
 import static io.docjobs.mongo.Entries.PRIORITY;
+import static io.docjobs.mongo.Entries.SCHEDULED_AT;
+import static io.docjobs.mongo.Entries.SCHEDULE_ID;
 import static io.docjobs.mongo.Entries.STATE;
 import static io.docjobs.mongo.Entries.TYPE;
 import static io.docjobs.mongo.Entries.VISIBLE_AT;
@@ -40,6 +42,7 @@ final class EntryIndexes {
     static final List<String> LEGACY_INDEXES = List.of(LEGACY_CLAIM_INDEX, LEGACY_DEAD_INDEX);
     /** The server's code for "index not found": another instance dropped it first. */
     private static final int INDEX_NOT_FOUND = 27;
+    static final String SCHEDULE_INDEX = "docjobs_schedule";
 
     private final EntryStore store;
 
@@ -60,7 +63,10 @@ final class EntryIndexes {
                 // One index per filter: all types, and one type, each in the order of the listing.
                 new IndexModel(Indexes.descending(DEAD_AT, ID), new IndexOptions().name(DEAD_AT_INDEX)),
                 new IndexModel(Indexes.compoundIndex(Indexes.ascending(TYPE), Indexes.descending(DEAD_AT, ID)),
-                        new IndexOptions().name(DEAD_TYPE_INDEX)));
+                        new IndexOptions().name(DEAD_TYPE_INDEX)),
+                // Sparse: only entries made by schedules, for the clean-up of held firings after a takeover.
+                new IndexModel(Indexes.ascending(SCHEDULE_ID, SCHEDULED_AT), new IndexOptions().name(SCHEDULE_INDEX)
+                        .sparse(true)));
         store.runner.run("index creation", attempt -> store.entries.createIndexes(indexes));
         dropLegacy();
     }

@@ -35,8 +35,13 @@ final class EntryStore {
      */
     static final Logger LOG = LoggerFactory.getLogger(MongoJobQueue.class);
 
+    /** Appended to the queue's collection name for its schedules' collection. */
+    static final String SCHEDULES_SUFFIX = "_schedules";
+
     final MongoCollection<Document> entries;
     final MongoCollection<RawBsonDocument> rawEntries;
+    /** The queue's schedules, in {@code <collection>_schedules} with the same concerns (see {@link ScheduleFirer}). */
+    final MongoCollection<Document> schedules;
     final QueueConfig config;
     final ServerClock serverClock;
     final OperationRunner runner;
@@ -56,6 +61,8 @@ final class EntryStore {
             collection = collection.withWriteConcern(WriteConcern.MAJORITY);
         }
         this.entries = collection;
+        this.schedules = database.getCollection(config.collection() + SCHEDULES_SUFFIX)
+                .withReadPreference(ReadPreference.primary()).withWriteConcern(collection.getWriteConcern());
         this.rawEntries = entries.withDocumentClass(RawBsonDocument.class);
         this.name = config.database() + "." + config.collection();
         this.serverClock = new ServerClock(config.clock(), client.getDatabase("admin"), config.serverClockSync());

@@ -20,6 +20,7 @@ import io.docjobs.QueueConfig;
 import io.docjobs.QueueStats;
 import io.docjobs.ReleaseResult;
 import io.docjobs.RequeueResult;
+import io.docjobs.Schedules;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
@@ -37,7 +38,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>A facade: each concern lives in a package-private part ({@link Handshake}, {@link Enqueuer},
  * {@link Claimer}, {@link BatchClaimer}, {@link Quarantine}, {@link LeaseWriter},
- * {@link Inspector}, {@link DeadLetters}, {@link EntryIndexes}) over one shared {@link EntryStore}.
+ * {@link Inspector}, {@link DeadLetters}, {@link EntryIndexes}, {@link MongoSchedules}) over one shared
+ * {@link EntryStore}.
  */
 final class MongoJobQueue implements JobQueue {
     private final MongoClient ownedClient;
@@ -52,6 +54,7 @@ final class MongoJobQueue implements JobQueue {
     private final Inspector inspector;
     private final DeadLetters deadLetters;
     private final EntryIndexes indexes;
+    private final MongoSchedules schedules;
 
     private MongoJobQueue(MongoClient client, boolean owned, QueueConfig config) {
         this.ownedClient = owned ? client : null;
@@ -66,6 +69,7 @@ final class MongoJobQueue implements JobQueue {
         this.inspector = new Inspector(store);
         this.deadLetters = new DeadLetters(store);
         this.indexes = new EntryIndexes(store);
+        this.schedules = new MongoSchedules(store, enqueuer, new ScheduleFirer(store, notifier));
     }
 
     /** See {@link JobQueue#connect}. */
@@ -208,6 +212,11 @@ final class MongoJobQueue implements JobQueue {
     @Override
     public long purgeDead(@Nullable String type, Instant before) {
         return deadLetters.purgeDead(type, before);
+    }
+
+    @Override
+    public Schedules schedules() {
+        return schedules;
     }
 
     @Override

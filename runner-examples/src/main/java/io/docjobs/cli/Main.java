@@ -9,6 +9,7 @@ import io.docjobs.daemon.DemoCommand;
 import io.docjobs.daemon.ExitCodes;
 import io.docjobs.daemon.RetryableWrites;
 import io.docjobs.daemon.RunCommand;
+import io.docjobs.daemon.ScheduleCommands;
 import io.docjobs.examples.handlers.ChargePaymentHandler;
 import io.docjobs.examples.handlers.RenderReportHandler;
 import io.docjobs.examples.handlers.SendEmailHandler;
@@ -21,7 +22,7 @@ import picocli.CommandLine.Command;
 
 /**
  * The {@code docjobs} command line: {@code run} (the daemon), {@code demo}, the admin commands
- * {@code enqueue}, {@code stats}, {@code dead}, {@code peek}, {@code db}, and the tools
+ * {@code enqueue}, {@code stats}, {@code dead}, {@code peek}, {@code schedule}, {@code db}, and the tools
  * {@code bench} and {@code chaos}. This package sits on top: it names the commands of the daemon
  * and the tools and gives the demo the example handlers; none of them knows this package.
  *
@@ -38,7 +39,8 @@ import picocli.CommandLine.Command;
         footer = {"", "Exit codes: 0 success; 1 unexpected failure; 2 invalid configuration or usage;",
                 "3 the database could not be reached; 4 the job named is not there in the state the command needs."},
         subcommands = {RunCommand.class, DemoCommand.class, AdminCommands.Enqueue.class, AdminCommands.Stats.class,
-                AdminCommands.Dead.class, AdminCommands.Peek.class, BenchCommand.class, DbCommand.class, ChaosCommand.class,
+                AdminCommands.Dead.class, AdminCommands.Peek.class, ScheduleCommands.Group.class, BenchCommand.class,
+                DbCommand.class, ChaosCommand.class,
                 CompletionCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

@@ -29,7 +29,7 @@ import picocli.CommandLine.Parameters;
 
 /**
  * The admin commands: {@code enqueue}, {@code stats}, {@code dead list|requeue|purge},
- * {@code peek}. They connect as the daemon does: the configured connection string, or else the
+ * {@code peek} ({@link ScheduleCommands} has {@code schedule ...}). They connect as the daemon does: the configured connection string, or else the
  * embedded database of a daemon running on this host ({@code 127.0.0.1:embedded.port}).
  */
 public final class AdminCommands {
@@ -47,6 +47,15 @@ public final class AdminCommands {
             throw new DatabaseUnavailableException("no docjobs daemon with an embedded database answers on " + uri
                     + ": start one with `docjobs run`, or set database.connectionString (DOCJOBS_DATABASE_CONNECTION_STRING)"
                     + " to reach your MongoDB / DocumentDB", e);
+        }
+    }
+
+    /** The types a daemon with this configuration has handlers for: those of the file and those discovered. */
+    static Set<String> knownTypes(DaemonConfig config) {
+        try {
+            return HandlerLoader.load(config, AdminCommands.class.getClassLoader()).keySet();
+        } catch (ConfigException e) {
+            return config.handlers().keySet();
         }
     }
 
@@ -171,15 +180,12 @@ public final class AdminCommands {
             if (!orphans.isEmpty()) {
                 out.println("types with no handler in this configuration: " + String.join(", ", orphans));
             }
-            return 0;
-        }
-
-        private static Set<String> knownTypes(DaemonConfig config) {
-            try {
-                return HandlerLoader.load(config, Stats.class.getClassLoader()).keySet();
-            } catch (ConfigException e) {
-                return config.handlers().keySet();
+            List<io.docjobs.Schedules.Status> schedules = queue.schedules().list();
+            if (!schedules.isEmpty()) {
+                out.println("schedules:");
+                ScheduleCommands.print(out, schedules, stats.at());
             }
+            return 0;
         }
 
         private static String age(Duration age) {

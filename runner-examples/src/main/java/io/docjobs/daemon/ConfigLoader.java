@@ -58,7 +58,7 @@ public final class ConfigLoader {
             "DOCJOBS_MONGODB_URI", "the examples QueueDemo and EmbeddedLibraryExample");
 
     /** The kind of value a key holds, with its parser and rule. */
-    private enum Kind { STRING, PATH, DURATION, POSITIVE_DURATION, INT, BOOL }
+    enum Kind { STRING, PATH, DURATION, POSITIVE_DURATION, INT, BOOL }
 
     /** One configuration key: its path, kind, default, and its range (integers) or maximum (durations). */
     record Key(String path, Kind kind, Object defaultValue, long min, long max, Duration maxDuration) {
@@ -177,6 +177,7 @@ public final class ConfigLoader {
             problems.add(source + ": unknown key \"" + unknown + "\"" + suggestion(unknown));
         }
         Map<String, DaemonConfig.Handler> handlers = handlers(handlerSection, source, problems);
+        List<io.docjobs.Schedule> schedules = ScheduleSection.read(yaml.get(ScheduleSection.KEY), source, problems);
         Map<String, DaemonConfig.Handler> environmentHandlers = environmentHandlers(env, problems);
         applyToFileTypes(environmentHandlers, handlers, source, problems);
 
@@ -200,7 +201,7 @@ public final class ConfigLoader {
                         integer(values, "supervisor.pollers"), integer(values, "supervisor.maxBatch"),
                         integer(values, "supervisor.prefetch"), idleMin, idleMax,
                         (Duration) values.get("supervisor.drainTimeout"), (Duration) values.get("supervisor.depthRefresh")),
-                handlers, environmentHandlers,
+                handlers, environmentHandlers, schedules,
                 path(values, "handlerDirectory"),
                 (Boolean) values.get("discoverHandlers"),
                 new DaemonConfig.Http((Boolean) values.get("http.enabled"), str(values, "http.host"),
@@ -531,6 +532,9 @@ public final class ConfigLoader {
             String source, List<String> problems) {
         for (Map.Entry<?, ?> entry : map.entrySet()) {
             String key = prefix + entry.getKey();
+            if (key.equals(ScheduleSection.KEY)) {
+                continue; // read by ScheduleSection
+            }
             if (key.equals("handlers")) {
                 if (entry.getValue() instanceof Map<?, ?> section) {
                     section.forEach((type, settings) -> handlers.put(String.valueOf(type), settings));
@@ -595,7 +599,7 @@ public final class ConfigLoader {
         return List.of();
     }
 
-    private static Object parse(Key key, Object raw, String where, List<String> problems) {
+    static Object parse(Key key, Object raw, String where, List<String> problems) {
         String text = String.valueOf(raw).trim();
         long min = key.min();
         long max = key.max();
@@ -707,7 +711,7 @@ public final class ConfigLoader {
         return seconds % 60 == 0 ? seconds / 60 + "m" : seconds + "s";
     }
 
-    private static String describe(Object value) {
+    static String describe(Object value) {
         return value instanceof String ? "\"" + value + "\"" : String.valueOf(value);
     }
 

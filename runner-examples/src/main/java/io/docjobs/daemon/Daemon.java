@@ -108,6 +108,9 @@ final class Daemon implements AutoCloseable {
                     .maxBatch(s.maxBatch()).prefetch(s.prefetch()).idleBackoff(s.idleBackoffMin(), s.idleBackoffMax())
                     .drainTimeout(s.drainTimeout()).depthRefresh(s.depthRefresh()).meterRegistry(registry);
             handlers.values().forEach(h -> builder.handle(h.type(), h.handler(), h.options()));
+            // The daemon fires every schedule of the queue, those the CLI added too.
+            builder.scheduler(true);
+            config.schedules().forEach(builder::schedule);
             handlers.values().forEach(h -> log.info("handler for \"{}\": {}", h.type(), h.origin()));
             supervisor = builder.build().start();
             if (http != null) {

@@ -15,6 +15,7 @@ import java.util.Map;
  * @param environmentHandlers settings from {@code DOCJOBS_HANDLERS_<TYPE>_<OPTION>} variables
  *     whose type the file does not name, by the type's variable form ({@code REPORT_RENDER});
  *     {@link HandlerLoader} matches them to discovered providers. Unset options are null.
+ * @param schedules the schedules of the file's {@code schedules:} section, which the daemon defines when it starts
  */
 public record DaemonConfig(
         String source,
@@ -24,6 +25,7 @@ public record DaemonConfig(
         SupervisorSettings supervisor,
         Map<String, Handler> handlers,
         Map<String, Handler> environmentHandlers,
+        List<io.docjobs.Schedule> schedules,
         Path handlerDirectory,
         boolean discoverHandlers,
         Http http) {

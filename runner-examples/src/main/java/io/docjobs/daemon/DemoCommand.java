@@ -118,7 +118,7 @@ public final class DemoCommand implements Callable<Integer> {
                 new DaemonConfig.Queue(Duration.ofSeconds(30), 5),
                 new DaemonConfig.SupervisorSettings("demo", 64, 1, 64, 0, Duration.ofMillis(20), Duration.ofMillis(200),
                         Duration.ofSeconds(10), Duration.ofSeconds(1)),
-                Map.of(), Map.of(), null, false,
+                Map.of(), Map.of(), List.of(), null, false,
                 new DaemonConfig.Http(true, "127.0.0.1", httpPort));
     }
 
