@@ -35,7 +35,8 @@ class EntryIndexesTest {
 
         List<Document> indexes = entries.listIndexes().into(new ArrayList<>());
         assertThat(indexes).extracting(index -> index.getString("name"))
-                .containsExactlyInAnyOrder("_id_", "docjobs_claim_by_type", "docjobs_dedup", "docjobs_dead_at", "docjobs_dead_type");
+                .containsExactlyInAnyOrder("_id_", "docjobs_claim_by_type", "docjobs_dedup", "docjobs_dead_at", "docjobs_dead_type",
+                        "docjobs_schedule");
         assertThat(key(indexes, "docjobs_claim_by_type")).isEqualTo(new Document("type", 1).append("priority", -1)
                 .append("visibleAt", 1).append("state", 1));
         assertThat(key(indexes, "docjobs_dead_at")).isEqualTo(new Document("deadAt", -1).append("_id", -1));

@@ -283,7 +283,7 @@ class ScheduleFiringTest {
         assertThat(queue.claim(Set.of("report"), "w")).isEmpty();
         assertThat(queue.stats().byType()).isEmpty();
         assertThat(queue.peek(null, 10)).isEmpty();
-        assertThat(queue.deadLetters(null, 0, 10)).isEmpty();
+        assertThat(queue.deadLetters(null, null, 10).entries()).isEmpty();
         assertThat(queue.get(held.getObjectId("_id").toHexString()).orElseThrow().state()).isNull();
     }
 }
