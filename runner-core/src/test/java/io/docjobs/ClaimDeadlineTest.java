@@ -2,18 +2,15 @@ package io.docjobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.docjobs.testing.ManualClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.bson.BsonArray;
 import org.bson.BsonDocument;
 import org.bson.BsonValue;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -25,35 +22,26 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class ClaimDeadlineTest {
     private static final Set<String> REPORTS = Set.of("report");
 
-    private final ManualClock clock = new ManualClock(Instant.parse("2026-11-30T12:00:00Z"));
-    private final List<BsonDocument> commands = new CopyOnWriteArrayList<>();
     @RegisterExtension
+    @Order(1)
     final EmbeddedMongoExtension mongo = EmbeddedMongoExtension.server();
-    private JobQueue queue;
-
-    @BeforeEach
-    void start() {
-        queue = JobQueue.using(mongo.recordingClient(commands), QueueConfig.builder().clock(clock).serverClockSync(Duration.ZERO).build());
-    }
-
-    @AfterEach
-    void stop() {
-        queue.close();
-    }
+    @RegisterExtension
+    @Order(2)
+    final RecordedQueue recorded = new RecordedQueue(mongo);
 
     @Test
     void noWriteOfAClaimHidesAnEntryLongerThanItsOwnTimeout() {
-        queue.enqueue(JobRequest.builder("report").payload("long").priority(1).visibilityTimeout(Duration.ofHours(12)).build());
-        queue.enqueue(JobRequest.builder("report").payload("short").visibilityTimeout(Duration.ofSeconds(30)).build());
-        queue.enqueue(JobRequest.builder("report").payload("short-2").visibilityTimeout(Duration.ofSeconds(30)).build());
-        Lease longJob = queue.claim(REPORTS, "w1").orElseThrow();
+        recorded.queue.enqueue(JobRequest.builder("report").payload("long").priority(1).visibilityTimeout(Duration.ofHours(12)).build());
+        recorded.queue.enqueue(JobRequest.builder("report").payload("short").visibilityTimeout(Duration.ofSeconds(30)).build());
+        recorded.queue.enqueue(JobRequest.builder("report").payload("short-2").visibilityTimeout(Duration.ofSeconds(30)).build());
+        Lease longJob = recorded.queue.claim(REPORTS, "w1").orElseThrow();
         assertThat(longJob.visibilityTimeout()).isEqualTo(Duration.ofHours(12));
 
-        commands.clear();
-        Lease shortJob = queue.claim(REPORTS, "w1").orElseThrow();
-        List<Lease> batch = queue.claimBatch(REPORTS, "w1", 5);
+        recorded.commands.clear();
+        Lease shortJob = recorded.queue.claim(REPORTS, "w1").orElseThrow();
+        List<Lease> batch = recorded.queue.claimBatch(REPORTS, "w1", 5);
 
-        Instant ownDeadline = clock.instant().plus(Duration.ofSeconds(30));
+        Instant ownDeadline = recorded.clock.instant().plus(Duration.ofSeconds(30));
         assertThat(shortJob.deadline()).isEqualTo(ownDeadline);
         assertThat(batch).extracting(Lease::deadline).containsExactly(ownDeadline);
         List<Instant> written = deadlinesWritten();
@@ -61,10 +49,10 @@ class ClaimDeadlineTest {
                 .allSatisfy(deadline -> assertThat(deadline).isBeforeOrEqualTo(ownDeadline));
     }
 
-    /** Every visibleAt a command sets ($set or $max, in findAndModify and update commands). */
+    /** Every visibleAt a command sets ($set or $max, in findAndModify and update recorded.commands). */
     private List<Instant> deadlinesWritten() {
         List<Instant> found = new ArrayList<>();
-        for (BsonDocument command : commands) {
+        for (BsonDocument command : recorded.commands) {
             List<BsonValue> updates = new ArrayList<>();
             if (command.containsKey("findAndModify") && command.containsKey("update")) {
                 updates.add(command.get("update"));

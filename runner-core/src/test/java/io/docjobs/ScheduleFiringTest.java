@@ -247,13 +247,16 @@ class ScheduleFiringTest {
     @Test
     void removeDeletesTheScheduleButNotItsJobs() {
         schedules.define(everyMinute("m").build());
+        schedules.define(everyMinute("a").build());
         advanceAndFire(Duration.ofMinutes(1));
+        assertThat(schedules.list()).extracting(status -> status.schedule().id()).containsExactly("a", "m");
+        assertThat(schedules.remove("a")).isEqualTo(Schedules.Change.CHANGED);
 
         assertThat(schedules.remove("m")).isEqualTo(Schedules.Change.CHANGED);
         assertThat(schedules.remove("m")).isEqualTo(Schedules.Change.NOT_FOUND);
         assertThat(schedules.list()).isEmpty();
         assertThat(advanceAndFire(Duration.ofMinutes(1))).isEmpty();
-        assertThat(queue.stats().ready()).isEqualTo(1);
+        assertThat(queue.stats().ready()).isEqualTo(2);
     }
 
     @Test

@@ -2,20 +2,16 @@ package io.docjobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.docjobs.testing.ManualClock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Date;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.bson.BsonArray;
 import org.bson.BsonDocument;
 import org.bson.BsonInt32;
 import org.bson.BsonString;
 import org.bson.Document;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -24,32 +20,23 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * never read the entries' payloads. Checked on the command the driver sends.
  */
 class StatsQueryTest {
-    private final ManualClock clock = new ManualClock(Instant.parse("2026-11-30T12:00:00Z"));
-    private final List<BsonDocument> commands = new CopyOnWriteArrayList<>();
     @RegisterExtension
+    @Order(1)
     final EmbeddedMongoExtension mongo = EmbeddedMongoExtension.server();
-    private JobQueue queue;
-
-    @BeforeEach
-    void start() {
-        queue = JobQueue.using(mongo.recordingClient(commands), QueueConfig.builder().clock(clock).serverClockSync(Duration.ZERO).build());
-    }
-
-    @AfterEach
-    void stop() {
-        queue.close();
-    }
+    @RegisterExtension
+    @Order(2)
+    final RecordedQueue recorded = new RecordedQueue(mongo);
 
     @Test
     void statsProjectOnlyTheCountedFieldsBeforeGrouping() {
         String large = "x".repeat(256 * 1024);
         for (int i = 0; i < 4; i++) {
-            queue.enqueue("report", large, Duration.ofSeconds(30));
+            recorded.queue.enqueue("report", large, Duration.ofSeconds(30));
         }
-        queue.claim(Set.of("report"), "w").orElseThrow();
+        recorded.queue.claim(Set.of("report"), "w").orElseThrow();
 
-        commands.clear();
-        QueueStats stats = queue.stats();
+        recorded.commands.clear();
+        QueueStats stats = recorded.queue.stats();
 
         assertThat(stats.forType("report").ready()).isEqualTo(3);
         assertThat(stats.forType("report").leased()).isEqualTo(1);
@@ -67,17 +54,17 @@ class StatsQueryTest {
 
     @Test
     void statsCountEveryStateDocjobsWritesAndIgnoreOthers() {
-        queue.enqueue("email", "a", Duration.ofSeconds(30));
-        queue.enqueue(JobRequest.builder("email").payload("later").delay(Duration.ofMinutes(5)).build());
-        queue.enqueue(JobRequest.builder("email").payload("dies").priority(5).maxAttempts(1).build());
-        Lease dying = queue.claimBatch(Set.of("email"), "w", 1).get(0);
-        queue.deadLetter(dying, JobError.of("boom"));
-        queue.claim(Set.of("email"), "w").orElseThrow();
+        recorded.queue.enqueue("email", "a", Duration.ofSeconds(30));
+        recorded.queue.enqueue(JobRequest.builder("email").payload("later").delay(Duration.ofMinutes(5)).build());
+        recorded.queue.enqueue(JobRequest.builder("email").payload("dies").priority(5).maxAttempts(1).build());
+        Lease dying = recorded.queue.claimBatch(Set.of("email"), "w", 1).get(0);
+        recorded.queue.deadLetter(dying, JobError.of("boom"));
+        recorded.queue.claim(Set.of("email"), "w").orElseThrow();
         mongo.client().getDatabase(QueueConfig.DEFAULT_DATABASE).getCollection(QueueConfig.DEFAULT_COLLECTION)
-                .insertOne(new Document("type", "email").append("state", "odd").append("visibleAt", Date.from(clock.instant())));
-        clock.advance(Duration.ofSeconds(31));
+                .insertOne(new Document("type", "email").append("state", "odd").append("visibleAt", Date.from(recorded.clock.instant())));
+        recorded.clock.advance(Duration.ofSeconds(31));
 
-        QueueStats.TypeStats email = queue.stats().forType("email");
+        QueueStats.TypeStats email = recorded.queue.stats().forType("email");
 
         assertThat(email.ready()).isZero();
         assertThat(email.delayed()).isEqualTo(1);
@@ -87,7 +74,7 @@ class StatsQueryTest {
     }
 
     private BsonDocument onlyAggregate() {
-        List<BsonDocument> aggregates = commands.stream().filter(command -> command.containsKey("aggregate")).toList();
+        List<BsonDocument> aggregates = recorded.commands.stream().filter(command -> command.containsKey("aggregate")).toList();
         assertThat(aggregates).hasSize(1);
         return aggregates.get(0);
     }

@@ -151,6 +151,24 @@ class ClaimRoundsTest {
         assertThat(ids(leases)).containsExactly(firsts.stream().map(ObjectId::toHexString).toArray(String[]::new));
     }
 
+    /**
+     * Defect: a pass read each type only as deep as its room, so when the head of one type was
+     * dead-lettered, an entry of another type was leased ahead of that type's next, older entry.
+     */
+    @Test
+    void claimBatchReadsAgainRatherThanPassOverAnOlderEntryBehindADeadLetteredOne() {
+        Document expiredLast = new Document("state", "leased").append("attempts", 2).append("maxAttempts", 2)
+                .append("workerId", "w-gone").append("leaseToken", "old");
+        ObjectId deadHead = entry("a", 0, expiredLast);
+        ObjectId olderA = entry("a", 0, new Document());
+        entry("b", 0, new Document());
+
+        List<Lease> leases = queue.claimBatch(Map.of("a", 1, "b", 1), "w", 1);
+
+        assertThat(ids(leases)).containsExactly(olderA.toHexString());
+        assertThat(queue.get(deadHead.toHexString()).orElseThrow().state()).isEqualTo(JobState.DEAD);
+    }
+
     @Test
     void claimBatchStopsWhenMaxIsReachedExactly() {
         Map<String, Integer> limits = Map.of("a", 1, "b", 10);
