@@ -29,7 +29,10 @@ import java.util.stream.Collectors;
  * </ul>
  *
  * Every extra execution is attributed to a cause: the kill or pause of the daemon that ran the
- * previous attempt, the database restart, or none of those.
+ * previous attempt, the database restart, or none of those. The executions of the jobs the run's
+ * schedules enqueued are held to the same rules and counted here with the others; whether each
+ * scheduled time got exactly one job is {@link ScheduleCheck}'s part. The queue entries passed in
+ * are the producer's only.
  */
 final class Analysis {
     /** How the redelivery delay is measured, for the report. */
@@ -126,9 +129,12 @@ final class Analysis {
         byJob.values().forEach(runs -> runs.sort(Comparator.comparingInt(Execution::attempt)
                 .thenComparing(Execution::start)));
 
+        // Jobs of the schedules are checked by ScheduleCheck; here only their extra executions count.
+        Set<String> scheduled = executions.stream().filter(Execution::scheduled).map(Execution::job)
+                .collect(Collectors.toSet());
         Set<String> completed = new HashSet<>();
         byJob.forEach((job, runs) -> {
-            if (!remaining.containsKey(job) && runs.stream().anyMatch(Execution::finished)) {
+            if (!scheduled.contains(job) && !remaining.containsKey(job) && runs.stream().anyMatch(Execution::finished)) {
                 completed.add(job);
             }
         });
@@ -147,6 +153,7 @@ final class Analysis {
         Set<String> unknown = new HashSet<>(byJob.keySet());
         unknown.addAll(remaining.keySet());
         unknown.removeAll(enqueued);
+        unknown.removeAll(scheduled);
 
         Extras extras = new Extras();
         byJob.values().forEach(extras::scan);

@@ -7,6 +7,7 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.Projections;
 import com.mongodb.client.model.Updates;
 import io.docjobs.Backoff;
 import io.docjobs.HandlerOptions;
@@ -26,10 +27,19 @@ import org.bson.types.ObjectId;
  * random amount of work in between (a few milliseconds; now and then up to 200 ms; rarely 2–3 s,
  * long enough for the lease keeper to extend the lease).
  *
+ * <p>Jobs enqueued by the run's schedules carry {@code {"schedule": id}} as payload. For them the
+ * handler also records the schedule, the job's enqueue time and the time the job was enqueued for:
+ * a handler is not told that time ({@link JobContext} has no such field, and a schedule's payload is
+ * the same at every time), so it reads {@code scheduledAt} from the queue entry it holds the lease
+ * on, by the job id, as the firing wrote it (README, "Schema, states and indexes"). The read comes
+ * before the execution is recorded; if it fails (the database restarting) the attempt fails and is
+ * retried like a failed record.
+ *
  * <p>It writes to the queue's database, found like the daemon finds it: the connection string in
  * the environment variable {@value #CONNECTION_ENV} (or, if unset, the system property
- * {@value #CONNECTION_PROPERTY}) and the database name in {@code DOCJOBS_DATABASE_NAME} (default
- * {@code docjobs}). The chaos driver passes both to its daemons through the environment.
+ * {@value #CONNECTION_PROPERTY}), the database name in {@code DOCJOBS_DATABASE_NAME} (default
+ * {@code docjobs}) and the queue's collection in {@code DOCJOBS_DATABASE_COLLECTION} (default
+ * {@code jobs}). The chaos driver passes them to its daemons through the environment.
  *
  * <p>Not listed in {@code META-INF/services}: a normal daemon never serves chaos jobs. The chaos
  * driver names {@link Provider} in {@code handlers.chaos.job.class} of the configuration it writes.
@@ -42,10 +52,15 @@ public final class ChaosHandler implements JobHandler {
     /** The fallback when the variable is not set, for running the handler in a test JVM. */
     public static final String CONNECTION_PROPERTY = "docjobs.chaos.connectionString";
 
+    /** The payload key naming the schedule of a scheduled chaos job. */
+    static final String SCHEDULE_KEY = "schedule";
+    /** The queue entry's field with the time a scheduled job was enqueued for (the documented schema). */
+    private static final String ENTRY_SCHEDULED_AT = "scheduledAt";
     private static final Duration END_WRITE_PATIENCE = Duration.ofSeconds(30);
     private static final long PID = ProcessHandle.current().pid();
 
     private final MongoCollection<Document> effects;
+    private final MongoCollection<Document> entries;
 
     /** Registers {@link ChaosHandler} for {@value #TYPE}, with quick retries. */
     public static final class Provider implements JobHandlerProvider {
@@ -90,17 +105,25 @@ public final class ChaosHandler implements JobHandler {
                 .applyToClusterSettings(c -> c.serverSelectionTimeout(5, TimeUnit.SECONDS))
                 .applyToSocketSettings(s -> s.connectTimeout(2, TimeUnit.SECONDS).readTimeout(5, TimeUnit.SECONDS))
                 .build());
+        String collection = System.getenv().getOrDefault("DOCJOBS_DATABASE_COLLECTION", "jobs");
         effects = client.getDatabase(database).getCollection(Effects.COLLECTION);
+        entries = client.getDatabase(database).getCollection(collection);
     }
 
     @Override
     public void handle(JobContext job) throws Exception {
         ObjectId execution = new ObjectId();
+        Document payload = job.payloadDocument();
+        Document record = new Document("_id", execution).append(Effects.JOB, job.id())
+                .append(Effects.SEQ, payload.get("seq")).append(Effects.ATTEMPT, job.attempt())
+                .append(Effects.WORKER, job.workerId()).append(Effects.PID, PID);
+        Object schedule = payload.get(SCHEDULE_KEY);
+        if (schedule != null) {
+            record.append(Effects.SCHEDULE_ID, String.valueOf(schedule)).append(Effects.ENQUEUED_AT, Date.from(job.enqueuedAt()))
+                    .append(Effects.SCHEDULED_AT, scheduledAt(job));
+        }
         // Recorded before the work: an execution cut short by kill -9 must still be counted.
-        effects.insertOne(new Document("_id", execution).append(Effects.JOB, job.id())
-                .append(Effects.SEQ, job.payloadDocument().get("seq")).append(Effects.ATTEMPT, job.attempt())
-                .append(Effects.WORKER, job.workerId()).append(Effects.PID, PID)
-                .append(Effects.START, new Date()).append(Effects.DEADLINE_AT_START, Date.from(job.deadline())));
+        effects.insertOne(record.append(Effects.START, new Date()).append(Effects.DEADLINE_AT_START, Date.from(job.deadline())));
         boolean finished;
         try {
             finished = work(job);
@@ -113,6 +136,16 @@ public final class ChaosHandler implements JobHandler {
         if (!finished || interrupted) {
             throw new InterruptedException("chaos job " + job.id() + " was cancelled (lease lost or shutdown)");
         }
+    }
+
+    /**
+     * The time the job was enqueued for, from its queue entry; null if the entry is gone (this
+     * worker's lease moved on and another attempt completed the job).
+     */
+    private Date scheduledAt(JobContext job) {
+        Document entry = entries.find(Filters.eq("_id", new ObjectId(job.id())))
+                .projection(Projections.include(ENTRY_SCHEDULED_AT)).first();
+        return entry == null ? null : entry.getDate(ENTRY_SCHEDULED_AT);
     }
 
     /** Sleeps a random while in short slices, stopping early if cancelled; returns whether it finished. */

@@ -65,7 +65,8 @@ public final class ChaosRun {
         Launcher launcher = Launcher.locate(ChaosRun.class, workDir);
         DatabaseProcess database = new DatabaseProcess(launcher, freePort(), freshDataFile(workDir));
         Fleet fleet = new Fleet(launcher, DaemonConfigFile.write(workDir, settings),
-                Map.of(ChaosHandler.CONNECTION_ENV, database.connectionString(), "DOCJOBS_DATABASE_NAME", DATABASE),
+                Map.of(ChaosHandler.CONNECTION_ENV, database.connectionString(), "DOCJOBS_DATABASE_NAME", DATABASE,
+                        "DOCJOBS_DATABASE_COLLECTION", COLLECTION),
                 faults, new Random());
         Thread cleanup = new Thread(() -> {
             fleet.destroyAll();
@@ -77,10 +78,27 @@ public final class ChaosRun {
             database.start();
             out.printf("chaos: database %s (pid %d), data in %s%n", database.connectionString(), database.process().pid(),
                     workDir.relativize(database.dataFile()));
-            fleet.start(settings.daemons());
-            out.printf("chaos: %d daemons running; enqueueing %,d jobs%n", settings.daemons(), settings.jobs());
-            out.flush();
-            Report report = drive(database, fleet);
+            Report report;
+            // Short timeouts for the driver's own reads: while the database restarts, the progress line
+            // should say so rather than hang.
+            try (MongoClient client = MongoClients.create(MongoClientSettings.builder()
+                    .applyConnectionString(new ConnectionString(database.connectionString()))
+                    .applicationName("docjobs-chaos-driver")
+                    .applyToClusterSettings(c -> c.serverSelectionTimeout(2, TimeUnit.SECONDS))
+                    .applyToSocketSettings(s -> s.connectTimeout(2, TimeUnit.SECONDS).readTimeout(30, TimeUnit.SECONDS))
+                    .build());
+                    JobQueue queue = JobQueue.connect(QueueConfig.builder().connectionString(database.connectionString())
+                            .database(DATABASE).collection(COLLECTION).build())) {
+                QueueView view = new QueueView(client.getDatabase(DATABASE), COLLECTION);
+                ChaosSchedules schedules = new ChaosSchedules(queue.schedules(), view, settings);
+                schedules.define();
+                fleet.start(settings.daemons());
+                schedules.start();
+                out.printf("chaos: %d daemons running; schedules %s and %s firing every second; enqueueing %,d jobs%n",
+                        settings.daemons(), ChaosSchedules.EVERY_SECOND, ChaosSchedules.CRON_SECONDS, settings.jobs());
+                out.flush();
+                report = drive(database, fleet, queue, view, schedules);
+            }
             report.print(out);
             Path summary = report.writeJson(workDir.resolve("chaos-summary.json"));
             out.println("summary: " + summary);
@@ -96,39 +114,50 @@ public final class ChaosRun {
         }
     }
 
-    private Report drive(DatabaseProcess database, Fleet fleet) throws InterruptedException {
+    private Report drive(DatabaseProcess database, Fleet fleet, JobQueue queue, QueueView view, ChaosSchedules schedules)
+            throws InterruptedException {
         Instant started = Instant.now();
-        // Short timeouts for the driver's own reads: while the database restarts, the progress line
-        // should say so rather than hang.
-        MongoClient client = MongoClients.create(MongoClientSettings.builder()
-                .applyConnectionString(new ConnectionString(database.connectionString()))
-                .applicationName("docjobs-chaos-driver")
-                .applyToClusterSettings(c -> c.serverSelectionTimeout(2, TimeUnit.SECONDS))
-                .applyToSocketSettings(s -> s.connectTimeout(2, TimeUnit.SECONDS).readTimeout(30, TimeUnit.SECONDS))
-                .build());
-        try (client; JobQueue queue = JobQueue.connect(QueueConfig.builder().connectionString(database.connectionString())
-                .database(DATABASE).collection(COLLECTION).build())) {
-            QueueView view = new QueueView(client.getDatabase(DATABASE), COLLECTION);
-            Producer producer = new Producer(queue, view::ready, settings.jobs(), settings.backlog(),
-                    settings.visibilityTimeout());
-            Progress progress = new Progress(view, producer, faults, fleet, settings.jobs(), out);
-            String endReason = runUntilDone(database, fleet, producer, progress);
-            progress.print(true);
+        Producer producer = new Producer(queue, view::ready, settings.jobs(), settings.backlog(),
+                settings.visibilityTimeout());
+        Progress progress = new Progress(view, producer, faults, fleet, settings.jobs(), out);
+        String endReason = runUntilDone(database, fleet, producer, progress);
+        progress.print(true);
 
-            long stuck = stuckLeased(view, progress);
-            Map<String, Integer> stopProblems = new TreeMap<>(fleet.stopAll());
-            Map<String, Analysis.Entry> remaining = view.entries();
-            List<Execution> executions = view.executions();
-            int databaseExit = database.stop();
-            if (databaseExit != 0) {
-                stopProblems.put("database " + database.process(), databaseExit);
-            }
-            Analysis.Limits limits = new Analysis.Limits(settings.visibilityTimeout(), settings.backoffCap(),
-                    settings.margin());
-            Analysis.Findings findings = new Analysis(faults, limits).analyse(producer.ids(), executions, remaining);
-            return new Report(settings, Duration.between(started, Instant.now()), endReason,
-                    endReason.equals(ALL_DONE), findings, stuck, faults, producer.failedBatches(), stopProblems,
-                    List.copyOf(driverErrors), limits);
+        List<ScheduleCheck.Window> windows = stopSchedules(schedules);
+        long stuck = stuckLeased(view, progress);
+        Map<String, Integer> stopProblems = new TreeMap<>(fleet.stopAll());
+        Map<String, Analysis.Entry> remaining = view.entries();
+        List<ScheduleCheck.Entry> scheduledLeft = view.scheduledEntries();
+        List<Execution> executions = view.executions();
+        int databaseExit = database.stop();
+        if (databaseExit != 0) {
+            stopProblems.put("database " + database.process(), databaseExit);
+        }
+        Analysis.Limits limits = new Analysis.Limits(settings.visibilityTimeout(), settings.backoffCap(),
+                settings.margin());
+        Analysis.Findings findings = new Analysis(faults, limits).analyse(producer.ids(), executions, remaining);
+        ScheduleCheck.Findings scheduleFindings = ScheduleCheck.check(windows, executions, scheduledLeft);
+        return new Report(settings, Duration.between(started, Instant.now()), endReason,
+                endReason.equals(ALL_DONE), findings, scheduleFindings, stuck, faults, producer.failedBatches(),
+                stopProblems, List.copyOf(driverErrors), limits);
+    }
+
+    /**
+     * Ends the schedules' part while the daemons still run: every time up to now fired, the
+     * schedules paused, then their last jobs run (one whose daemon was killed comes back when its
+     * lease expires). Returns the windows of times to check.
+     */
+    private List<ScheduleCheck.Window> stopSchedules(ChaosSchedules schedules) throws InterruptedException {
+        try {
+            List<ScheduleCheck.Window> windows = schedules.stop();
+            out.println("chaos: schedules paused for the check; waiting for their last jobs");
+            out.flush();
+            schedules.awaitJobsDone(settings.stuckGrace().multipliedBy(2).plusSeconds(10));
+            return windows;
+        } catch (RuntimeException e) {
+            log.error("could not stop the schedules", e);
+            driverErrors.add("stopping the schedules failed: " + e);
+            return schedules.unchecked("the driver could not stop them: " + e.getMessage());
         }
     }
 

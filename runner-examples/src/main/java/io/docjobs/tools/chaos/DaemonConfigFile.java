@@ -7,7 +7,8 @@ import java.nio.file.Path;
 /**
  * The configuration every daemon of the chaos run shares. The connection string and each daemon's
  * supervisor name come through the environment ({@code DOCJOBS_DATABASE_CONNECTION_STRING},
- * {@code DOCJOBS_SUPERVISOR_NAME}), as in production.
+ * {@code DOCJOBS_SUPERVISOR_NAME}), as in production. The run's schedules are in it
+ * ({@link ChaosSchedules#yaml}), so every daemon defines and fires them.
  */
 final class DaemonConfigFile {
     private DaemonConfigFile() {
@@ -34,6 +35,6 @@ final class DaemonConfigFile {
                 http:
                   enabled: false
                 """.formatted(settings.visibilityTimeout().toMillis(), settings.slots(), settings.backoffCap().toMillis(),
-                ChaosHandler.Provider.class.getName()));
+                ChaosHandler.Provider.class.getName()) + ChaosSchedules.yaml(settings));
     }
 }

@@ -31,6 +31,19 @@ public final class Effects {
     public static final String END = "end";
     /** The lease deadline when the work ended, heartbeat extensions included. */
     public static final String DEADLINE_AT_END = "deadlineAtEnd";
+    /**
+     * For a job enqueued by a schedule: the schedule's id, from the job's payload
+     * ({@code {"schedule": id}}, set in the schedule's definition); absent for the producer's jobs.
+     */
+    public static final String SCHEDULE_ID = "scheduleId";
+    /**
+     * For a job enqueued by a schedule: the time it was enqueued for, read by the handler from the
+     * queue entry it holds the lease on (field {@code scheduledAt}, which the firing wrote with the
+     * entry); absent if the entry was gone (a stale worker whose job another attempt completed).
+     */
+    public static final String SCHEDULED_AT = "scheduledAt";
+    /** When the job was enqueued (database time), as the handler sees it. */
+    public static final String ENQUEUED_AT = "enqueuedAt";
     /** {@link #DONE} or {@link #CANCELLED}; absent if the work never ended. */
     public static final String OUTCOME = "outcome";
 

@@ -9,16 +9,32 @@ import org.bson.Document;
  *
  * @param end     when the work ended, or null if it never did (the daemon was killed)
  * @param outcome {@link Effects#DONE}, {@link Effects#CANCELLED}, or null with {@code end}
+ * @param scheduleId  the schedule that enqueued the job, or null for the producer's jobs
+ * @param scheduledAt the time the schedule enqueued the job for, or null (not scheduled, or the
+ *                    entry was gone when the handler looked)
+ * @param enqueuedAt  when a scheduled job was enqueued (database time), or null
  */
 record Execution(String job, int attempt, String worker, long pid, Instant start, Instant deadlineAtStart,
-        Instant end, Instant deadlineAtEnd, String outcome) {
+        Instant end, Instant deadlineAtEnd, String outcome, String scheduleId, Instant scheduledAt, Instant enqueuedAt) {
+
+    /** An execution of one of the producer's jobs. */
+    Execution(String job, int attempt, String worker, long pid, Instant start, Instant deadlineAtStart, Instant end,
+            Instant deadlineAtEnd, String outcome) {
+        this(job, attempt, worker, pid, start, deadlineAtStart, end, deadlineAtEnd, outcome, null, null, null);
+    }
 
     static Execution from(Document document) {
         return new Execution(document.getString(Effects.JOB), document.getInteger(Effects.ATTEMPT),
                 document.getString(Effects.WORKER), ((Number) document.get(Effects.PID)).longValue(),
                 instant(document.getDate(Effects.START)), instant(document.getDate(Effects.DEADLINE_AT_START)),
                 instant(document.getDate(Effects.END)), instant(document.getDate(Effects.DEADLINE_AT_END)),
-                document.getString(Effects.OUTCOME));
+                document.getString(Effects.OUTCOME), document.getString(Effects.SCHEDULE_ID),
+                instant(document.getDate(Effects.SCHEDULED_AT)), instant(document.getDate(Effects.ENQUEUED_AT)));
+    }
+
+    /** Whether a schedule enqueued the job. */
+    boolean scheduled() {
+        return scheduleId != null;
     }
 
     private static Instant instant(Date date) {

@@ -18,13 +18,25 @@ import org.bson.types.ObjectId;
 
 /**
  * Reads the run's database directly, by the documented schema (README, "Schema, states and
- * indexes"): the queue collection for what is left, {@link Effects#COLLECTION} for what ran. The
- * analysis must not depend on the queue API it is checking.
+ * indexes"): the queue collection for what is left, {@link Effects#COLLECTION} for what ran, and
+ * {@code <collection>_schedules} for whether a schedule is being fired. The analysis must not depend
+ * on the queue API it is checking.
+ *
+ * <p>Entries made by a schedule carry {@code scheduleId}; the producer's do not. The counts that
+ * drive the run's end ({@link #count()}, {@link #entries()}) are of the producer's entries only,
+ * since a schedule's entries come every second and a firing cut short leaves a {@code held} entry
+ * that never runs.
  */
 final class QueueView {
     private static final String STATE = "state";
     private static final String VISIBLE_AT = "visibleAt";
     private static final String WORKER_ID = "workerId";
+    private static final String SCHEDULE_ID = "scheduleId";
+    private static final String SCHEDULED_AT = "scheduledAt";
+    private static final String ENQUEUED_AT = "enqueuedAt";
+    private static final String SCHEDULES_SUFFIX = "_schedules";
+    private static final String LEASE = "lease";
+    private static final String LAST = "last";
 
     private final MongoDatabase database;
     private final String collection;
@@ -34,9 +46,9 @@ final class QueueView {
         this.collection = collection;
     }
 
-    /** Entries in the queue now, in any state. */
+    /** The producer's entries in the queue now, in any state. */
     long count() {
-        return database.getCollection(collection).estimatedDocumentCount();
+        return database.getCollection(collection).countDocuments(Filters.exists(SCHEDULE_ID, false));
     }
 
     /** READY entries now (claimable or waiting for a retry). */
@@ -64,16 +76,54 @@ final class QueueView {
                 Filters.eq(STATE, JobState.LEASED.stored()), Filters.lt(VISIBLE_AT, Date.from(before))));
     }
 
-    /** Every entry left in the queue, by id. */
+    /** Every entry of the producer's left in the queue, by id. */
     Map<String, Analysis.Entry> entries() {
         Map<String, Analysis.Entry> entries = new HashMap<>();
-        for (Document entry : database.getCollection(collection).find()
+        for (Document entry : database.getCollection(collection).find(Filters.exists(SCHEDULE_ID, false))
                 .projection(Projections.include(STATE, VISIBLE_AT))) {
             String id = id(entry);
             Date visibleAt = entry.getDate(VISIBLE_AT);
             entries.put(id, new Analysis.Entry(id, entry.getString(STATE), visibleAt == null ? null : visibleAt.toInstant()));
         }
         return entries;
+    }
+
+    /** Every entry a schedule made that is left in the queue, in any state, {@code held} included. */
+    List<ScheduleCheck.Entry> scheduledEntries() {
+        List<ScheduleCheck.Entry> entries = new ArrayList<>();
+        for (Document entry : database.getCollection(collection).find(Filters.exists(SCHEDULE_ID, true))
+                .projection(Projections.include(STATE, SCHEDULE_ID, SCHEDULED_AT, ENQUEUED_AT))) {
+            entries.add(new ScheduleCheck.Entry(id(entry), entry.getString(SCHEDULE_ID), instant(entry, SCHEDULED_AT),
+                    instant(entry, ENQUEUED_AT), entry.getString(STATE)));
+        }
+        return entries;
+    }
+
+    /** Entries a schedule made that still have to run: READY (claimable or waiting for a retry) or LEASED. */
+    long scheduledUnfinished() {
+        return database.getCollection(collection).countDocuments(Filters.and(Filters.exists(SCHEDULE_ID, true),
+                Filters.in(STATE, JobState.READY.stored(), JobState.LEASED.stored())));
+    }
+
+    /**
+     * Whether a scheduler may still fire or complete a firing of schedule {@code id}: it holds the
+     * schedule's lease (until it expires), or a committed firing's job is not yet ready
+     * ({@code last.pending}).
+     */
+    boolean scheduleBusy(String id, Instant now) {
+        Document schedule = database.getCollection(collection + SCHEDULES_SUFFIX).find(Filters.eq("_id", id)).first();
+        if (schedule == null) {
+            return false;
+        }
+        Document lease = schedule.get(LEASE, Document.class);
+        Document last = schedule.get(LAST, Document.class);
+        boolean leased = lease != null && lease.getDate("until") != null && lease.getDate("until").toInstant().isAfter(now);
+        return leased || last != null && Boolean.TRUE.equals(last.getBoolean("pending"));
+    }
+
+    private static Instant instant(Document document, String field) {
+        Date date = document.getDate(field);
+        return date == null ? null : date.toInstant();
     }
 
     private static String id(Document entry) {

@@ -16,17 +16,26 @@ import org.bson.json.JsonWriterSettings;
  * Printed for people, written as JSON ({@code chaos-summary.json}) for tools.
  *
  * @param endReason       why the run ended ("all jobs done", "--max-duration passed", a driver error)
+ * @param schedules       the check of the run's schedules: every time enqueued exactly once
  * @param stuckLeased     LEASED entries whose deadline had passed more than the grace before the end
  * @param stopProblems    processes that did not exit 0 on the final SIGTERM, with their exit codes
  * @param driverErrors    failures of the driver itself (a fault it could not inject, ...)
  */
 record Report(ChaosSettings settings, Duration elapsed, String endReason, boolean allDone, Analysis.Findings findings,
-        long stuckLeased, FaultLog faults, int failedBatches, Map<String, Integer> stopProblems, List<String> driverErrors,
-        Analysis.Limits limits) {
+        ScheduleCheck.Findings schedules, long stuckLeased, FaultLog faults, int failedBatches,
+        Map<String, Integer> stopProblems, List<String> driverErrors, Analysis.Limits limits) {
+
+    /** What the schedule line counts, for the report. */
+    static final String SCHEDULE_DEFINITION = "times expected = every time from the schedule's first after the"
+            + " driver resumed it to the last it fired for before the driver paused it at the end; a time is enqueued"
+            + " once if exactly one job carries it (scheduledAt as the handler read it from the job's entry, or of an"
+            + " entry left in the queue); held entries (firings that never committed, never run) are not jobs; lag ="
+            + " enqueue time minus scheduled time";
 
     /** Every broken promise, and every way the run failed to test what it should have. */
     List<String> violations() {
         List<String> violations = new ArrayList<>(findings.violations());
+        violations.addAll(schedules.violations());
         if (stuckLeased > 0) {
             violations.add(stuckLeased + " entries stuck LEASED more than " + Analysis.millis(settings.stuckGrace())
                     + " past their deadline at the end");
@@ -65,7 +74,7 @@ record Report(ChaosSettings settings, Duration elapsed, String endReason, boolea
         out.printf("  completed           %,d   (distinct jobs with a finished execution whose entry is gone)%n", f.completed());
         out.printf("  lost                %,d   (enqueued, neither completed nor in the queue; must be 0)%n", f.lost().size());
         out.printf("  still in queue      %,d   %s%n", f.inQueue(), f.inQueueByState());
-        out.printf("  executions          %,d   (beyond one per job: %,d)%n", f.executions(), f.extraExecutions());
+        out.printf("  executions          %,d   (beyond one per job: %,d; the schedules' jobs included)%n", f.executions(), f.extraExecutions());
         f.extraByCause().forEach((cause, count) -> out.printf("    %,6d  %s%n", count, cause.description));
         if (f.firstRecordedLater() > 0) {
             out.printf("  jobs whose first recorded execution was a later attempt: %,d (earlier claims left no record:"
@@ -77,6 +86,14 @@ record Report(ChaosSettings settings, Duration elapsed, String endReason, boolea
         }
         if (!f.unknownJobs().isEmpty()) {
             out.printf("  entries from enqueue batches that failed and were sent again: %,d%n", f.unknownJobs().size());
+        }
+        schedules.schedules().forEach(r -> out.printf("  schedule            %s (%s): %,d times expected, %,d enqueued once,"
+                + " %,d missing, %,d doubled, max lag %s; %,d jobs, %,d executions, %,d not completed, %,d held left%n",
+                r.scheduleId(), r.timing(), r.expected(), r.enqueuedOnce(), r.missing().size(), r.doubled().size(),
+                r.maxLag().map(Analysis::millis).orElse("-"), r.jobs(), r.executions(), r.notCompleted().size(),
+                r.heldLeft()));
+        if (!schedules.schedules().isEmpty()) {
+            out.println("    " + SCHEDULE_DEFINITION);
         }
         out.printf("  stuck leased        %,d   (LEASED more than %s past their deadline at the end; must be 0)%n",
                 stuckLeased, Analysis.millis(settings.stuckGrace()));
@@ -131,6 +148,24 @@ record Report(ChaosSettings settings, Duration elapsed, String endReason, boolea
                         .append("exitCode", e.exitCode()).append("noticedAt", e.noticedAt().toString())).toList());
     }
 
+    /** Each schedule's figures, with a few of the times that went wrong. */
+    private List<Document> schedulesJson() {
+        return schedules.schedules().stream().map(r -> {
+            Document schedule = new Document("id", r.scheduleId()).append("timing", r.timing())
+                    .append("first", String.valueOf(r.first())).append("last", String.valueOf(r.last()))
+                    .append("expected", r.expected()).append("enqueuedOnce", r.enqueuedOnce())
+                    .append("missing", r.missing().size()).append("doubled", r.doubled().size())
+                    .append("unexpected", r.unexpected().size()).append("jobs", r.jobs())
+                    .append("executions", r.executions()).append("notCompleted", r.notCompleted().size())
+                    .append("heldLeft", r.heldLeft())
+                    .append("missingTimes", r.missing().stream().limit(100).map(String::valueOf).toList())
+                    .append("doubledTimes", r.doubled().keySet().stream().limit(100).map(String::valueOf).toList());
+            r.maxLag().ifPresent(lag -> schedule.append("maxLagMs", lag.toMillis())
+                    .append("maxLagTime", String.valueOf(r.maxLagTime())));
+            return schedule;
+        }).toList();
+    }
+
     /** Writes the summary as JSON; returns the file. */
     Path writeJson(Path file) throws IOException {
         Analysis.Findings f = findings;
@@ -157,6 +192,7 @@ record Report(ChaosSettings settings, Duration elapsed, String endReason, boolea
                 .append("stuckLeased", stuckLeased)
                 .append("faults", faultsJson())
                 .append("redelivery", redelivery).append("failedEnqueueBatches", failedBatches)
+                .append("schedules", schedulesJson())
                 .append("violations", violations()).append("ok", violations().isEmpty());
         return Files.writeString(file, json.toJson(JsonWriterSettings.builder().indent(true).build()) + "\n");
     }

@@ -13,8 +13,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The short chaos run through the built jar, as a process: a database process, three daemons, 2,000
- * jobs, one kill -9, one SIGSTOP past the leases, one database restart. It must end with exit code
- * 0 — nothing lost, every extra execution explained by an expired lease — and leave no process
+ * jobs, one kill -9, one SIGSTOP past the leases, one database restart, and two schedules firing
+ * every second throughout. It must end with exit code 0 — nothing lost, every extra execution
+ * explained by an expired lease, every scheduled time enqueued exactly once — and leave no process
  * behind.
  */
 class ChaosIT {
@@ -36,7 +37,7 @@ class ChaosIT {
     }
 
     @Test
-    void shortChaosRunLosesNothingAndExplainsEveryExtraExecution() throws Exception {
+    void shortChaosRunLosesNothingExplainsEveryExtraExecutionAndFiresEveryScheduledTimeOnce() throws Exception {
         Path output = dir.resolve("chaos.out");
         Path workDir = dir.resolve("run");
         driver = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-jar", JAR.toString(),
@@ -66,6 +67,17 @@ class ChaosIT {
         Document redelivery = summary.get("redelivery", Document.class);
         assertThat(redelivery.get("longestMs", Number.class).longValue())
                 .isLessThanOrEqualTo(redelivery.get("limitMs", Number.class).longValue());
+
+        List<Document> schedules = summary.getList("schedules", Document.class);
+        assertThat(schedules).extracting(s -> s.getString("id"))
+                .containsExactly(ChaosSchedules.EVERY_SECOND, ChaosSchedules.CRON_SECONDS);
+        for (Document schedule : schedules) {
+            assertThat(schedule.getInteger("expected")).as("times of %s", schedule).isGreaterThan(3);
+            assertThat(schedule.getInteger("enqueuedOnce")).as("times of %s", schedule)
+                    .isEqualTo(schedule.getInteger("expected"));
+            assertThat(schedule.getInteger("missing") + schedule.getInteger("doubled")
+                    + schedule.getInteger("notCompleted")).as("%s", schedule).isZero();
+        }
 
         assertThat(processesOfThisRun()).as("database and daemon processes still running after the run").isEmpty();
     }
