@@ -10,7 +10,6 @@ import java.util.Set;
 import org.bson.BsonArray;
 import org.bson.BsonDocument;
 import org.bson.BsonValue;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -23,11 +22,7 @@ class ClaimDeadlineTest {
     private static final Set<String> REPORTS = Set.of("report");
 
     @RegisterExtension
-    @Order(1)
-    final EmbeddedMongoExtension mongo = EmbeddedMongoExtension.server();
-    @RegisterExtension
-    @Order(2)
-    final RecordedQueue recorded = new RecordedQueue(mongo);
+    final RecordedQueue recorded = new RecordedQueue();
 
     @Test
     void noWriteOfAClaimHidesAnEntryLongerThanItsOwnTimeout() {

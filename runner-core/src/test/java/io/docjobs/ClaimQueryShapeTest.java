@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.bson.BsonDocument;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -19,11 +18,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class ClaimQueryShapeTest {
     @RegisterExtension
-    @Order(1)
-    final EmbeddedMongoExtension mongo = EmbeddedMongoExtension.server();
-    @RegisterExtension
-    @Order(2)
-    final RecordedQueue recorded = new RecordedQueue(mongo);
+    final RecordedQueue recorded = new RecordedQueue();
 
     @Test
     void aBatchClaimReadsItsCandidatesOnceAndLeasesEachByItsIdWithNothingReadBack() {

@@ -11,7 +11,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import org.bson.BsonDocument;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -21,11 +20,7 @@ class DoneAllTest {
     private static final Set<String> EMAIL = Set.of("email");
 
     @RegisterExtension
-    @Order(1)
-    final EmbeddedMongoExtension mongo = EmbeddedMongoExtension.server();
-    @RegisterExtension
-    @Order(2)
-    final RecordedQueue recorded = new RecordedQueue(mongo);
+    final RecordedQueue recorded = new RecordedQueue();
 
     private List<Lease> claim(int n, String worker) {
         List<Lease> leases = recorded.queue.claimBatch(EMAIL, worker, n);

@@ -11,23 +11,20 @@ import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * A queue on a manual clock whose client records every command it sends, opened before each test
- * on the given server and closed after it: for tests that check the shape of what docjobs sends.
- * Register it after the {@link EmbeddedMongoExtension} it uses, ordered ({@code @Order}) behind it.
+ * An embedded server per test and a queue on it, on a manual clock, whose client records every
+ * command it sends: for tests that check the shape of what docjobs sends.
  */
 final class RecordedQueue implements BeforeEachCallback, AfterEachCallback {
     final ManualClock clock = new ManualClock(Instant.parse("2026-11-30T12:00:00Z"));
     /** Every command sent, in order; tests clear it before the step they check. */
     final List<BsonDocument> commands = new CopyOnWriteArrayList<>();
-    private final EmbeddedMongoExtension mongo;
+    /** The server, for reading what is stored directly. */
+    final EmbeddedMongoExtension mongo = EmbeddedMongoExtension.server();
     JobQueue queue;
-
-    RecordedQueue(EmbeddedMongoExtension mongo) {
-        this.mongo = mongo;
-    }
 
     @Override
     public void beforeEach(ExtensionContext context) {
+        mongo.beforeEach(context);
         commands.clear();
         queue = JobQueue.using(mongo.recordingClient(commands), QueueConfig.builder().clock(clock)
                 .serverClockSync(Duration.ZERO).changeStreams(false).build());
@@ -35,7 +32,11 @@ final class RecordedQueue implements BeforeEachCallback, AfterEachCallback {
 
     @Override
     public void afterEach(ExtensionContext context) {
-        queue.close();
+        try {
+            queue.close();
+        } finally {
+            mongo.afterEach(context);
+        }
     }
 
     /** The commands named {@code name} ({@code find}, {@code findAndModify}, ...), in order. */

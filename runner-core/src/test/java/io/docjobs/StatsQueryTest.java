@@ -11,7 +11,6 @@ import org.bson.BsonDocument;
 import org.bson.BsonInt32;
 import org.bson.BsonString;
 import org.bson.Document;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -21,11 +20,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class StatsQueryTest {
     @RegisterExtension
-    @Order(1)
-    final EmbeddedMongoExtension mongo = EmbeddedMongoExtension.server();
-    @RegisterExtension
-    @Order(2)
-    final RecordedQueue recorded = new RecordedQueue(mongo);
+    final RecordedQueue recorded = new RecordedQueue();
 
     @Test
     void statsProjectOnlyTheCountedFieldsBeforeGrouping() {
@@ -60,7 +55,7 @@ class StatsQueryTest {
         Lease dying = recorded.queue.claimBatch(Set.of("email"), "w", 1).get(0);
         recorded.queue.deadLetter(dying, JobError.of("boom"));
         recorded.queue.claim(Set.of("email"), "w").orElseThrow();
-        mongo.client().getDatabase(QueueConfig.DEFAULT_DATABASE).getCollection(QueueConfig.DEFAULT_COLLECTION)
+        recorded.mongo.client().getDatabase(QueueConfig.DEFAULT_DATABASE).getCollection(QueueConfig.DEFAULT_COLLECTION)
                 .insertOne(new Document("type", "email").append("state", "odd").append("visibleAt", Date.from(recorded.clock.instant())));
         recorded.clock.advance(Duration.ofSeconds(31));
 
