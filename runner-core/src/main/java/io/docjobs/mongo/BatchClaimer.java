@@ -130,7 +130,6 @@ final class BatchClaimer {
      * candidates are quarantined before the leasing, malformed entries after it.
      */
     private ClaimPass claimPass(Map<String, Integer> room, String workerId, int wanted, ClaimTry claim) {
-        int asked = Math.min(wanted, room.values().stream().mapToInt(limit -> Math.min(limit, wanted)).sum());
         Candidates candidates = claimer.candidates(room, wanted);
         Map<String, Integer> left = new HashMap<>(room);
         List<Lease> leases = new ArrayList<>();
@@ -173,6 +172,6 @@ final class BatchClaimer {
                 quarantinedHere++;
             }
         }
-        return new ClaimPass(asked, candidates.entries().size(), eligible, leases, quarantinedHere, cut);
+        return new ClaimPass(candidates.asked(), candidates.entries().size(), eligible, leases, quarantinedHere, cut);
     }
 }

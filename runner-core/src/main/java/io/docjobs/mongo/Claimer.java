@@ -16,7 +16,6 @@ import static io.docjobs.mongo.Entries.WORKER_ID;
 import static io.docjobs.mongo.EntryStore.LOG;
 
 import com.mongodb.client.model.FindOneAndUpdateOptions;
-import com.mongodb.client.model.Projections;
 import com.mongodb.client.model.ReturnDocument;
 import com.mongodb.client.model.Sorts;
 import io.docjobs.Lease;
@@ -170,10 +169,12 @@ final class Claimer {
     }
 
     /**
-     * The claimable entries of one read, most urgent first; and, for each type whose read came back
-     * full, its last candidate: that type's unread entries are none of them more urgent than it.
+     * The claimable entries of one read, most urgent first; how many were asked for (each type's
+     * limit, at most the read's limit in all): as many read means more may wait; and, for each type
+     * whose read came back full, its last candidate: that type's unread entries are none of them
+     * more urgent than it.
      */
-    record Candidates(List<Document> entries, Map<String, Document> frontiers) {
+    record Candidates(List<Document> entries, int asked, Map<String, Document> frontiers) {
         /**
          * Whether taking {@code candidate} could pass over a more urgent entry not read: one of a
          * type that still has {@code room} and whose unread entries may come before it. A claim
@@ -202,8 +203,10 @@ final class Claimer {
         Instant now = store.now();
         List<Document> found = new ArrayList<>();
         Map<String, Document> frontiers = new HashMap<>();
+        int askedInAll = 0;
         for (Map.Entry<String, Integer> type : limits.entrySet()) {
             int asked = Math.min(type.getValue(), limit);
+            askedInAll += asked;
             List<Document> read = store.entries.find(claimableOf(type.getKey(), now)).sort(CLAIM_ORDER).limit(asked)
                     .projection(EntrySchema.CANDIDATE_FIELDS).into(new ArrayList<>());
             if (read.size() == asked) {
@@ -214,7 +217,7 @@ final class Claimer {
         if (limits.size() > 1) {
             found.sort(URGENCY);
         }
-        return new Candidates(found, frontiers);
+        return new Candidates(found, Math.min(limit, askedInAll), frontiers);
     }
 
     /**
@@ -239,9 +242,8 @@ final class Claimer {
                 continue;
             }
             Instant deadline = now.plus(store.schema.visibilityTimeout(entry));
-            if (store.entries.findOneAndUpdate(new Document(ID, entry.get(ID)).append(LEASE_TOKEN, token),
-                    new Document("$set", new Document(VISIBLE_AT, Date.from(deadline))),
-                    new FindOneAndUpdateOptions().projection(Projections.include(ID))) != null) {
+            if (store.updateFenced(new Document(ID, entry.get(ID)).append(LEASE_TOKEN, token),
+                    new Document("$set", new Document(VISIBLE_AT, Date.from(deadline))))) {
                 entry.put(VISIBLE_AT, Date.from(deadline));
                 leases.add(Entries.leaseFromClaimed(entry, null, store.schema));
             }

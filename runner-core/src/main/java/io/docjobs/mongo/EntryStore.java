@@ -35,6 +35,8 @@ final class EntryStore {
      */
     static final Logger LOG = LoggerFactory.getLogger(MongoJobQueue.class);
 
+    private static final Bson ONLY_ID = Projections.include(ID);
+
     /** Appended to the queue's collection name for its schedules' collection. */
     static final String SCHEDULES_SUFFIX = "_schedules";
 
@@ -81,8 +83,6 @@ final class EntryStore {
         random.nextBytes(bytes);
         return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
     }
-
-    private static final Bson ONLY_ID = Projections.include(ID);
 
     /** DocumentDB uses a sparse index only for queries that say {@code $exists}. */
     static Bson activeKey(String key) {

@@ -16,8 +16,6 @@ import static io.docjobs.mongo.Entries.VISIBLE_AT;
 import static io.docjobs.mongo.Entries.WORKER_ID;
 import static io.docjobs.mongo.EntryStore.LOG;
 
-import com.mongodb.client.model.FindOneAndUpdateOptions;
-import com.mongodb.client.model.Projections;
 import io.docjobs.JobError;
 import io.docjobs.Lease;
 import io.docjobs.MalformedEntryException;
@@ -92,8 +90,7 @@ final class Quarantine {
                 .append(LAST_ERROR, Entries.errorDocument(error, attempt, workerId, now)))
                 .append("$unset", new Document(VISIBLE_AT, "").append(ACTIVE_DEDUP_KEY, "").append(LEASE_TOKEN, "")
                         .append(CLAIMED_AT, ""));
-        return store.entries.findOneAndUpdate(fence, update,
-                new FindOneAndUpdateOptions().projection(Projections.include(ID))) != null;
+        return store.updateFenced(fence, update);
     }
 
     /** A candidate whose lease expired on its last attempt: it must not run again. */
