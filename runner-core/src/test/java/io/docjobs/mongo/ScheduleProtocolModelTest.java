@@ -11,6 +11,7 @@ import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import io.docjobs.QueueConfig;
 import io.docjobs.Schedule;
+import io.docjobs.Schedules.Firing;
 import io.docjobs.testing.ManualClock;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -32,6 +33,7 @@ import org.bson.types.ObjectId;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -101,6 +103,146 @@ class ScheduleProtocolModelTest {
         }
     }
 
+    /**
+     * A reply lost at any call of a round is retried to the same end: the same firings, jobs and
+     * schedule as the round without faults, and the round leaves everything settled. Each start
+     * sets up, without faults, a state one part of the protocol exists for.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Start.class)
+    void aReplyLostAtAnyCallOfARoundChangesNothing(Start start) throws Exception {
+        int calls;
+        String expected;
+        try (Run run = new Run(0, start.schedule)) {
+            start.setUp(run);
+            calls = run.nodes.get(0).roundWith(-1, Verdict.PROCEED);
+            start.afterRound(run);
+            expected = run.settled("the round without faults");
+        }
+        assertThat(calls).as("calls of the round").isGreaterThanOrEqualTo(start.minCalls);
+        for (int call = 0; call < calls; call++) {
+            try (Run run = new Run(call, start.schedule)) {
+                start.setUp(run);
+                run.nodes.get(0).roundWith(call, Verdict.LOSE_REPLY);
+                start.afterRound(run);
+                assertThat(run.settled("reply of call " + call + " lost")).as("reply of call %d lost", call)
+                        .isEqualTo(expected);
+            }
+        }
+    }
+
+    private static Schedule.Builder every10s() {
+        return Schedule.builder("every-10s", "tick").interval(EVERY).misfireThreshold(Duration.ofDays(1));
+    }
+
+    /** Where the round under test, by scheduler S0, starts from. */
+    enum Start {
+        /** The first time is due. */
+        DUE(every10s(), 6),
+        /** Five times passed unseen, beyond the misfire threshold: the round skips them. */
+        MISSED(every10s().misfireThreshold(Duration.ofSeconds(1)), 4) {
+            @Override
+            void setUp(Run run) {
+                run.clock.advance(EVERY.multipliedBy(5));
+            }
+        },
+        /** Skip-if-running, and the job of the time before is still ready: the round skips the due time. */
+        OVERLAPPING(every10s().overlap(Schedule.Overlap.SKIP_IF_RUNNING), 5) {
+            @Override
+            void setUp(Run run) throws InterruptedException {
+                run.clock.advance(EVERY);
+                run.nodes.get(0).roundWith(-1, Verdict.PROCEED);
+                run.clock.advance(EVERY);
+            }
+        },
+        /**
+         * S1 was killed holding a job; S2 took over, fired that time and more, and was killed before
+         * releasing its lease: S0 takes over again and deletes the held job no commit names.
+         */
+        TAKEN_OVER(every10s(), 6) {
+            @Override
+            void setUp(Run run) throws InterruptedException {
+                run.clock.advance(EVERY);
+                run.nodes.get(1).proceedTo("held insert");
+                run.history.add(run.nodes.get(1).advance(Verdict.KILL_AFTER));
+                run.clock.advance(ScheduleFirer.LEASE_TIME.plusSeconds(1));
+                run.nodes.get(2).proceedTo("lease release");
+                run.history.add(run.nodes.get(2).advance(Verdict.KILL_BEFORE));
+                run.clock.advance(ScheduleFirer.LEASE_TIME.plusSeconds(1));
+                assertThat(run.held()).as("held jobs before the round").isEqualTo(1);
+            }
+        },
+        /** S1 committed a firing and stalls before making its job ready, holding the lease: anyone completes it. */
+        PENDING(every10s(), 3) {
+            @Override
+            void setUp(Run run) throws InterruptedException {
+                run.clock.advance(EVERY);
+                run.nodes.get(1).proceedTo("release of scheduled job");
+            }
+        },
+        /**
+         * S1 took the lease and stalled past it; S0 read the due schedule; then S1 committed a firing:
+         * S0, taking over, finds it pending and makes its job ready before it fires on.
+         */
+        COMMITTED_MEANWHILE(every10s(), 5) {
+            @Override
+            void setUp(Run run) throws InterruptedException {
+                run.clock.advance(EVERY);
+                run.nodes.get(1).proceedTo("lease of schedule");
+                run.history.add(run.nodes.get(1).advance(Verdict.PROCEED));
+                run.clock.advance(ScheduleFirer.LEASE_TIME.plusSeconds(1));
+                run.nodes.get(0).proceedTo("lease of schedule");
+                run.nodes.get(1).proceedTo("release of scheduled job");
+            }
+
+            @Override
+            void afterRound(Run run) {
+                assertThat(run.held()).as("held jobs right after S0's round (S1 still stalls)").isZero();
+            }
+        },
+        /** S0 took the lease to skip missed times and stalled past it; S1 skipped them: S0's skip fails and it reports nothing. */
+        STALLED_BEFORE_SKIP(every10s().misfireThreshold(Duration.ofSeconds(1)), 2) {
+            @Override
+            void setUp(Run run) throws InterruptedException {
+                run.clock.advance(EVERY.multipliedBy(5));
+                run.nodes.get(0).proceedTo("skip of schedule");
+                run.clock.advance(ScheduleFirer.LEASE_TIME.plusSeconds(1));
+                run.nodes.get(1).roundWith(-1, Verdict.PROCEED);
+            }
+
+            @Override
+            void afterRound(Run run) {
+                assertThat(run.nodes.get(0).firings).as("what S0 reports of a skip it could not make").isEmpty();
+            }
+        },
+        /** S1 held a job and stalled past its lease before its commit: S0 fires the time; S1's commit fails and it deletes its job. */
+        STALLED_BEFORE_COMMIT(every10s(), 6) {
+            @Override
+            void setUp(Run run) throws InterruptedException {
+                run.clock.advance(EVERY);
+                run.nodes.get(1).proceedTo("commit of schedule");
+                run.clock.advance(ScheduleFirer.LEASE_TIME.plusSeconds(1));
+            }
+        };
+
+        final Schedule schedule;
+        final int minCalls;
+
+        Start(Schedule.Builder schedule, int minCalls) {
+            this.schedule = schedule.build();
+            this.minCalls = minCalls;
+        }
+
+        /** Leaves S0 between rounds or in one, to be run on. */
+        void setUp(Run run) throws InterruptedException {
+            run.clock.advance(EVERY);
+        }
+
+        /** Checks right after S0's round, before stalled schedulers move on. */
+        void afterRound(Run run) throws InterruptedException {
+        }
+    }
+
     enum Verdict { START_ROUND, PROCEED, LOSE_REQUEST, LOSE_REPLY, KILL_BEFORE, KILL_AFTER, STOP }
 
     /** Thrown into a scheduler's thread to end it as kill -9 would: nothing catches an Error. */
@@ -128,6 +270,10 @@ class ScheduleProtocolModelTest {
         Instant firstTime;
 
         Run(long seed) {
+            this(seed, Schedule.builder("every-10s", "tick").interval(EVERY).misfireThreshold(Duration.ofDays(1)).build());
+        }
+
+        Run(long seed, Schedule schedule) {
             this.seed = seed;
             this.random = new Random(seed);
             InetSocketAddress address = server.bind();
@@ -137,8 +283,6 @@ class ScheduleProtocolModelTest {
                     .build();
             entries = client.getDatabase(config.database()).getCollection(config.collection());
             schedules = client.getDatabase(config.database()).getCollection(config.collection() + "_schedules");
-            Schedule schedule = Schedule.builder("every-10s", "tick").interval(EVERY)
-                    .misfireThreshold(Duration.ofDays(1)).build();
             for (int i = 0; i < 3; i++) {
                 MongoJobQueue queue = MongoJobQueue.using(client, config);
                 if (i == 0) {
@@ -184,6 +328,47 @@ class ScheduleProtocolModelTest {
             List<Document> ready = entries.find(new Document(Entries.STATE, Entries.READY)).into(new ArrayList<>());
             ready.forEach(job -> entries.deleteOne(new Document(Entries.ID, job.get(Entries.ID))));
             return ready.size();
+        }
+
+        long held() {
+            return entries.countDocuments(new Document(Entries.STATE, Entries.HELD));
+        }
+
+        /**
+         * Checks S0's round left no firing pending, lets every stalled scheduler finish, checks that
+         * nothing is held or leased and that the schedule is past now; returns what the round did
+         * and what it left, without ids, to compare with another run.
+         */
+        String settled(String when) throws InterruptedException {
+            check(when);
+            Document schedule = schedules.find().first();
+            Document last = schedule.get(ScheduleDocuments.LAST, Document.class);
+            assertThat(last == null ? null : last.getBoolean(ScheduleDocuments.LAST_PENDING))
+                    .as(failure(when, "a firing pending after S0's round")).isNotEqualTo(Boolean.TRUE);
+            List<Firing> fired = nodes.get(0).firings;
+            for (Node node : nodes) {
+                while (node.at != null) {
+                    history.add(node.advance(Verdict.PROCEED));
+                }
+            }
+            check(when + ", all rounds ended");
+            schedule = schedules.find().first();
+            assertThat(schedule.get(ScheduleDocuments.LEASE)).as(failure(when, "a lease left")).isNull();
+            assertThat(schedule.getDate(ScheduleDocuments.NEXT_TIME).toInstant()).as(failure(when, "next time"))
+                    .isAfter(clock.instant());
+            assertThat(held()).as(failure(when, "held jobs left")).isZero();
+            StringBuilder out = new StringBuilder("firings of S0:");
+            fired.forEach(f -> out.append(' ').append(f.time()).append('/').append(f.outcome()).append('/')
+                    .append(f.missed()));
+            out.append("\njobs:");
+            for (Document job : entries.find().sort(new Document(Entries.SCHEDULED_AT, 1)).into(new ArrayList<>())) {
+                out.append(' ').append(job.getDate(Entries.SCHEDULED_AT).toInstant()).append('/')
+                        .append(job.get(Entries.STATE)).append('/').append(job.getDate(Entries.VISIBLE_AT).toInstant());
+            }
+            last = schedule.get(ScheduleDocuments.LAST, Document.class);
+            out.append("\nnext ").append(schedule.getDate(ScheduleDocuments.NEXT_TIME).toInstant())
+                    .append(", last ").append(last == null ? null : last.getDate(ScheduleDocuments.LAST_TIME));
+            return out.toString();
         }
 
         void check(String when) {
@@ -267,6 +452,8 @@ class ScheduleProtocolModelTest {
             private Verdict current = Verdict.PROCEED;
             private boolean dying;
             int calls;
+            /** What its last round that ended returned. */
+            volatile List<Firing> firings = List.of();
 
             Node(int index, MongoJobQueue queue) {
                 this.index = index;
@@ -293,7 +480,7 @@ class ScheduleProtocolModelTest {
                         }
                         String outcome = "idle";
                         try {
-                            queue.schedules().fireDue(name());
+                            firings = queue.schedules().fireDue(name());
                         } catch (Killed killed) {
                             generation++;
                             outcome = "killed";
@@ -374,6 +561,32 @@ class ScheduleProtocolModelTest {
                 for (int i = 0; at != null; i++) {
                     history.add(advance(i == call ? kill : Verdict.PROCEED));
                 }
+            }
+
+            /** Starts a round if none is under way, and lets it go until it is held before {@code operation}. */
+            void proceedTo(String operation) throws InterruptedException {
+                if (at == null) {
+                    advance(Verdict.START_ROUND);
+                }
+                while (at != null && !at.startsWith(operation)) {
+                    history.add(advance(Verdict.PROCEED));
+                }
+                assertThat(at).as(failure("proceed", name() + " never came to " + operation)).isNotNull();
+            }
+
+            /**
+             * Runs one round (or the rest of one under way) whose call number {@code call} (from 0)
+             * gets {@code verdict}; returns how many calls it let go.
+             */
+            int roundWith(int call, Verdict verdict) throws InterruptedException {
+                if (at == null) {
+                    advance(Verdict.START_ROUND);
+                }
+                int i = 0;
+                for (; at != null; i++) {
+                    history.add(advance(i == call ? verdict : Verdict.PROCEED));
+                }
+                return i;
             }
 
             void stop() throws InterruptedException {
