@@ -67,7 +67,7 @@ final class EntryIndexes {
                 // Sparse: only entries made by schedules, for the clean-up of held firings after a takeover.
                 new IndexModel(Indexes.ascending(SCHEDULE_ID, SCHEDULED_AT), new IndexOptions().name(SCHEDULE_INDEX)
                         .sparse(true)));
-        store.runner.run("index creation", attempt -> store.entries.createIndexes(indexes));
+        store.runner.runVoid("index creation", attempt -> store.entries.createIndexes(indexes));
         dropLegacy();
     }
 
@@ -77,21 +77,21 @@ final class EntryIndexes {
      * creates them again, and the next start of this version drops them again.
      */
     private void dropLegacy() {
+        List<String> present = store.runner.run("list of indexes",
+                attempt -> store.entries.listIndexes().map(index -> index.getString("name")).into(new ArrayList<>()));
         for (String legacy : LEGACY_INDEXES) {
-            store.runner.run("drop of index " + legacy, attempt -> {
-                List<String> names = store.entries.listIndexes().map(index -> index.getString("name")).into(new ArrayList<>());
-                if (!names.contains(legacy)) {
-                    return false;
-                }
-                try {
-                    store.entries.dropIndex(legacy);
-                } catch (MongoCommandException e) {
-                    if (e.getErrorCode() != INDEX_NOT_FOUND) {
-                        throw e;
+            if (present.contains(legacy)) {
+                store.runner.runVoid("drop of index " + legacy, attempt -> {
+                    try {
+                        store.entries.dropIndex(legacy);
+                    } catch (MongoCommandException e) {
+                        // Another process starting at the same time dropped it first.
+                        if (e.getErrorCode() != INDEX_NOT_FOUND) {
+                            throw e;
+                        }
                     }
-                }
-                return true;
-            });
+                });
+            }
         }
     }
 }

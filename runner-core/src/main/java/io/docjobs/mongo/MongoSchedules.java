@@ -140,7 +140,7 @@ final class MongoSchedules implements Schedules {
         Document last = removed.get(LAST, Document.class);
         ObjectId lastJob = last == null ? null : last.getObjectId(LAST_JOB);
         if (lastJob != null && Boolean.TRUE.equals(last.getBoolean(LAST_PENDING))) {
-            store.runner.run("release of scheduled job " + lastJob.toHexString(), attempt -> store.entries.updateOne(
+            store.runner.runVoid("release of scheduled job " + lastJob.toHexString(), attempt -> store.entries.updateOne(
                     new Document(Entries.ID, lastJob).append(Entries.STATE, Entries.HELD),
                     new Document("$set", new Document(Entries.STATE, Entries.READY)
                             .append(Entries.VISIBLE_AT, last.get(LAST_VISIBLE_AT)))));
@@ -149,7 +149,7 @@ final class MongoSchedules implements Schedules {
         if (lastJob != null) {
             held.append(Entries.ID, new Document("$ne", lastJob));
         }
-        store.runner.run("clean-up of held jobs of schedule " + id, attempt -> store.entries.deleteMany(held));
+        store.runner.runVoid("clean-up of held jobs of schedule " + id, attempt -> store.entries.deleteMany(held));
         return Change.CHANGED;
     }
 

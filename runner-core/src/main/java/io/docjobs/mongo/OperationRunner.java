@@ -9,6 +9,7 @@ import io.docjobs.QueueConfig;
 import io.github.resilience4j.core.IntervalFunction;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
+import java.util.function.IntConsumer;
 import java.util.function.IntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -68,6 +69,17 @@ final class OperationRunner {
      */
     <T> T run(String operation, IntFunction<T> body) {
         return run(operation, DocJobsException.Context.of(operation, queueName), body);
+    }
+
+    /**
+     * As {@link #run(String, IntFunction)}, for a write whose reply the caller does not look at (a
+     * clean-up, a release that may find nothing): no result to get wrong.
+     */
+    void runVoid(String operation, IntConsumer body) {
+        run(operation, attempt -> {
+            body.accept(attempt);
+            return null;
+        });
     }
 
     /** As {@link #run(String, IntFunction)}, for an operation on the job of {@code lease}. */

@@ -187,7 +187,7 @@ final class ScheduleFirer {
 
     private void release(String id, String token) {
         try {
-            store.runner.run("lease release of schedule " + id, attempt -> store.schedules.updateOne(
+            store.runner.runVoid("lease release of schedule " + id, attempt -> store.schedules.updateOne(
                     new Document(ID, id).append(dotted(LEASE, LEASE_TOKEN), token),
                     new Document("$unset", new Document(LEASE, ""))));
         } catch (RuntimeException e) {
@@ -210,7 +210,7 @@ final class ScheduleFirer {
                 store.entries.updateOne(new Document(Entries.ID, job).append(Entries.STATE, Entries.HELD),
                         new Document("$set", new Document(Entries.STATE, Entries.READY)
                                 .append(Entries.VISIBLE_AT, Date.from(visibleAt)))).getModifiedCount() == 1);
-        store.runner.run("completion of schedule " + id, attempt -> store.schedules.updateOne(
+        store.runner.runVoid("completion of schedule " + id, attempt -> store.schedules.updateOne(
                 new Document(ID, id).append(dotted(LAST, LAST_JOB), job).append(dotted(LAST, LAST_PENDING), true),
                 new Document("$set", new Document(dotted(LAST, LAST_PENDING), false))));
         if (released) {
@@ -228,7 +228,7 @@ final class ScheduleFirer {
         entry.put(Entries.STATE, Entries.HELD);
         entry.remove(Entries.VISIBLE_AT);
         entry.append(Entries.SCHEDULE_ID, schedule.id()).append(Entries.SCHEDULED_AT, Date.from(time));
-        store.runner.run("held insert for schedule " + schedule.id(), attempt -> {
+        store.runner.runVoid("held insert for schedule " + schedule.id(), attempt -> {
             try {
                 store.entries.insertOne(entry);
             } catch (MongoWriteException e) {
@@ -237,7 +237,6 @@ final class ScheduleFirer {
                     throw e;
                 }
             }
-            return null;
         });
     }
 
@@ -280,7 +279,7 @@ final class ScheduleFirer {
     }
 
     private void deleteHeld(ObjectId job) {
-        store.runner.run("delete of uncommitted job " + job.toHexString(), attempt -> store.entries.deleteOne(
+        store.runner.runVoid("delete of uncommitted job " + job.toHexString(), attempt -> store.entries.deleteOne(
                 new Document(Entries.ID, job).append(Entries.STATE, Entries.HELD)));
     }
 

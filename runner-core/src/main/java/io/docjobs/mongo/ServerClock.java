@@ -74,8 +74,16 @@ final class ServerClock {
         this.serverTime = serverTime;
         this.nanoTime = nanoTime;
         this.syncing = !syncInterval.isZero();
-        this.syncIntervalNanos = syncInterval.compareTo(Duration.ofNanos(Long.MAX_VALUE)) >= 0
-                ? Long.MAX_VALUE : syncInterval.toNanos();
+        this.syncIntervalNanos = saturatedNanos(syncInterval);
+    }
+
+    /** An interval too long for a long of nanoseconds (some 292 years) is as good as never. */
+    private static long saturatedNanos(Duration interval) {
+        try {
+            return interval.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
     }
 
     Instant now() {

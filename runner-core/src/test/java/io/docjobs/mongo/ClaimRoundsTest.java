@@ -19,6 +19,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import com.mongodb.ConnectionString;
+import com.mongodb.MongoClientSettings;
+import com.mongodb.client.MongoClients;
+import com.mongodb.event.CommandListener;
+import com.mongodb.event.CommandSucceededEvent;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.bson.BsonDocument;
 import org.bson.Document;
 import org.bson.types.ObjectId;
 import org.junit.jupiter.api.AfterEach;
@@ -38,6 +46,9 @@ class ClaimRoundsTest {
     private static MongoClient client;
 
     private final ManualClock clock = new ManualClock(T);
+    /** Every command the queue sent, to count the candidate reads of each claim. */
+    private final List<BsonDocument> commands = new CopyOnWriteArrayList<>();
+    private String collection;
     private MongoCollection<Document> raw;
     private MongoJobQueue queue;
     private int seq;
@@ -49,16 +60,29 @@ class ClaimRoundsTest {
 
     @BeforeEach
     void open() {
-        String collection = "jobs_" + UUID.randomUUID().toString().replace("-", "");
+        collection = "jobs_" + UUID.randomUUID().toString().replace("-", "");
         raw = client.getDatabase(QueueConfig.DEFAULT_DATABASE).getCollection(collection);
-        queue = MongoJobQueue.using(client, QueueConfig.builder().collection(collection).clock(clock)
-                .serverClockSync(Duration.ZERO).changeStreams(false).build());
+        queue = MongoJobQueue.using(mongo.recordingClient(commands), config());
+        commands.clear();
     }
 
     @AfterEach
     void close() {
         queue.close();
         raw.drop();
+    }
+
+    private QueueConfig config() {
+        return QueueConfig.builder().collection(collection).clock(clock).serverClockSync(Duration.ZERO)
+                .changeStreams(false).build();
+    }
+
+    /** {@return how many candidate reads (finds on the entries) the queue sent since the last call} */
+    private long candidateReads() {
+        long reads = commands.stream().filter(c -> c.containsKey("find")
+                && c.getString("find").getValue().equals(collection)).count();
+        commands.clear();
+        return reads;
     }
 
     /** A ready entry visible from a distinct past instant, so claim order is insertion order within a priority. */
@@ -149,6 +173,7 @@ class ClaimRoundsTest {
 
         // Each type is read up to its room: a1, b1, c1 and d1, oldest first.
         assertThat(ids(leases)).containsExactly(firsts.stream().map(ObjectId::toHexString).toArray(String[]::new));
+        assertThat(candidateReads()).as("one pass: a read per type").isEqualTo(4);
     }
 
     /**
@@ -180,6 +205,7 @@ class ClaimRoundsTest {
         assertThat(ids(leases)).containsExactlyInAnyOrder(a.get(0).toHexString(), b.get(0).toHexString(),
                 b.get(1).toHexString(), b.get(2).toHexString());
         assertThat(raw.countDocuments(new Document("state", "leased"))).isEqualTo(4);
+        assertThat(candidateReads()).as("one pass").isEqualTo(2);
     }
 
     @Test
@@ -189,6 +215,7 @@ class ClaimRoundsTest {
         List<Lease> leases = queue.claimBatch(Set.of("a"), "w", 4);
 
         assertThat(ids(leases)).containsExactlyInAnyOrder(a.get(0).toHexString(), a.get(1).toHexString());
+        assertThat(candidateReads()).as("nothing more to read").isEqualTo(1);
     }
 
     @Test
@@ -200,6 +227,7 @@ class ClaimRoundsTest {
         List<Lease> leases = queue.claimBatch(Set.of("a"), "w", 2);
 
         assertThat(ids(leases)).containsExactlyInAnyOrder(good.get(0).toHexString(), good.get(1).toHexString());
+        assertThat(candidateReads()).as("the quarantine rounds and one").isEqualTo(Claimer.QUARANTINE_ROUNDS + 1);
     }
 
     @Test
@@ -212,5 +240,68 @@ class ClaimRoundsTest {
 
         assertThat(ids(leases)).containsExactlyInAnyOrder(good.get(0).toHexString(), good.get(1).toHexString());
         assertThat(raw.countDocuments(new Document("state", "dead"))).isEqualTo(2 * Claimer.QUARANTINE_ROUNDS);
+    }
+
+    /**
+     * Another worker leases candidates this claim read: {@code claimStolen} entries taken right after
+     * each of the first {@code passesStolen} candidate reads.
+     */
+    private MongoJobQueue queueLosingRaces(int passesStolen, int claimStolen) {
+        MongoJobQueue other = MongoJobQueue.using(client, config());
+        AtomicInteger reads = new AtomicInteger();
+        MongoClient racing = MongoClients.create(MongoClientSettings.builder()
+                .applyConnectionString(new ConnectionString(mongo.connectionString()))
+                .addCommandListener(new CommandListener() {
+                    @Override
+                    public void commandSucceeded(CommandSucceededEvent event) {
+                        if (event.getCommandName().equals("find") && reads.incrementAndGet() <= passesStolen) {
+                            other.claimBatch(Set.of("a"), "other", claimStolen);
+                        }
+                    }
+                }).build());
+        closeAfter.add(other);
+        closeAfter.add(racing);
+        return MongoJobQueue.using(racing, config());
+    }
+
+    private final List<AutoCloseable> closeAfter = new ArrayList<>();
+
+    @AfterEach
+    void closeRacing() throws Exception {
+        for (AutoCloseable closeable : closeAfter) {
+            closeable.close();
+        }
+    }
+
+    @Test
+    void claimBatchReadsAgainForTheEntriesAnotherWorkerWonWhenMoreWait() {
+        List<ObjectId> a = entries(10, "a", 0, new Document());
+        MongoJobQueue racing = queueLosingRaces(1, 2);
+
+        List<Lease> leases = racing.claimBatch(Set.of("a"), "w", 4);
+
+        // The other worker took a1 and a2 after the first read: a3, a4, then a5 and a6 in a second pass.
+        assertThat(ids(leases)).containsExactly(a.get(2).toHexString(), a.get(3).toHexString(), a.get(4).toHexString(),
+                a.get(5).toHexString());
+    }
+
+    @Test
+    void claimBatchDoesNotReadAgainWhenTheFirstReadSawEverythingThere() {
+        List<ObjectId> a = entries(4, "a", 0, new Document());
+        MongoJobQueue racing = queueLosingRaces(1, 1);
+
+        List<Lease> leases = racing.claimBatch(Set.of("a"), "w", 8);
+
+        assertThat(ids(leases)).containsExactly(a.get(1).toHexString(), a.get(2).toHexString(), a.get(3).toHexString());
+    }
+
+    @Test
+    void claimBatchGivesUpAfterItsRoundsOfLostRaces() {
+        List<ObjectId> a = entries(4 * Claimer.CLAIM_ROUNDS + 4, "a", 0, new Document());
+        MongoJobQueue racing = queueLosingRaces(Claimer.CLAIM_ROUNDS, 4);
+
+        assertThat(racing.claimBatch(Set.of("a"), "w", 4)).as("every candidate of every pass lost").isEmpty();
+        assertThat(ids(racing.claimBatch(Set.of("a"), "w", 4))).as("the next claim").containsExactly(
+                a.subList(4 * Claimer.CLAIM_ROUNDS, a.size()).stream().map(ObjectId::toHexString).toArray(String[]::new));
     }
 }

@@ -135,6 +135,11 @@ class ScheduleProtocolModelTest {
         return Schedule.builder("every-10s", "tick").interval(EVERY).misfireThreshold(Duration.ofDays(1));
     }
 
+    /** For starts past a lease: one or two times due a round, not six, keeps the runs few. */
+    private static Schedule.Builder everyMinute() {
+        return every10s().interval(ScheduleFirer.LEASE_TIME);
+    }
+
     /** Where the round under test, by scheduler S0, starts from. */
     enum Start {
         /** The first time is due. */
@@ -143,26 +148,26 @@ class ScheduleProtocolModelTest {
         MISSED(every10s().misfireThreshold(Duration.ofSeconds(1)), 4) {
             @Override
             void setUp(Run run) {
-                run.clock.advance(EVERY.multipliedBy(5));
+                run.clock.advance(every.multipliedBy(5));
             }
         },
         /** Skip-if-running, and the job of the time before is still ready: the round skips the due time. */
         OVERLAPPING(every10s().overlap(Schedule.Overlap.SKIP_IF_RUNNING), 5) {
             @Override
             void setUp(Run run) throws InterruptedException {
-                run.clock.advance(EVERY);
+                run.clock.advance(every);
                 run.nodes.get(0).roundWith(-1, Verdict.PROCEED);
-                run.clock.advance(EVERY);
+                run.clock.advance(every);
             }
         },
         /**
          * S1 was killed holding a job; S2 took over, fired that time and more, and was killed before
          * releasing its lease: S0 takes over again and deletes the held job no commit names.
          */
-        TAKEN_OVER(every10s(), 6) {
+        TAKEN_OVER(everyMinute(), 6) {
             @Override
             void setUp(Run run) throws InterruptedException {
-                run.clock.advance(EVERY);
+                run.clock.advance(every);
                 run.nodes.get(1).proceedTo("held insert");
                 run.history.add(run.nodes.get(1).advance(Verdict.KILL_AFTER));
                 run.clock.advance(ScheduleFirer.LEASE_TIME.plusSeconds(1));
@@ -176,7 +181,7 @@ class ScheduleProtocolModelTest {
         PENDING(every10s(), 3) {
             @Override
             void setUp(Run run) throws InterruptedException {
-                run.clock.advance(EVERY);
+                run.clock.advance(every);
                 run.nodes.get(1).proceedTo("release of scheduled job");
             }
         },
@@ -184,10 +189,10 @@ class ScheduleProtocolModelTest {
          * S1 took the lease and stalled past it; S0 read the due schedule; then S1 committed a firing:
          * S0, taking over, finds it pending and makes its job ready before it fires on.
          */
-        COMMITTED_MEANWHILE(every10s(), 5) {
+        COMMITTED_MEANWHILE(everyMinute(), 5) {
             @Override
             void setUp(Run run) throws InterruptedException {
-                run.clock.advance(EVERY);
+                run.clock.advance(every);
                 run.nodes.get(1).proceedTo("lease of schedule");
                 run.history.add(run.nodes.get(1).advance(Verdict.PROCEED));
                 run.clock.advance(ScheduleFirer.LEASE_TIME.plusSeconds(1));
@@ -204,7 +209,7 @@ class ScheduleProtocolModelTest {
         STALLED_BEFORE_SKIP(every10s().misfireThreshold(Duration.ofSeconds(1)), 2) {
             @Override
             void setUp(Run run) throws InterruptedException {
-                run.clock.advance(EVERY.multipliedBy(5));
+                run.clock.advance(every.multipliedBy(5));
                 run.nodes.get(0).proceedTo("skip of schedule");
                 run.clock.advance(ScheduleFirer.LEASE_TIME.plusSeconds(1));
                 run.nodes.get(1).roundWith(-1, Verdict.PROCEED);
@@ -216,26 +221,28 @@ class ScheduleProtocolModelTest {
             }
         },
         /** S1 held a job and stalled past its lease before its commit: S0 fires the time; S1's commit fails and it deletes its job. */
-        STALLED_BEFORE_COMMIT(every10s(), 6) {
+        STALLED_BEFORE_COMMIT(everyMinute(), 6) {
             @Override
             void setUp(Run run) throws InterruptedException {
-                run.clock.advance(EVERY);
+                run.clock.advance(every);
                 run.nodes.get(1).proceedTo("commit of schedule");
                 run.clock.advance(ScheduleFirer.LEASE_TIME.plusSeconds(1));
             }
         };
 
         final Schedule schedule;
+        final Duration every;
         final int minCalls;
 
         Start(Schedule.Builder schedule, int minCalls) {
             this.schedule = schedule.build();
+            this.every = this.schedule.interval();
             this.minCalls = minCalls;
         }
 
         /** Leaves S0 between rounds or in one, to be run on. */
         void setUp(Run run) throws InterruptedException {
-            run.clock.advance(EVERY);
+            run.clock.advance(every);
         }
 
         /** Checks right after S0's round, before stalled schedulers move on. */
@@ -270,7 +277,7 @@ class ScheduleProtocolModelTest {
         Instant firstTime;
 
         Run(long seed) {
-            this(seed, Schedule.builder("every-10s", "tick").interval(EVERY).misfireThreshold(Duration.ofDays(1)).build());
+            this(seed, every10s().build());
         }
 
         Run(long seed, Schedule schedule) {
