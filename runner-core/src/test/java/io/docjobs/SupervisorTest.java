@@ -113,7 +113,7 @@ class SupervisorTest {
 
     @Test
     void heartbeatsKeepALongJobAwayFromOtherSupervisorsUntilItCompletesOnce() {
-        Duration vt = Duration.ofMillis(600);
+        Duration vt = Duration.ofMillis(500);
         String id = queue.enqueue("report", "long", vt);
         CountDownLatch finish = new CountDownLatch(1);
         AtomicInteger executions = new AtomicInteger();
@@ -129,8 +129,8 @@ class SupervisorTest {
         started(Supervisor.builder(queue).name("second").meterRegistry(otherRegistry)
                 .idleBackoff(Duration.ofMillis(10), Duration.ofMillis(50)).handle("report", slow));
 
-        // Five visibility timeouts pass; the second supervisor polls all along and never gets the job.
-        await().during(vt.multipliedBy(5)).atMost(vt.multipliedBy(7)).until(() -> executions.get() == 1);
+        // Four visibility timeouts pass; the second supervisor polls all along and never gets the job.
+        await().during(vt.multipliedBy(4)).atMost(vt.multipliedBy(6)).until(() -> executions.get() == 1);
         assertThat(queue.get(id).orElseThrow().visibleAt()).isAfter(firstDeadline.plus(vt.multipliedBy(3)));
         assertThat(otherRegistry.find("docjobs.polls").tag("result", "empty").counter().count()).isGreaterThan(5);
 
@@ -321,7 +321,7 @@ class SupervisorTest {
         AtomicBoolean hangingInterrupted = new AtomicBoolean();
         // The drain is long enough for the test to see STOPPING and let the first job finish, even
         // on a loaded machine; the hanging job keeps the drain going until its end.
-        Supervisor supervisor = started(supervisor().drainTimeout(Duration.ofSeconds(3))
+        Supervisor supervisor = started(supervisor().drainTimeout(Duration.ofSeconds(2))
                 .handle("finishing", job -> {
                     bothStarted.countDown();
                     mayFinish.await();

@@ -25,6 +25,7 @@ import com.mongodb.client.MongoClients;
 import com.mongodb.event.CommandListener;
 import com.mongodb.event.CommandSucceededEvent;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.bson.BsonDocument;
 import org.bson.Document;
@@ -231,6 +232,20 @@ class ClaimRoundsTest {
     }
 
     @Test
+    void claimBatchSpendsQuarantineRoundsOnExpiredLastAttemptsItDeadLetters() {
+        Document expiredLast = new Document("state", "leased").append("attempts", 2).append("maxAttempts", 2)
+                .append("workerId", "w-gone").append("leaseToken", "old");
+        entries(2 * Claimer.QUARANTINE_ROUNDS, "a", 10, expiredLast);
+        List<ObjectId> good = entries(2, "a", 0, new Document());
+
+        List<Lease> leases = queue.claimBatch(Set.of("a"), "w", 2);
+
+        assertThat(ids(leases)).containsExactlyInAnyOrder(good.get(0).toHexString(), good.get(1).toHexString());
+        assertThat(raw.countDocuments(new Document("state", "dead"))).isEqualTo(2 * Claimer.QUARANTINE_ROUNDS);
+        assertThat(candidateReads()).as("the quarantine rounds and one").isEqualTo(Claimer.QUARANTINE_ROUNDS + 1);
+    }
+
+    @Test
     void claimBatchSpendsQuarantineRoundsOnEntriesFoundMalformedAfterTheirLease() {
         // The payload is not read with the candidates: these are leased, read in full, then quarantined.
         entries(2 * Claimer.QUARANTINE_ROUNDS, "a", 10, new Document("payload", 5));
@@ -249,19 +264,24 @@ class ClaimRoundsTest {
     private MongoJobQueue queueLosingRaces(int passesStolen, int claimStolen) {
         MongoJobQueue other = MongoJobQueue.using(client, config());
         AtomicInteger reads = new AtomicInteger();
+        AtomicBoolean armed = new AtomicBoolean();
         MongoClient racing = MongoClients.create(MongoClientSettings.builder()
                 .applyConnectionString(new ConnectionString(mongo.connectionString()))
                 .addCommandListener(new CommandListener() {
                     @Override
                     public void commandSucceeded(CommandSucceededEvent event) {
-                        if (event.getCommandName().equals("find") && reads.incrementAndGet() <= passesStolen) {
+                        if (armed.get() && event.getCommandName().equals("find") && event.getResponse()
+                                .getDocument("cursor").getString("ns").getValue().endsWith("." + collection)
+                                && reads.incrementAndGet() <= passesStolen) {
                             other.claimBatch(Set.of("a"), "other", claimStolen);
                         }
                     }
                 }).build());
         closeAfter.add(other);
         closeAfter.add(racing);
-        return MongoJobQueue.using(racing, config());
+        MongoJobQueue racingQueue = MongoJobQueue.using(racing, config());
+        armed.set(true);
+        return racingQueue;
     }
 
     private final List<AutoCloseable> closeAfter = new ArrayList<>();
