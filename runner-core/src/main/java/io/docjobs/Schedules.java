@@ -11,7 +11,8 @@ import org.jspecify.annotations.Nullable;
  * {@code <queue collection>_schedules}, one document per {@link Schedule}, with its next time, its
  * last firing and the lease of the scheduler firing it. Defining and administering schedules needs
  * no scheduler; firing them is what a {@link Supervisor} with schedules does, by calling
- * {@link #fireDue(String)} once a second.
+ * {@link #fireDue(String)} once a second while schedules are due, and waiting for the
+ * {@link #nextDue() next time} otherwise.
  *
  * <p>Each time of a schedule enqueues exactly one job, whatever the number of schedulers and
  * wherever one of them crashes (see the README's "Schedules" for the argument). Thread-safe;
@@ -84,6 +85,13 @@ public interface Schedules {
      * @return what this call did, in order
      */
     List<Firing> fireDue(String owner);
+
+    /**
+     * {@return when {@link #fireDue} next has work: the earliest next time of a schedule that is
+     * not paused, or the time of a firing a crashed scheduler left half done (then it is due at
+     * once); empty if no schedule will fire again. Database time; one round trip}
+     */
+    Optional<Instant> nextDue();
 
     /** What {@link #pause}, {@link #resume} or {@link #remove} did. */
     enum Change {

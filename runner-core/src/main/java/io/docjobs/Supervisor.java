@@ -402,8 +402,11 @@ public final class Supervisor implements AutoCloseable {
         }
 
         /**
-         * How often due schedules are looked for (one query of the schedules collection); default
-         * {@link #DEFAULT_SCHEDULER_TICK}.
+         * How often due schedules are looked for while times are due (one query of the schedules
+         * collection); default {@link #DEFAULT_SCHEDULER_TICK}. Between times the scheduler sleeps
+         * until the next one, for at most ten ticks, so that a schedule another process defines
+         * fires its first time at most ten ticks late: an idle supervisor sends two queries per ten
+         * ticks for its schedules.
          *
          * @param tick from 10 ms to {@link #MAX_SCHEDULER_TICK}
          * @return this builder

@@ -8,6 +8,7 @@ import io.docjobs.internal.RunningJob.Ending;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.observation.ObservationRegistry;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -20,6 +21,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,6 +66,8 @@ public final class Engine {
     private final Settings settings;
     private final Ticker ticker;
     private final String queueName;
+    /** The database's time, for the scheduler's waits until a schedule's next time. */
+    private final Supplier<Instant> databaseNow;
     private final Slots slots;
     private final Wakeups wakeups = new Wakeups();
     /** Signalled on every freed slot, for the drain at shutdown (pollers use {@link #wakeups}). */
@@ -105,6 +109,7 @@ public final class Engine {
         this.settings = settings;
         this.ticker = ticker;
         this.queueName = queue.name();
+        this.databaseNow = queue::now;
         Map<String, Registration> registrations = new LinkedHashMap<>();
         handlers.forEach(registration -> registrations.put(registration.type(), registration));
         // Claim slots: the jobs a supervisor holds leases for, running or waiting for a handler slot.
@@ -146,15 +151,16 @@ public final class Engine {
     }
 
     /**
-     * Fires the queue's schedules once every {@code tick} from {@link #start()} on, on a thread of its
-     * own, stopped first by {@link #stop()}. Call before {@link #start()}.
+     * Fires the queue's schedules from {@link #start()} on, once every {@code tick} while times are
+     * due and asleep until the next time otherwise, on a thread of its own, stopped first by
+     * {@link #stop()}. Call before {@link #start()}.
      *
      * @param schedules the queue's schedules
      * @param known     the ids of the schedules this supervisor defines: their meters exist from the start
-     * @param tick      how often due schedules are looked for
+     * @param tick      how often due schedules are looked for while times are due
      */
     public void schedules(Schedules schedules, List<String> known, Duration tick) {
-        this.scheduler = new Scheduler(schedules, settings.workerId(), tick, settings.registry(), queueName, known);
+        this.scheduler = new Scheduler(schedules, databaseNow, settings.workerId(), tick, settings.registry(), queueName, known);
         this.schedulerThread = daemon(scheduler::loop, "docjobs-" + settings.name() + "-scheduler");
     }
 

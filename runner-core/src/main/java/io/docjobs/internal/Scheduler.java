@@ -7,15 +7,20 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Fires the queue's due schedules once per tick ({@link Schedules#fireDue}), on its own thread, and
- * counts what happened. The exactly-once protocol is the store's; this loop only has to keep going:
- * each round is guarded, a failing database is logged once per outage.
+ * Fires the queue's due schedules ({@link Schedules#fireDue}) on its own thread, and counts what
+ * happened: once per tick while times are due, otherwise asleep until the next time, for at most
+ * {@link #IDLE_TICKS} ticks so that schedules defined by other processes are seen. The exactly-once
+ * protocol is the store's; this loop only has to keep going: each round is guarded, a failing
+ * database is logged once per outage.
  */
 final class Scheduler {
     private static final Logger log = LoggerFactory.getLogger(Scheduler.class);
@@ -23,8 +28,14 @@ final class Scheduler {
     static final String FIRINGS = "docjobs.schedule.firings";
     static final String MISFIRES = "docjobs.schedule.misfires";
     static final String LAG = "docjobs.schedule.lag";
+    /**
+     * The longest an idle scheduler waits, in ticks: it bounds how late the first time of a
+     * schedule another process defined can fire (10 s at the default tick), at two round trips a wait.
+     */
+    static final int IDLE_TICKS = 10;
 
     private final Schedules schedules;
+    private final Supplier<Instant> now;
     private final String owner;
     private final long tickNanos;
     private final MeterRegistry registry;
@@ -36,9 +47,10 @@ final class Scheduler {
     /**
      * @param known the ids of the schedules known at start, whose meters exist at zero from the start
      */
-    Scheduler(Schedules schedules, String owner, Duration tick, MeterRegistry registry, String queue,
-            List<String> known) {
+    Scheduler(Schedules schedules, Supplier<Instant> now, String owner, Duration tick, MeterRegistry registry,
+            String queue, List<String> known) {
         this.schedules = schedules;
+        this.now = now;
         this.owner = owner;
         this.tickNanos = Nanos.of(tick);
         this.registry = registry;
@@ -56,9 +68,9 @@ final class Scheduler {
     void loop() {
         while (running) {
             long generation = stopSignal.generation();
-            tickOnce();
+            long wait = waitAfter(tickOnce());
             try {
-                stopSignal.awaitChange(generation, tickNanos);
+                stopSignal.awaitChange(generation, wait);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
@@ -88,6 +100,29 @@ final class Scheduler {
         } catch (RuntimeException e) {
             outage.failed(e);
             return List.of();
+        }
+    }
+
+    /**
+     * How long to wait after a round that fired {@code fired}: a tick if it fired anything (more
+     * may be due) or the next time is unknown (the database failed), else until the next time, at
+     * least a tick and at most {@link #IDLE_TICKS}.
+     */
+    long waitAfter(List<Firing> fired) {
+        if (!fired.isEmpty()) {
+            return tickNanos;
+        }
+        long idle = tickNanos * IDLE_TICKS;
+        try {
+            Optional<Instant> next = schedules.nextDue();
+            if (next.isEmpty()) {
+                return idle;
+            }
+            Duration until = Duration.between(now.get(), next.get());
+            return until.compareTo(Duration.ofNanos(idle)) >= 0 ? idle : Math.max(tickNanos, until.toNanos());
+        } catch (RuntimeException e) {
+            outage.failed(e);
+            return tickNanos;
         }
     }
 

@@ -13,6 +13,7 @@ import static io.docjobs.mongo.ScheduleDocuments.VERSION;
 
 import com.mongodb.ErrorCategory;
 import com.mongodb.MongoWriteException;
+import com.mongodb.client.model.Projections;
 import com.mongodb.client.model.Sorts;
 import io.docjobs.Schedule;
 import io.docjobs.Schedules;
@@ -163,6 +164,26 @@ final class MongoSchedules implements Schedules {
     @Override
     public List<Firing> fireDue(String owner) {
         return firer.fireDue(owner);
+    }
+
+    @Override
+    public Optional<Instant> nextDue() {
+        // A handful of documents: read them all rather than keep an index for this.
+        Document fireable = new Document("$or", List.of(new Document(PAUSED, false),
+                new Document(ScheduleDocuments.dotted(LAST, LAST_PENDING), true)));
+        List<Document> found = store.runner.run("next time of the schedules", attempt -> store.schedules.find(fireable)
+                .projection(Projections.include(NEXT_TIME, PAUSED, LAST)).into(new ArrayList<>()));
+        Instant earliest = null;
+        for (Document schedule : found) {
+            Document last = schedule.get(LAST, Document.class);
+            Instant due = last != null && Boolean.TRUE.equals(last.getBoolean(LAST_PENDING))
+                    ? ScheduleDocuments.instant(last, ScheduleDocuments.LAST_TIME)
+                    : Boolean.TRUE.equals(schedule.getBoolean(PAUSED)) ? null : ScheduleDocuments.instant(schedule, NEXT_TIME);
+            if (due != null && (earliest == null || due.isBefore(earliest))) {
+                earliest = due;
+            }
+        }
+        return Optional.ofNullable(earliest);
     }
 
     /**

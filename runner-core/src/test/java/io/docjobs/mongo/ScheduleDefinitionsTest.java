@@ -136,6 +136,52 @@ class ScheduleDefinitionsTest {
                 .containsExactly(org.assertj.core.groups.Tuple.tuple("a", true), org.assertj.core.groups.Tuple.tuple("b", false));
     }
 
+    @Test
+    void theNextDueTimeIsTheEarliestOfTheSchedulesNotPaused() {
+        Schedules schedules = open(mongo.client()).schedules();
+        assertThat(schedules.nextDue()).as("no schedules").isEmpty();
+
+        schedules.define(Schedule.builder("hourly", "t").interval(Duration.ofHours(1)).build());
+        schedules.define(Schedule.builder("paused", "t").interval(Duration.ofSeconds(5)).paused(true).build());
+        schedules.define(Schedule.builder("minutely", "t").interval(Duration.ofMinutes(1)).build());
+        assertThat(schedules.nextDue()).contains(START.plus(Duration.ofMinutes(1)));
+
+        schedules.pause("minutely");
+        assertThat(schedules.nextDue()).contains(START.plus(Duration.ofHours(1)));
+        schedules.pause("hourly");
+        assertThat(schedules.nextDue()).as("all paused").isEmpty();
+    }
+
+    @Test
+    void aFiringLeftHalfDoneIsDueAtItsTime() {
+        MongoJobQueue opened = open(mongo.client());
+        Schedules schedules = opened.schedules();
+        schedules.define(Schedule.builder("report", "t").interval(Duration.ofMinutes(1)).build());
+        clock.advance(Duration.ofMinutes(1));
+        opened.faults(crashBefore("release of scheduled job"));
+        assertThatThrownBy(() -> schedules.fireDue("a")).isInstanceOf(Crash.class);
+        opened.faults(OperationRunner.Faults.NONE);
+        schedules.pause("report");
+
+        assertThat(schedules.nextDue()).as("paused, but its committed firing is not complete")
+                .contains(START.plus(Duration.ofMinutes(1)));
+    }
+
+    private static OperationRunner.Faults crashBefore(String operation) {
+        return new OperationRunner.Faults() {
+            @Override
+            public void beforeTry(String op, int attempt) {
+                if (op.startsWith(operation)) {
+                    throw new Crash();
+                }
+            }
+
+            @Override
+            public void afterTry(String op, int attempt) {
+            }
+        };
+    }
+
     /** Thrown into a firing to end it after its commit, as a crash would. */
     private static final class Crash extends Error {
         private static final long serialVersionUID = 1L;
@@ -148,18 +194,7 @@ class ScheduleDefinitionsTest {
         schedules.define(Schedule.builder("report", "t").interval(Duration.ofMinutes(1)).build());
         schedules.define(Schedule.builder("other", "t").interval(Duration.ofMinutes(1)).build());
         clock.advance(Duration.ofMinutes(1));
-        opened.faults(new OperationRunner.Faults() {
-            @Override
-            public void beforeTry(String operation, int attempt) {
-                if (operation.startsWith("release of scheduled job")) {
-                    throw new Crash();
-                }
-            }
-
-            @Override
-            public void afterTry(String operation, int attempt) {
-            }
-        });
+        opened.faults(crashBefore("release of scheduled job"));
         assertThatThrownBy(() -> schedules.fireDue("a")).isInstanceOf(Crash.class);
         opened.faults(OperationRunner.Faults.NONE);
         MongoCollection<Document> entries = collection(collection);
