@@ -75,6 +75,26 @@ class ChangeStreamWakeUpTest {
         assertThat(heard).filteredOn(Set::isEmpty).hasSize(1);
     }
 
+    /** A program that forgets to close its supervisor must still be able to exit. */
+    @Test
+    void everyThreadASupervisorStartsIsADaemon() {
+        listening();
+        Set<Thread> before = Thread.getAllStackTraces().keySet();
+        try (Supervisor supervisor = Supervisor.builder(workerQueue).name("daemons")
+                .schedule(Schedule.builder("tick", "email").interval(Duration.ofMinutes(1)).build())
+                .depthRefresh(Duration.ofSeconds(5)).handle("email", job -> { }).build().start()) {
+            Set<Thread> started = new java.util.HashSet<>(Thread.getAllStackTraces().keySet());
+            started.removeAll(before);
+
+            assertThat(started).extracting(Thread::getName).as("the supervisor's threads")
+                    .contains("docjobs-daemons-poller-1", "docjobs-daemons-scheduler")
+                    .anyMatch(name -> name.startsWith("docjobs-queue-metrics-"));
+            assertThat(started).filteredOn(thread -> !thread.isDaemon()).extracting(Thread::getName).isEmpty();
+            assertThat(Thread.getAllStackTraces().keySet()).filteredOn(t -> t.getName().endsWith("-change-stream"))
+                    .isNotEmpty().allMatch(Thread::isDaemon);
+        }
+    }
+
     @Test
     void aSupervisorIdleAtItsBackOffCapPicksUpAnotherProcesssJobAtOnce() {
         // The stream is open before the supervisor starts, so the catch-all of its opening cannot
