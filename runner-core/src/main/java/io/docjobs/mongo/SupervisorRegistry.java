@@ -103,7 +103,7 @@ final class SupervisorRegistry implements Engine.Registry {
     }
 
     private SupervisorInfo toInfo(Document document, Instant now) {
-        String id = Entries.idText(document.get(ID));
+        String id = Entries.text(document.get(ID));
         Instant lastSeen = instant(document, LAST_SEEN);
         Instant stoppedAt = instant(document, STOPPED_AT);
         Duration interval = Duration.ofMillis(Math.max(0, EntrySchema.intValue(document, INTERVAL_MS, 0)));
