@@ -102,8 +102,8 @@ public record SupervisorInfo(
      *
      * @param claimed         jobs claimed
      * @param succeeded       jobs done
-     * @param retried         failed jobs released for a retry
-     * @param deadLettered    failed jobs dead-lettered
+     * @param retried         failed jobs released for a retry (time-outs are counted in {@code timedOut})
+     * @param deadLettered    failed jobs dead-lettered (time-outs are counted in {@code timedOut})
      * @param timedOut        jobs that ran past their time-out (retried or dead-lettered)
      * @param leaseLost       jobs whose lease was lost to another worker
      * @param abandoned       jobs still running at shutdown, handed back
