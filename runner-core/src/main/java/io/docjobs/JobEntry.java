@@ -23,6 +23,7 @@ import org.jspecify.annotations.Nullable;
  *                  {@code lastError}); empty when none was recorded, or for entries failed before docjobs kept
  *                  a history. Elements that are not error documents are shown as their extended JSON text
  * @param cancelRequestedAt when an operator asked to cancel the running attempt, or null
+ * @param claimedAt when the running attempt was claimed (database time); null unless LEASED
  */
 public record JobEntry(
         String id,
@@ -39,7 +40,8 @@ public record JobEntry(
         @Nullable JobError lastError,
         @Nullable Instant deadAt,
         List<JobError> errors,
-        @Nullable Instant cancelRequestedAt) {
+        @Nullable Instant cancelRequestedAt,
+        @Nullable Instant claimedAt) {
 
     /** The most errors an entry keeps: older ones are dropped when a newer one is recorded. */
     public static final int MAX_ERRORS = 10;
@@ -62,6 +64,7 @@ public record JobEntry(
      * @param deadAt            when dead-lettered, or null
      * @param errors            the failures of past attempts, oldest first; null for none
      * @param cancelRequestedAt when a cancel was asked for, or null
+     * @param claimedAt         when the running attempt was claimed, or null
      * @throws IllegalArgumentException if {@code errors} holds null
      */
     public JobEntry {
@@ -78,7 +81,7 @@ public record JobEntry(
     }
 
     /**
-     * An entry without an error history or a cancel request, as earlier versions made them.
+     * An entry without an error history, a cancel request or a claim time, as earlier versions made them.
      *
      * @param id          24 hex digits
      * @param type        the job type
@@ -98,6 +101,6 @@ public record JobEntry(
             int attempts, int maxAttempts, @Nullable Instant enqueuedAt, @Nullable Instant visibleAt,
             @Nullable String dedupKey, @Nullable String workerId, @Nullable JobError lastError, @Nullable Instant deadAt) {
         this(id, type, payload, state, priority, attempts, maxAttempts, enqueuedAt, visibleAt, dedupKey, workerId,
-                lastError, deadAt, List.of(), null);
+                lastError, deadAt, List.of(), null, null);
     }
 }

@@ -49,8 +49,11 @@ class JobListingTest {
 
         assertThat(ids(queue.jobs(JobQuery.newest().withType("email")))).containsExactly(third, first);
         assertThat(ids(queue.jobs(JobQuery.newest().withState(JobState.LEASED)))).containsExactly(leased.id());
-        assertThat(queue.jobs(JobQuery.newest().withState(JobState.LEASED)).entries().get(0).workerId())
-                .isEqualTo("worker-1");
+        JobEntry leasedEntry = queue.jobs(JobQuery.newest().withState(JobState.LEASED)).entries().get(0);
+        assertThat(leasedEntry.workerId()).isEqualTo("worker-1");
+        assertThat(leasedEntry.claimedAt()).isEqualTo(clock.instant());
+        assertThat(leasedEntry.visibleAt()).as("the lease deadline").isEqualTo(leased.deadline());
+        assertThat(queue.get(first).orElseThrow().claimedAt()).isEqualTo(leased.id().equals(first) ? clock.instant() : null);
         assertThat(ids(queue.jobs(JobQuery.newest().withState(JobState.READY).withType("email"))))
                 .containsExactly(leased.id().equals(first) ? third : first);
         assertThat(queue.jobs(JobQuery.newest().withState(JobState.DEAD)).entries()).isEmpty();

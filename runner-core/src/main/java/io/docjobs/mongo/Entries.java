@@ -169,7 +169,8 @@ final class Entries {
                 lastError(entry.get(LAST_ERROR)),
                 instant(entry, DEAD_AT),
                 errors(entry.get(ERRORS)),
-                instant(entry, CANCEL_REQUESTED_AT));
+                instant(entry, CANCEL_REQUESTED_AT),
+                instant(entry, CLAIMED_AT));
     }
 
     /** The history as stored; a value that is no array (written by another producer) is shown as one error. */
