@@ -58,6 +58,34 @@ public interface JobAdmin {
     DeadLetterPage deadLetters(@Nullable String type, @Nullable String after, int limit);
 
     /**
+     * One page of entries: by state, type or dedup key, newest first or in claim order (see
+     * {@link JobQuery}), without payloads. Read on with the page's {@link JobPage#next() next} cursor
+     * as the query's {@code after}; each page is one read, index-served on MongoDB for the listings
+     * the README's index table names. The default, for queues that cannot list, throws
+     * {@link UnsupportedOperationException}.
+     *
+     * @param query what to list, from where, how many
+     * @return at most {@code query.limit()} entries and the cursor of the next page
+     * @throws IllegalArgumentException if {@code query} is null or its {@code after} is no cursor a page of its
+     *                                  order returned
+     */
+    default JobPage jobs(JobQuery query) {
+        throw new UnsupportedOperationException("queue " + name() + " cannot list its entries");
+    }
+
+    /**
+     * Every supervisor that registered on this queue, by id: alive, gone (stopped writing its registry
+     * document without saying it stopped, with the leases it still holds) or stopped. Documents of
+     * supervisors stopped or gone for a week are removed by the database (a TTL index; MongoDB and
+     * DocumentDB). The default, for queues without a registry, throws {@link UnsupportedOperationException}.
+     *
+     * @return the supervisors, ordered by id; a round trip, plus one per gone supervisor
+     */
+    default List<SupervisorInfo> supervisors() {
+        throw new UnsupportedOperationException("queue " + name() + " keeps no supervisor registry");
+    }
+
+    /**
      * Makes a DEAD entry READY now with its attempts reset. Each way this can fail to happen is a
      * {@link RequeueResult}, not an exception: no entry, an entry that is not dead, or an unfinished
      * entry that holds the same dedup key (requeue after it finishes, or purge).

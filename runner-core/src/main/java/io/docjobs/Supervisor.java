@@ -1,10 +1,13 @@
 package io.docjobs;
 
 import io.docjobs.internal.Engine;
+import io.docjobs.mongo.MongoQueues;
 import io.docjobs.metrics.QueueMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.observation.ObservationRegistry;
+import java.io.IOException;
+import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -73,6 +76,8 @@ public final class Supervisor implements AutoCloseable {
     /** The queue's schedules when this supervisor fires them, else null. */
     private final @Nullable Schedules scheduleStore;
     private final Duration schedulerTick;
+    /** Where this supervisor's registry document goes, or null when it keeps none. */
+    private final Engine.@Nullable Registry registry;
 
     private Supervisor(Builder builder, SupervisorConfig config, Engine.Settings settings) {
         this.queue = builder.queue;
@@ -87,6 +92,8 @@ public final class Supervisor implements AutoCloseable {
         // Depth gauges read the queue as an operator does; a bare consumer cannot, and gets none.
         this.queueMetrics = config.depthRefresh().isZero() || !(queue instanceof JobAdmin admin) ? null
                 : new QueueMetrics(admin, config.depthRefresh());
+        // Only a queue of docjobs' own keeps a registry; a bare consumer gets none.
+        this.registry = config.registryInterval().isZero() ? null : MongoQueues.registry(queue);
     }
 
     /**
@@ -118,6 +125,9 @@ public final class Supervisor implements AutoCloseable {
             if (scheduleStore != null) {
                 schedules.forEach(scheduleStore::define);
                 engine.schedules(scheduleStore, schedules.stream().map(Schedule::id).toList(), schedulerTick);
+            }
+            if (registry != null) {
+                engine.registry(registry, config.registryInterval(), host(), version());
             }
             engine.start();
             state.set(State.RUNNING);
@@ -159,6 +169,21 @@ public final class Supervisor implements AutoCloseable {
             state.set(State.TERMINATED);
             log.info("supervisor {} stopped", settings.name());
         }
+    }
+
+    /** The host name written into the registry document. */
+    private static String host() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (IOException | RuntimeException e) {
+            return "unknown-host";
+        }
+    }
+
+    /** {@return the docjobs version this supervisor runs: the jar's Implementation-Version, or "development build"} */
+    static String version() {
+        String version = Supervisor.class.getPackage().getImplementationVersion();
+        return version == null || version.isBlank() ? "development build" : version;
     }
 
     /** {@return where this supervisor is in its life} */
@@ -461,6 +486,19 @@ public final class Supervisor implements AutoCloseable {
          */
         public Builder depthRefresh(Duration depthRefresh) {
             config.depthRefresh(depthRefresh);
+            return this;
+        }
+
+        /**
+         * How often the supervisor writes its document in the queue's supervisor registry; default 10 s,
+         * zero turns it off. Only when the queue given to {@link Supervisor#builder} is a {@link JobQueue}
+         * connected by docjobs.
+         *
+         * @param registryInterval as {@link SupervisorConfig#registryInterval()}
+         * @return this builder
+         */
+        public Builder registryInterval(Duration registryInterval) {
+            config.registryInterval(registryInterval);
             return this;
         }
 

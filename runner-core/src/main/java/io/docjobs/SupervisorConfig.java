@@ -36,6 +36,11 @@ import org.jspecify.annotations.Nullable;
  *                       them back; zero to {@link #MAX_DRAIN_TIMEOUT}; default 30 s
  * @param depthRefresh   how often queue-depth gauges are refreshed with one aggregate query; zero
  *                       turns them off; at most {@link #MAX_DEPTH_REFRESH}; default 15 s
+ * @param registryInterval how often the supervisor writes its document in the queue's supervisor
+ *                       registry ({@link JobAdmin#supervisors()}): one write per interval, off the claim
+ *                       path; zero turns the registry off; else {@link #MIN_REGISTRY_INTERVAL} to
+ *                       {@link #MAX_REGISTRY_INTERVAL}; default 10 s. Operators see a supervisor as gone
+ *                       after {@value SupervisorInfo#MISSED_INTERVALS} intervals without a write
  */
 public record SupervisorConfig(
         String name,
@@ -47,7 +52,8 @@ public record SupervisorConfig(
         Duration idleBackoffMin,
         Duration idleBackoffMax,
         Duration drainTimeout,
-        Duration depthRefresh) {
+        Duration depthRefresh,
+        Duration registryInterval) {
 
     /** The default {@code name}. */
     public static final String DEFAULT_NAME = "default";
@@ -84,6 +90,12 @@ public record SupervisorConfig(
     public static final Duration MAX_DRAIN_TIMEOUT = Duration.ofHours(1);
     /** The longest queue-depth refresh interval: 1 hour; older gauges would mislead. */
     public static final Duration MAX_DEPTH_REFRESH = QueueMetrics.MAX_REFRESH;
+    /** The default {@code registryInterval}: 10 s. */
+    public static final Duration DEFAULT_REGISTRY_INTERVAL = Duration.ofSeconds(10);
+    /** The shortest {@code registryInterval} other than zero: 100 ms. */
+    public static final Duration MIN_REGISTRY_INTERVAL = Duration.ofMillis(100);
+    /** The longest {@code registryInterval}: 10 minutes; a supervisor is judged gone only after three. */
+    public static final Duration MAX_REGISTRY_INTERVAL = Duration.ofMinutes(10);
 
     /**
      * Checks every value against the rules above.
@@ -98,6 +110,7 @@ public record SupervisorConfig(
      * @param idleBackoffMax the idle wait's cap
      * @param drainTimeout   the wait for running jobs at close
      * @param depthRefresh   the gauges' refresh interval, or zero
+     * @param registryInterval the registry's write interval, or zero
      * @throws ConfigurationException naming every invalid value
      */
     public SupervisorConfig {
@@ -119,6 +132,13 @@ public record SupervisorConfig(
         Bounds.zeroOrPositive("drainTimeout", drainTimeout, "", MAX_DRAIN_TIMEOUT,
                 "jobs still running then are interrupted and handed back to other workers", problems);
         Bounds.zeroOrPositive("depthRefresh", depthRefresh, "off", MAX_DEPTH_REFRESH, "", problems);
+        int beforeRegistry = problems.size();
+        Bounds.zeroOrPositive("registryInterval", registryInterval, "off", MAX_REGISTRY_INTERVAL, "", problems);
+        if (problems.size() == beforeRegistry && !registryInterval.isZero()
+                && registryInterval.compareTo(MIN_REGISTRY_INTERVAL) < 0) {
+            problems.add("registryInterval was " + registryInterval + " but must be zero (off) or at least "
+                    + MIN_REGISTRY_INTERVAL);
+        }
         if (!problems.isEmpty()) {
             throw new ConfigurationException(problems, null);
         }
@@ -138,7 +158,8 @@ public record SupervisorConfig(
     /** {@return a builder starting from this configuration} */
     public Builder toBuilder() {
         return new Builder().name(name).workerId(workerId).workers(workers).pollers(pollers).maxBatch(maxBatch)
-                .prefetch(prefetch).idleBackoff(idleBackoffMin, idleBackoffMax).drainTimeout(drainTimeout).depthRefresh(depthRefresh);
+                .prefetch(prefetch).idleBackoff(idleBackoffMin, idleBackoffMax).drainTimeout(drainTimeout).depthRefresh(depthRefresh)
+                .registryInterval(registryInterval);
     }
 
     /**
@@ -171,6 +192,7 @@ public record SupervisorConfig(
         private Duration idleBackoffMax = DEFAULT_IDLE_MAX;
         private Duration drainTimeout = DEFAULT_DRAIN_TIMEOUT;
         private Duration depthRefresh = DEFAULT_DEPTH_REFRESH;
+        private Duration registryInterval = DEFAULT_REGISTRY_INTERVAL;
 
         private Builder() {
         }
@@ -277,6 +299,17 @@ public record SupervisorConfig(
             return this;
         }
 
+        /**
+         * Sets {@link SupervisorConfig#registryInterval()}; default 10 s.
+         *
+         * @param registryInterval zero (off), or {@link #MIN_REGISTRY_INTERVAL} to {@link #MAX_REGISTRY_INTERVAL}
+         * @return this builder
+         */
+        public Builder registryInterval(Duration registryInterval) {
+            this.registryInterval = registryInterval;
+            return this;
+        }
+
         /** The workers set so far, for checks that span the supervisor's handlers too. */
         int workers() {
             return workers;
@@ -289,7 +322,7 @@ public record SupervisorConfig(
          */
         public SupervisorConfig build() {
             return new SupervisorConfig(name, workerId, workers, pollers, maxBatch, prefetch, idleBackoffMin, idleBackoffMax,
-                    drainTimeout, depthRefresh);
+                    drainTimeout, depthRefresh, registryInterval);
         }
     }
 }

@@ -381,4 +381,28 @@ class ForeignProducerTest {
             liveRaw.drop();
         }
     }
+    @Test
+    void claimOrderPagesListEntriesWithoutAPriorityLastAndEachOnce() {
+        List<Object> expected = new ArrayList<>();
+        expected.add(insert(minimal("email").append("priority", 2L)));
+        expected.add(insert(minimal("email").append("priority", 1.0)));
+        expected.add(insert(minimal("email").append("priority", 1)));
+        expected.add(insert(minimal("email").append("priority", 0)));
+        expected.add(insert(minimal("email")));
+        expected.add(insert(minimal("email").append("priority", null)));
+        expected.add(insert(minimal("email")));
+        insert(minimal("email").append("visibleAt", "now"));
+
+        List<String> listed = new ArrayList<>();
+        JobQuery query = JobQuery.claimOrder().withType("email").withLimit(2);
+        JobPage page = queue.jobs(query);
+        listed.addAll(page.entries().stream().map(JobEntry::id).toList());
+        while (page.hasNext()) {
+            page = queue.jobs(query.withAfter(page.next()));
+            listed.addAll(page.entries().stream().map(JobEntry::id).toList());
+        }
+
+        assertThat(listed).as("priority desc, ties by id; no priority after every number; no date not listed")
+                .containsExactlyElementsOf(expected.stream().map(id -> ((ObjectId) id).toHexString()).toList());
+    }
 }

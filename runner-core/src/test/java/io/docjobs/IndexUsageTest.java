@@ -59,6 +59,22 @@ class IndexUsageTest {
                     String after = f.queue().deadLetters("sms", null, 10).next();
                     return () -> f.queue().deadLetters("sms", after, 20);
                 }),
+                operation("jobs, newest first", f -> () -> f.queue().jobs(JobQuery.newest().withLimit(20))),
+                operation("jobs, newest first, a later page", f -> {
+                    String after = f.queue().jobs(JobQuery.newest().withLimit(30)).next();
+                    return () -> f.queue().jobs(JobQuery.newest().withLimit(20).withAfter(after));
+                }),
+                operation("jobs of one type, newest first", f -> () -> f.queue().jobs(JobQuery.newest().withType("sms"))),
+                operation("jobs of one type and state, newest first, a later page", f -> {
+                    JobQuery query = JobQuery.newest().withType("sms").withState(JobState.READY).withLimit(10);
+                    String after = f.queue().jobs(query).next();
+                    return () -> f.queue().jobs(query.withAfter(after));
+                }),
+                operation("jobs by dedup key", f -> () -> f.queue().jobs(JobQuery.newest().withDedupKey("order-42"))),
+                operation("supervisors, one of them gone with its leases", f -> {
+                    f.registerGone("fixture");
+                    return () -> assertThat(f.queue().supervisors()).isNotEmpty();
+                }),
                 operation("purge of old dead letters", f -> () -> f.queue().purgeDead(null, f.start())),
                 operation("purge of old dead letters of one type", f -> () -> f.queue().purgeDead("sms", f.start())),
                 operation("claim", f -> () -> f.queue().claim(Set.of("email"), "w")),
@@ -209,6 +225,19 @@ class IndexUsageTest {
             return start;
         }
 
+        /**
+         * Writes a registry document for {@code workerId} whose last write is long past, so that
+         * {@link JobAdmin#supervisors()} looks up the leases it still holds.
+         */
+        void registerGone(String workerId) {
+            client.getDatabase(DATABASE).getCollection(collection + "_supervisors").replaceOne(
+                    new org.bson.Document("_id", workerId),
+                    new org.bson.Document("_id", workerId).append("intervalMs", 10_000L)
+                            .append("types", java.util.List.of("email", "sms"))
+                            .append("lastSeen", java.util.Date.from(start.minus(Duration.ofHours(1)))),
+                    new com.mongodb.client.model.ReplaceOptions().upsert(true));
+        }
+
         /** {@return a lease on a ready entry of {@code type}, claimed now (for operations on leases)} */
         Lease claim(String type) {
             return queue.claim(Set.of(type), "fixture").orElseThrow(() -> new AssertionError("no ready " + type + " left"));
@@ -217,6 +246,7 @@ class IndexUsageTest {
         @Override
         public void close() {
             client.getDatabase(DATABASE).getCollection(collection).drop();
+            client.getDatabase(DATABASE).getCollection(collection + "_supervisors").drop();
             queue.close();
             client.close();
         }

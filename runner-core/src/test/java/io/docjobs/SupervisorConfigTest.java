@@ -23,7 +23,9 @@ class SupervisorConfigTest {
         assertThat(config).isEqualTo(new SupervisorConfig(SupervisorConfig.DEFAULT_NAME, null,
                 SupervisorConfig.DEFAULT_WORKERS, SupervisorConfig.DEFAULT_POLLERS, SupervisorConfig.DEFAULT_MAX_BATCH,
                 SupervisorConfig.DEFAULT_PREFETCH, SupervisorConfig.DEFAULT_IDLE_MIN, SupervisorConfig.DEFAULT_IDLE_MAX,
-                SupervisorConfig.DEFAULT_DRAIN_TIMEOUT, SupervisorConfig.DEFAULT_DEPTH_REFRESH));
+                SupervisorConfig.DEFAULT_DRAIN_TIMEOUT, SupervisorConfig.DEFAULT_DEPTH_REFRESH,
+                SupervisorConfig.DEFAULT_REGISTRY_INTERVAL));
+        assertThat(config.registryInterval()).isEqualTo(Duration.ofSeconds(10));
         assertThat(config.workers()).isEqualTo(8);
         assertThat(config.idleBackoffMin()).isEqualTo(Duration.ofMillis(50));
     }
@@ -31,7 +33,7 @@ class SupervisorConfigTest {
     @Test
     void toBuilderRoundTripsEveryValue() {
         SupervisorConfig config = new SupervisorConfig("billing", "host-1", 3, 2, 7, 5, Duration.ofMillis(10),
-                Duration.ofSeconds(1), Duration.ZERO, Duration.ofMinutes(1));
+                Duration.ofSeconds(1), Duration.ZERO, Duration.ofMinutes(1), Duration.ofMillis(250));
 
         assertThat(config.toBuilder().build()).isEqualTo(config);
     }
@@ -39,7 +41,8 @@ class SupervisorConfigTest {
     @Test
     void everyProblemIsReportedAtOnceWithNameValueAndRule() {
         assertThatThrownBy(() -> new SupervisorConfig("no spaces", null, 0, 65, 1001, -1, Duration.ofSeconds(2),
-                Duration.ofSeconds(1), Duration.ofSeconds(-1), SupervisorConfig.MAX_DEPTH_REFRESH.plusMillis(1)))
+                Duration.ofSeconds(1), Duration.ofSeconds(-1), SupervisorConfig.MAX_DEPTH_REFRESH.plusMillis(1),
+                Duration.ofMillis(99)))
                 .isInstanceOf(ConfigurationException.class)
                 .satisfies(e -> assertThat(((ConfigurationException) e).problems()).containsExactly(
                         "name was \"no spaces\" but must be 1-64 letters, digits, '.', '_' or '-'",
@@ -49,7 +52,21 @@ class SupervisorConfigTest {
                         "prefetch was -1 but must be between 0 and 10000",
                         "idleBackoff max was PT1S but must be at least the min (PT2S)",
                         "drainTimeout was PT-1S but must be zero or positive",
-                        "depthRefresh was PT1H0.001S but must be at most PT1H"));
+                        "depthRefresh was PT1H0.001S but must be at most PT1H",
+                        "registryInterval was PT0.099S but must be zero (off) or at least PT0.1S"));
+    }
+
+    @Test
+    void theRegistryIntervalIsZeroForOffOrBoundedAboveAndMustBeGiven() {
+        assertThat(SupervisorConfig.builder().registryInterval(Duration.ZERO).build().registryInterval()).isZero();
+        assertThatThrownBy(() -> SupervisorConfig.builder().registryInterval(Duration.ofMinutes(11)).build())
+                .isInstanceOf(ConfigurationException.class)
+                .satisfies(e -> assertThat(((ConfigurationException) e).problems()).containsExactly(
+                        "registryInterval was PT11M but must be at most PT10M"));
+        assertThatThrownBy(() -> SupervisorConfig.builder().registryInterval(null).build())
+                .isInstanceOf(ConfigurationException.class)
+                .satisfies(e -> assertThat(((ConfigurationException) e).problems()).containsExactly(
+                        "registryInterval was null but must be zero (off) or positive"));
     }
 
     @Test

@@ -4,6 +4,7 @@ import io.docjobs.HandlerOptions;
 import io.docjobs.JobConsumer;
 import io.docjobs.JobHandler;
 import io.docjobs.Schedules;
+import io.docjobs.SupervisorInfo;
 import io.docjobs.internal.RunningJob.Ending;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.observation.ObservationRegistry;
@@ -63,6 +64,40 @@ public final class Engine {
             Duration idleMax, Duration drainTimeout, MeterRegistry registry, ObservationRegistry observations) {
     }
 
+    /**
+     * Where the engine writes its registry document (the queue's supervisor registry); one call per
+     * interval, off the claim path. May throw: the engine counts the failure and carries on.
+     */
+    @FunctionalInterface
+    public interface Registry {
+        /**
+         * Writes the document.
+         *
+         * @param beat what it says now
+         */
+        void write(Beat beat);
+    }
+
+    /**
+     * One registry document as the engine knows it; lastSeen and startedAt are the database's time
+     * of the write.
+     *
+     * @param workerId the supervisor's worker id: the document's id
+     * @param name     its name
+     * @param host     the host it runs on
+     * @param version  the docjobs version
+     * @param types    the types it handles
+     * @param workers  its worker slots
+     * @param inFlight the jobs running or having their outcome recorded now
+     * @param interval how often it writes
+     * @param first    whether this is the first write since start: it sets the start time
+     * @param stopped  whether this is the last write, at stop
+     * @param counts   totals since start
+     */
+    public record Beat(String workerId, String name, String host, String version, List<String> types, int workers,
+            int inFlight, Duration interval, boolean first, boolean stopped, SupervisorInfo.Counts counts) {
+    }
+
     private final Settings settings;
     private final Ticker ticker;
     private final String queueName;
@@ -82,6 +117,10 @@ public final class Engine {
     private final Thread keeperThread;
     private volatile Scheduler scheduler;
     private volatile Thread schedulerThread;
+    private final SupervisorMetrics metrics;
+    private final List<String> types;
+    private volatile RegistryBeater beater;
+    private volatile Thread beaterThread;
 
     /**
      * An engine on real time with its own worker pool; nothing runs until {@link #start()}.
@@ -115,6 +154,8 @@ public final class Engine {
         // Claim slots: the jobs a supervisor holds leases for, running or waiting for a handler slot.
         this.slots = new Slots(settings.workers() + settings.prefetch(), List.copyOf(handlers));
         SupervisorMetrics metrics = new SupervisorMetrics(settings.registry(), queue.name(), registrations.keySet());
+        this.metrics = metrics;
+        this.types = List.copyOf(registrations.keySet());
         // As many handlers may be stuck past their jobs (their slots reused) as there are workers.
         int stuckAllowance = settings.workers();
         this.ownedPool = workerPool == null ? newWorkerPool(settings.workers() + stuckAllowance) : null;
@@ -164,6 +205,32 @@ public final class Engine {
         this.schedulerThread = daemon(scheduler::loop, "docjobs-" + settings.name() + "-scheduler");
     }
 
+    /**
+     * Writes the registry document once every {@code interval} from {@link #start()} on, on a thread
+     * of its own, and once more, marked stopped, at the end of {@link #stop()}. Call before
+     * {@link #start()}.
+     *
+     * @param registry where the document goes
+     * @param interval how often
+     * @param host     the host name written
+     * @param version  the docjobs version written
+     */
+    public void registry(Registry registry, Duration interval, String host, String version) {
+        this.beater = new RegistryBeater(registry, RegistryBeater.template(settings.workerId(), settings.name(), host,
+                version, types, settings.workers(), interval), workers::inFlight, metrics);
+        this.beaterThread = daemon(beater::loop, "docjobs-" + settings.name() + "-registry");
+    }
+
+    /** One registry write, for tests that step the engine; whether it got through. */
+    boolean registryOnce() {
+        return beater.beatOnce();
+    }
+
+    /** {@return the registry writes that failed so far; 0 without a registry} */
+    long registryFailures() {
+        return beater == null ? 0 : beater.failures();
+    }
+
     /** Starts the pollers and the lease keeper. */
     public void start() {
         long now = ticker.nanos();
@@ -174,6 +241,9 @@ public final class Engine {
         pollerThreads.forEach(Thread::start);
         if (schedulerThread != null) {
             schedulerThread.start();
+        }
+        if (beaterThread != null) {
+            beaterThread.start();
         }
     }
 
@@ -274,6 +344,20 @@ public final class Engine {
         if (ownedPool != null) {
             ownedPool.shutdownNow();
         }
+        stopRegistry();
+    }
+
+    /** Last: the document keeps saying "alive" while the supervisor drains, then says "stopped" once. */
+    private void stopRegistry() {
+        if (beater == null) {
+            return;
+        }
+        beater.stop();
+        if (beaterThread.isAlive()) {
+            // A write under way ends within the database's operation time-out; the last write follows it.
+            joinQuietly(beaterThread, Duration.ofSeconds(60));
+        }
+        beater.stopped();
     }
 
     /** Waits until no job runs, or the drain time-out has passed. */

@@ -1,5 +1,6 @@
 package io.docjobs.internal;
 
+import io.docjobs.SupervisorInfo;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -9,6 +10,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The supervisor's meters. Names follow Micrometer conventions (dotted, lowercase, base units) and
@@ -43,6 +45,11 @@ final class SupervisorMetrics {
     private final Counter pollEmpty;
     private final Counter pollError;
     private final Counter extensions;
+    /** The counts of the registry document: totals since start, alongside the meters (which may go nowhere). */
+    private final AtomicLong claimedTotal = new AtomicLong();
+    private final Map<String, AtomicLong> finishedTotals = new ConcurrentHashMap<>();
+    private final AtomicLong queueWaitMillis = new AtomicLong();
+    private final AtomicLong queueWaitCount = new AtomicLong();
 
     SupervisorMetrics(MeterRegistry registry, String queue, Iterable<String> types) {
         this.registry = registry;
@@ -72,6 +79,19 @@ final class SupervisorMetrics {
         for (String operation : DB_OPERATIONS) {
             databaseErrorCounter(operation);
         }
+        for (String outcome : OUTCOMES) {
+            finishedTotals.put(outcome, new AtomicLong());
+        }
+    }
+
+    /** {@return the totals since start, with {@code registryErrors} as given} */
+    SupervisorInfo.Counts counts(long registryErrors) {
+        return new SupervisorInfo.Counts(claimedTotal.get(), total(SUCCESS), total(RETRY), total(DEAD), total(TIMEOUT),
+                total(LEASE_LOST), total(ABANDONED), queueWaitMillis.get(), queueWaitCount.get(), registryErrors);
+    }
+
+    private long total(String outcome) {
+        return finishedTotals.get(outcome).get();
     }
 
     /** Every outcome tag value of {@value #FINISHED}. */
@@ -113,7 +133,10 @@ final class SupervisorMetrics {
 
     void claimed(String type, Duration queueWait) {
         claimedCounter(type).increment();
+        claimedTotal.incrementAndGet();
         if (queueWait != null && !queueWait.isNegative()) {
+            queueWaitMillis.addAndGet(queueWait.toMillis());
+            queueWaitCount.incrementAndGet();
             Timer.builder(QUEUE_WAIT).tags(queueTags).tag("type", type)
                     .description("time from visible to claimed").register(registry).record(queueWait);
         }
@@ -131,6 +154,7 @@ final class SupervisorMetrics {
 
     void finished(String type, String outcome) {
         finishedCounter(type, outcome).increment();
+        finishedTotals.get(outcome).incrementAndGet();
     }
 
     void leaseLost(String type) {

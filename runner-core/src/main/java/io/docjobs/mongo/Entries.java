@@ -8,7 +8,9 @@ import io.docjobs.JobState;
 import io.docjobs.Lease;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Date;
+import java.util.List;
 import org.bson.Document;
 import org.bson.conversions.Bson;
 import org.bson.types.ObjectId;
@@ -43,6 +45,13 @@ final class Entries {
     /** The dedup key while the entry is unfinished: the unique sparse index is on this field. */
     static final String ACTIVE_DEDUP_KEY = "activeDedupKey";
     static final String LAST_ERROR = "lastError";
+    /**
+     * The failures of past attempts, oldest first, at most {@link JobEntry#MAX_ERRORS}: pushed in the
+     * write that sets {@link #LAST_ERROR}, so the history costs no round trip of its own.
+     */
+    static final String ERRORS = "errors";
+    /** When an operator asked to cancel the running attempt; written by the admin operations, read here. */
+    static final String CANCEL_REQUESTED_AT = "cancelRequestedAt";
     /** The producer's W3C trace context, if it had one. */
     static final String TRACEPARENT = "traceparent";
     static final String DEAD_AT = "deadAt";
@@ -53,8 +62,12 @@ final class Entries {
     /** The schema version the entry was written for; absent means 1. */
     static final String VERSION = "v";
 
-    /** The projection of lists: everything but the payload, which may be large and which lists do not show. */
-    static final Bson WITHOUT_PAYLOAD = Projections.exclude(PAYLOAD);
+    /**
+     * The projection of lists: everything but the payload and the error history, which may be large
+     * (up to {@link JobEntry#MAX_ERRORS} messages of {@link JobError#MAX_MESSAGE_LENGTH}) and which
+     * lists do not show.
+     */
+    static final Bson WITHOUT_PAYLOAD = Projections.exclude(PAYLOAD, ERRORS);
 
     static final String ERROR_MESSAGE = "message";
     static final String ERROR_CLASS = "exceptionClass";
@@ -154,7 +167,47 @@ final class Entries {
                 text(entry.get(DEDUP_KEY)),
                 text(entry.get(WORKER_ID)),
                 lastError(entry.get(LAST_ERROR)),
-                instant(entry, DEAD_AT));
+                instant(entry, DEAD_AT),
+                errors(entry.get(ERRORS)),
+                instant(entry, CANCEL_REQUESTED_AT),
+                instant(entry, CLAIMED_AT));
+    }
+
+    /** The history as stored; a value that is no array (written by another producer) is shown as one error. */
+    private static List<JobError> errors(Object value) {
+        if (value == null) {
+            return List.of();
+        }
+        if (!(value instanceof List<?> list)) {
+            return List.of(lastError(value));
+        }
+        List<JobError> errors = new ArrayList<>(list.size());
+        for (Object element : list) {
+            errors.add(element == null ? new JobError("null", null, null, null, 0) : lastError(element));
+        }
+        return errors;
+    }
+
+    /**
+     * The update that records {@code error}: {@link #LAST_ERROR} set (in {@code set}, which the caller
+     * completes) and the error pushed onto {@link #ERRORS}, keeping the last {@link JobEntry#MAX_ERRORS}.
+     */
+    static Document recordError(Document set, Document error) {
+        set.append(LAST_ERROR, error);
+        return new Document("$set", set).append("$push", new Document(ERRORS,
+                new Document("$each", List.of(error)).append("$slice", -JobEntry.MAX_ERRORS)));
+    }
+
+    /**
+     * {@code update} (from {@link #recordError}) with the history replaced by {@code error} alone,
+     * for an entry whose {@link #ERRORS} is no array (written so by another producer), onto which
+     * the server refuses to push.
+     */
+    static Document replacingErrors(Document update, Document error) {
+        Document replaced = new Document(update);
+        replaced.remove("$push");
+        replaced.put("$set", new Document(update.get("$set", Document.class)).append(ERRORS, List.of(error)));
+        return replaced;
     }
 
     private static JobError lastError(Object value) {

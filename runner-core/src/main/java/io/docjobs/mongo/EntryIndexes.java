@@ -16,6 +16,7 @@ import com.mongodb.client.model.IndexOptions;
 import com.mongodb.client.model.Indexes;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /** The indexes the queue's queries rely on; creating them is idempotent. */
 final class EntryIndexes {
@@ -43,6 +44,17 @@ final class EntryIndexes {
     /** The server's code for "index not found": another instance dropped it first. */
     private static final int INDEX_NOT_FOUND = 27;
     static final String SCHEDULE_INDEX = "docjobs_schedule";
+    /**
+     * The job listing of one type, newest first: {@code type 1, _id -1}. Both keys are fixed when an
+     * entry is enqueued, so the index costs one key per enqueue and nothing on claims or releases.
+     */
+    static final String TYPE_NEWEST_INDEX = "docjobs_type_newest";
+    /**
+     * The leases a worker holds, for the supervisor registry's view of a gone worker: {@code workerId 1},
+     * sparse, so entries that were never leased (or were released) are not in it.
+     */
+    /** On the registry collection: {@code lastSeen 1}, a TTL of {@link SupervisorRegistry#RETENTION}. */
+    static final String REGISTRY_TTL_INDEX = "docjobs_supervisors_ttl";
 
     private final EntryStore store;
 
@@ -66,8 +78,15 @@ final class EntryIndexes {
                         new IndexOptions().name(DEAD_TYPE_INDEX)),
                 // Sparse: only entries made by schedules, for the clean-up of held firings after a takeover.
                 new IndexModel(Indexes.ascending(SCHEDULE_ID, SCHEDULED_AT), new IndexOptions().name(SCHEDULE_INDEX)
-                        .sparse(true)));
+                        .sparse(true)),
+                new IndexModel(Indexes.compoundIndex(Indexes.ascending(TYPE), Indexes.descending(ID)),
+                        new IndexOptions().name(TYPE_NEWEST_INDEX)));
         store.runner.runVoid("index creation", attempt -> store.entries.createIndexes(indexes));
+        // Registry documents of supervisors stopped or gone a week ago drop out (the embedded server
+        // creates TTL indexes but never expires documents).
+        store.runner.runVoid("registry index creation", attempt -> store.supervisors.createIndex(
+                Indexes.ascending(SupervisorRegistry.LAST_SEEN), new IndexOptions().name(REGISTRY_TTL_INDEX)
+                        .expireAfter(SupervisorRegistry.RETENTION.toSeconds(), TimeUnit.SECONDS)));
         dropLegacy();
     }
 

@@ -4,6 +4,7 @@ import static io.docjobs.mongo.Entries.ACTIVE_DEDUP_KEY;
 import static io.docjobs.mongo.Entries.ID;
 import static io.docjobs.mongo.Entries.LEASE_TOKEN;
 
+import com.mongodb.MongoServerException;
 import com.mongodb.ReadPreference;
 import com.mongodb.WriteConcern;
 import com.mongodb.client.MongoClient;
@@ -37,6 +38,9 @@ final class EntryStore {
 
     private static final Bson ONLY_ID = Projections.include(ID);
 
+    /** The server's code for a value an operator cannot work on, such as a push onto a field that is no array. */
+    private static final int BAD_VALUE = 2;
+
     /** Appended to the queue's collection name for its schedules' collection. */
     static final String SCHEDULES_SUFFIX = "_schedules";
 
@@ -44,6 +48,8 @@ final class EntryStore {
     final MongoCollection<RawBsonDocument> rawEntries;
     /** The queue's schedules, in {@code <collection>_schedules} with the same concerns (see {@link ScheduleFirer}). */
     final MongoCollection<Document> schedules;
+    /** The supervisor registry, in {@code <collection>_supervisors} (see {@link SupervisorRegistry}). */
+    final MongoCollection<Document> supervisors;
     final QueueConfig config;
     final ServerClock serverClock;
     final OperationRunner runner;
@@ -64,6 +70,8 @@ final class EntryStore {
         }
         this.entries = collection;
         this.schedules = database.getCollection(config.collection() + SCHEDULES_SUFFIX)
+                .withReadPreference(ReadPreference.primary()).withWriteConcern(collection.getWriteConcern());
+        this.supervisors = database.getCollection(config.collection() + SupervisorRegistry.SUFFIX)
                 .withReadPreference(ReadPreference.primary()).withWriteConcern(collection.getWriteConcern());
         this.rawEntries = entries.withDocumentClass(RawBsonDocument.class);
         this.name = config.database() + "." + config.collection();
@@ -97,6 +105,26 @@ final class EntryStore {
      */
     boolean updateFenced(Bson fence, Bson update) {
         return entries.findOneAndUpdate(fence, update, new FindOneAndUpdateOptions().projection(ONLY_ID)) != null;
+    }
+
+    /**
+     * {@link #updateFenced} for an update made by {@link Entries#recordError}. An entry whose error
+     * history another producer wrote as something other than an array makes the server refuse the
+     * push (BadValue): the write is then sent again with the history replaced by {@code error}, so a
+     * malformed history can never keep a job from being released or dead-lettered.
+     */
+    boolean updateFencedRecordingError(Bson fence, Document update, Document error) {
+        try {
+            return updateFenced(fence, update);
+        } catch (MongoServerException e) {
+            if (e.getCode() != BAD_VALUE) {
+                throw e;
+            }
+            Object id = fence instanceof Document document ? Entries.idText(document.get(ID)) : fence;
+            LOG.warn("entry {} in {}: its error history is no array, so the server refused to add to it (error {}); replacing"
+                    + " the history with this error", id, name, e.getCode());
+            return updateFenced(fence, Entries.replacingErrors(update, error));
+        }
     }
 
     /** The fence of every lease write: the entry still carries this lease's token. */

@@ -12,8 +12,11 @@ import static io.docjobs.mongo.Entries.STATE;
 import static io.docjobs.mongo.Entries.TYPE;
 import static io.docjobs.mongo.Entries.VISIBLE_AT;
 
+import com.mongodb.client.FindIterable;
 import io.docjobs.DeadLetterPage;
 import io.docjobs.JobEntry;
+import io.docjobs.JobPage;
+import io.docjobs.JobQuery;
 import io.docjobs.QueueStats;
 import java.time.Duration;
 import java.time.Instant;
@@ -111,6 +114,28 @@ final class Inspector {
         return store.runner.run("peek", attempt -> store.entries.find(filter).projection(Entries.WITHOUT_PAYLOAD)
                 .sort(CLAIM_ORDER).limit(limit).map(entry -> Entries.toJobEntry(entry, store.schema, false))
                 .into(new ArrayList<>()));
+    }
+
+    /**
+     * One page of a job listing: {@code limit + 1} entries read, so that the page knows whether
+     * another follows without a second round trip; payloads and error histories left out. A dedup
+     * key matches one entry at most: that read is unsorted and has no next page.
+     */
+    JobPage jobs(JobQuery query) {
+        Arguments.notNull(query, "query");
+        JobCursor after = query.after() == null ? null : JobCursor.parse(query.after(), query.order(), "after");
+        Document filter = JobCursor.filter(query, after);
+        int limit = query.limit();
+        return store.runner.run("list of jobs", attempt -> {
+            FindIterable<Document> find = store.entries.find(filter).projection(Entries.WITHOUT_PAYLOAD);
+            if (query.dedupKey() == null) {
+                find = find.sort(JobCursor.sort(query.order())).limit(limit + 1);
+            }
+            List<Document> found = find.into(new ArrayList<>());
+            List<Document> page = found.subList(0, Math.min(limit, found.size()));
+            String next = found.size() > limit ? JobCursor.after(query.order(), page.get(limit - 1)) : null;
+            return new JobPage(page.stream().map(entry -> Entries.toJobEntry(entry, store.schema, false)).toList(), next);
+        });
     }
 
     /**

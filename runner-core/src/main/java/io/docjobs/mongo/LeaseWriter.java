@@ -9,7 +9,6 @@ import static io.docjobs.mongo.Entries.CLAIMED_AT;
 import static io.docjobs.mongo.Entries.DEAD;
 import static io.docjobs.mongo.Entries.DEAD_AT;
 import static io.docjobs.mongo.Entries.ID;
-import static io.docjobs.mongo.Entries.LAST_ERROR;
 import static io.docjobs.mongo.Entries.LEASE_TOKEN;
 import static io.docjobs.mongo.Entries.READY;
 import static io.docjobs.mongo.Entries.RELEASED_TOKEN;
@@ -202,8 +201,8 @@ final class LeaseWriter {
         String callToken = store.newToken();
         return store.runner.run(operation, lease, attempt -> {
             Instant now = store.now();
-            Document set = new Document(LAST_ERROR, Entries.errorDocument(error, failedAttempt, failedWorker, now))
-                    .append(RELEASED_TOKEN, callToken);
+            Document recorded = Entries.errorDocument(error, failedAttempt, failedWorker, now);
+            Document set = new Document(RELEASED_TOKEN, callToken);
             Document unset = new Document(LEASE_TOKEN, "").append(CLAIMED_AT, "");
             if (dead) {
                 set.append(STATE, DEAD).append(DEAD_AT, Date.from(now));
@@ -212,7 +211,8 @@ final class LeaseWriter {
                 set.append(STATE, READY).append(VISIBLE_AT, Date.from(now.plus(delay)));
                 unset.append(WORKER_ID, "");
             }
-            boolean applied = store.updateFenced(fenced(lease), new Document("$set", set).append("$unset", unset))
+            Document update = Entries.recordError(set, recorded).append("$unset", unset);
+            boolean applied = store.updateFencedRecordingError(fenced(lease), update, recorded)
                     || attempt > 1 && appliedEarlier(lease, callToken);
             return applied ? (dead ? ReleaseResult.DEAD_LETTERED : ReleaseResult.RETRY_SCHEDULED) : ReleaseResult.LEASE_LOST;
         });

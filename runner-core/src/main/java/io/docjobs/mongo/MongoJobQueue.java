@@ -13,6 +13,8 @@ import io.docjobs.CompletionResult;
 import io.docjobs.ExtensionResult;
 import io.docjobs.JobEntry;
 import io.docjobs.JobError;
+import io.docjobs.JobPage;
+import io.docjobs.JobQuery;
 import io.docjobs.JobQueue;
 import io.docjobs.JobRequest;
 import io.docjobs.Lease;
@@ -21,6 +23,7 @@ import io.docjobs.QueueStats;
 import io.docjobs.ReleaseResult;
 import io.docjobs.RequeueResult;
 import io.docjobs.Schedules;
+import io.docjobs.SupervisorInfo;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
@@ -38,7 +41,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>A facade: each concern lives in a package-private part ({@link Handshake}, {@link Enqueuer},
  * {@link Claimer}, {@link BatchClaimer}, {@link Quarantine}, {@link LeaseWriter},
- * {@link Inspector}, {@link DeadLetters}, {@link EntryIndexes}, {@link MongoSchedules}) over one shared
+ * {@link Inspector}, {@link DeadLetters}, {@link EntryIndexes}, {@link MongoSchedules},
+ * {@link SupervisorRegistry}) over one shared
  * {@link EntryStore}.
  */
 final class MongoJobQueue implements JobQueue {
@@ -55,6 +59,7 @@ final class MongoJobQueue implements JobQueue {
     private final DeadLetters deadLetters;
     private final EntryIndexes indexes;
     private final MongoSchedules schedules;
+    private final SupervisorRegistry registry;
 
     private MongoJobQueue(MongoClient client, boolean owned, QueueConfig config) {
         this.ownedClient = owned ? client : null;
@@ -70,6 +75,7 @@ final class MongoJobQueue implements JobQueue {
         this.deadLetters = new DeadLetters(store);
         this.indexes = new EntryIndexes(store);
         this.schedules = new MongoSchedules(store, enqueuer, new ScheduleFirer(store, notifier));
+        this.registry = new SupervisorRegistry(store);
     }
 
     /** See {@link JobQueue#connect}. */
@@ -197,6 +203,21 @@ final class MongoJobQueue implements JobQueue {
     @Override
     public DeadLetterPage deadLetters(@Nullable String type, @Nullable String after, int limit) {
         return inspector.deadLetters(type, after, limit);
+    }
+
+    @Override
+    public JobPage jobs(JobQuery query) {
+        return inspector.jobs(query);
+    }
+
+    @Override
+    public List<SupervisorInfo> supervisors() {
+        return registry.list();
+    }
+
+    /** The registry supervisors on this queue write to. */
+    SupervisorRegistry registry() {
+        return registry;
     }
 
     @Override

@@ -1,9 +1,11 @@
 package io.docjobs.mongo;
 
 import com.mongodb.client.MongoClient;
+import io.docjobs.JobConsumer;
 import io.docjobs.JobQueue;
 import io.docjobs.Lease;
 import io.docjobs.QueueConfig;
+import io.docjobs.internal.Engine;
 import java.time.Duration;
 import java.time.Instant;
 import org.bson.Document;
@@ -38,6 +40,17 @@ public final class MongoQueues {
      */
     public static JobQueue using(MongoClient client, QueueConfig config) {
         return MongoJobQueue.using(client, config);
+    }
+
+    /**
+     * Where a supervisor on {@code queue} writes its registry document: the queue's registry when
+     * {@code queue} is a queue of this package, else null (a consumer of another kind keeps no registry).
+     *
+     * @param queue the queue the supervisor claims from
+     * @return the registry, or null
+     */
+    public static Engine.@Nullable Registry registry(JobConsumer queue) {
+        return queue instanceof MongoJobQueue mongo ? mongo.registry() : null;
     }
 
     /**

@@ -7,7 +7,6 @@ import static io.docjobs.mongo.Entries.CLAIMED_AT;
 import static io.docjobs.mongo.Entries.DEAD;
 import static io.docjobs.mongo.Entries.DEAD_AT;
 import static io.docjobs.mongo.Entries.ID;
-import static io.docjobs.mongo.Entries.LAST_ERROR;
 import static io.docjobs.mongo.Entries.LEASED;
 import static io.docjobs.mongo.Entries.LEASE_TOKEN;
 import static io.docjobs.mongo.Entries.STATE;
@@ -86,11 +85,11 @@ final class Quarantine {
      */
     private boolean deadLetterIfStill(Bson fence, JobError error, int attempt, String workerId) {
         Instant now = store.now();
-        Document update = new Document("$set", new Document(STATE, DEAD).append(DEAD_AT, Date.from(now))
-                .append(LAST_ERROR, Entries.errorDocument(error, attempt, workerId, now)))
+        Document recorded = Entries.errorDocument(error, attempt, workerId, now);
+        Document update = Entries.recordError(new Document(STATE, DEAD).append(DEAD_AT, Date.from(now)), recorded)
                 .append("$unset", new Document(VISIBLE_AT, "").append(ACTIVE_DEDUP_KEY, "").append(LEASE_TOKEN, "")
                         .append(CLAIMED_AT, ""));
-        return store.updateFenced(fence, update);
+        return store.updateFencedRecordingError(fence, update, recorded);
     }
 
     /** A candidate whose lease expired on its last attempt: it must not run again. */

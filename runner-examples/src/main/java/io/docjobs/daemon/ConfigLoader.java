@@ -112,6 +112,8 @@ public final class ConfigLoader {
                     SupervisorConfig.MAX_DRAIN_TIMEOUT),
             new Key("supervisor.depthRefresh", Kind.DURATION, SupervisorConfig.DEFAULT_DEPTH_REFRESH,
                     SupervisorConfig.MAX_DEPTH_REFRESH),
+            new Key("supervisor.registryInterval", Kind.DURATION, SupervisorConfig.DEFAULT_REGISTRY_INTERVAL,
+                    SupervisorConfig.MAX_REGISTRY_INTERVAL),
             new Key("handlerDirectory", Kind.PATH, "handlers", 0, 0),
             new Key("discoverHandlers", Kind.BOOL, Boolean.TRUE, 0, 0),
             new Key("http.enabled", Kind.BOOL, Boolean.TRUE, 0, 0),
@@ -200,7 +202,8 @@ public final class ConfigLoader {
                 new DaemonConfig.SupervisorSettings(str(values, "supervisor.name"), integer(values, "supervisor.workers"),
                         integer(values, "supervisor.pollers"), integer(values, "supervisor.maxBatch"),
                         integer(values, "supervisor.prefetch"), idleMin, idleMax,
-                        (Duration) values.get("supervisor.drainTimeout"), (Duration) values.get("supervisor.depthRefresh")),
+                        (Duration) values.get("supervisor.drainTimeout"), (Duration) values.get("supervisor.depthRefresh"),
+                        (Duration) values.get("supervisor.registryInterval")),
                 handlers, environmentHandlers, schedules,
                 path(values, "handlerDirectory"),
                 (Boolean) values.get("discoverHandlers"),
@@ -219,7 +222,8 @@ public final class ConfigLoader {
             Map.entry("prefetch", "supervisor.prefetch"),
             Map.entry("idleBackoff min", "supervisor.idleBackoffMin"),
             Map.entry("idleBackoff max", "supervisor.idleBackoffMax"),
-            Map.entry("drainTimeout", "supervisor.drainTimeout"), Map.entry("depthRefresh", "supervisor.depthRefresh"));
+            Map.entry("drainTimeout", "supervisor.drainTimeout"), Map.entry("depthRefresh", "supervisor.depthRefresh"),
+            Map.entry("registryInterval", "supervisor.registryInterval"));
 
     /**
      * Hands the parsed values to the library's own builders, which hold the rules that span keys
@@ -258,7 +262,8 @@ public final class ConfigLoader {
                 .idleBackoff((Duration) values.get("supervisor.idleBackoffMin"),
                         (Duration) values.get("supervisor.idleBackoffMax"))
                 .drainTimeout((Duration) values.get("supervisor.drainTimeout"))
-                .depthRefresh((Duration) values.get("supervisor.depthRefresh"));
+                .depthRefresh((Duration) values.get("supervisor.depthRefresh"))
+                .registryInterval((Duration) values.get("supervisor.registryInterval"));
     }
 
     /** A value from the environment, and where it came from (for messages). */

@@ -16,7 +16,7 @@ final class ConfigPrinter {
                 + (db.caFile() == null ? "" : " caFile=" + db.caFile()) + " operationTimeout=" + db.operationTimeout()
                 + ", supervisor " + s.name() + ": workers=" + s.workers() + " pollers=" + s.pollers()
                 + " maxBatch=" + s.maxBatch() + " prefetch=" + s.prefetch() + " idleBackoff=" + s.idleBackoffMin() + ".." + s.idleBackoffMax()
-                + " drainTimeout=" + s.drainTimeout() + ", handlers configured=" + config.handlers().keySet()
+                + " drainTimeout=" + s.drainTimeout() + " registryInterval=" + s.registryInterval() + ", handlers configured=" + config.handlers().keySet()
                 + " directory=" + config.handlerDirectory() + " discover=" + config.discoverHandlers()
                 + ", http=" + (config.http().enabled() ? config.http().host() + ":" + config.http().port() : "off");
     }

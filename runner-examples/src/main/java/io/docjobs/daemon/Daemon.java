@@ -106,7 +106,8 @@ final class Daemon implements AutoCloseable {
             DaemonConfig.SupervisorSettings s = config.supervisor();
             Supervisor.Builder builder = Supervisor.builder(queue).name(s.name()).workers(s.workers()).pollers(s.pollers())
                     .maxBatch(s.maxBatch()).prefetch(s.prefetch()).idleBackoff(s.idleBackoffMin(), s.idleBackoffMax())
-                    .drainTimeout(s.drainTimeout()).depthRefresh(s.depthRefresh()).meterRegistry(registry);
+                    .drainTimeout(s.drainTimeout()).depthRefresh(s.depthRefresh())
+                    .registryInterval(s.registryInterval()).meterRegistry(registry);
             handlers.values().forEach(h -> builder.handle(h.type(), h.handler(), h.options()));
             // The daemon fires every schedule of the queue, those the CLI added too.
             builder.scheduler(true);

@@ -48,7 +48,7 @@ public record DaemonConfig(
 
     /** The supervisor's settings; see {@link io.docjobs.Supervisor.Builder}. */
     public record SupervisorSettings(String name, int workers, int pollers, int maxBatch, int prefetch, Duration idleBackoffMin,
-            Duration idleBackoffMax, Duration drainTimeout, Duration depthRefresh) {
+            Duration idleBackoffMax, Duration drainTimeout, Duration depthRefresh, Duration registryInterval) {
     }
 
     /**

@@ -117,7 +117,7 @@ public final class DemoCommand implements Callable<Integer> {
                 new DaemonConfig.Embedded(0, null),
                 new DaemonConfig.Queue(Duration.ofSeconds(30), 5),
                 new DaemonConfig.SupervisorSettings("demo", 64, 1, 64, 0, Duration.ofMillis(20), Duration.ofMillis(200),
-                        Duration.ofSeconds(10), Duration.ofSeconds(1)),
+                        Duration.ofSeconds(10), Duration.ofSeconds(1), Duration.ofSeconds(2)),
                 Map.of(), Map.of(), List.of(), null, false,
                 new DaemonConfig.Http(true, "127.0.0.1", httpPort));
     }

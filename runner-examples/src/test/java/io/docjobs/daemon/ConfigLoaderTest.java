@@ -169,7 +169,8 @@ class ConfigLoaderTest {
         assertThat(config.supervisor()).isEqualTo(new DaemonConfig.SupervisorSettings(SupervisorConfig.DEFAULT_NAME,
                 SupervisorConfig.DEFAULT_WORKERS, SupervisorConfig.DEFAULT_POLLERS, SupervisorConfig.DEFAULT_MAX_BATCH,
                 SupervisorConfig.DEFAULT_PREFETCH, SupervisorConfig.DEFAULT_IDLE_MIN, SupervisorConfig.DEFAULT_IDLE_MAX,
-                SupervisorConfig.DEFAULT_DRAIN_TIMEOUT, SupervisorConfig.DEFAULT_DEPTH_REFRESH));
+                SupervisorConfig.DEFAULT_DRAIN_TIMEOUT, SupervisorConfig.DEFAULT_DEPTH_REFRESH,
+                SupervisorConfig.DEFAULT_REGISTRY_INTERVAL));
         assertThat(config.database().name()).isEqualTo(QueueConfig.DEFAULT_DATABASE);
         assertThat(config.database().collection()).isEqualTo(QueueConfig.DEFAULT_COLLECTION);
         assertThat(config.queue().defaultMaxAttempts()).isEqualTo(QueueConfig.DEFAULT_MAX_ATTEMPTS);
@@ -245,6 +246,7 @@ class ConfigLoaderTest {
         assertThat(config.supervisor().idleBackoffMax()).isEqualTo(SupervisorConfig.MAX_IDLE_BACKOFF);
         assertThat(config.supervisor().drainTimeout()).isEqualTo(SupervisorConfig.MAX_DRAIN_TIMEOUT);
         assertThat(config.supervisor().depthRefresh()).isEqualTo(SupervisorConfig.MAX_DEPTH_REFRESH);
+        assertThat(config.supervisor().registryInterval()).isEqualTo(SupervisorConfig.MAX_REGISTRY_INTERVAL);
     }
 
     @Test
@@ -254,13 +256,23 @@ class ConfigLoaderTest {
 
         assertThatThrownBy(() -> new ConfigLoader(env).load(dir.resolve("absent.yaml"), false))
                 .isInstanceOf(ConfigException.class)
-                .satisfies(e -> assertThat(((ConfigException) e).problems()).hasSize(6))
+                .satisfies(e -> assertThat(((ConfigException) e).problems()).hasSize(7))
                 .hasMessageContaining("environment variable DOCJOBS_DATABASE_OPERATION_TIMEOUT was \"600001ms\" but must be at most 10m")
                 .hasMessageContaining("environment variable DOCJOBS_QUEUE_DEFAULT_VISIBILITY_TIMEOUT was \"43200001ms\" but must be at most 12h")
                 .hasMessageContaining("environment variable DOCJOBS_SUPERVISOR_IDLE_BACKOFF_MIN was \"600001ms\" but must be at most 10m")
                 .hasMessageContaining("environment variable DOCJOBS_SUPERVISOR_IDLE_BACKOFF_MAX was \"600001ms\" but must be at most 10m")
                 .hasMessageContaining("environment variable DOCJOBS_SUPERVISOR_DRAIN_TIMEOUT was \"3600001ms\" but must be at most 1h")
-                .hasMessageContaining("environment variable DOCJOBS_SUPERVISOR_DEPTH_REFRESH was \"3600001ms\" but must be at most 1h");
+                .hasMessageContaining("environment variable DOCJOBS_SUPERVISOR_DEPTH_REFRESH was \"3600001ms\" but must be at most 1h")
+                .hasMessageContaining("environment variable DOCJOBS_SUPERVISOR_REGISTRY_INTERVAL was \"600001ms\" but must be at most 10m");
+    }
+
+    @Test
+    void aRegistryIntervalBelowTheLibrarysMinimumIsReportedUnderItsKey() {
+        assertThatThrownBy(() -> load(EMBEDDED + "supervisor:\n  registryInterval: 50ms\n", Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .satisfies(e -> assertThat(((ConfigException) e).problems()).containsExactly(
+                        dir.resolve("docjobs.yaml") + ": supervisor.registryInterval was PT0.05S but must be zero (off) or at"
+                                + " least PT0.1S"));
     }
 
     @Test
