@@ -4,7 +4,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.docjobs.JobQueue;
 import io.docjobs.Supervisor;
-import io.docjobs.console.Console;
+import io.docjobs.daemon.console.Console;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -97,7 +97,8 @@ final class HttpEndpoints implements AutoCloseable {
             this.console = Console.start(queue, registry, console.token(), isLoopback(host));
             server.createContext("/", this.console.handler());
         }
-        executor = Executors.newFixedThreadPool(2, runnable -> {
+        // Four threads: the console admits two requests at a time, so /metrics and the probes always have two.
+        executor = Executors.newFixedThreadPool(4, runnable -> {
             Thread thread = new Thread(runnable, "docjobs-http");
             thread.setDaemon(true);
             return thread;

@@ -31,6 +31,7 @@ final class ConsoleDaemon implements AutoCloseable {
 
     final AtomicBoolean failing = new AtomicBoolean(true);
     final AtomicInteger flakyRuns = new AtomicInteger();
+    final AtomicInteger quickRuns = new AtomicInteger();
     final EmbeddedDatabase database;
     final Daemon daemon;
     final List<String> deadIds = new ArrayList<>();
@@ -41,7 +42,8 @@ final class ConsoleDaemon implements AutoCloseable {
     ConsoleDaemon(String token) {
         database = EmbeddedDatabase.start(null, 0);
         Map<String, HandlerLoader.Loaded> handlers = new LinkedHashMap<>();
-        handlers.put(QUICK, new HandlerLoader.Loaded(QUICK, job -> { }, HandlerOptions.DEFAULTS, "test"));
+        handlers.put(QUICK, new HandlerLoader.Loaded(QUICK, job -> quickRuns.incrementAndGet(),
+                HandlerOptions.DEFAULTS, "test"));
         handlers.put(FLAKY, new HandlerLoader.Loaded(FLAKY, job -> {
             flakyRuns.incrementAndGet();
             if (failing.get()) {
