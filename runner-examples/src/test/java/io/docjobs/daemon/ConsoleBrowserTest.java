@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.logging.Level;
 import org.bson.Document;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -30,6 +31,9 @@ import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.logging.LoggingPreferences;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
@@ -37,7 +41,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * The console in a real browser: headless Chromium driven by Selenium over the distribution's
  * {@code chromium} and {@code chromium-driver} packages ({@code .ci/run} installs them). Each page
  * loads on a daemon with a populated queue, the overview's charts take new samples without a
- * reload, and a dead letter requeued through the page runs to completion. Screenshots of each page
+ * reload, and a dead letter requeued through the page runs to completion, with no script error or
+ * Content-Security-Policy violation in the browser's console. Screenshots of each page
  * go to {@code target/console-screenshots/}.
  *
  * <p>Without Chromium the class fails under CI ({@code CI=true}) and is skipped elsewhere, each
@@ -76,6 +81,9 @@ class ConsoleBrowserTest {
         if ("root".equals(System.getProperty("user.name"))) {
             options.addArguments("--no-sandbox"); // Chromium refuses to run as root inside its sandbox
         }
+        LoggingPreferences logs = new LoggingPreferences();
+        logs.enable(LogType.BROWSER, Level.ALL);
+        options.setCapability("goog:loggingPrefs", logs);
         ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(driver.toFile())
                 .usingAnyFreePort().build();
         browser = new ChromeDriver(service, options);
@@ -95,6 +103,19 @@ class ConsoleBrowserTest {
     private void open(String path) {
         browser.get(console.base() + path);
         wait.until(ExpectedConditions.presenceOfElementLocated(By.tagName("h1")));
+    }
+
+    /**
+     * No script error and no Content-Security-Policy violation in the browser's console; the
+     * refused requests a test provokes on purpose (401, 503) are expected there.
+     */
+    private void assertNoScriptErrors() {
+        List<String> errors = browser.manage().logs().get(LogType.BROWSER).getAll().stream()
+                .filter(entry -> entry.getLevel().intValue() >= Level.SEVERE.intValue())
+                .map(LogEntry::getMessage)
+                .filter(message -> !message.contains("status of 401") && !message.contains("status of 503"))
+                .toList();
+        assertThat(errors).as("errors in the browser's console").isEmpty();
     }
 
     private void screenshot(String name) throws IOException {
@@ -121,6 +142,7 @@ class ConsoleBrowserTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> console.queue().stats().forType(QUICK).unfinished() == 0);
         wait.until(driver -> Integer.parseInt(samples.getText()) >= 4);
         screenshot("overview");
+        assertNoScriptErrors();
     }
 
     @Test
@@ -140,6 +162,7 @@ class ConsoleBrowserTest {
         open("/schedules");
         assertThat(browser.findElement(By.id("schedules")).getText()).contains("hourly-report");
         screenshot("schedules");
+        assertNoScriptErrors();
     }
 
     @Test
@@ -161,5 +184,6 @@ class ConsoleBrowserTest {
         await().atMost(Duration.ofSeconds(20)).until(() -> console.queue().get(id).isEmpty());
         assertThat(browser.findElements(By.cssSelector("tr[data-id='" + id + "']"))).isEmpty();
         assertThat(browser.getPageSource()).doesNotContain(TOKEN);
+        assertNoScriptErrors();
     }
 }

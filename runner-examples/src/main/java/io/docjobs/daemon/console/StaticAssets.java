@@ -7,7 +7,7 @@ import java.util.Map;
 import java.util.Properties;
 
 /**
- * {@code GET /static/{name}}: the console's script and style sheet and uPlot from its WebJar,
+ * {@code GET /static/{name}}: the console's script, style sheet and icon, and uPlot from its WebJar,
  * read from the class path once; only the files listed here, so no path reaches anything else.
  */
 final class StaticAssets implements Endpoint {
@@ -19,6 +19,7 @@ final class StaticAssets implements Endpoint {
         files = Map.of(
                 "console.js", load(OWN + "console.js", "text/javascript; charset=utf-8"),
                 "console.css", load(OWN + "console.css", "text/css; charset=utf-8"),
+                "favicon.svg", load(OWN + "favicon.svg", "image/svg+xml"),
                 "uPlot.iife.min.js", load(uplot + "uPlot.iife.min.js", "text/javascript; charset=utf-8"),
                 "uPlot.min.css", load(uplot + "uPlot.min.css", "text/css; charset=utf-8"));
     }
