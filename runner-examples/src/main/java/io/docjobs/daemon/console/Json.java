@@ -5,7 +5,6 @@ import io.docjobs.JobError;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.bson.Document;
 import org.bson.json.JsonMode;
 import org.bson.json.JsonWriterSettings;
@@ -60,9 +59,5 @@ final class Json {
         List<Document> out = new ArrayList<>(entries.size());
         entries.forEach(entry -> out.add(entry(entry)));
         return out;
-    }
-
-    static Document of(Map<String, ?> values) {
-        return new Document(values);
     }
 }
