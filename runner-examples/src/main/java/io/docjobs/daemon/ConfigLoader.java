@@ -118,7 +118,12 @@ public final class ConfigLoader {
             new Key("discoverHandlers", Kind.BOOL, Boolean.TRUE, 0, 0),
             new Key("http.enabled", Kind.BOOL, Boolean.TRUE, 0, 0),
             new Key("http.host", Kind.STRING, "127.0.0.1", 0, 0),
-            new Key("http.port", Kind.INT, 9464L, 0, 65535));
+            new Key("http.port", Kind.INT, 9464L, 0, 65535),
+            new Key("console.enabled", Kind.BOOL, Boolean.TRUE, 0, 0),
+            new Key("console.token", Kind.STRING, "", 0, 0));
+
+    /** The shortest console token accepted: a short one could be guessed. */
+    static final int MIN_CONSOLE_TOKEN = 16;
 
     /** The keys of each {@code handlers.<type>} section, by name; none has a default here. */
     private static final Map<String, Key> HANDLER_KEYS = List.of(
@@ -175,6 +180,7 @@ public final class ConfigLoader {
             values.put(key.path(), raw == null ? key.defaultValue() : parse(key, raw, origin, problems));
         }
         checkDatabaseChoice(values, origins, source, problems);
+        checkConsoleToken(values, origins, problems);
         for (String unknown : flat.keySet()) {
             problems.add(source + ": unknown key \"" + unknown + "\"" + suggestion(unknown));
         }
@@ -208,7 +214,21 @@ public final class ConfigLoader {
                 path(values, "handlerDirectory"),
                 (Boolean) values.get("discoverHandlers"),
                 new DaemonConfig.Http((Boolean) values.get("http.enabled"), str(values, "http.host"),
-                        integer(values, "http.port")));
+                        integer(values, "http.port")),
+                new DaemonConfig.Console((Boolean) values.get("console.enabled"), str(values, "console.token")));
+    }
+
+    /** A console token is empty (writes off) or long enough not to be guessed; its value is never echoed. */
+    private static void checkConsoleToken(Map<String, Object> values, Map<String, String> origins, List<String> problems) {
+        Object token = values.get("console.token");
+        if (token instanceof String text && !text.isEmpty() && text.strip().length() < MIN_CONSOLE_TOKEN) {
+            problems.add(origins.get("console.token") + " was " + text.strip().length() + " characters long but must be"
+                    + " empty (write actions off) or at least " + MIN_CONSOLE_TOKEN + " characters: generate one, e.g."
+                    + " openssl rand -hex 24");
+        }
+        if (token instanceof String text) {
+            values.put("console.token", text.strip());
+        }
     }
 
     /** The library's names of the settings the file's keys map onto, for its problems' messages. */

@@ -18,6 +18,9 @@ final class ConfigPrinter {
                 + " maxBatch=" + s.maxBatch() + " prefetch=" + s.prefetch() + " idleBackoff=" + s.idleBackoffMin() + ".." + s.idleBackoffMax()
                 + " drainTimeout=" + s.drainTimeout() + " registryInterval=" + s.registryInterval() + ", handlers configured=" + config.handlers().keySet()
                 + " directory=" + config.handlerDirectory() + " discover=" + config.discoverHandlers()
-                + ", http=" + (config.http().enabled() ? config.http().host() + ":" + config.http().port() : "off");
+                + ", http=" + (config.http().enabled() ? config.http().host() + ":" + config.http().port() : "off")
+                + ", console=" + (config.http().enabled() && config.console().enabled()
+                        ? "on (write actions " + (config.console().writesEnabled() ? "enabled by a token" : "off: no token") + ")"
+                        : "off");
     }
 }

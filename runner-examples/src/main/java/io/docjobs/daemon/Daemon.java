@@ -115,7 +115,7 @@ final class Daemon implements AutoCloseable {
             handlers.values().forEach(h -> log.info("handler for \"{}\": {}", h.type(), h.origin()));
             supervisor = builder.build().start();
             if (http != null) {
-                http.serve(registry, supervisor, queue);
+                http.serve(registry, supervisor, queue, config.console().enabled() ? config.console() : null);
             }
             return new Daemon(embedded, queue, supervisor, http, registry, gc);
         } catch (RuntimeException | Error e) {

@@ -28,7 +28,8 @@ public record DaemonConfig(
         List<io.docjobs.Schedule> schedules,
         Path handlerDirectory,
         boolean discoverHandlers,
-        Http http) {
+        Http http,
+        Console console) {
 
     /**
      * Where the queue lives: the server {@code connectionString} names, or, when {@code embedded},
@@ -61,5 +62,23 @@ public record DaemonConfig(
 
     /** The metrics and health endpoint. */
     public record Http(boolean enabled, String host, int port) {
+    }
+
+    /**
+     * The web console on the HTTP server (README: "Web console").
+     *
+     * @param enabled whether {@code /} and {@code /api/} are served (only when http is enabled)
+     * @param token   the token write actions need; empty disables them. Never printed: {@link #toString()} masks it
+     */
+    public record Console(boolean enabled, String token) {
+        /** {@return whether write actions are enabled} */
+        public boolean writesEnabled() {
+            return !token.isEmpty();
+        }
+
+        @Override
+        public String toString() {
+            return "Console[enabled=" + enabled + ", token=" + (token.isEmpty() ? "none" : "****") + "]";
+        }
     }
 }

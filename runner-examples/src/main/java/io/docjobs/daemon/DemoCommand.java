@@ -41,8 +41,13 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--http-port", defaultValue = "9464", description = "metrics port; 0 = any free port (default: ${DEFAULT-VALUE})")
     int httpPort;
 
-    @Option(names = "--keep-running", description = "keep serving /metrics after the jobs are done, until Ctrl-C")
+    @Option(names = "--keep-running", description = "keep serving /metrics and the console after the jobs are done,"
+            + " until Ctrl-C")
     boolean keepRunning;
+
+    @Option(names = "--console-token", paramLabel = "TOKEN", defaultValue = "${env:DOCJOBS_CONSOLE_TOKEN}",
+            description = "token that enables the console's write actions (default: $DOCJOBS_CONSOLE_TOKEN; none: read only)")
+    String consoleToken;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -64,7 +69,7 @@ public final class DemoCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         // The demo prints its own progress; a log line per job and retry would drown it.
         LogLevels.quiet("io.docjobs.examples", "io.docjobs.internal");
-        DaemonConfig config = demoConfig(httpPort);
+        DaemonConfig config = demoConfig(httpPort, consoleToken);
         Map<String, HandlerLoader.Loaded> handlers = handlers(List.of(email, charge, report));
         EmbeddedDatabase database = EmbeddedDatabase.start(null, 0);
         Daemon daemon;
@@ -75,13 +80,13 @@ public final class DemoCommand implements Callable<Integer> {
                 throw e;
             }
             out.println("port " + httpPort + " is busy; serving metrics on a free port instead");
-            daemon = Daemon.start(demoConfig(0), handlers, database);
+            daemon = Daemon.start(demoConfig(0, consoleToken), handlers, database);
         }
         try (Daemon running = daemon) {
             out.printf("docjobs demo: embedded database (in memory) at %s, handlers %s%n", database.connectionString(),
                     handlers.keySet());
-            out.printf("metrics: http://127.0.0.1:%d/metrics   health: http://127.0.0.1:%d/health%n",
-                    running.httpPort(), running.httpPort());
+            out.printf("console: http://127.0.0.1:%d/   metrics: http://127.0.0.1:%d/metrics   health: http://127.0.0.1:%d/health%n",
+                    running.httpPort(), running.httpPort(), running.httpPort());
             int total = enqueueMix(running.queue());
             out.printf("enqueued %,d jobs%n", total);
             long start = System.nanoTime();
@@ -93,7 +98,7 @@ public final class DemoCommand implements Callable<Integer> {
             progress(out, registry, running, start, total);
             summary(out, registry, running);
             if (keepRunning) {
-                out.println("serving metrics until Ctrl-C");
+                out.println("serving the console and metrics until Ctrl-C");
                 out.flush();
                 new CountDownLatch(1).await();
             }
@@ -111,7 +116,7 @@ public final class DemoCommand implements Callable<Integer> {
         return handlers;
     }
 
-    static DaemonConfig demoConfig(int httpPort) {
+    static DaemonConfig demoConfig(int httpPort, String consoleToken) {
         return new DaemonConfig("demo settings",
                 new DaemonConfig.Database("", true, "docjobs", "demo_jobs", null, Duration.ofSeconds(10), true),
                 new DaemonConfig.Embedded(0, null),
@@ -119,7 +124,8 @@ public final class DemoCommand implements Callable<Integer> {
                 new DaemonConfig.SupervisorSettings("demo", 64, 1, 64, 0, Duration.ofMillis(20), Duration.ofMillis(200),
                         Duration.ofSeconds(10), Duration.ofSeconds(1), Duration.ofSeconds(2)),
                 Map.of(), Map.of(), List.of(), null, false,
-                new DaemonConfig.Http(true, "127.0.0.1", httpPort));
+                new DaemonConfig.Http(true, "127.0.0.1", httpPort),
+                new DaemonConfig.Console(true, consoleToken == null ? "" : consoleToken));
     }
 
     private int enqueueMix(JobQueue queue) {

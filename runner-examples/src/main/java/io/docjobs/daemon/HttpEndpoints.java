@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.docjobs.JobQueue;
 import io.docjobs.Supervisor;
+import io.docjobs.daemon.console.Console;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -32,6 +33,7 @@ final class HttpEndpoints implements AutoCloseable {
     private final String host;
     private ExecutorService executor;
     private DatabaseReadiness database;
+    private Console console;
 
     private HttpEndpoints(HttpServer server, String host) {
         this.server = server;
@@ -54,8 +56,11 @@ final class HttpEndpoints implements AutoCloseable {
         }
     }
 
-    /** Starts answering {@code /metrics} and the health probes; once. */
-    void serve(PrometheusMeterRegistry registry, Supervisor supervisor, JobQueue queue) {
+    /**
+     * Starts answering {@code /metrics}, the health probes and, unless {@code console} is null, the
+     * web console under {@code /}; once.
+     */
+    void serve(PrometheusMeterRegistry registry, Supervisor supervisor, JobQueue queue, DaemonConfig.Console console) {
         server.createContext("/metrics", exchange -> {
             if (allowGet(exchange)) {
                 respond(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape());
@@ -88,7 +93,12 @@ final class HttpEndpoints implements AutoCloseable {
             respond(exchange, healthy ? 200 : 503, "application/json", "{\"status\":\"" + upDown(healthy) + "\","
                     + "\"liveness\":\"" + upDown(supervisor.isLive()) + "\"," + details(supervisor, database) + "}\n");
         });
-        executor = Executors.newFixedThreadPool(2, runnable -> {
+        if (console != null) {
+            this.console = Console.start(queue, registry, console.token(), isLoopback(host));
+            server.createContext("/", this.console.handler());
+        }
+        // Four threads: the console admits two requests at a time, so /metrics and the probes always have two.
+        executor = Executors.newFixedThreadPool(4, runnable -> {
             Thread thread = new Thread(runnable, "docjobs-http");
             thread.setDaemon(true);
             return thread;
@@ -97,6 +107,18 @@ final class HttpEndpoints implements AutoCloseable {
         server.start();
         String base = "http://" + host + ":" + server.getAddress().getPort();
         log.info("metrics at {}/metrics; probes at {}/health/liveness and {}/health/readiness", base, base, base);
+        if (console != null) {
+            log.info("console at {}/ (write actions {})", base, console.writesEnabled() ? "enabled: token configured"
+                    : "disabled: set console.token to enable them");
+        }
+    }
+
+    private static boolean isLoopback(String host) {
+        try {
+            return java.net.InetAddress.getByName(host).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false; // bind() resolved it already; an answer that changed since is not loopback for sure
+        }
     }
 
     private static boolean isReady(Supervisor supervisor, DatabaseReadiness database) {
@@ -164,6 +186,9 @@ final class HttpEndpoints implements AutoCloseable {
         }
         if (database != null) {
             database.close();
+        }
+        if (console != null) {
+            console.close();
         }
     }
 }

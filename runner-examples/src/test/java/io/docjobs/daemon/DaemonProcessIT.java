@@ -133,6 +133,10 @@ class DaemonProcessIT {
             assertThat(metrics).contains("docjobs_jobs_finished_total{outcome=\"success\",queue=\"docjobs.jobs\",type=\"example.email.send\"} 50.0")
                     .contains("docjobs_handler_duration_seconds_bucket").contains("jvm_memory_used_bytes");
             assertThat(get(httpPort, "/health").body()).contains("\"status\":\"UP\"").contains("\"supervisor\":\"RUNNING\"");
+            // The console, from the jar (precompiled templates, the WebJar), read-only without a token.
+            assertThat(get(httpPort, "/").body()).contains("<h1>Overview</h1>").contains("Write actions are disabled");
+            assertThat(get(httpPort, "/static/uPlot.iife.min.js").statusCode()).isEqualTo(200);
+            assertThat(get(httpPort, "/api/overview").body()).contains("\"writesEnabled\": false");
 
             // A job without a handler stays; a long report is running when SIGTERM arrives.
             String kept = queue.enqueue("not.handled.here", "keep me", Duration.ofSeconds(30));
@@ -305,7 +309,7 @@ class DaemonProcessIT {
 
         assertThat(demo.waitFor(90, TimeUnit.SECONDS)).isTrue();
         assertThat(demo.exitValue()).isZero();
-        assertThat(output(0)).contains("summary:").contains("dead letter").contains("/metrics")
+        assertThat(output(0)).contains("summary:").contains("dead letter").contains("/metrics").contains("console: http://")
                 .contains("example.email.send").contains("example.payment.charge").contains("example.report.render");
     }
 
