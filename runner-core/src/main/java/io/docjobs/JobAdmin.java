@@ -1,19 +1,35 @@
 package io.docjobs;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The operator's side of a {@link JobQueue}: counts, inspection and dead-letter handling. Methods
- * that take a {@code type} accept null for all types.
+ * The operator's side of a {@link JobQueue}: counts, inspection, dead-letter handling, and the
+ * single-entry operations cancel, delete, run now and set priority. Methods that take a
+ * {@code type} accept null for all types.
+ *
+ * <p>Every write here is fenced like the lease protocol: one atomic write on the entry whose filter
+ * requires the state the operation applies to, so it cannot race a claim into losing or doubling a
+ * job (the claim or the operation wins; the loser changes nothing). Each is logged at INFO and
+ * recorded in the audit log ({@link #auditLog}) with who asked ({@code by}) and when.
  *
  * <p>Thread-safe. Transient database errors are retried per {@link QueueConfig}; when they persist
  * a {@link DatabaseUnavailableException} is thrown. Invalid arguments throw
  * {@link IllegalArgumentException} naming the argument, the value and the rule.
  */
 public interface JobAdmin {
+
+    /** The longest {@code by} name the admin writes accept. */
+    int MAX_BY_LENGTH = 200;
+
+    /**
+     * How long the audit log keeps a record: 30 days, by a TTL index. The embedded test server
+     * does not serve TTL indexes, so there records stay until the collection is dropped.
+     */
+    Duration AUDIT_RETENTION = Duration.ofDays(30);
 
     /** {@return a short name for logs and metric tags: {@code database.collection}} */
     String name();
@@ -96,6 +112,15 @@ public interface JobAdmin {
     RequeueResult requeueDead(String id);
 
     /**
+     * Requeues a dead letter as {@link #requeueDead(String)} does, recording {@code by} in the audit log.
+     *
+     * @param id the entry id, 24 hexadecimal digits
+     * @param by who asks, for the audit log; not blank, at most {@value #MAX_BY_LENGTH} characters
+     * @return what happened, with what to do when nothing did
+     */
+    RequeueResult requeueDead(String id, String by);
+
+    /**
      * Requeues every DEAD entry of a type. Dead letters whose dedup key an unfinished entry holds
      * stay dead, each logged at WARN.
      *
@@ -105,6 +130,16 @@ public interface JobAdmin {
     long requeueAllDead(@Nullable String type);
 
     /**
+     * Requeues every dead letter of a type as {@link #requeueAllDead(String)} does, recording
+     * {@code by} and the count in the audit log (one record without an entry id).
+     *
+     * @param type only entries of this type; null for all types
+     * @param by   who asks; not blank, at most {@value #MAX_BY_LENGTH} characters
+     * @return how many entries were requeued
+     */
+    long requeueAllDead(@Nullable String type, String by);
+
+    /**
      * Deletes dead letters for good.
      *
      * @param type   only entries of this type; null for all types
@@ -112,6 +147,81 @@ public interface JobAdmin {
      * @return how many entries were deleted
      */
     long purgeDead(@Nullable String type, Instant before);
+
+    /**
+     * Purges dead letters as {@link #purgeDead(String, Instant)} does, recording {@code by} and the
+     * count in the audit log (one record without an entry id).
+     *
+     * @param type   only entries of this type; null for all types
+     * @param before only entries dead-lettered before this database time
+     * @param by     who asks; not blank, at most {@value #MAX_BY_LENGTH} characters
+     * @return how many entries were deleted
+     */
+    long purgeDead(@Nullable String type, Instant before, String by);
+
+    /**
+     * Cancels a job. A READY entry (due or delayed) is removed at once, by one delete whose filter
+     * requires it still READY: a claim racing it either wins (then the job is LEASED and this call
+     * goes on to request its cancellation) or finds nothing. A LEASED entry gets a cancellation
+     * request ({@code cancelRequestedAt}, {@code cancelRequestedBy}): the supervisor running it
+     * sees the request at its next heartbeat, makes {@link JobContext#isCancelled()} true,
+     * interrupts the handler, discards its result and ends the entry as cancelled, neither
+     * retried nor dead-lettered; a job it claimed ahead and not yet started never starts. A DEAD
+     * entry is refused (delete it instead).
+     *
+     * <p>A request can arrive just after the worker released the job for a retry; it then stays on
+     * the READY entry, and the next worker to claim it cancels it at its first heartbeat (or cancel
+     * again to remove it at once).
+     *
+     * @param id the entry id, 24 hexadecimal digits
+     * @param by who asks; not blank, at most {@value #MAX_BY_LENGTH} characters
+     * @return {@code CANCELLED}, {@code CANCEL_REQUESTED}, {@code ALREADY_REQUESTED}, {@code NOT_FOUND},
+     *         or {@code WRONG_STATE} for a dead letter
+     */
+    AdminResult cancel(String id, String by);
+
+    /**
+     * Deletes a READY or DEAD entry for good, by one delete whose filter requires one of those
+     * states. A LEASED entry is refused: cancel it first.
+     *
+     * @param id the entry id, 24 hexadecimal digits
+     * @param by who asks; not blank, at most {@value #MAX_BY_LENGTH} characters
+     * @return {@code DELETED}, {@code NOT_FOUND}, or {@code WRONG_STATE} for a leased entry
+     */
+    AdminResult delete(String id, String by);
+
+    /**
+     * Makes a delayed READY entry claimable now (its visible-at becomes the current database time),
+     * by one write whose filter requires it READY and not yet visible. Attempts and priority stay.
+     *
+     * @param id the entry id, 24 hexadecimal digits
+     * @param by who asks; not blank, at most {@value #MAX_BY_LENGTH} characters
+     * @return {@code MADE_DUE}, {@code ALREADY_DUE}, {@code NOT_FOUND}, or {@code WRONG_STATE} for a
+     *         leased or dead entry
+     */
+    AdminResult runNow(String id, String by);
+
+    /**
+     * Changes the priority of a READY entry (higher is claimed first; any int, as
+     * {@link JobRequest.Builder#priority} takes), by one write whose filter requires it READY.
+     *
+     * @param id       the entry id, 24 hexadecimal digits
+     * @param priority the new priority
+     * @param by       who asks; not blank, at most {@value #MAX_BY_LENGTH} characters
+     * @return {@code PRIORITY_SET}, {@code NOT_FOUND}, or {@code WRONG_STATE} for a leased or dead entry
+     */
+    AdminResult setPriority(String id, int priority, String by);
+
+    /**
+     * The audit records of one entry, newest first: every admin operation on it, refusals included,
+     * also after the entry is gone (until {@link #AUDIT_RETENTION} has passed). One index-served
+     * read ({@code entryId 1, at -1, _id -1}).
+     *
+     * @param entryId the entry id, 24 hexadecimal digits
+     * @param limit   1 to 1000
+     * @return at most {@code limit} records, newest first
+     */
+    List<AuditRecord> auditLog(String entryId, int limit);
 
     /**
      * How many malformed entries this instance has quarantined since it was created: entries a

@@ -114,16 +114,21 @@ public interface JobConsumer {
      *
      * @param lease    the lease to extend
      * @param duration from now; positive, at most {@link JobRequest#MAX_VISIBILITY_TIMEOUT}
-     * @return the lease with its new deadline, or empty if the lease was lost
+     * @return the lease with its new deadline, or empty if the lease was lost or an operator asked to
+     *         cancel the job ({@link JobAdmin#cancel}): either way, stop working on it
      */
     Optional<Lease> extend(Lease lease, Duration duration);
 
     /**
-     * Extends each lease as {@link #extend} does, in one round trip (two if some were lost).
+     * Extends each lease as {@link #extend} does, in one round trip (two if some were lost or are to
+     * be cancelled). A lease whose entry carries an operator's cancellation request
+     * ({@link JobAdmin#cancel}) is not extended but reported in
+     * {@link ExtensionResult#cancelRequested()}: stop its handler, discard its result and complete
+     * it with {@link #done}.
      *
      * @param leases   the leases to extend
      * @param duration from now; positive, at most {@link JobRequest#MAX_VISIBILITY_TIMEOUT}
-     * @return which leases were extended and which were lost
+     * @return which leases were extended, which were lost, and which are to be cancelled
      */
     ExtensionResult extendAll(Collection<Lease> leases, Duration duration);
 

@@ -76,6 +76,10 @@ public interface JobContext {
     /** {@return whether another worker may now own this job: the result will be discarded} */
     boolean isLeaseLost();
 
-    /** {@return whether the handler should stop: lease lost, time-out passed, or shutdown past its drain time} */
+    /**
+     * {@return whether the handler should stop: lease lost, time-out passed, shutdown past its drain
+     * time, or an operator cancelled the job ({@link JobAdmin#cancel}, seen at the next heartbeat).
+     * The handler's thread is interrupted too; whatever it returns is discarded}
+     */
     boolean isCancelled();
 }

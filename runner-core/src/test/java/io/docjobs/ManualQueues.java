@@ -56,7 +56,10 @@ public final class ManualQueues implements BeforeAllCallback, AfterEachCallback,
     private void dropAll() {
         open.forEach(JobQueue::close);
         open.clear();
-        collections.forEach(name -> mongo.client().getDatabase(QueueConfig.DEFAULT_DATABASE).getCollection(name).drop());
+        collections.forEach(name -> {
+            mongo.client().getDatabase(QueueConfig.DEFAULT_DATABASE).getCollection(name).drop();
+            mongo.client().getDatabase(QueueConfig.DEFAULT_DATABASE).getCollection(name + "_audit").drop();
+        });
         collections.clear();
     }
 }

@@ -19,8 +19,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Keeps the leases of running jobs alive and enforces handler time-outs: one thread that wakes
  * when the next extension or time-out is due (at least once a second), extends the leases due in
- * one round trip, interrupts the handlers of jobs whose lease was lost, and fails the jobs that ran
- * past their time-out.
+ * one round trip, interrupts the handlers of jobs whose lease was lost or whose cancellation an
+ * operator requested (ending the latter as cancelled), and fails the jobs that ran past their
+ * time-out.
  */
 final class LeaseKeeper {
     private static final Logger log = LoggerFactory.getLogger(LeaseKeeper.class);
@@ -186,6 +187,19 @@ final class LeaseKeeper {
                 job.interrupt();
                 outcomes.lostWhileRunning(job);
                 workers.releaseSlotOfEnded(job);
+            }
+        }
+        for (Lease cancelled : result.cancelRequested()) {
+            RunningJob job = byToken.get(cancelled.id() + "/" + cancelled.token());
+            if (job.end(Ending.CANCELLED)) {
+                // Before the write: the handler stops as soon as it can, and its result is discarded
+                // whatever it returns, since the job has ended. A job claimed ahead never starts.
+                job.interrupt();
+                try {
+                    outcomes.cancelled(job);
+                } finally {
+                    workers.releaseSlotOfEnded(job);
+                }
             }
         }
     }

@@ -14,8 +14,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What becomes of a claimed job: done, released for a retry after its backoff, dead-lettered, or
- * given back unstarted; each written to the queue, counted and logged once. The callers own the
+ * What becomes of a claimed job: done, released for a retry after its backoff, dead-lettered,
+ * cancelled by an operator, or given back unstarted; each written to the queue, counted and logged once. The callers own the
  * job's slot and its place among the running jobs: nothing here touches either, so an outcome that
  * cannot be written (database down) never strands a slot.
  *
@@ -74,6 +74,29 @@ final class Outcomes {
         metrics.finished(job.lease().type(), SupervisorMetrics.LEASE_LOST);
         log.warn("{} lost its lease (expired and claimed by another worker, or removed); interrupting its"
                 + " handler and discarding its result", job);
+    }
+
+    /**
+     * Ends a job an operator cancelled while it was claimed: deletes the entry, fenced by its lease
+     * like {@code done}, so it is neither retried nor dead-lettered. If the write fails, the lease
+     * expires unextended and the next worker to claim the entry finds the request at its first
+     * heartbeat.
+     */
+    void cancelled(RunningJob job) {
+        Lease lease = job.lease();
+        try {
+            if (queue.done(lease)) {
+                metrics.finished(lease.type(), SupervisorMetrics.CANCELLED);
+                log.info("{} was cancelled by an operator; {} its handler and discarding its result", job,
+                        job.hasStarted() ? "interrupting" : "not starting");
+            } else {
+                lostWhileRunning(job);
+            }
+        } catch (RuntimeException e) {
+            metrics.databaseError("done");
+            log.warn("could not end cancelled {}: {}; the next worker to claim it cancels it at its first heartbeat",
+                    job, e.toString());
+        }
     }
 
     /**

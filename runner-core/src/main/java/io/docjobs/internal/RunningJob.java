@@ -13,12 +13,12 @@ import org.bson.Document;
 /**
  * One claimed job from claim to outcome; the {@link JobContext} its handler sees. Exactly one party
  * decides how the job ends ({@link #end}): the worker when the handler returns, the lease keeper on
- * a lost lease or a time-out, or shutdown when it abandons the job. Whoever loses that race leaves
+ * a lost lease, a time-out or an operator's cancellation request, or shutdown when it abandons the job. Whoever loses that race leaves
  * the lease and the slot alone.
  */
 final class RunningJob implements JobContext {
     /** How the job ended; null while running. */
-    enum Ending { COMPLETED, LEASE_LOST, TIMED_OUT, ABANDONED }
+    enum Ending { COMPLETED, LEASE_LOST, TIMED_OUT, ABANDONED, CANCELLED }
 
     private final JobConsumer queue;
     private final Registration registration;

@@ -36,6 +36,8 @@ final class SupervisorMetrics {
     static final String LEASE_LOST = "lease_lost";
     static final String TIMEOUT = "timeout";
     static final String ABANDONED = "abandoned";
+    /** Ended by an operator's cancellation request, seen at a heartbeat. */
+    static final String CANCELLED = "cancelled";
 
     private final MeterRegistry registry;
     private final Tags queueTags;
@@ -95,7 +97,8 @@ final class SupervisorMetrics {
     }
 
     /** Every outcome tag value of {@value #FINISHED}. */
-    static final java.util.List<String> OUTCOMES = java.util.List.of(SUCCESS, RETRY, DEAD, LEASE_LOST, TIMEOUT, ABANDONED);
+    static final java.util.List<String> OUTCOMES = java.util.List.of(SUCCESS, RETRY, DEAD, LEASE_LOST, TIMEOUT, ABANDONED,
+            CANCELLED);
     /** Every operation tag value of {@value #DB_ERRORS}. */
     static final java.util.List<String> DB_OPERATIONS = java.util.List.of("claim", "extend", "done", "release");
 

@@ -50,11 +50,16 @@ final class Entries {
      * write that sets {@link #LAST_ERROR}, so the history costs no round trip of its own.
      */
     static final String ERRORS = "errors";
-    /** When an operator asked to cancel the running attempt; written by the admin operations, read here. */
-    static final String CANCEL_REQUESTED_AT = "cancelRequestedAt";
     /** The producer's W3C trace context, if it had one. */
     static final String TRACEPARENT = "traceparent";
     static final String DEAD_AT = "deadAt";
+    /**
+     * Set on a LEASED entry by an operator's cancel ({@code JobAdmin.cancel}): the running job's next
+     * heartbeat finds it, stops the handler and ends the entry as cancelled. Database time.
+     */
+    static final String CANCEL_REQUESTED_AT = "cancelRequestedAt";
+    /** Who asked for the cancellation, with {@link #CANCEL_REQUESTED_AT}. */
+    static final String CANCEL_REQUESTED_BY = "cancelRequestedBy";
     /** The schedule whose firing made the entry, if one did. */
     static final String SCHEDULE_ID = "scheduleId";
     /** The schedule's time the entry was made for, with {@link #SCHEDULE_ID}. */

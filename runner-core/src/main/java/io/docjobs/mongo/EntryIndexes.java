@@ -87,6 +87,7 @@ final class EntryIndexes {
         store.runner.runVoid("registry index creation", attempt -> store.supervisors.createIndex(
                 Indexes.ascending(SupervisorRegistry.LAST_SEEN), new IndexOptions().name(REGISTRY_TTL_INDEX)
                         .expireAfter(SupervisorRegistry.RETENTION.toSeconds(), TimeUnit.SECONDS)));
+        store.runner.runVoid("audit index creation", attempt -> store.audit.createIndexes(AuditLog.indexes()));
         dropLegacy();
     }
 

@@ -43,6 +43,8 @@ final class EntryStore {
 
     /** Appended to the queue's collection name for its schedules' collection. */
     static final String SCHEDULES_SUFFIX = "_schedules";
+    /** Appended to the queue's collection name for its audit log's collection (see {@link AuditLog}). */
+    static final String AUDIT_SUFFIX = "_audit";
 
     final MongoCollection<Document> entries;
     final MongoCollection<RawBsonDocument> rawEntries;
@@ -50,6 +52,8 @@ final class EntryStore {
     final MongoCollection<Document> schedules;
     /** The supervisor registry, in {@code <collection>_supervisors} (see {@link SupervisorRegistry}). */
     final MongoCollection<Document> supervisors;
+    /** The audit log of admin operations, in {@code <collection>_audit} with the same concerns. */
+    final MongoCollection<Document> audit;
     final QueueConfig config;
     final ServerClock serverClock;
     final OperationRunner runner;
@@ -72,6 +76,8 @@ final class EntryStore {
         this.schedules = database.getCollection(config.collection() + SCHEDULES_SUFFIX)
                 .withReadPreference(ReadPreference.primary()).withWriteConcern(collection.getWriteConcern());
         this.supervisors = database.getCollection(config.collection() + SupervisorRegistry.SUFFIX)
+                .withReadPreference(ReadPreference.primary()).withWriteConcern(collection.getWriteConcern());
+        this.audit = database.getCollection(config.collection() + AUDIT_SUFFIX)
                 .withReadPreference(ReadPreference.primary()).withWriteConcern(collection.getWriteConcern());
         this.rawEntries = entries.withDocumentClass(RawBsonDocument.class);
         this.name = config.database() + "." + config.collection();

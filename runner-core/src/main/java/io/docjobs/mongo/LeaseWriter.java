@@ -5,6 +5,7 @@ import static com.mongodb.client.model.Filters.in;
 import static io.docjobs.mongo.Arguments.checkExtension;
 import static io.docjobs.mongo.Entries.ACTIVE_DEDUP_KEY;
 import static io.docjobs.mongo.Entries.ATTEMPTS;
+import static io.docjobs.mongo.Entries.CANCEL_REQUESTED_AT;
 import static io.docjobs.mongo.Entries.CLAIMED_AT;
 import static io.docjobs.mongo.Entries.DEAD;
 import static io.docjobs.mongo.Entries.DEAD_AT;
@@ -119,7 +120,7 @@ final class LeaseWriter {
         return store.runner.run("extend of " + lease.id(), lease, attempt -> {
             Instant deadline = store.now().plus(duration);
             // Returns the stored deadline, which an earlier, longer extension may have set.
-            Document after = store.entries.findOneAndUpdate(fenced(lease), extendTo(deadline), new FindOneAndUpdateOptions()
+            Document after = store.entries.findOneAndUpdate(extendable(lease), extendTo(deadline), new FindOneAndUpdateOptions()
                     .projection(Projections.include(VISIBLE_AT)).returnDocument(ReturnDocument.AFTER));
             return after == null ? Optional.<Lease>empty()
                     : Optional.of(ClaimedLease.withDeadline(lease, later(after.getDate(VISIBLE_AT).toInstant(), deadline)));
@@ -137,29 +138,44 @@ final class LeaseWriter {
             Instant deadline = store.now().plus(duration);
             List<WriteModel<Document>> updates = new ArrayList<>(all.size());
             for (Lease lease : all) {
-                updates.add(new UpdateOneModel<>(fenced(lease), extendTo(deadline)));
+                updates.add(new UpdateOneModel<>(extendable(lease), extendTo(deadline)));
             }
             BulkWriteResult result = store.entries.bulkWrite(updates, new BulkWriteOptions().ordered(false));
             List<Lease> extended = new ArrayList<>();
             List<Lease> lost = new ArrayList<>();
+            List<Lease> cancelRequested = new ArrayList<>();
             if (result.getMatchedCount() == all.size()) {
                 all.forEach(lease -> extended.add(ClaimedLease.withDeadline(lease, later(lease.deadline(), deadline))));
-                return new ExtensionResult(extended, lost);
+                return new ExtensionResult(extended, lost, cancelRequested);
             }
-            // Some did not match: a token still in place means that update applied.
-            Map<String, String> tokens = new HashMap<>();
+            // Some did not match: lost, or to be cancelled. A token still in place without a
+            // cancellation request means that update applied (on an earlier try of this call).
+            Map<String, Document> held = new HashMap<>();
             store.entries.find(in(ID, all.stream().map(lease -> Entries.objectId(lease.id())).toList()))
-                    .projection(Projections.include(LEASE_TOKEN))
-                    .forEach(entry -> tokens.put(entry.getObjectId(ID).toHexString(), entry.getString(LEASE_TOKEN)));
+                    .projection(Projections.include(LEASE_TOKEN, CANCEL_REQUESTED_AT))
+                    .forEach(entry -> held.put(entry.getObjectId(ID).toHexString(), entry));
             for (Lease lease : all) {
-                if (lease.token().equals(tokens.get(lease.id()))) {
-                    extended.add(ClaimedLease.withDeadline(lease, later(lease.deadline(), deadline)));
-                } else {
+                Document entry = held.get(lease.id());
+                if (entry == null || !lease.token().equals(entry.get(LEASE_TOKEN))) {
                     lost.add(lease);
+                } else if (entry.get(CANCEL_REQUESTED_AT) != null) {
+                    cancelRequested.add(lease);
+                } else {
+                    extended.add(ClaimedLease.withDeadline(lease, later(lease.deadline(), deadline)));
                 }
             }
-            return new ExtensionResult(extended, lost);
+            return new ExtensionResult(extended, lost, cancelRequested);
         });
+    }
+
+    /**
+     * The fence of an extension: the lease, and no cancellation request. A heartbeat thus learns of
+     * a request in the round trip it makes anyway (the entry does not match, and the read-back of
+     * unmatched leases, needed for lost ones already, tells the two apart).
+     */
+    private static Document extendable(Lease lease) {
+        return new Document(ID, Entries.objectId(lease.id())).append(LEASE_TOKEN, lease.token())
+                .append(CANCEL_REQUESTED_AT, new Document("$exists", false));
     }
 
     /**

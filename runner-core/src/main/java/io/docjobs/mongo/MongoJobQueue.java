@@ -5,6 +5,8 @@ import static io.docjobs.mongo.EntryStore.LOG;
 import com.mongodb.MongoException;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoDatabase;
+import io.docjobs.AdminResult;
+import io.docjobs.AuditRecord;
 import io.docjobs.DatabaseUnavailableException;
 import io.docjobs.DeadLetterPage;
 import io.docjobs.DocJobsException;
@@ -41,11 +43,13 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>A facade: each concern lives in a package-private part ({@link Handshake}, {@link Enqueuer},
  * {@link Claimer}, {@link BatchClaimer}, {@link Quarantine}, {@link LeaseWriter},
- * {@link Inspector}, {@link DeadLetters}, {@link EntryIndexes}, {@link MongoSchedules},
- * {@link SupervisorRegistry}) over one shared
+ * {@link Inspector}, {@link DeadLetters}, {@link AdminWrites}, {@link AuditLog}, {@link EntryIndexes},
+ * {@link MongoSchedules}, {@link SupervisorRegistry}) over one shared
  * {@link EntryStore}.
  */
 final class MongoJobQueue implements JobQueue {
+    /** Who the audit log names for the admin writes called without a {@code by}. */
+    static final String UNNAMED = "unnamed";
     private final MongoClient ownedClient;
     private final MongoDatabase adminDatabase;
     private final EntryStore store;
@@ -57,6 +61,8 @@ final class MongoJobQueue implements JobQueue {
     private final BatchClaimer batchClaimer;
     private final Inspector inspector;
     private final DeadLetters deadLetters;
+    private final AuditLog auditLog;
+    private final AdminWrites adminWrites;
     private final EntryIndexes indexes;
     private final MongoSchedules schedules;
     private final SupervisorRegistry registry;
@@ -73,6 +79,8 @@ final class MongoJobQueue implements JobQueue {
         this.batchClaimer = new BatchClaimer(store, claimer, quarantine);
         this.inspector = new Inspector(store);
         this.deadLetters = new DeadLetters(store);
+        this.auditLog = new AuditLog(store);
+        this.adminWrites = new AdminWrites(store, auditLog);
         this.indexes = new EntryIndexes(store);
         this.schedules = new MongoSchedules(store, enqueuer, new ScheduleFirer(store, notifier));
         this.registry = new SupervisorRegistry(store);
@@ -222,17 +230,67 @@ final class MongoJobQueue implements JobQueue {
 
     @Override
     public RequeueResult requeueDead(String id) {
-        return deadLetters.requeueDead(id);
+        return requeueDead(id, UNNAMED);
+    }
+
+    @Override
+    public RequeueResult requeueDead(String id, String by) {
+        AuditLog.checkBy(by);
+        RequeueResult result = deadLetters.requeueDead(id);
+        auditLog.record(by, "requeue", result.id(), null, result.status().name(), result.describe());
+        return result;
     }
 
     @Override
     public long requeueAllDead(@Nullable String type) {
-        return deadLetters.requeueAllDead(type);
+        return requeueAllDead(type, UNNAMED);
+    }
+
+    @Override
+    public long requeueAllDead(@Nullable String type, String by) {
+        AuditLog.checkBy(by);
+        long count = deadLetters.requeueAllDead(type);
+        auditLog.record(by, "requeue-all", null, type, Long.toString(count), count + " dead letters requeued");
+        return count;
     }
 
     @Override
     public long purgeDead(@Nullable String type, Instant before) {
-        return deadLetters.purgeDead(type, before);
+        return purgeDead(type, before, UNNAMED);
+    }
+
+    @Override
+    public long purgeDead(@Nullable String type, Instant before, String by) {
+        AuditLog.checkBy(by);
+        long count = deadLetters.purgeDead(type, before);
+        auditLog.record(by, "purge-dead", null, type, Long.toString(count), count + " dead letters dead before " + before
+                + " purged");
+        return count;
+    }
+
+    @Override
+    public AdminResult cancel(String id, String by) {
+        return adminWrites.cancel(id, by);
+    }
+
+    @Override
+    public AdminResult delete(String id, String by) {
+        return adminWrites.delete(id, by);
+    }
+
+    @Override
+    public AdminResult runNow(String id, String by) {
+        return adminWrites.runNow(id, by);
+    }
+
+    @Override
+    public AdminResult setPriority(String id, int priority, String by) {
+        return adminWrites.setPriority(id, priority, by);
+    }
+
+    @Override
+    public List<AuditRecord> auditLog(String entryId, int limit) {
+        return auditLog.read(entryId, limit);
     }
 
     @Override

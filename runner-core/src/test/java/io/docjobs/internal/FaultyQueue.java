@@ -1,5 +1,7 @@
 package io.docjobs.internal;
 
+import io.docjobs.AdminResult;
+import io.docjobs.AuditRecord;
 import io.docjobs.DatabaseUnavailableException;
 import io.docjobs.DeadLetterPage;
 import io.docjobs.EnqueueResult;
@@ -149,6 +151,46 @@ final class FaultyQueue implements JobQueue {
     @Override
     public long purgeDead(String type, Instant before) {
         return delegate.purgeDead(type, before);
+    }
+
+    @Override
+    public RequeueResult requeueDead(String id, String by) {
+        return delegate.requeueDead(id, by);
+    }
+
+    @Override
+    public long requeueAllDead(String type, String by) {
+        return delegate.requeueAllDead(type, by);
+    }
+
+    @Override
+    public long purgeDead(String type, Instant before, String by) {
+        return delegate.purgeDead(type, before, by);
+    }
+
+    @Override
+    public AdminResult cancel(String id, String by) {
+        return delegate.cancel(id, by);
+    }
+
+    @Override
+    public AdminResult delete(String id, String by) {
+        return delegate.delete(id, by);
+    }
+
+    @Override
+    public AdminResult runNow(String id, String by) {
+        return delegate.runNow(id, by);
+    }
+
+    @Override
+    public AdminResult setPriority(String id, int priority, String by) {
+        return delegate.setPriority(id, priority, by);
+    }
+
+    @Override
+    public List<AuditRecord> auditLog(String entryId, int limit) {
+        return delegate.auditLog(entryId, limit);
     }
 
     @Override
