@@ -131,6 +131,25 @@ class AdminOperationsTest {
     }
 
     @Test
+    void aRequestLeftOnAJobThatFailedFirstIsHonouredByItsNextWorkerButNotAfterARequeue() {
+        String id = queue.enqueue(JobRequest.builder("email").payload("x").maxAttempts(2).build()).id();
+        Lease first = queue.claim(EMAIL, "w").orElseThrow();
+        queue.cancel(id, "ops");
+        assertThat(queue.release(first, Duration.ZERO, JobError.of("failed before its heartbeat")))
+                .isEqualTo(ReleaseResult.RETRY_SCHEDULED);
+
+        Lease second = queue.claim(EMAIL, "w").orElseThrow();
+        assertThat(queue.extendAll(List.of(second), Duration.ofSeconds(30)).cancelRequested())
+                .as("the request stays with the entry").containsExactly(second);
+        queue.deadLetter(second, JobError.of("failed again"));
+        assertThat(queue.requeueDead(id, "ops").isRequeued()).isTrue();
+
+        Lease requeued = queue.claim(EMAIL, "w").orElseThrow();
+        assertThat(queue.extendAll(List.of(requeued), Duration.ofSeconds(30)).extended())
+                .as("a requeued job starts afresh").containsExactly(requeued);
+    }
+
+    @Test
     void cancelRefusesADeadLetterAndReportsAMissingEntry() {
         String dead = deadEntry();
 
@@ -200,7 +219,10 @@ class AdminOperationsTest {
                 }));
             }
             Future<?> canceller = threads.submit(() -> {
-                for (String id : ids) {
+                // From the back of the line while the claimers take from its front: they meet.
+                List<String> backwards = new ArrayList<>(ids);
+                java.util.Collections.reverse(backwards);
+                for (String id : backwards) {
                     cancels.put(id, queue.cancel(id, "ops").status());
                 }
                 return null;

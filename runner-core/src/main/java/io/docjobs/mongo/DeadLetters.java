@@ -7,6 +7,8 @@ import static com.mongodb.client.model.Filters.lt;
 import static io.docjobs.mongo.Arguments.withType;
 import static io.docjobs.mongo.Entries.ACTIVE_DEDUP_KEY;
 import static io.docjobs.mongo.Entries.ATTEMPTS;
+import static io.docjobs.mongo.Entries.CANCEL_REQUESTED_AT;
+import static io.docjobs.mongo.Entries.CANCEL_REQUESTED_BY;
 import static io.docjobs.mongo.Entries.DEAD;
 import static io.docjobs.mongo.Entries.DEAD_AT;
 import static io.docjobs.mongo.Entries.DEDUP_KEY;
@@ -31,6 +33,13 @@ import org.bson.types.ObjectId;
 
 /** The operator's writes on dead letters: requeue one or all, purge. */
 final class DeadLetters {
+    /**
+     * A requeued entry starts afresh: no death date, and no cancellation request left over from a
+     * job that failed before its worker saw the request (it would cancel the requeued run).
+     */
+    private static final Document CLEARED_ON_REQUEUE = new Document(DEAD_AT, "").append(CANCEL_REQUESTED_AT, "")
+            .append(CANCEL_REQUESTED_BY, "");
+
     private final EntryStore store;
 
     DeadLetters(EntryStore store) {
@@ -71,7 +80,7 @@ final class DeadLetters {
         }
         try {
             boolean requeued = store.entries.updateOne(and(eq(ID, id), eq(STATE, DEAD)),
-                    new Document("$set", set).append("$unset", new Document(DEAD_AT, ""))).getMatchedCount() == 1;
+                    new Document("$set", set).append("$unset", CLEARED_ON_REQUEUE)).getMatchedCount() == 1;
             return requeued ? RequeueResult.requeued(Entries.idText(id)) : notRequeued(id);
         } catch (MongoWriteException e) {
             if (e.getError().getCategory() != ErrorCategory.DUPLICATE_KEY) {
@@ -87,7 +96,7 @@ final class DeadLetters {
         return store.runner.run("requeue of all dead letters", attempt -> {
             long count = store.entries.updateMany(and(dead, exists(DEDUP_KEY, false)), new Document("$set",
                     new Document(STATE, READY).append(VISIBLE_AT, Date.from(store.now())).append(ATTEMPTS, 0))
-                    .append("$unset", new Document(DEAD_AT, ""))).getModifiedCount();
+                    .append("$unset", CLEARED_ON_REQUEUE)).getModifiedCount();
             // Entries with a dedup key one by one: each may collide with a newer unfinished entry.
             for (Document entry : store.entries.find(and(dead, exists(DEDUP_KEY, true))).into(new ArrayList<>())) {
                 RequeueResult result = requeue(entry, store.newToken());

@@ -39,7 +39,7 @@ import picocli.CommandLine.Command;
         footer = {"", "Exit codes: 0 success; 1 unexpected failure; 2 invalid configuration or usage;",
                 "3 the database could not be reached; 4 the job named is not there in the state the command needs."},
         subcommands = {RunCommand.class, DemoCommand.class, AdminCommands.Enqueue.class, AdminCommands.Stats.class,
-                AdminCommands.Dead.class, AdminCommands.Peek.class, ScheduleCommands.Group.class, BenchCommand.class,
+                AdminCommands.Dead.class, AdminCommands.Peek.class, AdminCommands.Job.class, ScheduleCommands.Group.class, BenchCommand.class,
                 DbCommand.class, ChaosCommand.class,
                 CompletionCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {

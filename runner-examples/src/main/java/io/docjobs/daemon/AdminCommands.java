@@ -1,5 +1,6 @@
 package io.docjobs.daemon;
 
+import io.docjobs.AdminResult;
 import io.docjobs.DatabaseUnavailableException;
 import io.docjobs.DeadLetterPage;
 import io.docjobs.EnqueueResult;
@@ -29,7 +30,7 @@ import picocli.CommandLine.Parameters;
 
 /**
  * The admin commands: {@code enqueue}, {@code stats}, {@code dead list|requeue|purge},
- * {@code peek} ({@link ScheduleCommands} has {@code schedule ...}). They connect as the daemon does: the configured connection string, or else the
+ * {@code peek}, {@code job cancel|delete|run-now|priority} ({@link ScheduleCommands} has {@code schedule ...}). They connect as the daemon does: the configured connection string, or else the
  * embedded database of a daemon running on this host ({@code 127.0.0.1:embedded.port}).
  */
 public final class AdminCommands {
@@ -259,6 +260,9 @@ public final class AdminCommands {
         @Option(names = "--type", paramLabel = "TYPE", description = "with --all: only this type")
         String type;
 
+        @Mixin
+        ByOption by;
+
         @Override
         public Integer call() throws Exception {
             // Usage mistakes first, before any connection attempt.
@@ -277,10 +281,10 @@ public final class AdminCommands {
         @Override
         int run(DaemonConfig config, JobQueue queue) {
             if (all) {
-                out().println("requeued " + queue.requeueAllDead(type) + " dead letters");
+                out().println("requeued " + queue.requeueAllDead(type, by.name()) + " dead letters");
                 return 0;
             }
-            RequeueResult result = queue.requeueDead(id);
+            RequeueResult result = queue.requeueDead(id, by.name());
             if (result.status() == RequeueResult.Status.DEDUP_KEY_HELD) {
                 err().println("docjobs: " + result.describe());
                 return ExitCodes.NOT_FOUND;
@@ -307,11 +311,98 @@ public final class AdminCommands {
                 description = "only those dead-lettered longer ago than this, e.g. 7d (default: ${DEFAULT-VALUE}: all)")
         Duration olderThan;
 
+        @Mixin
+        ByOption by;
+
         @Override
         int run(DaemonConfig config, JobQueue queue) {
-            long purged = queue.purgeDead(type, queue.now().minus(olderThan).plusMillis(1));
+            long purged = queue.purgeDead(type, queue.now().minus(olderThan).plusMillis(1), by.name());
             out().println("purged " + purged + " dead letters");
             return 0;
+        }
+    }
+
+    /** {@code --by NAME}: who asks, for the queue's audit log; the operating-system user by default. */
+    static final class ByOption {
+        @Option(names = "--by", paramLabel = "NAME",
+                description = "who asks, recorded in the audit log (default: the operating-system user, ${sys:user.name})")
+        String by;
+
+        String name() {
+            return by != null ? by : System.getProperty("user.name", "unknown");
+        }
+    }
+
+    @Command(name = "job", description = {"Change one waiting or running job: cancel, delete, run now, set its priority.",
+            "Each is recorded with who asked (--by) and when in the queue's audit log.",
+            "Exit code 4 if the job is not there in a state the command applies to: nothing changed."},
+            subcommands = {JobCancel.class, JobDelete.class, JobRunNow.class, JobPriority.class})
+    public static final class Job implements Runnable {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public void run() {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "say what to do: job cancel, job delete, job run-now or job priority");
+        }
+    }
+
+    /** Base of the {@code job} commands: the job id, {@code --by}, and the output of an {@link AdminResult}. */
+    abstract static class JobCommand extends Base {
+        @Parameters(index = "0", paramLabel = "ID", description = "the job's id (see `docjobs peek`, `docjobs dead list`)")
+        String id;
+
+        @Mixin
+        ByOption by;
+
+        /**
+         * What changed, on stdout with exit code 0; when nothing changed because the wanted state
+         * holds already, the same; a refusal on stderr with exit code 4.
+         */
+        int report(AdminResult result) {
+            if (result.status() == AdminResult.Status.NOT_FOUND || result.status() == AdminResult.Status.WRONG_STATE) {
+                err().println("docjobs: " + result.describe());
+                return ExitCodes.NOT_FOUND;
+            }
+            out().println(result.describe());
+            return 0;
+        }
+    }
+
+    @Command(name = "cancel", description = {"Cancel a job. A waiting (ready or delayed) job is removed at once;",
+            "a running one is stopped by its worker at its next heartbeat and ends as cancelled, not retried."})
+    static final class JobCancel extends JobCommand {
+        @Override
+        int run(DaemonConfig config, JobQueue queue) {
+            return report(queue.cancel(id, by.name()));
+        }
+    }
+
+    @Command(name = "delete", description = "Delete a waiting or dead job for good. A running job must be cancelled first.")
+    static final class JobDelete extends JobCommand {
+        @Override
+        int run(DaemonConfig config, JobQueue queue) {
+            return report(queue.delete(id, by.name()));
+        }
+    }
+
+    @Command(name = "run-now", description = "Make a delayed job claimable now.")
+    static final class JobRunNow extends JobCommand {
+        @Override
+        int run(DaemonConfig config, JobQueue queue) {
+            return report(queue.runNow(id, by.name()));
+        }
+    }
+
+    @Command(name = "priority", description = "Set the priority of a waiting job (higher is claimed first).")
+    static final class JobPriority extends JobCommand {
+        @Parameters(index = "1", paramLabel = "PRIORITY", description = "the new priority, any whole number")
+        int priority;
+
+        @Override
+        int run(DaemonConfig config, JobQueue queue) {
+            return report(queue.setPriority(id, priority, by.name()));
         }
     }
 

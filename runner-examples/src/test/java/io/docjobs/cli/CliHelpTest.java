@@ -64,7 +64,8 @@ class CliHelpTest {
     void theTreeWalkFindsEveryKnownCommand() {
         assertThat(commands()).extracting(CommandSpec::qualifiedName).contains("docjobs", "docjobs run", "docjobs demo",
                 "docjobs enqueue", "docjobs stats", "docjobs peek", "docjobs dead", "docjobs dead list",
-                "docjobs dead requeue", "docjobs dead purge", "docjobs bench", "docjobs db", "docjobs chaos",
+                "docjobs dead requeue", "docjobs dead purge", "docjobs job", "docjobs job cancel", "docjobs job delete",
+                "docjobs job run-now", "docjobs job priority", "docjobs bench", "docjobs db", "docjobs chaos",
                 "docjobs completion", "docjobs help");
     }
 

@@ -152,6 +152,77 @@ class AdminCommandsTest {
     }
 
     @Test
+    void jobCancelRemovesAWaitingJobAndAsksARunningOneToStopRecordingWhoAsked() {
+        String waiting = queue.enqueue(JobRequest.builder("email.send").payload("later").delay(Duration.ofHours(1)).build()).id();
+        String running = queue.enqueue(JobRequest.builder("email.send").payload("now").build()).id();
+        queue.claim(Set.of("email.send"), "worker-1").orElseThrow();
+
+        Cli.Result cancelled = run("job", "cancel", waiting, "--by", "alice");
+        Cli.Result requested = run("job", "cancel", running);
+
+        assertThat(cancelled.code()).isZero();
+        assertThat(cancelled.out()).contains("cancelled job " + waiting);
+        assertThat(queue.get(waiting)).isEmpty();
+        assertThat(requested.code()).isZero();
+        assertThat(requested.out()).contains("requested cancellation of running job " + running).contains("next heartbeat");
+        assertThat(queue.auditLog(waiting, 10)).singleElement().extracting(record -> record.by()).isEqualTo("alice");
+        assertThat(queue.auditLog(running, 10)).singleElement().extracting(record -> record.by())
+                .as("the operating-system user by default").isEqualTo(System.getProperty("user.name"));
+    }
+
+    @Test
+    void jobDeleteRefusesARunningJobWithExitCode4AndAdvice() {
+        String id = queue.enqueue(JobRequest.builder("email.send").payload("now").build()).id();
+        queue.claim(Set.of("email.send"), "worker-1").orElseThrow();
+
+        Cli.Result refused = run("job", "delete", id);
+
+        assertThat(refused.code()).isEqualTo(ExitCodes.NOT_FOUND);
+        assertThat(refused.err()).contains("job " + id + " is leased").contains("cancel it first");
+        assertThat(refused.out()).isEmpty();
+        assertThat(queue.get(id)).isPresent();
+        String unknown = new ObjectId().toHexString();
+        Cli.Result missing = run("job", "delete", unknown);
+        assertThat(missing.code()).isEqualTo(ExitCodes.NOT_FOUND);
+        assertThat(missing.err()).contains("no job with id " + unknown);
+    }
+
+    @Test
+    void jobRunNowAndPriorityChangeAWaitingJob() {
+        String id = queue.enqueue(JobRequest.builder("email.send").payload("later").delay(Duration.ofHours(1)).build()).id();
+
+        Cli.Result runNow = run("job", "run-now", id, "--by", "ops");
+        Cli.Result priority = run("job", "priority", id, "9", "--by", "ops");
+        Cli.Result again = run("job", "run-now", id);
+
+        assertThat(runNow.code()).isZero();
+        assertThat(runNow.out()).contains("job " + id + " is due now");
+        assertThat(priority.code()).isZero();
+        assertThat(priority.out()).contains("changed the priority of job " + id);
+        var entry = queue.get(id).orElseThrow();
+        assertThat(entry.priority()).isEqualTo(9);
+        assertThat(entry.visibleAt()).isBefore(entry.enqueuedAt().plus(Duration.ofMinutes(1)));
+        assertThat(again.code()).as("due already: nothing to do, not an error").isZero();
+        assertThat(again.out()).contains("due already");
+    }
+
+    @Test
+    void jobCommandsCheckTheirArgumentsBeforeChangingAnything() {
+        Cli.Result noId = run("job", "cancel");
+        Cli.Result badId = run("job", "cancel", "nope");
+        Cli.Result badPriority = run("job", "priority", new ObjectId().toHexString(), "high");
+        Cli.Result noVerb = run("job");
+
+        assertThat(noId.code()).isEqualTo(ExitCodes.CONFIG);
+        assertThat(noId.err()).contains("ID");
+        assertThat(badId.code()).isEqualTo(ExitCodes.CONFIG);
+        assertThat(badId.err()).contains("id was \"nope\"");
+        assertThat(badPriority.code()).isEqualTo(ExitCodes.CONFIG);
+        assertThat(noVerb.code()).isEqualTo(ExitCodes.CONFIG);
+        assertThat(noVerb.err()).contains("job cancel");
+    }
+
+    @Test
     void peekTellsADelayedJobFromAReadyOneAndShowsWhenItBecomesVisible() {
         String ready = queue.enqueue(JobRequest.builder("email.send").payload("now").build()).id();
         String delayed = queue.enqueue(JobRequest.builder("email.send").payload("later").priority(5)
