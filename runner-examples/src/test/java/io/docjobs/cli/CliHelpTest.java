@@ -135,7 +135,7 @@ class CliHelpTest {
             }
             assertThat(result.out()).as(command.qualifiedName())
                     .containsPattern("local cmds\\d+=\\(" + Pattern.quote(String.join(" ", path)) + "\\)")
-                    .contains("function _picocli_docjobs_" + String.join("_", path) + "()");
+                    .contains("function _picocli_docjobs_" + String.join("_", path).replace("-", "") + "()"); // picocli drops the hyphen
             for (OptionSpec option : command.options()) {
                 for (String name : option.names()) {
                     assertThat(result.out()).as(command.qualifiedName() + " " + name).contains(name);
