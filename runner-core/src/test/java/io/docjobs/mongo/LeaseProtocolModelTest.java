@@ -26,6 +26,7 @@ import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import io.docjobs.AdminResult;
 import io.docjobs.DatabaseUnavailableException;
 import io.docjobs.EnqueueResult;
 import io.docjobs.ExtensionResult;
@@ -67,7 +68,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * A randomized model test of the lease protocol: workers W1..W4 enqueue, claim, claim in batches
  * (with and without per-type limits), complete, extend, release, dead-letter and hand back leases they hold — valid ones and stale ones
  * whose lease expired and was taken over — while the clock jumps past deadlines, dead letters are
- * requeued, and any database call may lose its request (before the server saw it) or its reply
+ * requeued, an operator cancels entries (removing waiting ones, asking the workers of leased ones
+ * to stop, which their extensions then report), and any database call may lose its request (before the server saw it) or its reply
  * (after the server applied it), now and then on every try. The real {@link MongoJobQueue} runs on
  * an in-process mongo-java-server with a {@link ManualClock}; lost requests and replies come from
  * the {@link OperationRunner.Faults} seam, so thousands of steps take seconds.
@@ -172,6 +174,8 @@ class LeaseProtocolModelTest {
         String errorWorker;
         DeadReason deadReason;
         Instant deadAt;
+        /** An operator asked to cancel it while it was leased: extensions report it instead of extending. */
+        boolean cancelRequested;
         /** DONE: the token of the lease that completed it. */
         String completedToken;
         final List<String> history = new ArrayList<>();
@@ -199,7 +203,8 @@ class LeaseProtocolModelTest {
             return switch (state) {
                 case READY -> "READY attempts " + attempts + "/" + maxAttempts + " visible at " + visibleAt;
                 case LEASED -> "LEASED attempts " + attempts + "/" + maxAttempts + " by " + workerId + " token "
-                        + shortToken(token) + " until " + visibleAt + (orphan ? " (orphan)" : "");
+                        + shortToken(token) + " until " + visibleAt + (orphan ? " (orphan)" : "")
+                        + (cancelRequested ? " (cancel requested)" : "");
                 case DEAD -> "DEAD attempts " + attempts + "/" + maxAttempts + " (" + deadReason + ")";
                 case DONE -> "DONE";
             };
@@ -387,8 +392,10 @@ class LeaseProtocolModelTest {
                 withLease(this::giveBack);
             } else if (roll < 85) {
                 advance();
-            } else if (roll < 92) {
+            } else if (roll < 89) {
                 requeueDead();
+            } else if (roll < 92) {
+                cancel();
             } else {
                 zombie();
             }
@@ -750,6 +757,7 @@ class LeaseProtocolModelTest {
         void extend(Worker worker, Lease lease) {
             Entry entry = entries.get(lease.id());
             boolean current = current(entry, lease);
+            boolean extendable = current && !entry.cancelRequested;
             Duration duration = Duration.ofMillis(1_000 + random.nextInt(40_000));
             op = worker.id + " extend(" + describe(lease) + ", " + duration + ")";
             count(current ? "extend" : "extend (stale)");
@@ -761,13 +769,15 @@ class LeaseProtocolModelTest {
             boolean applied;
             if (outcome.failure() != null) {
                 expectExhausted(outcome, kinds, faults);
-                applied = current && faults.firedAfter("extend of ");
+                applied = extendable && faults.firedAfter("extend of ");
             } else {
                 Optional<Lease> result = outcome.value();
-                check(result.isPresent() == current, () -> "extend returned " + result + " but the lease is "
+                check(result.isPresent() == extendable, () -> "extend returned " + result + " but the lease is "
                         + (current ? "current" : "stale") + " (" + entry.describe() + ")", entry);
-                applied = current;
-                if (current) {
+                applied = extendable;
+                if (current && !extendable) {
+                    count("extend (cancel requested)"); // still held: its worker ends it with done
+                } else if (current) {
                     Lease extended = result.get();
                     Instant stored = later(entry.visibleAt, deadline);
                     check(extended.equals(lease) && extended.deadline().equals(stored) && extended.attempt() == lease.attempt(),
@@ -809,9 +819,11 @@ class LeaseProtocolModelTest {
             count("extendAll");
             Instant deadline = now().plus(duration);
             Set<Lease> current = new HashSet<>();
+            Set<Lease> cancelled = new HashSet<>();
             for (Lease lease : leases) {
-                if (current(entries.get(lease.id()), lease)) {
-                    current.add(lease);
+                Entry entry = entries.get(lease.id());
+                if (current(entry, lease)) {
+                    (entry.cancelRequested ? cancelled : current).add(lease);
                 }
             }
             Kind[] kinds = randomKinds(0.12);
@@ -826,9 +838,16 @@ class LeaseProtocolModelTest {
                 ExtensionResult result = outcome.value();
                 check(Set.copyOf(result.extended()).equals(current) && result.extended().size() == current.size(),
                         () -> "extendAll extended " + result.extended() + " but the current leases are " + current, null);
-                check(result.lost().size() + current.size() == leases.size()
-                                && result.lost().stream().noneMatch(current::contains) && leases.containsAll(result.lost()),
+                check(Set.copyOf(result.cancelRequested()).equals(cancelled) && result.cancelRequested().size() == cancelled.size(),
+                        () -> "extendAll reported to be cancelled " + result.cancelRequested() + " but those with a request are "
+                                + cancelled, null);
+                check(result.lost().size() + current.size() + cancelled.size() == leases.size()
+                                && result.lost().stream().noneMatch(current::contains)
+                                && result.lost().stream().noneMatch(cancelled::contains) && leases.containsAll(result.lost()),
                         () -> "extendAll reported lost " + result.lost() + " of " + leases + " (current: " + current + ")", null);
+                if (!cancelled.isEmpty()) {
+                    count("extendAll (cancel requested)");
+                }
                 for (Lease extended : result.extended()) {
                     // Never earlier than asked or than the worker knew; never later than stored.
                     Lease before = leases.get(leases.indexOf(extended));
@@ -1007,7 +1026,56 @@ class LeaseProtocolModelTest {
                 entry.visibleAt = now;
                 entry.deadAt = null;
                 entry.deadReason = null;
+                entry.cancelRequested = false;
                 history(entry, "requeued: " + entry.describe());
+            }
+            verify(docs, applied ? Set.of(entry.id) : Set.of());
+        }
+
+        /**
+         * An operator's cancel of any entry: a READY one is removed, a LEASED one gets a request (once),
+         * a DEAD one is refused, a gone one is not found. A retry after a lost reply finds its own
+         * first try's effect and reports it as such (not found; already requested).
+         */
+        void cancel() {
+            List<Entry> live = entries.values().stream().filter(Entry::unfinished).toList();
+            List<Entry> all = List.copyOf(entries.values());
+            Entry entry = !live.isEmpty() && random.nextInt(10) < 8 ? live.get(random.nextInt(live.size()))
+                    : all.get(random.nextInt(all.size()));
+            op = "cancel(" + entry.id + ": " + entry.describe() + ")";
+            count("cancel " + entry.state + (entry.cancelRequested ? " (requested before)" : ""));
+            boolean removes = entry.state == State.READY;
+            boolean requests = entry.state == State.LEASED && !entry.cancelRequested;
+            Kind[] kinds = randomKinds(0.12);
+            Faults faults = new Faults().plan("cancel of ", kinds);
+            Outcome<AdminResult> outcome = call(faults, () -> queue.cancel(entry.id, "model"));
+            Map<String, Document> docs = readAll();
+            boolean applied;
+            if (outcome.failure() != null) {
+                expectExhausted(outcome, kinds, faults);
+                applied = (removes || requests) && faults.firedAfter("cancel of ");
+            } else {
+                boolean ownEffect = faults.firedAfter("cancel of ");
+                AdminResult.Status status = outcome.value().status();
+                Set<AdminResult.Status> expected = switch (entry.state) {
+                    case READY -> ownEffect ? Set.of(AdminResult.Status.CANCELLED, AdminResult.Status.NOT_FOUND)
+                            : Set.of(AdminResult.Status.CANCELLED);
+                    case LEASED -> !entry.cancelRequested && !ownEffect ? Set.of(AdminResult.Status.CANCEL_REQUESTED)
+                            : entry.cancelRequested ? Set.of(AdminResult.Status.ALREADY_REQUESTED)
+                            : Set.of(AdminResult.Status.CANCEL_REQUESTED, AdminResult.Status.ALREADY_REQUESTED);
+                    case DEAD -> Set.of(AdminResult.Status.WRONG_STATE);
+                    case DONE -> Set.of(AdminResult.Status.NOT_FOUND);
+                };
+                check(expected.contains(status), () -> "cancel returned " + outcome.value() + " for " + entry.describe()
+                        + ", expected one of " + expected + (faults.fired.isEmpty() ? "" : " (faults " + faults.fired + ")"), entry);
+                applied = removes || requests;
+            }
+            if (applied && removes) {
+                entry.state = State.DONE;
+                history(entry, "cancelled while waiting");
+            } else if (applied) {
+                entry.cancelRequested = true;
+                history(entry, "cancellation requested: " + entry.describe());
             }
             verify(docs, applied ? Set.of(entry.id) : Set.of());
         }
@@ -1104,6 +1172,7 @@ class LeaseProtocolModelTest {
                 expect(problems, "workerId", entry.workerId, doc.getString(WORKER_ID));
             }
             expect(problems, "deadAt", entry.state == State.DEAD ? entry.deadAt : null, instant(doc, DEAD_AT));
+            expect(problems, "cancelRequestedAt present", entry.cancelRequested, doc.get(Entries.CANCEL_REQUESTED_AT) != null);
             expect(problems, "activeDedupKey", entry.unfinished() ? entry.dedupKey : null, doc.getString(ACTIVE_DEDUP_KEY));
             Document error = doc.get(LAST_ERROR, Document.class);
             if (entry.errorMessage == null) {
