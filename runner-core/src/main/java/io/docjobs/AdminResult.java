@@ -39,7 +39,10 @@ public record AdminResult(Operation operation, Status status, String id, @Nullab
 
     /** The outcomes of one operation. */
     public enum Status {
-        /** Cancel: the entry was READY (due or delayed) and is gone; it never ran again. */
+        /**
+         * Cancel: the entry was READY (due or delayed), or LEASED with an expired lease, and is gone;
+         * no worker will start it again.
+         */
         CANCELLED,
         /**
          * Cancel: the entry is LEASED; its worker stops the handler at its next heartbeat, discards
@@ -114,7 +117,8 @@ public record AdminResult(Operation operation, Status status, String id, @Nullab
     /** {@return one sentence for an operator: what happened and, if nothing did, why and what to do} */
     public String describe() {
         return switch (status) {
-            case CANCELLED -> "cancelled job " + id + ": it was waiting and is removed; it will not run";
+            case CANCELLED -> "cancelled job " + id + ": it was waiting (or its lease had expired) and is removed; no"
+                    + " worker will start it";
             case CANCEL_REQUESTED -> "requested cancellation of running job " + id + ": its worker stops the handler at"
                     + " its next heartbeat and ends the job as cancelled (not retried)";
             case ALREADY_REQUESTED -> "cancellation of running job " + id + " was requested already: its worker ends it"

@@ -160,9 +160,11 @@ public interface JobAdmin {
     long purgeDead(@Nullable String type, Instant before, String by);
 
     /**
-     * Cancels a job. A READY entry (due or delayed) is removed at once, by one delete whose filter
-     * requires it still READY: a claim racing it either wins (then the job is LEASED and this call
-     * goes on to request its cancellation) or finds nothing. A LEASED entry gets a cancellation
+     * Cancels a job. A READY entry (due or delayed), or a LEASED one whose lease has expired (its
+     * worker is gone or late), is removed at once, by one delete whose filter requires it still
+     * claimable so: a claim racing it either wins (then the job is LEASED under a live lease and
+     * this call goes on to request its cancellation) or finds nothing; a late worker's completion
+     * then finds its lease lost. A LEASED entry gets a cancellation
      * request ({@code cancelRequestedAt}, {@code cancelRequestedBy}): the supervisor running it
      * sees the request at its next heartbeat, makes {@link JobContext#isCancelled()} true,
      * interrupts the handler, discards its result and ends the entry as cancelled, neither

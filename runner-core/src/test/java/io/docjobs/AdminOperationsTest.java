@@ -118,6 +118,21 @@ class AdminOperationsTest {
     }
 
     @Test
+    void cancelRemovesALeasedEntryWhoseLeaseExpiredAtOnceAndItsLateWorkerFindsItsLeaseLost() {
+        String id = enqueue();
+        Lease stale = queue.claim(EMAIL, "crashed").orElseThrow();
+        queue.cancel(id, "ops"); // requested while the worker seemed alive
+        clock.advance(Duration.ofSeconds(31));
+
+        assertThat(queue.cancel(id, "ops").status()).as("no worker holds it: a claim would start it again")
+                .isEqualTo(Status.CANCELLED);
+
+        assertThat(queue.get(id)).isEmpty();
+        assertThat(queue.claim(EMAIL, "w")).isEmpty();
+        assertThat(queue.done(stale)).isFalse();
+    }
+
+    @Test
     void extensionsOfOtherLeasesInTheSameRoundTripAreUnaffectedByOneCancellation() {
         enqueue();
         enqueue();

@@ -53,7 +53,11 @@ final class AdminWrites {
         AuditLog.checkBy(by);
         return recorded(by, store.runner.run("cancel of " + id, id, attempt -> {
             for (int round = 1; ; round++) {
-                Document removed = store.entries.findOneAndDelete(fence(objectId, READY),
+                // Whatever a claim could take is removed at once: a READY entry, or a LEASED one whose
+                // lease expired (its worker is gone or late; a claim would start it again).
+                Document removed = store.entries.findOneAndDelete(new Document(ID, objectId).append("$or", List.of(
+                        new Document(STATE, READY),
+                        new Document(STATE, LEASED).append(VISIBLE_AT, new Document("$lte", Date.from(store.now()))))),
                         new FindOneAndDeleteOptions().projection(TYPE_ONLY));
                 if (removed != null) {
                     return outcome(AdminResult.of(Operation.CANCEL, Status.CANCELLED, id), removed);

@@ -1043,8 +1043,10 @@ class LeaseProtocolModelTest {
             Entry entry = !live.isEmpty() && random.nextInt(10) < 8 ? live.get(random.nextInt(live.size()))
                     : all.get(random.nextInt(all.size()));
             op = "cancel(" + entry.id + ": " + entry.describe() + ")";
-            count("cancel " + entry.state + (entry.cancelRequested ? " (requested before)" : ""));
-            boolean removes = entry.state == State.READY;
+            // What a claim could take goes at once: READY, or LEASED with its lease expired.
+            boolean removes = entry.state == State.READY || entry.state == State.LEASED && !entry.visibleAt.isAfter(now());
+            count("cancel " + entry.state + (entry.state == State.LEASED && removes ? " (expired)" : "")
+                    + (entry.cancelRequested ? " (requested before)" : ""));
             boolean requests = entry.state == State.LEASED && !entry.cancelRequested;
             Kind[] kinds = randomKinds(0.12);
             Faults faults = new Faults().plan("cancel of ", kinds);
@@ -1060,7 +1062,9 @@ class LeaseProtocolModelTest {
                 Set<AdminResult.Status> expected = switch (entry.state) {
                     case READY -> ownEffect ? Set.of(AdminResult.Status.CANCELLED, AdminResult.Status.NOT_FOUND)
                             : Set.of(AdminResult.Status.CANCELLED);
-                    case LEASED -> !entry.cancelRequested && !ownEffect ? Set.of(AdminResult.Status.CANCEL_REQUESTED)
+                    case LEASED -> removes ? (ownEffect ? Set.of(AdminResult.Status.CANCELLED, AdminResult.Status.NOT_FOUND)
+                            : Set.of(AdminResult.Status.CANCELLED))
+                            : !entry.cancelRequested && !ownEffect ? Set.of(AdminResult.Status.CANCEL_REQUESTED)
                             : entry.cancelRequested ? Set.of(AdminResult.Status.ALREADY_REQUESTED)
                             : Set.of(AdminResult.Status.CANCEL_REQUESTED, AdminResult.Status.ALREADY_REQUESTED);
                     case DEAD -> Set.of(AdminResult.Status.WRONG_STATE);
@@ -1072,7 +1076,8 @@ class LeaseProtocolModelTest {
             }
             if (applied && removes) {
                 entry.state = State.DONE;
-                history(entry, "cancelled while waiting");
+                entry.token = null;
+                history(entry, "cancelled while claimable");
             } else if (applied) {
                 entry.cancelRequested = true;
                 history(entry, "cancellation requested: " + entry.describe());
