@@ -262,6 +262,10 @@ class ClaimRoundsTest {
      * each of the first {@code passesStolen} candidate reads.
      */
     private MongoJobQueue queueLosingRaces(int passesStolen, int claimStolen) {
+        return queueLosingRaces(passesStolen, Map.of("a", claimStolen), claimStolen);
+    }
+
+    private MongoJobQueue queueLosingRaces(int passesStolen, Map<String, Integer> stolenLimits, int claimStolen) {
         MongoJobQueue other = MongoJobQueue.using(client, config());
         AtomicInteger reads = new AtomicInteger();
         AtomicBoolean armed = new AtomicBoolean();
@@ -273,7 +277,7 @@ class ClaimRoundsTest {
                         if (armed.get() && event.getCommandName().equals("find") && event.getResponse()
                                 .getDocument("cursor").getString("ns").getValue().endsWith("." + collection)
                                 && reads.incrementAndGet() <= passesStolen) {
-                            other.claimBatch(Set.of("a"), "other", claimStolen);
+                            other.claimBatch(stolenLimits, "other", claimStolen);
                         }
                     }
                 }).build());
@@ -303,6 +307,25 @@ class ClaimRoundsTest {
         // The other worker took a1 and a2 after the first read: a3, a4, then a5 and a6 in a second pass.
         assertThat(ids(leases)).containsExactly(a.get(2).toHexString(), a.get(3).toHexString(), a.get(4).toHexString(),
                 a.get(5).toHexString());
+    }
+
+    /** The issue-16 survivor: a second pass that asked for more than was left of {@code max}. */
+    @Test
+    void aSecondPassTakesOnlyWhatIsLeftOfMaxWhateverTheTypesHaveRoomFor() {
+        List<ObjectId> a = entries(10, "a", 5, new Document());
+        List<ObjectId> b = entries(10, "b", 0, new Document());
+        // After the first read (a1-a4, then b1-b4), the other worker wins a1-a3: the first pass leases
+        // a4 and stops before b1 (a's unread entries come first), the second takes a5-a7, and b
+        // still has room for four when max is reached.
+        MongoJobQueue racing = queueLosingRaces(1, Map.of("a", 3), 3);
+
+        List<Lease> leases = racing.claimBatch(Map.of("a", 4, "b", 4), "w", 4);
+
+        assertThat(ids(leases)).containsExactly(a.get(3).toHexString(), a.get(4).toHexString(), a.get(5).toHexString(),
+                a.get(6).toHexString());
+        assertThat(raw.countDocuments(new Document("workerId", "w"))).as("leased by this claim").isEqualTo(4);
+        assertThat(raw.countDocuments(new Document("_id", new Document("$in", b)).append("state", "ready")))
+                .as("b untouched").isEqualTo(10);
     }
 
     @Test
