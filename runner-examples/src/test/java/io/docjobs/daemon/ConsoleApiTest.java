@@ -3,7 +3,9 @@ package io.docjobs.daemon;
 import static io.docjobs.daemon.ConsoleDaemon.FLAKY;
 import static io.docjobs.daemon.ConsoleDaemon.PARKED;
 import static io.docjobs.daemon.ConsoleDaemon.TOKEN;
+import static io.docjobs.daemon.ConsoleDaemon.assertError;
 import static io.docjobs.daemon.ConsoleDaemon.bearer;
+import static io.docjobs.daemon.ConsoleDaemon.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -39,19 +41,6 @@ class ConsoleApiTest {
     @AfterAll
     void stop() {
         console.close();
-    }
-
-    private static Document json(HttpResponse<String> response) {
-        assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(type -> assertThat(type)
-                .startsWith("application/json"));
-        return Document.parse(response.body());
-    }
-
-    private static void assertError(HttpResponse<String> response, int status, String error) {
-        assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
-        Document body = json(response);
-        assertThat(body.getString("error")).contains(error);
-        assertThat(body.getString("hint")).isNotBlank();
     }
 
     @Nested

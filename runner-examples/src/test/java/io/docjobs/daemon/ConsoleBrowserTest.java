@@ -107,15 +107,22 @@ class ConsoleBrowserTest {
 
     /**
      * No script error and no Content-Security-Policy violation in the browser's console; the
-     * refused requests a test provokes on purpose (401, 503) are expected there.
+     * refused requests a test provokes on purpose (401, 503), and the 404 with which a job page
+     * learns that a cancelled job ended, are expected there.
      */
     private void assertNoScriptErrors() {
         List<String> errors = browser.manage().logs().get(LogType.BROWSER).getAll().stream()
                 .filter(entry -> entry.getLevel().intValue() >= Level.SEVERE.intValue())
                 .map(LogEntry::getMessage)
                 .filter(message -> !message.contains("status of 401") && !message.contains("status of 503"))
+                .filter(message -> !(message.contains("/api/jobs/") && message.contains("status of 404")))
                 .toList();
         assertThat(errors).as("errors in the browser's console").isEmpty();
+    }
+
+    private List<String> rowIds(String table) {
+        return browser.findElements(By.cssSelector(table + " tbody tr")).stream()
+                .map(row -> row.getDomAttribute("data-id")).toList();
     }
 
     private void screenshot(String name) throws IOException {
@@ -149,8 +156,16 @@ class ConsoleBrowserTest {
     @Order(2)
     void jobsAndJobDetailAndSchedulesLoad() throws IOException {
         open("/jobs");
-        assertThat(browser.findElement(By.id("next-jobs")).getText()).contains(ConsoleDaemon.PARKED);
+        assertThat(browser.findElement(By.id("jobs")).getText()).contains(ConsoleDaemon.PARKED).contains(FLAKY);
         screenshot("jobs");
+        open("/jobs?order=claim&type=" + ConsoleDaemon.PARKED + "&limit=2");
+        List<String> first = rowIds("#jobs");
+        assertThat(first).containsExactly(console.parkedIds.get(4), console.parkedIds.get(3));
+        browser.findElement(By.id("next")).click();
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.id("first")));
+        assertThat(rowIds("#jobs")).containsExactly(console.parkedIds.get(2), console.parkedIds.get(1));
+        assertThat(new org.openqa.selenium.support.ui.Select(browser.findElement(By.id("filter-order")))
+                .getFirstSelectedOption().getText()).startsWith("next to be claimed");
         browser.findElement(By.id("job-id")).sendKeys(console.bigPayloadId);
         browser.findElement(By.id("job-id")).submit();
         wait.until(ExpectedConditions.presenceOfElementLocated(By.id("payload")));
@@ -158,6 +173,8 @@ class ConsoleBrowserTest {
         open("/jobs/" + console.deadIds.get(0));
         assertThat(browser.findElement(By.id("job-state")).getText()).isEqualTo("DEAD");
         assertThat(browser.findElement(By.id("payload")).getText()).contains("\"note\": \"dead #0\"");
+        assertThat(browser.findElement(By.id("errors")).getText()).contains("gateway said no");
+        assertThat(browser.findElement(By.id("no-audit")).getText()).contains("No operator");
         screenshot("job");
         open("/schedules");
         assertThat(browser.findElement(By.id("schedules")).getText()).contains("hourly-report");
@@ -184,6 +201,47 @@ class ConsoleBrowserTest {
         await().atMost(Duration.ofSeconds(20)).until(() -> console.queue().get(id).isEmpty());
         assertThat(browser.findElements(By.cssSelector("tr[data-id='" + id + "']"))).isEmpty();
         assertThat(browser.getPageSource()).doesNotContain(TOKEN);
+        assertNoScriptErrors();
+    }
+
+    @Test
+    @Order(4)
+    void aRunningJobCancelledThroughItsPageEndsAsCancelled() throws IOException {
+        String id = console.running();
+        double cancelled = console.finished("cancelled");
+        open("/jobs/" + id);
+        assertThat(browser.findElement(By.id("job-state")).getText()).isEqualTo("LEASED");
+        browser.findElement(By.id("operator")).sendKeys("Ada Operator");
+        browser.findElement(By.id("token")).sendKeys(TOKEN);
+        browser.findElement(By.id("token-save")).click();
+        screenshot("job-running");
+
+        browser.findElement(By.cssSelector("button[data-action=cancel]")).click();
+        wait.until(ExpectedConditions.alertIsPresent()).accept();
+        // The page shows the request, then follows the job until its worker ends it.
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("job-state"), "ENDED"));
+        assertThat(browser.findElement(By.id("cancel-requested")).getText()).contains("by Ada Operator")
+                .contains("next heartbeat");
+        assertThat(browser.findElement(By.id("message")).getText()).contains("cancelled, not retried");
+        screenshot("job-cancelled");
+        assertThat(console.queue().get(id)).isEmpty();
+        await().atMost(Duration.ofSeconds(5)).until(() -> console.finished("cancelled") == cancelled + 1);
+        assertThat(console.blockingCancelled.get()).isPositive();
+        assertThat(console.queue().auditLog(id, 10)).anySatisfy(record -> {
+            assertThat(record.by()).isEqualTo("Ada Operator");
+            assertThat(record.operation()).isEqualTo("cancel");
+        });
+        assertNoScriptErrors();
+    }
+
+    @Test
+    @Order(5)
+    void theDaemonsPageShowsThisDaemonAlive() throws IOException {
+        open("/daemons");
+        WebElement row = browser.findElement(By.cssSelector("#daemons tr[data-status]"));
+        assertThat(row.getText()).contains("ALIVE").contains("demo").contains(FLAKY);
+        assertThat(browser.findElements(By.cssSelector("#daemons tr[data-status=GONE]"))).isEmpty();
+        screenshot("daemons");
         assertNoScriptErrors();
     }
 }

@@ -1,5 +1,7 @@
 package io.docjobs.daemon;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.docjobs.HandlerOptions;
 import io.docjobs.JobQueue;
 import io.docjobs.JobRequest;
@@ -13,6 +15,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.bson.Document;
@@ -21,17 +24,23 @@ import org.bson.Document;
  * A daemon with the console on a populated in-memory queue, for the console's tests: quick jobs
  * ({@value #QUICK}), a type that fails while {@link #failing} is set and dead-letters at the first
  * failure ({@value #FLAKY}), a type no handler serves so its jobs stay ready ({@value #PARKED}),
- * dead letters, a delayed job with a payload larger than the console shows, and a schedule.
+ * dead letters, a delayed job with a payload larger than the console shows, and a schedule; and a
+ * type whose handler works until cancelled ({@value #BLOCKING}).
  */
 final class ConsoleDaemon implements AutoCloseable {
     static final String TOKEN = "console-test-token-0123456789";
+    /** The lease of a {@value #BLOCKING} job, short so its worker's heartbeat sees a cancellation soon. */
+    static final Duration HEARTBEAT = Duration.ofMillis(600);
     static final String QUICK = "console.quick";
     static final String FLAKY = "console.flaky";
     static final String PARKED = "console.parked";
+    static final String BLOCKING = "console.blocking";
 
     final AtomicBoolean failing = new AtomicBoolean(true);
     final AtomicInteger flakyRuns = new AtomicInteger();
     final AtomicInteger quickRuns = new AtomicInteger();
+    final AtomicInteger blockingStarts = new AtomicInteger();
+    final AtomicInteger blockingCancelled = new AtomicInteger();
     final EmbeddedDatabase database;
     final Daemon daemon;
     final List<String> deadIds = new ArrayList<>();
@@ -50,6 +59,16 @@ final class ConsoleDaemon implements AutoCloseable {
                 throw new IllegalStateException("the gateway said no to " + job.id());
             }
         }, HandlerOptions.builder().maxAttempts(1).build(), "test"));
+        handlers.put(BLOCKING, new HandlerLoader.Loaded(BLOCKING, job -> {
+            blockingStarts.incrementAndGet();
+            try {
+                new CountDownLatch(1).await(); // works until its worker interrupts it
+            } catch (InterruptedException e) {
+                if (job.isCancelled()) {
+                    blockingCancelled.incrementAndGet();
+                }
+            }
+        }, HandlerOptions.builder().leaseExtension(HEARTBEAT).build(), "test"));
         daemon = Daemon.start(DemoCommand.demoConfig(0, token), handlers, database);
     }
 
@@ -73,6 +92,21 @@ final class ConsoleDaemon implements AutoCloseable {
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
                 .until(() -> queue.stats().forType(FLAKY).dead() == deadLetters);
         return this;
+    }
+
+    /** Enqueues a job of {@value #BLOCKING} and returns its id once its handler runs. */
+    String running() {
+        int starts = blockingStarts.get();
+        String id = queue().enqueue(JobRequest.builder(BLOCKING).payload(new Document("work", "until cancelled"))
+                .visibilityTimeout(HEARTBEAT).build()).id();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> blockingStarts.get() > starts);
+        return id;
+    }
+
+    /** {@return how many jobs ended with the outcome, by this daemon's {@code docjobs.jobs.finished}} */
+    double finished(String outcome) {
+        return daemon.registry().find("docjobs.jobs.finished").tag("outcome", outcome).counters().stream()
+                .mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
     }
 
     JobQueue queue() {
@@ -100,6 +134,21 @@ final class ConsoleDaemon implements AutoCloseable {
 
     static String[] bearer(String token) {
         return new String[] {"Authorization", "Bearer " + token};
+    }
+
+    /** {@return the body of a JSON answer} */
+    static Document json(HttpResponse<String> response) {
+        assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(type -> assertThat(type)
+                .startsWith("application/json"));
+        return Document.parse(response.body());
+    }
+
+    /** Asserts an API error: the status, an {@code error} containing {@code error}, and a hint. */
+    static void assertError(HttpResponse<String> response, int status, String error) {
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
+        Document body = json(response);
+        assertThat(body.getString("error")).contains(error);
+        assertThat(body.getString("hint")).isNotBlank();
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.docjobs.daemon.console;
 
 import com.sun.net.httpserver.HttpHandler;
+import io.docjobs.AdminResult;
 import io.docjobs.JobQueue;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.List;
@@ -12,9 +13,10 @@ import org.jspecify.annotations.Nullable;
  * whoever reaches the port (bound to 127.0.0.1 by default); writes need the configured token
  * (see {@link RequestGuard}). It shows no connection string or secret.
  *
- * <p>Its cost to the daemon is bounded: counts are read at most once per {@link StatsCache#TTL}
- * however many pages are open, the charts come from the in-process meters, and requests share the
- * HTTP server's two threads with {@code /metrics}.
+ * <p>Its cost to the daemon is bounded: the counts and the supervisor registry are each read at
+ * most once per {@link Cached#TTL} however many pages are open; this daemon's charts come from the
+ * in-process meters and the fleet's from those registry reads; requests share the HTTP server's
+ * threads with {@code /metrics}.
  */
 public final class Console implements AutoCloseable {
     private final MetricSeries series;
@@ -39,14 +41,20 @@ public final class Console implements AutoCloseable {
         RequestGuard guard = new RequestGuard(token, loopbackOnly);
         MetricSeries series = new MetricSeries(registry, System::nanoTime, System::currentTimeMillis);
         Pages pages = new Pages(guard.writesEnabled());
-        ConsoleContext context = new ConsoleContext(queue, new StatsCache(queue, System::nanoTime), series, pages,
+        FleetSeries fleet = new FleetSeries(System::currentTimeMillis);
+        ConsoleContext context = new ConsoleContext(queue, new Cached<>(queue::stats, System::nanoTime),
+                new Cached<>(() -> fleet.observe(queue.supervisors()), System::nanoTime), series, fleet, pages,
                 guard.writesEnabled());
         // Listed in match order: a literal path before a pattern that would also match it.
         List<Endpoint> endpoints = List.of(
                 new OverviewPage(context), new JobsPage(context), new JobPage(context), new DeadLettersPage(context),
-                new SchedulesPage(context), new StaticAssets(),
-                new OverviewApi(context), new NextJobsApi(context), new JobApi(context), new DeadLettersApi(context),
-                new RequeueAllApi(context), new PurgeApi(context), new RequeueApi(context), new SchedulesApi(context));
+                new SchedulesPage(context), new DaemonsPage(context), new StaticAssets(),
+                new OverviewApi(context), new JobsApi(context), new NextJobsApi(context), new JobApi(context),
+                new JobActionApi(context, AdminResult.Operation.CANCEL), new JobActionApi(context, AdminResult.Operation.DELETE),
+                new JobActionApi(context, AdminResult.Operation.RUN_NOW),
+                new JobActionApi(context, AdminResult.Operation.SET_PRIORITY), new DeadLettersApi(context),
+                new RequeueAllApi(context), new PurgeApi(context), new RequeueApi(context), new SchedulesApi(context),
+                new SupervisorsApi(context));
         series.start();
         return new Console(series, new Router(endpoints, guard, pages::error));
     }

@@ -1,13 +1,15 @@
 package io.docjobs.daemon.console;
 
 import io.docjobs.QueueStats;
+import io.docjobs.SupervisorInfo;
 import java.util.ArrayList;
 import java.util.List;
 import org.bson.Document;
 
 /**
- * {@code GET /api/overview}: the counts per type (cached, see {@link StatsCache}) and this
- * daemon's chart series; what the overview page polls.
+ * {@code GET /api/overview}: the counts per type and the chart series of this daemon (its meters)
+ * and of the fleet (the supervisor registry, both reads cached, see {@link Cached}); what the
+ * overview page polls.
  */
 final class OverviewApi implements Endpoint {
     private final ConsoleContext context;
@@ -36,24 +38,16 @@ final class OverviewApi implements Endpoint {
         }
         Document total = counts(new Document(), stats.ready(), stats.delayed(), stats.leased(), stats.expiredLeases(),
                 stats.dead()).append("oldestReadyAgeMs", stats.oldestReadyAge().toMillis());
-        List<Document> points = new ArrayList<>();
-        for (MetricSeries.Point point : context.series().points()) {
-            points.add(new Document("t", point.epochMillis()).append("succeeded", round(point.succeeded()))
-                    .append("failed", round(point.failed()))
-                    .append("queueWaitMs", point.queueWaitMs() < 0 ? null : round(point.queueWaitMs())));
-        }
+        List<SupervisorInfo> supervisors = context.supervisors().get(); // a new read adds a point to the fleet series
         return Json.ok(new Document("at", Json.time(stats.at())).append("types", types).append("total", total)
-                .append("series", new Document("scope", "this daemon")
-                        .append("intervalMs", MetricSeries.INTERVAL.toMillis()).append("points", points))
+                .append("series", Json.series("this daemon", context.series().points()))
+                .append("fleet", Json.series("fleet", context.fleet().points())
+                        .append("alive", supervisors.stream().filter(s -> s.status() == SupervisorInfo.Status.ALIVE).count()))
                 .append("writesEnabled", context.writes()));
     }
 
     private static Document counts(Document row, long ready, long delayed, long leased, long expired, long dead) {
         return row.append("ready", ready).append("delayed", delayed).append("leased", leased)
                 .append("expiredLeases", expired).append("dead", dead);
-    }
-
-    private static double round(double value) {
-        return Math.round(value * 100) / 100.0;
     }
 }

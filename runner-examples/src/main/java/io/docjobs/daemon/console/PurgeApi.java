@@ -44,7 +44,7 @@ final class PurgeApi implements Endpoint {
             throw HttpError.badRequest("type and allTypes=true were both given", "pass one of them");
         }
         Instant before = before(request.param("before"));
-        long purged = context.queue().purgeDead(type, before);
+        long purged = context.queue().purgeDead(type, before, request.operator());
         context.stats().invalidate();
         return Json.ok(new Document("purged", purged).append("type", type).append("before", before.toString()));
     }

@@ -10,8 +10,10 @@ import org.jspecify.annotations.Nullable;
  * @param path       the decoded path
  * @param pathParams the values of the pattern's {@code {name}} segments
  * @param query      the query parameters (the first value of each)
+ * @param by         who asks, for the audit log of a write action (see {@link Operator}); null for reads
  */
-public record Request(String method, String path, Map<String, String> pathParams, Map<String, String> query) {
+public record Request(String method, String path, Map<String, String> pathParams, Map<String, String> query,
+        @Nullable String by) {
 
     /**
      * Copies the maps.
@@ -20,6 +22,7 @@ public record Request(String method, String path, Map<String, String> pathParams
      * @param path       the decoded path
      * @param pathParams the values of the pattern's segments
      * @param query      the query parameters
+     * @param by         who asks, for writes; null for reads
      */
     public Request {
         pathParams = Map.copyOf(pathParams);
@@ -43,6 +46,18 @@ public record Request(String method, String path, Map<String, String> pathParams
     public @Nullable String param(String name) {
         String value = query.get(name);
         return value == null || value.isBlank() ? null : value.strip();
+    }
+
+    /**
+     * {@return who asks, as the audit log records it}
+     *
+     * @throws IllegalStateException for a read, which has no {@code by}
+     */
+    public String operator() {
+        if (by == null) {
+            throw new IllegalStateException("only write actions (POST) name who asks");
+        }
+        return by;
     }
 
     /**

@@ -32,7 +32,7 @@ final class RequeueAllApi implements Endpoint {
     @Override
     public Response handle(Request request) {
         String type = request.typeParam();
-        long requeued = context.queue().requeueAllDead(type);
+        long requeued = context.queue().requeueAllDead(type, request.operator());
         context.stats().invalidate();
         return Json.ok(new Document("requeued", requeued).append("type", type));
     }

@@ -27,7 +27,8 @@ final class RequeueApi implements Endpoint {
 
     @Override
     public Response handle(Request request) {
-        RequeueResult result = context.queue().requeueDead(JobLookup.checked(request.pathParam("id")));
+        RequeueResult result = context.queue().requeueDead(JobLookup.checked(request.pathParam("id")),
+                request.operator());
         context.stats().invalidate();
         return switch (result.status()) {
             case REQUEUED -> Json.ok(new Document("status", result.status().name()).append("id", result.id())

@@ -83,14 +83,17 @@ final class Router implements HttpHandler {
                                     : "it takes " + String.join(", ", new TreeSet<>(endpoint.parameters())));
                 }
             }
-            return serialized(() -> endpoint.handle(new Request(effective, path, params, query)));
+            String by = effective.equals("POST")
+                    ? Operator.of(exchange.getRequestHeaders(), exchange.getRemoteAddress()) : null;
+            return serialized(() -> endpoint.handle(new Request(effective, path, params, query, by)));
         }
         if (!allowed.isEmpty()) {
             throw new HttpError(405, method + " is not supported on " + path, "use " + String.join(" or ", allowed)
                     + (allowed.contains("POST") ? " (write actions are POST only)" : ""));
         }
         throw HttpError.notFound("nothing at " + path, path.startsWith("/api/") ? "the API is /api/overview,"
-                + " /api/jobs/{id}, /api/jobs/next, /api/dead-letters, /api/schedules (README: Web console)"
+                + " /api/jobs, /api/jobs/{id}, /api/jobs/next, /api/dead-letters, /api/schedules, /api/supervisors"
+                + " (README: Web console)"
                 : "start at /");
     }
 

@@ -1,12 +1,17 @@
 package io.docjobs.daemon.console;
 
+import io.docjobs.AuditRecord;
 import io.docjobs.JobEntry;
+import io.docjobs.JobError;
 import io.docjobs.QueueStats;
 import io.docjobs.Schedules;
+import io.docjobs.SupervisorInfo;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 
@@ -25,7 +30,7 @@ public final class Views {
      * What every page shows around its content.
      *
      * @param title  the page title
-     * @param active the navigation entry to mark: overview, jobs, dead-letters or schedules
+     * @param active the navigation entry to mark: overview, jobs, dead-letters, schedules or daemons
      * @param writes whether write actions are enabled (a token is configured)
      */
     public record Frame(String title, String active, boolean writes) {
@@ -53,23 +58,43 @@ public final class Views {
     }
 
     /**
-     * The job search and the next jobs to be claimed.
+     * The job list.
      *
-     * @param frame the frame
-     * @param type  the type filter, or empty for all
-     * @param next  the next READY jobs in claim order
+     * @param frame    the frame
+     * @param state    the state filter ({@code ready}, {@code leased}, {@code dead}), or empty for all
+     * @param type     the type filter, or empty for all
+     * @param order    {@code newest} or {@code claim}
+     * @param dedupKey the dedup-key filter, or empty
+     * @param entries  the jobs of this page
+     * @param first    the query string of the first page when this is a later one, else null
+     * @param next     the query string of the next page, or null when none follows
      */
-    public record Jobs(Frame frame, String type, List<JobEntry> next) {
+    public record Jobs(Frame frame, String state, String type, String order, String dedupKey, List<JobEntry> entries,
+            @Nullable String first, @Nullable String next) {
     }
 
     /**
      * One job.
      *
-     * @param frame   the frame
-     * @param entry   the entry
-     * @param payload its payload as shown
+     * @param frame       the frame
+     * @param entry       the entry
+     * @param payload     its payload as shown
+     * @param errors      its attempts' errors, newest first
+     * @param audit       what operators did to it, newest first
+     * @param cancelledBy who asked to cancel its running attempt, or null
+     * @param delayed     whether it is READY but visible only later (database time)
      */
-    public record Job(Frame frame, JobEntry entry, Payloads payload) {
+    public record Job(Frame frame, JobEntry entry, Payloads payload, List<JobError> errors, List<AuditRecord> audit,
+            @Nullable String cancelledBy, boolean delayed) {
+    }
+
+    /**
+     * The daemons working the queue.
+     *
+     * @param frame       the frame
+     * @param supervisors every supervisor in the registry, ordered by id
+     */
+    public record Daemons(Frame frame, List<SupervisorInfo> supervisors) {
     }
 
     /**
@@ -90,6 +115,29 @@ public final class Views {
      * @param hint   what to do
      */
     public record Error(Frame frame, int status, String error, String hint) {
+    }
+
+    /**
+     * {@return the errors of the entry's attempts, newest first}
+     *
+     * @param entry the entry
+     */
+    public static List<JobError> errorsNewestFirst(JobEntry entry) {
+        List<JobError> errors = new ArrayList<>(entry.errors());
+        if (errors.isEmpty() && entry.lastError() != null) {
+            errors.add(entry.lastError()); // an entry failed before docjobs kept a history
+        }
+        Collections.reverse(errors);
+        return errors;
+    }
+
+    /**
+     * {@return how an error reads in one line: its class, if any, and message}
+     *
+     * @param error the error
+     */
+    public static String error(JobError error) {
+        return (error.exceptionClass() == null ? "" : error.exceptionClass() + ": ") + error.message();
     }
 
     /**

@@ -1,12 +1,19 @@
-// The docjobs console's only script: write actions with the token, and the overview's live
-// table and charts. No inline scripts (the Content-Security-Policy forbids them) and no build step.
+// The docjobs console's only script: write actions with the token and the operator's name, the
+// job page's actions, and the overview's live table and charts. No inline scripts (the Content-Security-Policy forbids them) and no build step.
 (function () {
   'use strict';
   var TOKEN_KEY = 'docjobs.console.token';
+  var OPERATOR_KEY = 'docjobs.console.operator';
+  var FLASH_KEY = 'docjobs.console.flash';
   var body = document.body;
 
   function token() {
     return sessionStorage.getItem(TOKEN_KEY) || '';
+  }
+
+  // Who the audit log records for this tab's writes; without a name the console records console@<address>.
+  function operator() {
+    return sessionStorage.getItem(OPERATOR_KEY) || '';
   }
 
   function message(text, kind) {
@@ -18,7 +25,11 @@
   // Writes send the token in a header: a cross-site page cannot, without a CORS preflight the
   // console never grants.
   function post(path) {
-    return fetch(path, {method: 'POST', credentials: 'same-origin', headers: {'Authorization': 'Bearer ' + token()}})
+    var headers = {'Authorization': 'Bearer ' + token()};
+    if (operator()) {
+      headers['X-DocJobs-Operator'] = encodeURIComponent(operator());
+    }
+    return fetch(path, {method: 'POST', credentials: 'same-origin', headers: headers})
       .then(function (response) {
         return response.json().catch(function () { return {}; }).then(function (json) {
           if (!response.ok) {
@@ -31,16 +42,25 @@
 
   function setupToken() {
     var input = document.getElementById('token');
+    var name = document.getElementById('operator');
     var save = document.getElementById('token-save');
     var state = document.getElementById('token-state');
     if (!input) {
       return;
     }
-    state.textContent = token() ? 'token set for this tab' : 'enter the token to enable actions';
+    function show() {
+      state.textContent = (token() ? 'token set for this tab' : 'enter the token to enable actions')
+        + (operator() ? ', acting as ' + operator() : '');
+    }
+    name.value = operator();
+    show();
     save.addEventListener('click', function () {
-      sessionStorage.setItem(TOKEN_KEY, input.value.trim());
+      if (input.value.trim()) {
+        sessionStorage.setItem(TOKEN_KEY, input.value.trim());
+      }
+      sessionStorage.setItem(OPERATOR_KEY, name.value.trim());
       input.value = '';
-      state.textContent = token() ? 'token set for this tab' : 'enter the token to enable actions';
+      show();
     });
   }
 
@@ -82,10 +102,89 @@
         clearRows();
         return 'purged ' + result.purged + ' dead letter(s)';
       });
+    } else if (['cancel', 'delete', 'run-now', 'priority'].indexOf(action) >= 0) {
+      request = jobAction(button, action);
+      if (!request) {
+        return;
+      }
     } else {
       return;
     }
     request.then(function (text) { message(text, 'ok'); }, function (error) { message(error.message, 'error'); });
+  }
+
+  // --- job page: cancel, delete, run now, priority ---
+  function jobAction(button, action) {
+    var id = button.dataset.id;
+    var query = '';
+    if (action === 'cancel' && !window.confirm(button.dataset.running === 'true'
+        ? 'Request cancellation of running job ' + id + '? Its worker stops it at its next heartbeat.'
+        : 'Cancel job ' + id + '? It is removed and will not run.')) {
+      return null;
+    }
+    if (action === 'delete' && !window.confirm('Delete job ' + id + ' for good?')) {
+      return null;
+    }
+    if (action === 'priority') {
+      query = '?priority=' + encodeURIComponent(document.getElementById('priority-value').value.trim());
+    }
+    return post('/api/jobs/' + encodeURIComponent(id) + '/' + action + query).then(function (result) {
+      var state = document.getElementById('job-state');
+      if (result.status === 'CANCELLED' || result.status === 'DELETED') {
+        state.textContent = result.status;
+        document.getElementById('job-actions').remove();
+      } else if (result.status === 'CANCEL_REQUESTED' || result.status === 'ALREADY_REQUESTED') {
+        // Not a reload: the worker may end the job before the page would load again.
+        state.textContent = 'LEASED, cancellation requested';
+        button.remove();
+        requested('requested by ' + result.by + '; the handler sees it at its next heartbeat');
+        followCancellation();
+      } else {
+        // The page shows the new state on reload; the message survives it.
+        sessionStorage.setItem(FLASH_KEY, result.message);
+        window.location.reload();
+      }
+      return result.message;
+    });
+  }
+
+  function requested(text) {
+    var dd = document.getElementById('cancel-requested');
+    if (!dd) {
+      var dt = document.createElement('dt');
+      dt.textContent = 'Cancellation';
+      dd = document.createElement('dd');
+      dd.id = 'cancel-requested';
+      dd.className = 'error';
+      document.getElementById('job').append(dt, dd);
+    }
+    dd.textContent = text;
+  }
+
+  // A running job whose cancellation was requested: follow it until its worker ends it.
+  function followCancellation() {
+    var job = document.getElementById('job');
+    function poll() {
+      fetch('/api/jobs/' + encodeURIComponent(job.dataset.id), {credentials: 'same-origin'}).then(function (response) {
+        if (response.status === 404) {
+          document.getElementById('job-state').textContent = 'ENDED';
+          message('job ' + job.dataset.id + ' ended: its worker stopped it at the heartbeat (cancelled, not retried)', 'ok');
+          return;
+        }
+        window.setTimeout(poll, 1000);
+      }, function () {
+        window.setTimeout(poll, 2000);
+      });
+    }
+    poll();
+  }
+
+  function showFlash() {
+    var text = sessionStorage.getItem(FLASH_KEY);
+    if (text) {
+      sessionStorage.removeItem(FLASH_KEY);
+      message(text, 'ok');
+    }
   }
 
   function clearRows() {
@@ -154,6 +253,13 @@
     return new window.uPlot(options, [[], []], element);
   }
 
+  function plot(set, points) {
+    var xs = points.map(function (p) { return p.t / 1000; });
+    set.throughput.setData([xs, points.map(function (p) { return p.succeeded; })]);
+    set.failures.setData([xs, points.map(function (p) { return p.failed; })]);
+    set.wait.setData([xs, points.map(function (p) { return p.queueWaitMs; })]);
+  }
+
   function setupOverview() {
     if (!window.uPlot) {
       message('the chart library did not load', 'error');
@@ -164,7 +270,13 @@
       failures: chart('chart-failures', 'failed/s', '#d64545'),
       wait: chart('chart-wait', 'wait ms', '#7a4fd6')
     };
+    var fleet = {
+      throughput: chart('chart-fleet-throughput', 'fleet done/s', '#2a7ae2'),
+      failures: chart('chart-fleet-failures', 'fleet failed/s', '#d64545'),
+      wait: chart('chart-fleet-wait', 'fleet wait ms', '#7a4fd6')
+    };
     var count = document.getElementById('sample-count');
+    var fleetCount = document.getElementById('fleet-count');
     function refresh() {
       fetch('/api/overview', {credentials: 'same-origin'}).then(function (response) {
         if (!response.ok) {
@@ -174,10 +286,10 @@
       }).then(function (overview) {
         renderTable(overview);
         var points = overview.series.points;
-        var xs = points.map(function (p) { return p.t / 1000; });
-        charts.throughput.setData([xs, points.map(function (p) { return p.succeeded; })]);
-        charts.failures.setData([xs, points.map(function (p) { return p.failed; })]);
-        charts.wait.setData([xs, points.map(function (p) { return p.queueWaitMs; })]);
+        plot(charts, points);
+        plot(fleet, overview.fleet.points);
+        fleetCount.textContent = String(overview.fleet.points.length);
+        document.getElementById('fleet-alive').textContent = String(overview.fleet.alive);
         count.textContent = String(points.length);
         count.dataset.last = points.length ? String(points[points.length - 1].t) : '';
         message('', '');
@@ -191,6 +303,10 @@
   }
 
   setupToken();
+  showFlash();
+  if (document.getElementById('job') && document.getElementById('cancel-requested')) {
+    followCancellation();
+  }
   if (body.dataset.page === 'overview') {
     setupOverview();
   }
