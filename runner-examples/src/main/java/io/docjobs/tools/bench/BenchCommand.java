@@ -327,7 +327,7 @@ public final class BenchCommand implements Callable<Integer> {
     private void throughput(BenchDatabase db, Duration cap) {
         progress("warm-up");
         for (String loop : LOOPS) {
-            measure(db, loop, Math.min(jobs, 300), workers, cap);
+            measure(db, loop, jobs, workers, cap);
         }
         Map<String, Measure> medians = new LinkedHashMap<>();
         for (String loop : LOOPS) {
