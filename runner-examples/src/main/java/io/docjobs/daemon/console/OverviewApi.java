@@ -38,12 +38,27 @@ final class OverviewApi implements Endpoint {
         }
         Document total = counts(new Document(), stats.ready(), stats.delayed(), stats.leased(), stats.expiredLeases(),
                 stats.dead()).append("oldestReadyAgeMs", stats.oldestReadyAge().toMillis());
-        List<SupervisorInfo> supervisors = context.supervisors().get(); // a new read adds a point to the fleet series
         return Json.ok(new Document("at", Json.time(stats.at())).append("types", types).append("total", total)
                 .append("series", Json.series("this daemon", context.series().points()))
-                .append("fleet", Json.series("fleet", context.fleet().points())
-                        .append("alive", supervisors.stream().filter(s -> s.status() == SupervisorInfo.Status.ALIVE).count()))
+                .append("fleet", fleet())
                 .append("writesEnabled", context.writes()));
+    }
+
+    /**
+     * The fleet's series and how many supervisors are alive; without them, with the reason, when the
+     * registry cannot be read (a database user with no rights on it): the counts above still show.
+     */
+    private Document fleet() {
+        Long alive = null;
+        String error = null;
+        try {
+            List<SupervisorInfo> supervisors = context.supervisors().get(); // a new read adds a point to the series
+            alive = supervisors.stream().filter(s -> s.status() == SupervisorInfo.Status.ALIVE).count();
+        } catch (RuntimeException e) {
+            error = "the supervisor registry could not be read: " + e.getMessage();
+        }
+        Document fleet = Json.series("fleet", context.fleet().points()).append("alive", alive);
+        return error == null ? fleet : fleet.append("error", error);
     }
 
     private static Document counts(Document row, long ready, long delayed, long leased, long expired, long dead) {

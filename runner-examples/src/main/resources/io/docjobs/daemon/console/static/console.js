@@ -289,7 +289,9 @@
         plot(charts, points);
         plot(fleet, overview.fleet.points);
         fleetCount.textContent = String(overview.fleet.points.length);
-        document.getElementById('fleet-alive').textContent = String(overview.fleet.alive);
+        var aliveCell = document.getElementById('fleet-alive');
+        aliveCell.textContent = overview.fleet.alive == null ? '?' : String(overview.fleet.alive);
+        aliveCell.title = overview.fleet.error || '';
         count.textContent = String(points.length);
         count.dataset.last = points.length ? String(points[points.length - 1].t) : '';
         message('', '');
