@@ -141,16 +141,9 @@ final class MongoSchedules implements Schedules {
         Document last = removed.get(LAST, Document.class);
         ObjectId lastJob = last == null ? null : last.getObjectId(LAST_JOB);
         if (lastJob != null && Boolean.TRUE.equals(last.getBoolean(LAST_PENDING))) {
-            store.runner.runVoid("release of scheduled job " + lastJob.toHexString(), attempt -> store.entries.updateOne(
-                    new Document(Entries.ID, lastJob).append(Entries.STATE, Entries.HELD),
-                    new Document("$set", new Document(Entries.STATE, Entries.READY)
-                            .append(Entries.VISIBLE_AT, last.get(LAST_VISIBLE_AT)))));
+            firer.releaseHeld(lastJob, last.get(LAST_VISIBLE_AT) instanceof Date date ? date : null);
         }
-        Document held = new Document(Entries.SCHEDULE_ID, id).append(Entries.STATE, Entries.HELD);
-        if (lastJob != null) {
-            held.append(Entries.ID, new Document("$ne", lastJob));
-        }
-        store.runner.runVoid("clean-up of held jobs of schedule " + id, attempt -> store.entries.deleteMany(held));
+        firer.collectHeld(id, null, lastJob);
         return Change.CHANGED;
     }
 

@@ -206,10 +206,7 @@ final class ScheduleFirer {
     }
 
     private void complete(String id, String type, ObjectId job, Instant visibleAt) {
-        boolean released = store.runner.run("release of scheduled job " + job.toHexString(), attempt ->
-                store.entries.updateOne(new Document(Entries.ID, job).append(Entries.STATE, Entries.HELD),
-                        new Document("$set", new Document(Entries.STATE, Entries.READY)
-                                .append(Entries.VISIBLE_AT, Date.from(visibleAt)))).getModifiedCount() == 1);
+        boolean released = releaseHeld(job, Date.from(visibleAt));
         store.runner.runVoid("completion of schedule " + id, attempt -> store.schedules.updateOne(
                 new Document(ID, id).append(dotted(LAST, LAST_JOB), job).append(dotted(LAST, LAST_PENDING), true),
                 new Document("$set", new Document(dotted(LAST, LAST_PENDING), false))));
@@ -217,6 +214,17 @@ final class ScheduleFirer {
             // Wakes this process's idle pollers, as a local enqueue does.
             notifier.enqueued(Set.of(type));
         }
+    }
+
+    /**
+     * Makes a committed firing's job ready, if it is still held (a crash, or the removal of its
+     * schedule, may come between commit and release); whether this call did.
+     */
+    boolean releaseHeld(ObjectId job, @Nullable Date visibleAt) {
+        return store.runner.run("release of scheduled job " + job.toHexString(), attempt ->
+                store.entries.updateOne(new Document(Entries.ID, job).append(Entries.STATE, Entries.HELD),
+                        new Document("$set", new Document(Entries.STATE, Entries.READY)
+                                .append(Entries.VISIBLE_AT, visibleAt))).getModifiedCount() == 1);
     }
 
     private void hold(ObjectId job, Schedule schedule, Instant time, Instant now) {
@@ -285,11 +293,12 @@ final class ScheduleFirer {
 
     /**
      * Deletes held jobs of the schedule that no commit names: those for times before its next time
-     * other than the last firing's. Safe on a read of any age: the firings of times before the next
-     * time are settled for good (commits only move the next time forward), and each committed one
-     * but the last was made ready before the next commit.
+     * (all times when null: the schedule is gone) other than the last firing's. Safe on a read of
+     * any age: the firings of times before the next time are settled for good (commits only move
+     * the next time forward), and each committed one but the last was made ready before the next
+     * commit.
      */
-    private void collectHeld(String id, @Nullable Instant nextTime, @Nullable ObjectId lastJob) {
+    void collectHeld(String id, @Nullable Instant nextTime, @Nullable ObjectId lastJob) {
         Document held = new Document(Entries.SCHEDULE_ID, id).append(Entries.STATE, Entries.HELD);
         if (nextTime != null) {
             held.append(Entries.SCHEDULED_AT, new Document("$lt", Date.from(nextTime)));
