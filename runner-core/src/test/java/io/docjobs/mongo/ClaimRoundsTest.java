@@ -109,6 +109,12 @@ class ClaimRoundsTest {
         return new Document("maxAttempts", 0); // judged on the candidate already
     }
 
+    /** A lease on the last attempt, expired: its worker is gone (visible-at in the past, as every entry here). */
+    private static Document expiredLastAttempt() {
+        return new Document("state", "leased").append("attempts", 2).append("maxAttempts", 2)
+                .append("workerId", "w-gone").append("leaseToken", "old");
+    }
+
     private static List<String> ids(List<Lease> leases) {
         return leases.stream().map(Lease::id).toList();
     }
@@ -142,9 +148,7 @@ class ClaimRoundsTest {
     @Test
     void claimDeadLettersExpiredLastAttemptsForElevenRoundsLikeMalformedOnes() {
         int rounds = Claimer.QUARANTINE_ROUNDS + Claimer.CLAIM_ROUNDS;
-        Document expiredLast = new Document("state", "leased").append("attempts", 2).append("maxAttempts", 2)
-                .append("workerId", "w-gone").append("leaseToken", "old");
-        List<ObjectId> expired = entries(Claimer.CLAIM_CANDIDATES * rounds, "t", 10, expiredLast);
+        List<ObjectId> expired = entries(Claimer.CLAIM_CANDIDATES * rounds, "t", 10, expiredLastAttempt());
         entry("t", 0, new Document());
 
         assertThat(queue.claim(Set.of("t"), "w")).isEmpty();
@@ -183,9 +187,7 @@ class ClaimRoundsTest {
      */
     @Test
     void claimBatchReadsAgainRatherThanPassOverAnOlderEntryBehindADeadLetteredOne() {
-        Document expiredLast = new Document("state", "leased").append("attempts", 2).append("maxAttempts", 2)
-                .append("workerId", "w-gone").append("leaseToken", "old");
-        ObjectId deadHead = entry("a", 0, expiredLast);
+        ObjectId deadHead = entry("a", 0, expiredLastAttempt());
         ObjectId olderA = entry("a", 0, new Document());
         entry("b", 0, new Document());
 
@@ -233,9 +235,7 @@ class ClaimRoundsTest {
 
     @Test
     void claimBatchSpendsQuarantineRoundsOnExpiredLastAttemptsItDeadLetters() {
-        Document expiredLast = new Document("state", "leased").append("attempts", 2).append("maxAttempts", 2)
-                .append("workerId", "w-gone").append("leaseToken", "old");
-        entries(2 * Claimer.QUARANTINE_ROUNDS, "a", 10, expiredLast);
+        entries(2 * Claimer.QUARANTINE_ROUNDS, "a", 10, expiredLastAttempt());
         List<ObjectId> good = entries(2, "a", 0, new Document());
 
         List<Lease> leases = queue.claimBatch(Set.of("a"), "w", 2);

@@ -158,33 +158,13 @@ class ScheduleDefinitionsTest {
         Schedules schedules = opened.schedules();
         schedules.define(Schedule.builder("report", "t").interval(Duration.ofMinutes(1)).build());
         clock.advance(Duration.ofMinutes(1));
-        opened.faults(crashBefore("release of scheduled job"));
+        opened.faults(Crash.before("release of scheduled job"));
         assertThatThrownBy(() -> schedules.fireDue("a")).isInstanceOf(Crash.class);
         opened.faults(OperationRunner.Faults.NONE);
         schedules.pause("report");
 
         assertThat(schedules.nextDue()).as("paused, but its committed firing is not complete")
                 .contains(START.plus(Duration.ofMinutes(1)));
-    }
-
-    private static OperationRunner.Faults crashBefore(String operation) {
-        return new OperationRunner.Faults() {
-            @Override
-            public void beforeTry(String op, int attempt) {
-                if (op.startsWith(operation)) {
-                    throw new Crash();
-                }
-            }
-
-            @Override
-            public void afterTry(String op, int attempt) {
-            }
-        };
-    }
-
-    /** Thrown into a firing to end it after its commit, as a crash would. */
-    private static final class Crash extends Error {
-        private static final long serialVersionUID = 1L;
     }
 
     @Test
@@ -194,7 +174,7 @@ class ScheduleDefinitionsTest {
         schedules.define(Schedule.builder("report", "t").interval(Duration.ofMinutes(1)).build());
         schedules.define(Schedule.builder("other", "t").interval(Duration.ofMinutes(1)).build());
         clock.advance(Duration.ofMinutes(1));
-        opened.faults(crashBefore("release of scheduled job"));
+        opened.faults(Crash.before("release of scheduled job"));
         assertThatThrownBy(() -> schedules.fireDue("a")).isInstanceOf(Crash.class);
         opened.faults(OperationRunner.Faults.NONE);
         MongoCollection<Document> entries = collection(collection);

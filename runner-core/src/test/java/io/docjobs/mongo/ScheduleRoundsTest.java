@@ -75,34 +75,11 @@ class ScheduleRoundsTest {
         assertThat(heard).containsExactly(Set.of("report"));
     }
 
-    /** Ends a firing as a crash would, before or after one call. */
-    private static OperationRunner.Faults crash(String operation, boolean after) {
-        return new OperationRunner.Faults() {
-            @Override
-            public void beforeTry(String op, int attempt) {
-                if (!after && op.startsWith(operation)) {
-                    throw new Crash();
-                }
-            }
-
-            @Override
-            public void afterTry(String op, int attempt) {
-                if (after && op.startsWith(operation)) {
-                    throw new Crash();
-                }
-            }
-        };
-    }
-
-    private static final class Crash extends Error {
-        private static final long serialVersionUID = 1L;
-    }
-
     @Test
     void anotherSchedulerThatMakesACommittedFiringsJobReadyWakesItsListenersWithTheType() {
         schedules.define(Schedule.builder("tick", "report").interval(Duration.ofSeconds(10)).build());
         clock.advance(Duration.ofSeconds(10));
-        queue.faults(crash("release of scheduled job", false));
+        queue.faults(Crash.before("release of scheduled job"));
         assertThatThrownBy(() -> schedules.fireDue("a")).isInstanceOf(Crash.class);
         try (MongoJobQueue other = MongoJobQueue.using(mongo.client(), config)) {
             List<Set<String>> heard = new CopyOnWriteArrayList<>();
@@ -119,7 +96,7 @@ class ScheduleRoundsTest {
     void completingAFiringWhoseJobIsAlreadyReadyWakesNoOne() {
         schedules.define(Schedule.builder("tick", "report").interval(Duration.ofSeconds(10)).build());
         clock.advance(Duration.ofSeconds(10));
-        queue.faults(crash("release of scheduled job", true));
+        queue.faults(Crash.after("release of scheduled job"));
         assertThatThrownBy(() -> schedules.fireDue("a")).isInstanceOf(Crash.class);
         try (MongoJobQueue other = MongoJobQueue.using(mongo.client(), config)) {
             List<Set<String>> heard = new CopyOnWriteArrayList<>();
