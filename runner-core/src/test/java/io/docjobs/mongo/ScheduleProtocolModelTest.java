@@ -66,7 +66,9 @@ class ScheduleProtocolModelTest {
 
     static LongStream seeds() {
         String seed = System.getProperty("docjobs.model.seed");
-        return seed != null ? LongStream.of(Long.parseLong(seed)) : LongStream.of(SEEDS);
+        // -Ddocjobs.model.seeds=N runs the first N seeds only (the mutation run: each mutant repeats them).
+        return seed != null ? LongStream.of(Long.parseLong(seed))
+                : LongStream.of(SEEDS).limit(Integer.getInteger("docjobs.model.seeds", SEEDS.length));
     }
 
     @ParameterizedTest(name = "seed {0}")
