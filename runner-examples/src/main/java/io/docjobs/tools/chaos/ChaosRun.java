@@ -118,7 +118,7 @@ public final class ChaosRun {
             throws InterruptedException {
         Instant started = Instant.now();
         Producer producer = new Producer(queue, view::ready, settings.jobs(), settings.backlog(),
-                settings.visibilityTimeout());
+                settings.visibilityTimeout(), new JobKinds(settings.jobs(), settings.workload(), settings.visibilityTimeout()));
         Progress progress = new Progress(view, producer, faults, fleet, settings.jobs(), out);
         String endReason = runUntilDone(database, fleet, producer, progress);
         progress.print(true);

@@ -1,5 +1,6 @@
 package io.docjobs.tools.chaos;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
 import org.bson.Document;
@@ -8,14 +9,32 @@ import org.bson.Document;
  * One recorded execution of a chaos job (a document of {@link Effects#COLLECTION}).
  *
  * @param end     when the work ended, or null if it never did (the daemon was killed)
- * @param outcome {@link Effects#DONE}, {@link Effects#CANCELLED}, or null with {@code end}
+ * @param outcome {@link Effects#DONE}, {@link Effects#CANCELLED}, {@link Effects#FAILED}, or null with {@code end}
  * @param scheduleId  the schedule that enqueued the job, or null for the producer's jobs
  * @param scheduledAt the time the schedule enqueued the job for, or null (not scheduled, or the
  *                    entry was gone when the handler looked)
  * @param enqueuedAt  when a scheduled job was enqueued (database time), or null
+ * @param longRun     what the handler of a long job saw of its lease, or null (not long, or it never ended)
  */
 record Execution(String job, int attempt, String worker, long pid, Instant start, Instant deadlineAtStart,
-        Instant end, Instant deadlineAtEnd, String outcome, String scheduleId, Instant scheduledAt, Instant enqueuedAt) {
+        Instant end, Instant deadlineAtEnd, String outcome, String scheduleId, Instant scheduledAt, Instant enqueuedAt,
+        LongRun longRun) {
+
+    /**
+     * A long job's lease as its handler saw it (see {@link LeaseWatch}).
+     *
+     * @param minSlack  the smallest slack of an extension, null if none; negative: the lease had expired
+     * @param leaseLost whether the lease was lost when the work ended
+     */
+    record LongRun(int extensions, Duration minSlack, boolean leaseLost) {
+    }
+
+    /** An execution of a job that is not long. */
+    Execution(String job, int attempt, String worker, long pid, Instant start, Instant deadlineAtStart, Instant end,
+            Instant deadlineAtEnd, String outcome, String scheduleId, Instant scheduledAt, Instant enqueuedAt) {
+        this(job, attempt, worker, pid, start, deadlineAtStart, end, deadlineAtEnd, outcome, scheduleId, scheduledAt,
+                enqueuedAt, null);
+    }
 
     /** An execution of one of the producer's jobs. */
     Execution(String job, int attempt, String worker, long pid, Instant start, Instant deadlineAtStart, Instant end,
@@ -29,7 +48,18 @@ record Execution(String job, int attempt, String worker, long pid, Instant start
                 instant(document.getDate(Effects.START)), instant(document.getDate(Effects.DEADLINE_AT_START)),
                 instant(document.getDate(Effects.END)), instant(document.getDate(Effects.DEADLINE_AT_END)),
                 document.getString(Effects.OUTCOME), document.getString(Effects.SCHEDULE_ID),
-                instant(document.getDate(Effects.SCHEDULED_AT)), instant(document.getDate(Effects.ENQUEUED_AT)));
+                instant(document.getDate(Effects.SCHEDULED_AT)), instant(document.getDate(Effects.ENQUEUED_AT)),
+                longRun(document));
+    }
+
+    private static LongRun longRun(Document document) {
+        Number extensions = (Number) document.get(Effects.EXTENSIONS);
+        if (extensions == null) {
+            return null;
+        }
+        Number slack = (Number) document.get(Effects.MIN_SLACK_MS);
+        return new LongRun(extensions.intValue(), slack == null ? null : Duration.ofMillis(slack.longValue()),
+                Boolean.TRUE.equals(document.getBoolean(Effects.LEASE_LOST)));
     }
 
     /** Whether a schedule enqueued the job. */
@@ -44,6 +74,11 @@ record Execution(String job, int attempt, String worker, long pid, Instant start
     /** Whether the handler finished its work and returned normally (the supervisor then acknowledged it). */
     boolean finished() {
         return Effects.DONE.equals(outcome);
+    }
+
+    /** Whether the handler failed the attempt on purpose (see {@link JobKinds}). */
+    boolean failed() {
+        return Effects.FAILED.equals(outcome);
     }
 
     /**

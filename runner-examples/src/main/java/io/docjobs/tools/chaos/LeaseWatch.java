@@ -1,0 +1,48 @@
+package io.docjobs.tools.chaos;
+
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * Follows the lease deadline a long job's handler sees ({@code JobContext.deadline()}, database
+ * time), polled while it works: every later deadline is a heartbeat's extension. Each extension
+ * sets the deadline to the database's now plus the job's lease, so {@code new deadline - lease} is
+ * when it happened, on the database's clock; how far that lies before the previous deadline is the
+ * extension's slack. A negative slack means the lease had expired before it was extended: another
+ * daemon could have claimed the job meanwhile. No local clock is involved, so skewed host clocks
+ * cannot distort it. Not thread-safe: one per execution, on the handler's thread.
+ */
+final class LeaseWatch {
+    private final Duration lease;
+    private Instant deadline;
+    private int extensions;
+    private Duration minSlack;
+
+    LeaseWatch(Instant firstDeadline, Duration lease) {
+        this.deadline = firstDeadline;
+        this.lease = lease;
+    }
+
+    /** Notes the deadline as the handler sees it now. */
+    void observe(Instant current) {
+        if (!current.isAfter(deadline)) {
+            return;
+        }
+        Duration slack = Duration.between(current.minus(lease), deadline);
+        if (minSlack == null || slack.compareTo(minSlack) < 0) {
+            minSlack = slack;
+        }
+        extensions++;
+        deadline = current;
+    }
+
+    /** Heartbeat extensions seen so far. */
+    int extensions() {
+        return extensions;
+    }
+
+    /** The smallest slack of any extension; null if there was none. */
+    Duration minSlack() {
+        return minSlack;
+    }
+}
