@@ -24,8 +24,10 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "chaos", description = {
         "Chaos run: database and daemons as processes; kill -9 daemons, SIGSTOP one, restart the database, while two"
-                + " schedules fire every second; then check that no job was lost, every extra execution is explained by an"
-                + " expired lease, and every scheduled time was enqueued exactly once.",
+                + " schedules fire every second and some jobs run long, fail their first attempts or always fail; then"
+                + " check that every job was completed or (poison jobs only) dead-lettered, every extra execution is"
+                + " explained by an expired lease or a planned failure, no long job's lease expired on a healthy daemon,"
+                + " and every scheduled time was enqueued exactly once.",
         "Exit code 0: no violation; 1: violations (each is printed)."})
 public final class ChaosCommand implements Callable<Integer> {
     private static final int JOBS = 20_000;
@@ -100,7 +102,8 @@ public final class ChaosCommand implements Callable<Integer> {
     Double poisonShare;
 
     @Option(names = "--short", description = "the short variant for tests: " + SHORT_JOBS + " jobs, " + SHORT_KILLS
-            + " kill, one pause, one database restart, the schedules; well under two minutes on 2 cores")
+            + " kill, one pause, one database restart, the schedules, the job mix with its long jobs early; well under"
+            + " two minutes on 2 cores")
     boolean shortRun;
 
     @CommandLine.Spec
