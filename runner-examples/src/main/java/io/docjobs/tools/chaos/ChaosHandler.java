@@ -136,7 +136,7 @@ public final class ChaosHandler implements JobHandler {
             recordEnd(execution, job, Effects.FAILED, new Document());
             throw new IllegalStateException(kind.failure(job.attempt()) + ", job " + job.id());
         }
-        LeaseWatch watch = kind.kind() == JobKinds.Kind.LONG ? new LeaseWatch(job.deadline(), kind.lease()) : null;
+        LeaseWatch watch = kind.kind() == JobKinds.Kind.LONG ? new LeaseWatch(job.deadline(), kind.lease(), System::nanoTime) : null;
         boolean finished;
         try {
             finished = work(job, watch == null ? randomMillis() : kind.length().toMillis(), watch);
@@ -150,7 +150,8 @@ public final class ChaosHandler implements JobHandler {
             watch.observe(job.deadline());
             lease.append(Effects.EXTENSIONS, watch.extensions()).append(Effects.LEASE_LOST, job.isLeaseLost());
             if (watch.minSlack() != null) {
-                lease.append(Effects.MIN_SLACK_MS, watch.minSlack().toMillis());
+                lease.append(Effects.MIN_SLACK_MS, watch.minSlack().toMillis())
+                        .append(Effects.SINCE_LAST_EXTENSION_MS, watch.sinceLastExtension().toMillis());
             }
         }
         recordEnd(execution, job, finished && !interrupted ? Effects.DONE : Effects.CANCELLED, lease);

@@ -50,6 +50,8 @@ public final class Effects {
     public static final String EXTENSIONS = "extensions";
     /** For a long job: the smallest slack of an extension, ms (negative: the lease had expired); absent if none. */
     public static final String MIN_SLACK_MS = "minSlackMs";
+    /** For a long job: ms from the last extension seen to the end of the work; absent if none was seen. */
+    public static final String SINCE_LAST_EXTENSION_MS = "sinceLastExtensionMs";
     /** For a long job: whether the lease was lost (taken by another claim) when the work ended. */
     public static final String LEASE_LOST = "leaseLost";
     /** {@link #DONE}, {@link #CANCELLED} or {@link #FAILED}; absent if the work never ended. */

@@ -24,9 +24,10 @@ record Execution(String job, int attempt, String worker, long pid, Instant start
      * A long job's lease as its handler saw it (see {@link LeaseWatch}).
      *
      * @param minSlack  the smallest slack of an extension, null if none; negative: the lease had expired
+     * @param sinceLastExtension from the last extension seen to the end of the work, null if none
      * @param leaseLost whether the lease was lost when the work ended
      */
-    record LongRun(int extensions, Duration minSlack, boolean leaseLost) {
+    record LongRun(int extensions, Duration minSlack, Duration sinceLastExtension, boolean leaseLost) {
     }
 
     /** An execution of a job that is not long. */
@@ -57,9 +58,13 @@ record Execution(String job, int attempt, String worker, long pid, Instant start
         if (extensions == null) {
             return null;
         }
-        Number slack = (Number) document.get(Effects.MIN_SLACK_MS);
-        return new LongRun(extensions.intValue(), slack == null ? null : Duration.ofMillis(slack.longValue()),
-                Boolean.TRUE.equals(document.getBoolean(Effects.LEASE_LOST)));
+        return new LongRun(extensions.intValue(), millis(document, Effects.MIN_SLACK_MS),
+                millis(document, Effects.SINCE_LAST_EXTENSION_MS), Boolean.TRUE.equals(document.getBoolean(Effects.LEASE_LOST)));
+    }
+
+    private static Duration millis(Document document, String field) {
+        Number millis = (Number) document.get(field);
+        return millis == null ? null : Duration.ofMillis(millis.longValue());
     }
 
     /** Whether a schedule enqueued the job. */

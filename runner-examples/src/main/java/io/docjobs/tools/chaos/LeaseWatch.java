@@ -2,6 +2,7 @@ package io.docjobs.tools.chaos;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.function.LongSupplier;
 
 /**
  * Follows the lease deadline a long job's handler sees ({@code JobContext.deadline()}, database
@@ -9,18 +10,24 @@ import java.time.Instant;
  * sets the deadline to the database's now plus the job's lease, so {@code new deadline - lease} is
  * when it happened, on the database's clock; how far that lies before the previous deadline is the
  * extension's slack. A negative slack means the lease had expired before it was extended: another
- * daemon could have claimed the job meanwhile. No local clock is involved, so skewed host clocks
- * cannot distort it. Not thread-safe: one per execution, on the handler's thread.
+ * daemon could have claimed the job meanwhile. After the last extension, the time since it was seen
+ * (on the monotonic clock) tells whether the lease outlived the work: longer than a lease means it
+ * expired first. No wall clock is involved, so skewed host clocks cannot distort either figure. Not
+ * thread-safe: one per execution, on the handler's thread.
  */
 final class LeaseWatch {
     private final Duration lease;
+    private final LongSupplier nanos;
+    private long lastExtensionNanos;
     private Instant deadline;
     private int extensions;
     private Duration minSlack;
 
-    LeaseWatch(Instant firstDeadline, Duration lease) {
+    /** @param nanos the monotonic clock ({@code System::nanoTime}) */
+    LeaseWatch(Instant firstDeadline, Duration lease, LongSupplier nanos) {
         this.deadline = firstDeadline;
         this.lease = lease;
+        this.nanos = nanos;
     }
 
     /** Notes the deadline as the handler sees it now. */
@@ -34,6 +41,15 @@ final class LeaseWatch {
         }
         extensions++;
         deadline = current;
+        lastExtensionNanos = nanos.getAsLong();
+    }
+
+    /**
+     * How long ago the last extension was seen; null if none was. Seen up to one poll after it
+     * happened, so this is at most that much shorter than the truth.
+     */
+    Duration sinceLastExtension() {
+        return extensions == 0 ? null : Duration.ofNanos(nanos.getAsLong() - lastExtensionNanos);
     }
 
     /** Heartbeat extensions seen so far. */

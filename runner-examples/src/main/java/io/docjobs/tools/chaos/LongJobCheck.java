@@ -23,8 +23,9 @@ import org.bson.Document;
  *
  * <ul>
  *   <li>on a healthy daemon — not killed, not paused, the database up while the execution ran — the
- *       lease never expired: no extension came after the deadline, the work did not end past it, and
- *       the lease was not lost;
+ *       lease never expired: no extension came after the deadline, the work did not go on longer than
+ *       a lease after the last extension, and the lease was not lost (all measured without wall
+ *       clocks, see {@link LeaseWatch});
  *   <li>every execution after a long job's first has a fault as its cause, never "lease expired with
  *       no fault nearby" (a heartbeat failing on a healthy daemon);
  *   <li>every long job was completed by an execution that really ran its full length.
@@ -33,7 +34,7 @@ import org.bson.Document;
  * Whether a fault touched an execution is {@link #disturbed}; a new kind of fault must be added there.
  */
 final class LongJobCheck {
-    /** Local time against database time, on one host: the same few milliseconds as {@link Analysis}'s. */
+    /** Noise between the handler's polls of its deadline and the records' times: a few milliseconds. */
     private static final Duration CLOCK_TOLERANCE = Duration.ofMillis(100);
     private static final int MAX_LISTED = 10;
 
@@ -126,7 +127,7 @@ final class LongJobCheck {
                 if (Effects.CANCELLED.equals(run.outcome())) {
                     losses++;
                 }
-                healthyLeaseKept(id, run).ifPresent(violations::add);
+                healthyLeaseKept(id, entry.getValue(), run).ifPresent(violations::add);
             }
             for (int i = 1; i < runs.size(); i++) {
                 Analysis.Cause cause = analysis.cause(runs.get(i - 1), runs.get(i));
@@ -151,7 +152,7 @@ final class LongJobCheck {
     }
 
     /** A violation if {@code run}'s lease expired or was lost while no fault touched it. */
-    private Optional<String> healthyLeaseKept(String id, Execution run) {
+    private Optional<String> healthyLeaseKept(String id, JobKinds.Job job, Execution run) {
         if (run.end() == null || disturbed(run)) {
             return Optional.empty();
         }
@@ -167,8 +168,12 @@ final class LongJobCheck {
         if (lease.leaseLost() || Effects.CANCELLED.equals(run.outcome())) {
             return Optional.of(what + "its lease was lost");
         }
-        if (run.deadlineAtEnd() != null && run.end().isAfter(run.deadlineAtEnd().plus(CLOCK_TOLERANCE))) {
-            return Optional.of(what + "its work ended after its lease deadline " + run.deadlineAtEnd());
+        if (lease.sinceLastExtension() == null) {
+            return Optional.of(what + "its handler saw no heartbeat extension");
+        }
+        if (lease.sinceLastExtension().compareTo(job.lease()) > 0) {
+            return Optional.of(what + "its work ended " + Analysis.millis(lease.sinceLastExtension())
+                    + " after the last extension it saw, longer than its lease of " + Analysis.millis(job.lease()));
         }
         return Optional.empty();
     }

@@ -11,9 +11,12 @@ class LeaseWatchTest {
     private static final Instant T0 = Instant.parse("2030-01-01T00:00:00Z");
     private static final Duration VT = Duration.ofSeconds(5);
 
+    /** The monotonic clock the watch reads. */
+    private long nanos;
+
     @Test
     void countsEachLaterDeadlineOnceAndItsSlackBeforeThePreviousDeadline() {
-        LeaseWatch watch = new LeaseWatch(T0.plus(VT), VT);
+        LeaseWatch watch = new LeaseWatch(T0.plus(VT), VT, () -> nanos);
 
         watch.observe(T0.plus(VT));
         watch.observe(T0.plusMillis(1_700).plus(VT));
@@ -27,7 +30,7 @@ class LeaseWatchTest {
 
     @Test
     void anExtensionAfterTheDeadlineHasANegativeSlack() {
-        LeaseWatch watch = new LeaseWatch(T0.plus(VT), VT);
+        LeaseWatch watch = new LeaseWatch(T0.plus(VT), VT, () -> nanos);
 
         watch.observe(T0.plusMillis(6_000).plus(VT));
 
@@ -36,11 +39,25 @@ class LeaseWatchTest {
 
     @Test
     void noExtensionMeansNoSlack() {
-        LeaseWatch watch = new LeaseWatch(T0.plus(VT), VT);
+        LeaseWatch watch = new LeaseWatch(T0.plus(VT), VT, () -> nanos);
 
         watch.observe(T0);
 
         assertThat(watch.extensions()).isZero();
         assertThat(watch.minSlack()).isNull();
+        assertThat(watch.sinceLastExtension()).isNull();
+    }
+
+    @Test
+    void measuresTheTimeSinceTheLastExtensionOnTheMonotonicClock() {
+        LeaseWatch watch = new LeaseWatch(T0.plus(VT), VT, () -> nanos);
+        nanos = 1_000_000_000L;
+        watch.observe(T0.plusMillis(1_700).plus(VT));
+        nanos += 200_000_000L;
+        watch.observe(T0.plusMillis(1_700).plus(VT));
+
+        nanos += 6_000_000_000L;
+
+        assertThat(watch.sinceLastExtension()).isEqualTo(Duration.ofMillis(6_200));
     }
 }

@@ -26,11 +26,17 @@ class LongJobCheckTest {
     /** A long execution from {@code start} ms, {@code length} ms long, with the lease figures its handler saw. */
     private static Execution run(int attempt, long pid, long start, long length, String outcome, long minSlackMs,
             boolean lost) {
+        return run(attempt, pid, start, length, outcome, minSlackMs, 1_000, lost);
+    }
+
+    private static Execution run(int attempt, long pid, long start, long length, String outcome, long minSlackMs,
+            long sinceLastExtensionMs, boolean lost) {
         Instant from = T0.plusMillis(start);
         Instant to = from.plusMillis(length);
         return new Execution("l", attempt, "host-" + pid + "-chaos", pid, from, from.plus(VT), to,
                 to.plus(VT).minusMillis(1_000), outcome, null, null, null,
-                new Execution.LongRun((int) (length / 1_667), Duration.ofMillis(minSlackMs), lost));
+                new Execution.LongRun((int) (length / 1_667), Duration.ofMillis(minSlackMs),
+                        Duration.ofMillis(sinceLastExtensionMs), lost));
     }
 
     private static Execution killed(int attempt, long pid, long start) {
@@ -58,6 +64,12 @@ class LongJobCheckTest {
 
         faults.restart(new FaultLog.Restart(T0.plusMillis(4_000), T0.plusMillis(9_000), 0));
         assertThat(check(runs).violations()).isEmpty();
+    }
+
+    @Test
+    void workGoingOnLongerThanALeaseAfterTheLastExtensionOnAHealthyDaemonIsAViolation() {
+        assertThat(check(List.of(run(1, 10, 0, 15_000, Effects.DONE, 3_300, 5_400, false))).violations()).singleElement()
+                .asString().contains("its work ended 5400 ms after the last extension it saw, longer than its lease of 5000 ms");
     }
 
     @Test
