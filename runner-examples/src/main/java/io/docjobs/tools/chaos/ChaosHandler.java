@@ -30,7 +30,8 @@ import org.bson.types.ObjectId;
  * random amount of work in between (a few milliseconds; now and then up to 200 ms; rarely 2–3 s,
  * long enough for the lease keeper to extend the lease). What it does depends on the job's kind,
  * read from the payload ({@link JobKinds}): a long job works for its length, several visibility
- * timeouts, and records the heartbeat extensions it saw ({@link LeaseWatch}); a retry job's first
+ * timeouts, resuming from the progress earlier executions saved ({@link Checkpoints}), and records
+ * the heartbeat extensions it saw ({@link LeaseWatch}); a retry job's first
  * attempts and every attempt of a poison job record their execution as {@link Effects#FAILED} and
  * throw.
  *
@@ -68,6 +69,7 @@ public final class ChaosHandler implements JobHandler {
 
     private final MongoCollection<Document> effects;
     private final MongoCollection<Document> entries;
+    private final Checkpoints checkpoints;
 
     /** Registers {@link ChaosHandler} for {@value #TYPE}, with quick retries. */
     public static final class Provider implements JobHandlerProvider {
@@ -115,6 +117,7 @@ public final class ChaosHandler implements JobHandler {
         String collection = System.getenv().getOrDefault("DOCJOBS_DATABASE_COLLECTION", "jobs");
         effects = client.getDatabase(database).getCollection(Effects.COLLECTION);
         entries = client.getDatabase(database).getCollection(collection);
+        checkpoints = new Checkpoints(client.getDatabase(database).getCollection(Checkpoints.COLLECTION));
     }
 
     @Override
@@ -130,16 +133,23 @@ public final class ChaosHandler implements JobHandler {
             record.append(Effects.SCHEDULE_ID, String.valueOf(schedule)).append(Effects.ENQUEUED_AT, Date.from(job.enqueuedAt()))
                     .append(Effects.SCHEDULED_AT, scheduledAt(job));
         }
+        boolean longJob = kind.kind() == JobKinds.Kind.LONG;
+        Duration resumedFrom = longJob ? checkpoints.saved(job.id()) : Duration.ZERO;
+        if (longJob) {
+            record.append(Effects.RESUMED_FROM_MS, resumedFrom.toMillis());
+        }
         // Recorded before the work: an execution cut short by kill -9 must still be counted.
         effects.insertOne(record.append(Effects.START, new Date()).append(Effects.DEADLINE_AT_START, Date.from(job.deadline())));
         if (kind.failsOn(job.attempt())) {
             recordEnd(execution, job, Effects.FAILED, new Document());
             throw new IllegalStateException(kind.failure(job.attempt()) + ", job " + job.id());
         }
-        LeaseWatch watch = kind.kind() == JobKinds.Kind.LONG ? new LeaseWatch(job.deadline(), kind.lease(), System::nanoTime) : null;
+        LeaseWatch watch = longJob ? new LeaseWatch(job.deadline(), kind.lease(), System::nanoTime) : null;
+        Checkpoints.Saver progress = longJob ? checkpoints.saver(job.id(), resumedFrom) : null;
         boolean finished;
         try {
-            finished = work(job, watch == null ? randomMillis() : kind.length().toMillis(), watch);
+            finished = work(job, longJob ? Math.max(0, kind.length().minus(resumedFrom).toMillis()) : randomMillis(), watch,
+                    progress);
         } catch (InterruptedException e) {
             finished = false;
         }
@@ -178,14 +188,17 @@ public final class ChaosHandler implements JobHandler {
     }
 
     /**
-     * Sleeps {@code millis} in short slices, stopping early if cancelled, and shows {@code watch} (if
-     * any) the lease deadline at every slice; returns whether it finished.
+     * Sleeps {@code millis} in short slices, stopping early if cancelled; for a long job (non-null
+     * {@code watch} and {@code progress}) shows the watch the lease deadline and saves the progress
+     * at every slice. Returns whether it finished.
      */
-    private static boolean work(JobContext job, long millis, LeaseWatch watch) throws InterruptedException {
+    private static boolean work(JobContext job, long millis, LeaseWatch watch, Checkpoints.Saver progress)
+            throws InterruptedException {
         long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
         for (long left = millis; left > 0; left = TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime())) {
             if (watch != null) {
                 watch.observe(job.deadline());
+                progress.worked(millis - left);
             }
             if (job.isCancelled()) {
                 return false;

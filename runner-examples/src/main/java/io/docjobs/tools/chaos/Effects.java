@@ -46,6 +46,8 @@ public final class Effects {
     public static final String ENQUEUED_AT = "enqueuedAt";
     /** The job's kind ({@link JobKinds.Kind#label()}), from its payload. */
     public static final String KIND = "kind";
+    /** For a long job: the progress earlier executions had saved, ms, from which this one resumed. */
+    public static final String RESUMED_FROM_MS = "resumedFromMs";
     /** For a long job: the heartbeat extensions its handler saw (see {@link LeaseWatch}). */
     public static final String EXTENSIONS = "extensions";
     /** For a long job: the smallest slack of an extension, ms (negative: the lease had expired); absent if none. */

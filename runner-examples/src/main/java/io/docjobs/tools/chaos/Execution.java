@@ -14,7 +14,7 @@ import org.bson.Document;
  * @param scheduledAt the time the schedule enqueued the job for, or null (not scheduled, or the
  *                    entry was gone when the handler looked)
  * @param enqueuedAt  when a scheduled job was enqueued (database time), or null
- * @param longRun     what the handler of a long job saw of its lease, or null (not long, or it never ended)
+ * @param longRun     what the handler of a long job saw of its lease (figures of the end only if it ended), or null
  */
 record Execution(String job, int attempt, String worker, long pid, Instant start, Instant deadlineAtStart,
         Instant end, Instant deadlineAtEnd, String outcome, String scheduleId, Instant scheduledAt, Instant enqueuedAt,
@@ -26,8 +26,10 @@ record Execution(String job, int attempt, String worker, long pid, Instant start
      * @param minSlack  the smallest slack of an extension, null if none; negative: the lease had expired
      * @param sinceLastExtension from the last extension seen to the end of the work, null if none
      * @param leaseLost whether the lease was lost when the work ended
+     * @param resumedFrom the progress earlier executions had saved, from which this one resumed
      */
-    record LongRun(int extensions, Duration minSlack, Duration sinceLastExtension, boolean leaseLost) {
+    record LongRun(int extensions, Duration minSlack, Duration sinceLastExtension, boolean leaseLost,
+            Duration resumedFrom) {
     }
 
     /** An execution of a job that is not long. */
@@ -54,12 +56,14 @@ record Execution(String job, int attempt, String worker, long pid, Instant start
     }
 
     private static LongRun longRun(Document document) {
-        Number extensions = (Number) document.get(Effects.EXTENSIONS);
-        if (extensions == null) {
+        Duration resumedFrom = millis(document, Effects.RESUMED_FROM_MS);
+        if (resumedFrom == null) {
             return null;
         }
-        return new LongRun(extensions.intValue(), millis(document, Effects.MIN_SLACK_MS),
-                millis(document, Effects.SINCE_LAST_EXTENSION_MS), Boolean.TRUE.equals(document.getBoolean(Effects.LEASE_LOST)));
+        Number extensions = (Number) document.get(Effects.EXTENSIONS);
+        return new LongRun(extensions == null ? 0 : extensions.intValue(), millis(document, Effects.MIN_SLACK_MS),
+                millis(document, Effects.SINCE_LAST_EXTENSION_MS), Boolean.TRUE.equals(document.getBoolean(Effects.LEASE_LOST)),
+                resumedFrom);
     }
 
     private static Duration millis(Document document, String field) {

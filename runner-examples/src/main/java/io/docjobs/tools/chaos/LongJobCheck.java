@@ -28,7 +28,8 @@ import org.bson.Document;
  *       clocks, see {@link LeaseWatch});
  *   <li>every execution after a long job's first has a fault as its cause, never "lease expired with
  *       no fault nearby" (a heartbeat failing on a healthy daemon);
- *   <li>every long job was completed by an execution that really ran its full length.
+ *   <li>every long job was completed by an execution that really ran its full length, counting the
+ *       progress earlier executions saved ({@link Checkpoints}).
  * </ul>
  *
  * Whether a fault touched an execution is {@link #disturbed}; a new kind of fault must be added there.
@@ -138,10 +139,9 @@ final class LongJobCheck {
                 }
             }
             Duration length = entry.getValue().length();
-            if (runs.stream().noneMatch(run -> run.finished() && !Duration.between(run.start(), run.end())
-                    .plus(CLOCK_TOLERANCE).minus(length).isNegative())) {
+            if (runs.stream().noneMatch(run -> finishedTheWork(run, length))) {
                 violations.add("long job " + id + " has no execution that finished its " + Analysis.millis(length)
-                        + " of work: " + runs);
+                        + " of work (with what earlier executions had saved): " + runs);
             }
         }
         List<String> listed = new ArrayList<>(violations.subList(0, Math.min(MAX_LISTED, violations.size())));
@@ -149,6 +149,15 @@ final class LongJobCheck {
             listed.add("... and " + (violations.size() - MAX_LISTED) + " more long-job violations");
         }
         return new Findings(longJobs, perJob, extensions, minSlack, losses, killed, causes, listed);
+    }
+
+    /** Whether {@code run} finished and its part, with the progress it resumed from, makes the whole length. */
+    private static boolean finishedTheWork(Execution run, Duration length) {
+        if (!run.finished() || run.longRun() == null) {
+            return false;
+        }
+        Duration done = run.longRun().resumedFrom().plus(Duration.between(run.start(), run.end()));
+        return !done.plus(CLOCK_TOLERANCE).minus(length).isNegative();
     }
 
     /** A violation if {@code run}'s lease expired or was lost while no fault touched it. */

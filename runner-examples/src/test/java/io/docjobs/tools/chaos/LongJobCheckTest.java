@@ -31,12 +31,17 @@ class LongJobCheckTest {
 
     private static Execution run(int attempt, long pid, long start, long length, String outcome, long minSlackMs,
             long sinceLastExtensionMs, boolean lost) {
+        return run(attempt, pid, start, length, outcome, minSlackMs, sinceLastExtensionMs, lost, 0);
+    }
+
+    private static Execution run(int attempt, long pid, long start, long length, String outcome, long minSlackMs,
+            long sinceLastExtensionMs, boolean lost, long resumedFromMs) {
         Instant from = T0.plusMillis(start);
         Instant to = from.plusMillis(length);
         return new Execution("l", attempt, "host-" + pid + "-chaos", pid, from, from.plus(VT), to,
                 to.plus(VT).minusMillis(1_000), outcome, null, null, null,
                 new Execution.LongRun((int) (length / 1_667), Duration.ofMillis(minSlackMs),
-                        Duration.ofMillis(sinceLastExtensionMs), lost));
+                        Duration.ofMillis(sinceLastExtensionMs), lost, Duration.ofMillis(resumedFromMs)));
     }
 
     private static Execution killed(int attempt, long pid, long start) {
@@ -98,5 +103,9 @@ class LongJobCheckTest {
 
         LongJobCheck.Findings tooShort = check(List.of(killed(1, 10, 0), run(2, 11, 9_000, 4_000, Effects.DONE, 3_300, false)));
         assertThat(tooShort.violations()).singleElement().asString().contains("no execution that finished its 15000 ms");
+
+        LongJobCheck.Findings resumed = check(List.of(killed(1, 10, 0),
+                run(2, 11, 9_000, 11_000, Effects.DONE, 3_300, 1_000, false, 4_000)));
+        assertThat(resumed.violations()).as("4 s saved by the killed execution, 11 s by this one").isEmpty();
     }
 }
