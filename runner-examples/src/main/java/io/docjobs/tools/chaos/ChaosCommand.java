@@ -90,7 +90,7 @@ public final class ChaosCommand implements Callable<Integer> {
 
     @Option(names = "--long-share", paramLabel = "SHARE",
             description = "share of the jobs that run 2.5 to 4 visibility timeouts on heartbeats (default: "
-                    + "0.005; with --short 0.005, 2.5 to 3 timeouts, all in the first half)")
+                    + "0.005; with --short 0.005, 2.5 to 3 timeouts, all in the first quarter)")
     Double longShare;
 
     @Option(names = "--retry-share", paramLabel = "SHARE", description = "share of the jobs whose first 1 or 2 attempts"

@@ -158,10 +158,10 @@ public final class ChaosHandler implements JobHandler {
         Document lease = new Document();
         if (watch != null) {
             watch.observe(job.deadline());
-            lease.append(Effects.EXTENSIONS, watch.extensions()).append(Effects.LEASE_LOST, job.isLeaseLost());
+            lease.append(Effects.EXTENSIONS, watch.extensions()).append(Effects.LEASE_LOST, job.isLeaseLost())
+                    .append(Effects.SINCE_LAST_EXTENSION_MS, watch.sinceLastExtension().toMillis());
             if (watch.minSlack() != null) {
-                lease.append(Effects.MIN_SLACK_MS, watch.minSlack().toMillis())
-                        .append(Effects.SINCE_LAST_EXTENSION_MS, watch.sinceLastExtension().toMillis());
+                lease.append(Effects.MIN_SLACK_MS, watch.minSlack().toMillis());
             }
         }
         recordEnd(execution, job, finished && !interrupted ? Effects.DONE : Effects.CANCELLED, lease);

@@ -52,7 +52,7 @@ public final class Effects {
     public static final String EXTENSIONS = "extensions";
     /** For a long job: the smallest slack of an extension, ms (negative: the lease had expired); absent if none. */
     public static final String MIN_SLACK_MS = "minSlackMs";
-    /** For a long job: ms from the last extension seen to the end of the work; absent if none was seen. */
+    /** For a long job: ms from the last extension seen (or the start, if none was) to the end of the work. */
     public static final String SINCE_LAST_EXTENSION_MS = "sinceLastExtensionMs";
     /** For a long job: whether the lease was lost (taken by another claim) when the work ended. */
     public static final String LEASE_LOST = "leaseLost";

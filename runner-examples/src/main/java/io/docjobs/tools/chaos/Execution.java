@@ -24,7 +24,7 @@ record Execution(String job, int attempt, String worker, long pid, Instant start
      * A long job's lease as its handler saw it (see {@link LeaseWatch}).
      *
      * @param minSlack  the smallest slack of an extension, null if none; negative: the lease had expired
-     * @param sinceLastExtension from the last extension seen to the end of the work, null if none
+     * @param sinceLastExtension from the last extension seen (or the start) to the end of the work; null if it never ended
      * @param leaseLost whether the lease was lost when the work ended
      * @param resumedFrom the progress earlier executions had saved, from which this one resumed
      */

@@ -11,8 +11,8 @@ import java.util.function.LongSupplier;
  * when it happened, on the database's clock; how far that lies before the previous deadline is the
  * extension's slack. A negative slack means the lease had expired before it was extended: another
  * daemon could have claimed the job meanwhile. After the last extension, the time since it was seen
- * (on the monotonic clock) tells whether the lease outlived the work: longer than a lease means it
- * expired first. No wall clock is involved, so skewed host clocks cannot distort either figure. Not
+ * (on the monotonic clock; since the start if none was) tells whether the lease outlived the work:
+ * longer than a lease means it expired first. No wall clock is involved, so skewed host clocks cannot distort either figure. Not
  * thread-safe: one per execution, on the handler's thread.
  */
 final class LeaseWatch {
@@ -28,6 +28,7 @@ final class LeaseWatch {
         this.deadline = firstDeadline;
         this.lease = lease;
         this.nanos = nanos;
+        this.lastExtensionNanos = nanos.getAsLong();
     }
 
     /** Notes the deadline as the handler sees it now. */
@@ -45,11 +46,12 @@ final class LeaseWatch {
     }
 
     /**
-     * How long ago the last extension was seen; null if none was. Seen up to one poll after it
-     * happened, so this is at most that much shorter than the truth.
+     * How long ago the last extension was seen, or the watch began if none was (the lease then had
+     * at most one lease left). Seen up to one poll after it happened, so this is at most that much
+     * shorter than the truth.
      */
     Duration sinceLastExtension() {
-        return extensions == 0 ? null : Duration.ofNanos(nanos.getAsLong() - lastExtensionNanos);
+        return Duration.ofNanos(nanos.getAsLong() - lastExtensionNanos);
     }
 
     /** Heartbeat extensions seen so far. */

@@ -46,11 +46,14 @@ final class LongJobCheck {
      * @param executionsPerJob   how many long jobs ran how many times (executions → jobs)
      * @param extensions         heartbeat extensions seen by long jobs' handlers, over all executions
      * @param minSlack           the smallest slack of any extension; null if none was seen
+     * @param longestSilence     the longest time from the last extension seen (or the start) to the end of the
+     *                           work, over the executions that ended on a healthy daemon; null if none did
      * @param losses             executions that stopped because their lease was lost (taken by another claim)
      * @param killed             executions that never ended (their daemon was killed)
      * @param extraByCause       executions after a long job's first, by cause
      */
-    record Findings(int jobs, Map<Integer, Integer> executionsPerJob, long extensions, Duration minSlack, int losses,
+    record Findings(int jobs, Map<Integer, Integer> executionsPerJob, long extensions, Duration minSlack,
+            Duration longestSilence, int losses,
             int killed, Map<Analysis.Cause, Integer> extraByCause, List<String> violations) {
 
         int maxExecutions() {
@@ -59,9 +62,10 @@ final class LongJobCheck {
 
         void print(PrintWriter out) {
             out.printf("  long jobs           %,d (executions per job: %s; max %d), %,d lease extensions seen, smallest"
-                    + " slack %s, %,d losses (lease taken while running), %,d cut short by kill -9; runs after the first: %s%n",
-                    jobs, executionsPerJob, maxExecutions(), extensions,
-                    minSlack == null ? "-" : Analysis.millis(minSlack), losses, killed, causes());
+                    + " slack %s, longest silence after the last at the end %s, %,d losses (lease taken while running), %,d"
+                    + " cut short by kill -9; runs after the first: %s%n", jobs, executionsPerJob, maxExecutions(), extensions,
+                    minSlack == null ? "-" : Analysis.millis(minSlack),
+                    longestSilence == null ? "-" : Analysis.millis(longestSilence), losses, killed, causes());
         }
 
         Document json() {
@@ -71,7 +75,9 @@ final class LongJobCheck {
             extraByCause.forEach((cause, count) -> causes.append(cause.name().toLowerCase(), count));
             return new Document("jobs", jobs).append("executionsPerJob", perJob).append("maxExecutions", maxExecutions())
                     .append("leaseExtensions", extensions)
-                    .append("minSlackMs", minSlack == null ? null : minSlack.toMillis()).append("losses", losses)
+                    .append("minSlackMs", minSlack == null ? null : minSlack.toMillis())
+                    .append("longestSilenceMs", longestSilence == null ? null : longestSilence.toMillis())
+                    .append("losses", losses)
                     .append("killed", killed).append("extraExecutionsByCause", causes).append("violations", violations);
         }
 
@@ -102,6 +108,7 @@ final class LongJobCheck {
         List<String> violations = new ArrayList<>();
         long extensions = 0;
         Duration minSlack = null;
+        Duration longestSilence = null;
         int losses = 0;
         int killed = 0;
         int longJobs = 0;
@@ -129,6 +136,10 @@ final class LongJobCheck {
                     losses++;
                 }
                 healthyLeaseKept(id, entry.getValue(), run).ifPresent(violations::add);
+                if (lease != null && lease.sinceLastExtension() != null && !disturbed(run)
+                        && (longestSilence == null || lease.sinceLastExtension().compareTo(longestSilence) > 0)) {
+                    longestSilence = lease.sinceLastExtension();
+                }
             }
             for (int i = 1; i < runs.size(); i++) {
                 Analysis.Cause cause = analysis.cause(runs.get(i - 1), runs.get(i));
@@ -148,7 +159,7 @@ final class LongJobCheck {
         if (violations.size() > MAX_LISTED) {
             listed.add("... and " + (violations.size() - MAX_LISTED) + " more long-job violations");
         }
-        return new Findings(longJobs, perJob, extensions, minSlack, losses, killed, causes, listed);
+        return new Findings(longJobs, perJob, extensions, minSlack, longestSilence, losses, killed, causes, listed);
     }
 
     /** Whether {@code run} finished and its part, with the progress it resumed from, makes the whole length. */
@@ -177,12 +188,10 @@ final class LongJobCheck {
         if (lease.leaseLost() || Effects.CANCELLED.equals(run.outcome())) {
             return Optional.of(what + "its lease was lost");
         }
-        if (lease.sinceLastExtension() == null) {
-            return Optional.of(what + "its handler saw no heartbeat extension");
-        }
-        if (lease.sinceLastExtension().compareTo(job.lease()) > 0) {
+        if (lease.sinceLastExtension() != null && lease.sinceLastExtension().compareTo(job.lease()) > 0) {
             return Optional.of(what + "its work ended " + Analysis.millis(lease.sinceLastExtension())
-                    + " after the last extension it saw, longer than its lease of " + Analysis.millis(job.lease()));
+                    + " after the last extension it saw (or its start), longer than its lease of "
+                    + Analysis.millis(job.lease()));
         }
         return Optional.empty();
     }

@@ -22,7 +22,7 @@ record Workload(double longShare, double longSpan, double longMin, double longMa
     /** The full run's mix: 0.5 % long (2.5 to 4 leases), 2 % retried, 0.2 % poison. */
     static final Workload DEFAULT = new Workload(0.005, 0.8, 2.5, 4.0, 0.02, 0.002);
     /** The short run's: the same shares, long jobs early and at most 3 leases long, so the run stays short. */
-    static final Workload SHORT = new Workload(0.005, 0.5, 2.5, 3.0, 0.02, 0.002);
+    static final Workload SHORT = new Workload(0.005, 0.25, 2.5, 3.0, 0.02, 0.002);
 
     /** Checks the shares and lengths. */
     Workload {

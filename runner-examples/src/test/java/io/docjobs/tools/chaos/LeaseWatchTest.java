@@ -38,14 +38,15 @@ class LeaseWatchTest {
     }
 
     @Test
-    void noExtensionMeansNoSlack() {
+    void noExtensionMeansNoSlackAndTheSilenceCountsFromTheStart() {
         LeaseWatch watch = new LeaseWatch(T0.plus(VT), VT, () -> nanos);
 
         watch.observe(T0);
+        nanos += 1_700_000_000L;
 
         assertThat(watch.extensions()).isZero();
         assertThat(watch.minSlack()).isNull();
-        assertThat(watch.sinceLastExtension()).isNull();
+        assertThat(watch.sinceLastExtension()).isEqualTo(Duration.ofMillis(1_700));
     }
 
     @Test

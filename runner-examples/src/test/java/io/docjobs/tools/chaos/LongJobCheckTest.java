@@ -74,7 +74,19 @@ class LongJobCheckTest {
     @Test
     void workGoingOnLongerThanALeaseAfterTheLastExtensionOnAHealthyDaemonIsAViolation() {
         assertThat(check(List.of(run(1, 10, 0, 15_000, Effects.DONE, 3_300, 5_400, false))).violations()).singleElement()
-                .asString().contains("its work ended 5400 ms after the last extension it saw, longer than its lease of 5000 ms");
+                .asString().contains("its work ended 5400 ms after the last extension it saw (or its start), longer than its"
+                        + " lease of 5000 ms");
+    }
+
+    @Test
+    void aShortRemainderWithoutAnExtensionIsNoViolation() {
+        Instant from = T0.plusMillis(9_000);
+        Execution remainder = new Execution("l", 2, "host-11-chaos", 11, from, from.plus(VT), from.plusMillis(1_700),
+                from.plus(VT), Effects.DONE, null, null, null,
+                new Execution.LongRun(0, null, Duration.ofMillis(1_700), false, Duration.ofMillis(13_300)));
+        faults.kill(new FaultLog.Kill("chaos-1", 10, T0.plusMillis(8_000), Set.of("l")));
+
+        assertThat(check(List.of(killed(1, 10, 0), remainder)).violations()).isEmpty();
     }
 
     @Test
