@@ -117,7 +117,7 @@ public final class ChaosHandler implements JobHandler {
         String collection = System.getenv().getOrDefault("DOCJOBS_DATABASE_COLLECTION", "jobs");
         effects = client.getDatabase(database).getCollection(Effects.COLLECTION);
         entries = client.getDatabase(database).getCollection(collection);
-        checkpoints = new Checkpoints(client.getDatabase(database).getCollection(Checkpoints.COLLECTION));
+        checkpoints = new Checkpoints(client.getDatabase(database).getCollection(Checkpoints.COLLECTION), System::nanoTime);
     }
 
     @Override

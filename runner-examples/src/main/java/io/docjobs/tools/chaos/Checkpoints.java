@@ -7,6 +7,7 @@ import com.mongodb.client.model.UpdateOptions;
 import com.mongodb.client.model.Updates;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.bson.Document;
 
 /**
@@ -24,9 +25,12 @@ final class Checkpoints {
     private static final long SAVE_EVERY_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final MongoCollection<Document> progress;
+    private final LongSupplier nanos;
 
-    Checkpoints(MongoCollection<Document> progress) {
+    /** @param nanos the monotonic clock ({@code System::nanoTime}) that spaces the saves */
+    Checkpoints(MongoCollection<Document> progress, LongSupplier nanos) {
         this.progress = progress;
+        this.nanos = nanos;
     }
 
     /** How much of job {@code id}'s work earlier executions saved; zero if none, or if the read failed. */
@@ -48,7 +52,7 @@ final class Checkpoints {
     final class Saver {
         private final String id;
         private final long fromMillis;
-        private long lastSave = System.nanoTime();
+        private long lastSave = nanos.getAsLong();
 
         private Saver(String id, long fromMillis) {
             this.id = id;
@@ -57,7 +61,7 @@ final class Checkpoints {
 
         /** Notes that this execution has done {@code workedMillis} of its part; saves if a second passed. */
         void worked(long workedMillis) {
-            long now = System.nanoTime();
+            long now = nanos.getAsLong();
             if (now - lastSave < SAVE_EVERY_NANOS) {
                 return;
             }

@@ -202,7 +202,9 @@ final class LongJobCheck {
      */
     boolean disturbed(Execution run) {
         Instant end = run.end() != null ? run.end() : Instant.MAX;
-        boolean killed = faults.kills().stream().anyMatch(kill -> kill.pid() == run.pid() && kill.at().isAfter(run.start()));
+        // A daemon is killed once, but mostly long after some of its executions ended: those were healthy.
+        boolean killed = faults.kills().stream().anyMatch(kill -> kill.pid() == run.pid() && kill.at().isAfter(run.start())
+                && kill.at().isBefore(end));
         boolean paused = faults.stops().stream().anyMatch(stop -> stop.pid() == run.pid() && stop.stoppedAt().isBefore(end)
                 && (stop.resumedAt() == null || stop.resumedAt().isAfter(run.start())));
         boolean databaseDown = faults.restarts().stream().anyMatch(r -> r.down().isBefore(end) && r.up().isAfter(run.start()));

@@ -67,6 +67,9 @@ class LongJobCheckTest {
         assertThat(check(runs).violations()).singleElement().asString()
                 .contains("on a healthy daemon: a heartbeat extended the lease 800 ms after it had expired");
 
+        faults.kill(new FaultLog.Kill("chaos-1", 10, T0.plusMillis(30_000), Set.of()));
+        assertThat(check(runs).violations()).as("its daemon was killed only after the execution ended").hasSize(1);
+
         faults.restart(new FaultLog.Restart(T0.plusMillis(4_000), T0.plusMillis(9_000), 0));
         assertThat(check(runs).violations()).isEmpty();
     }
