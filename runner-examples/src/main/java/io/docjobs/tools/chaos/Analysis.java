@@ -49,6 +49,7 @@ final class Analysis {
         KILL("kill -9 of the daemon running the previous attempt; its lease expired"),
         STOP("SIGSTOP of the daemon running the previous attempt (stale worker); its lease expired"),
         RESTART("database restart: the previous attempt could not acknowledge; its lease expired"),
+        FAILED("the previous attempt failed on purpose (a retry or poison job) and was retried after its back-off"),
         UNRECORDED("an attempt in between was claimed but left no record (its daemon died before the handler started)"),
         OTHER("lease expired with no fault injected nearby"),
         SAME_ATTEMPT("VIOLATION: same attempt number as the previous execution (two valid leases at once)");
@@ -146,10 +147,7 @@ final class Analysis {
         }
         Map<String, Integer> byState = new TreeMap<>();
         remaining.values().forEach(entry -> byState.merge(entry.state(), 1, Integer::sum));
-        if (byState.getOrDefault("dead", 0) > 0) {
-            violations.add(byState.get("dead") + " jobs were dead-lettered; with " + Producer.MAX_ATTEMPTS
-                    + " attempts allowed the chaos alone cannot do that: see their last error with docjobs dead list");
-        }
+        // Dead letters are OutcomeCheck's part: poison jobs must end dead, no other job may.
         Set<String> unknown = new HashSet<>(byJob.keySet());
         unknown.addAll(remaining.keySet());
         unknown.removeAll(enqueued);
@@ -240,12 +238,15 @@ final class Analysis {
     }
 
     /** Why {@code next} ran after {@code previous} (the execution with the attempt number before it). */
-    private Cause cause(Execution previous, Execution next) {
+    Cause cause(Execution previous, Execution next) {
         if (next.attempt() == previous.attempt()) {
             return Cause.SAME_ATTEMPT;
         }
         if (next.attempt() > previous.attempt() + 1) {
             return Cause.UNRECORDED;
+        }
+        if (previous.failed()) {
+            return Cause.FAILED;
         }
         if (killOf(previous).filter(kill -> !next.start().isBefore(kill.at())).isPresent()) {
             return Cause.KILL;
@@ -261,15 +262,15 @@ final class Analysis {
     /**
      * Fencing: the previous attempt's lease was valid at least until its last known deadline, so no
      * claim could take the entry before it — unless the previous handler failed and its lease was
-     * released early. Only a handler whose end is unrecorded can have done that (a failed effect
-     * write); one killed by the driver cannot release anything.
+     * released early. Only a handler that failed on purpose, or whose end is unrecorded, can have
+     * done that (a failed effect write); one killed by the driver cannot release anything.
      */
     private Optional<String> checkLeasesDidNotOverlap(Execution previous, Execution next, Cause cause) {
         if (cause == Cause.SAME_ATTEMPT) {
             return Optional.of("job " + next.job() + " ran twice under attempt " + next.attempt()
                     + ", which means two valid leases at once: " + previous + "; and " + next);
         }
-        boolean couldHaveReleased = previous.end() == null && killOf(previous).isEmpty();
+        boolean couldHaveReleased = previous.end() == null && killOf(previous).isEmpty() || previous.failed();
         if (!couldHaveReleased && next.start().plus(CLOCK_TOLERANCE).isBefore(previous.knownDeadline())) {
             return Optional.of("job " + next.job() + " attempt " + next.attempt() + " started at " + next.start()
                     + " while the lease of attempt " + previous.attempt() + " was valid until at least "
@@ -284,7 +285,7 @@ final class Analysis {
             case KILL -> killOf(previous).orElseThrow().at();
             case STOP -> stopOf(previous).orElseThrow().stoppedAt();
             case RESTART, OTHER -> previous.knownDeadline();
-            case UNRECORDED, SAME_ATTEMPT -> null;
+            case UNRECORDED, SAME_ATTEMPT, FAILED -> null;
         };
         return from == null || next.start().isBefore(from) ? Optional.empty() : Optional.of(delay(from, next));
     }

@@ -18,12 +18,16 @@ import picocli.CommandLine.Option;
  * leases with {@code SIGSTOP}, and restarts the database, while two schedules fire every second. At
  * the end it checks that nothing was lost, that every extra execution came from an expired lease
  * (never two valid leases at once), that nothing is stuck, that redelivery was prompt, and that
- * every scheduled time was enqueued exactly once and ran; exit code 0 if so, 1 otherwise.
+ * every scheduled time was enqueued exactly once and ran, and that every job ended completed or (only
+ * the poison jobs) dead with its attempts explained; exit code 0 if so, 1 otherwise. Among the jobs
+ * are long ones on heartbeats, ones that fail their first attempts, and poison ones ({@link Workload}).
  */
 @Command(name = "chaos", description = {
         "Chaos run: database and daemons as processes; kill -9 daemons, SIGSTOP one, restart the database, while two"
-                + " schedules fire every second; then check that no job was lost, every extra execution is explained by an"
-                + " expired lease, and every scheduled time was enqueued exactly once.",
+                + " schedules fire every second and some jobs run long, fail their first attempts or always fail; then"
+                + " check that every job was completed or (poison jobs only) dead-lettered, every extra execution is"
+                + " explained by an expired lease or a planned failure, no long job's lease expired on a healthy daemon,"
+                + " and every scheduled time was enqueued exactly once.",
         "Exit code 0: no violation; 1: violations (each is printed)."})
 public final class ChaosCommand implements Callable<Integer> {
     private static final int JOBS = 20_000;
@@ -84,8 +88,22 @@ public final class ChaosCommand implements Callable<Integer> {
             description = "restart the database process once (default: ${DEFAULT-VALUE}; --no-restart-database to skip)")
     boolean restartDatabase;
 
+    @Option(names = "--long-share", paramLabel = "SHARE",
+            description = "share of the jobs that run 2.5 to 4 visibility timeouts on heartbeats (default: "
+                    + "0.005; with --short 0.005, 2.5 to 3 timeouts, all in the first quarter)")
+    Double longShare;
+
+    @Option(names = "--retry-share", paramLabel = "SHARE", description = "share of the jobs whose first 1 or 2 attempts"
+            + " fail on purpose (default: 0.02)")
+    Double retryShare;
+
+    @Option(names = "--poison-share", paramLabel = "SHARE", description = "share of the jobs that fail every attempt and"
+            + " must end dead-lettered after " + JobKinds.POISON_MAX_ATTEMPTS + " attempts (default: 0.002)")
+    Double poisonShare;
+
     @Option(names = "--short", description = "the short variant for tests: " + SHORT_JOBS + " jobs, " + SHORT_KILLS
-            + " kill, one pause, one database restart, the schedules; well under two minutes on 2 cores")
+            + " kill, one pause, one database restart, the schedules, the job mix with its long jobs early; well under"
+            + " two minutes on 2 cores")
     boolean shortRun;
 
     @CommandLine.Spec
@@ -105,8 +123,11 @@ public final class ChaosCommand implements Callable<Integer> {
         require(positive(visibilityTimeout) && positive(killEvery) && positive(maxDuration) && positive(backoffCap)
                 && !margin.isNegative(), "durations must be positive (the margin may be 0)");
         Path dir = workDir != null ? workDir : Files.createTempDirectory("docjobs-chaos-");
+        Workload mix = shortRun ? Workload.SHORT : Workload.DEFAULT;
+        mix = new Workload(longShare != null ? longShare : mix.longShare(), mix.longSpan(), mix.longMin(), mix.longMax(),
+                retryShare != null ? retryShare : mix.retryShare(), poisonShare != null ? poisonShare : mix.poisonShare());
         ChaosSettings settings = new ChaosSettings(jobCount, daemons, slots, visibilityTimeout, killEvery, maxKills,
-                pause, restartDatabase, maxDuration, backoffCap, margin, readyBacklog, dir);
+                pause, restartDatabase, maxDuration, backoffCap, margin, readyBacklog, dir, mix);
         return new ChaosRun(settings, spec.commandLine().getOut()).run();
     }
 

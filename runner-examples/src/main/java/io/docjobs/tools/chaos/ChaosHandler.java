@@ -15,17 +15,25 @@ import io.docjobs.JobContext;
 import io.docjobs.JobHandler;
 import io.docjobs.JobHandlerProvider;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Date;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.bson.Document;
+import org.bson.conversions.Bson;
 import org.bson.types.ObjectId;
 
 /**
  * The handler of the chaos run (type {@value #TYPE}): records every execution in
  * {@link Effects#COLLECTION} — job id, attempt, worker, process, start and end — and does a small
  * random amount of work in between (a few milliseconds; now and then up to 200 ms; rarely 2–3 s,
- * long enough for the lease keeper to extend the lease).
+ * long enough for the lease keeper to extend the lease). What it does depends on the job's kind,
+ * read from the payload ({@link JobKinds}): a long job works for its length, several visibility
+ * timeouts, resuming from the progress earlier executions saved ({@link Checkpoints}), and records
+ * the heartbeat extensions it saw ({@link LeaseWatch}); a retry job's first
+ * attempts and every attempt of a poison job record their execution as {@link Effects#FAILED} and
+ * throw.
  *
  * <p>Jobs enqueued by the run's schedules carry {@code {"schedule": id}} as payload. For them the
  * handler also records the schedule, the job's enqueue time and the time the job was enqueued for:
@@ -61,6 +69,7 @@ public final class ChaosHandler implements JobHandler {
 
     private final MongoCollection<Document> effects;
     private final MongoCollection<Document> entries;
+    private final Checkpoints checkpoints;
 
     /** Registers {@link ChaosHandler} for {@value #TYPE}, with quick retries. */
     public static final class Provider implements JobHandlerProvider {
@@ -108,31 +117,54 @@ public final class ChaosHandler implements JobHandler {
         String collection = System.getenv().getOrDefault("DOCJOBS_DATABASE_COLLECTION", "jobs");
         effects = client.getDatabase(database).getCollection(Effects.COLLECTION);
         entries = client.getDatabase(database).getCollection(collection);
+        checkpoints = new Checkpoints(client.getDatabase(database).getCollection(Checkpoints.COLLECTION), System::nanoTime);
     }
 
     @Override
     public void handle(JobContext job) throws Exception {
         ObjectId execution = new ObjectId();
         Document payload = job.payloadDocument();
+        JobKinds.Job kind = JobKinds.Job.fromPayload(payload);
         Document record = new Document("_id", execution).append(Effects.JOB, job.id())
                 .append(Effects.SEQ, payload.get("seq")).append(Effects.ATTEMPT, job.attempt())
-                .append(Effects.WORKER, job.workerId()).append(Effects.PID, PID);
+                .append(Effects.WORKER, job.workerId()).append(Effects.PID, PID).append(Effects.KIND, kind.kind().label());
         Object schedule = payload.get(SCHEDULE_KEY);
         if (schedule != null) {
             record.append(Effects.SCHEDULE_ID, String.valueOf(schedule)).append(Effects.ENQUEUED_AT, Date.from(job.enqueuedAt()))
                     .append(Effects.SCHEDULED_AT, scheduledAt(job));
         }
+        boolean longJob = kind.kind() == JobKinds.Kind.LONG;
+        Duration resumedFrom = longJob ? checkpoints.saved(job.id()) : Duration.ZERO;
+        if (longJob) {
+            record.append(Effects.RESUMED_FROM_MS, resumedFrom.toMillis());
+        }
         // Recorded before the work: an execution cut short by kill -9 must still be counted.
         effects.insertOne(record.append(Effects.START, new Date()).append(Effects.DEADLINE_AT_START, Date.from(job.deadline())));
+        if (kind.failsOn(job.attempt())) {
+            recordEnd(execution, job, Effects.FAILED, new Document());
+            throw new IllegalStateException(kind.failure(job.attempt()) + ", job " + job.id());
+        }
+        LeaseWatch watch = longJob ? new LeaseWatch(job.deadline(), kind.lease(), System::nanoTime) : null;
+        Checkpoints.Saver progress = longJob ? checkpoints.saver(job.id(), resumedFrom) : null;
         boolean finished;
         try {
-            finished = work(job);
+            finished = work(job, longJob ? Math.max(0, kind.length().minus(resumedFrom).toMillis()) : randomMillis(), watch,
+                    progress);
         } catch (InterruptedException e) {
             finished = false;
         }
         // Cleared so that the driver can write the record; the outcome says the work was cut short.
         boolean interrupted = Thread.interrupted();
-        recordEnd(execution, job, finished && !interrupted ? Effects.DONE : Effects.CANCELLED);
+        Document lease = new Document();
+        if (watch != null) {
+            watch.observe(job.deadline());
+            lease.append(Effects.EXTENSIONS, watch.extensions()).append(Effects.LEASE_LOST, job.isLeaseLost())
+                    .append(Effects.SINCE_LAST_EXTENSION_MS, watch.sinceLastExtension().toMillis());
+            if (watch.minSlack() != null) {
+                lease.append(Effects.MIN_SLACK_MS, watch.minSlack().toMillis());
+            }
+        }
+        recordEnd(execution, job, finished && !interrupted ? Effects.DONE : Effects.CANCELLED, lease);
         if (!finished || interrupted) {
             throw new InterruptedException("chaos job " + job.id() + " was cancelled (lease lost or shutdown)");
         }
@@ -148,13 +180,26 @@ public final class ChaosHandler implements JobHandler {
         return entry == null ? null : entry.getDate(ENTRY_SCHEDULED_AT);
     }
 
-    /** Sleeps a random while in short slices, stopping early if cancelled; returns whether it finished. */
-    private static boolean work(JobContext job) throws InterruptedException {
+    /** A short job's work: a few milliseconds; now and then up to 200 ms; rarely 2–3 s. */
+    private static long randomMillis() {
         ThreadLocalRandom random = ThreadLocalRandom.current();
         int dice = random.nextInt(1000);
-        long millis = dice < 2 ? random.nextLong(2000, 3000) : dice < 30 ? random.nextLong(20, 200) : random.nextLong(1, 6);
+        return dice < 2 ? random.nextLong(2000, 3000) : dice < 30 ? random.nextLong(20, 200) : random.nextLong(1, 6);
+    }
+
+    /**
+     * Sleeps {@code millis} in short slices, stopping early if cancelled; for a long job (non-null
+     * {@code watch} and {@code progress}) shows the watch the lease deadline and saves the progress
+     * at every slice. Returns whether it finished.
+     */
+    private static boolean work(JobContext job, long millis, LeaseWatch watch, Checkpoints.Saver progress)
+            throws InterruptedException {
         long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
         for (long left = millis; left > 0; left = TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime())) {
+            if (watch != null) {
+                watch.observe(job.deadline());
+                progress.worked(millis - left);
+            }
             if (job.isCancelled()) {
                 return false;
             }
@@ -166,14 +211,17 @@ public final class ChaosHandler implements JobHandler {
     /**
      * Writes the end of the execution, retrying while the database is away (a restart): the job is
      * completed only if its execution is fully recorded, so the run's analysis can count it.
+     * {@code extra} holds further fields to set (a long job's lease figures).
      */
-    private void recordEnd(ObjectId execution, JobContext job, String outcome) throws InterruptedException {
+    private void recordEnd(ObjectId execution, JobContext job, String outcome, Document extra) throws InterruptedException {
         long giveUp = System.nanoTime() + END_WRITE_PATIENCE.toNanos();
         Date end = new Date();
         while (true) {
             try {
-                effects.updateOne(Filters.eq("_id", execution), Updates.combine(Updates.set(Effects.END, end),
+                List<Bson> sets = new ArrayList<>(List.of(Updates.set(Effects.END, end),
                         Updates.set(Effects.DEADLINE_AT_END, Date.from(job.deadline())), Updates.set(Effects.OUTCOME, outcome)));
+                extra.forEach((field, value) -> sets.add(Updates.set(field, value)));
+                effects.updateOne(Filters.eq("_id", execution), Updates.combine(sets));
                 return;
             } catch (MongoException e) {
                 if (System.nanoTime() > giveUp || job.isLeaseLost()) {

@@ -4,6 +4,7 @@ import com.mongodb.ConnectionString;
 import com.mongodb.MongoClientSettings;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
+import io.docjobs.JobEntry;
 import io.docjobs.JobQueue;
 import io.docjobs.QueueConfig;
 import java.io.IOException;
@@ -118,7 +119,7 @@ public final class ChaosRun {
             throws InterruptedException {
         Instant started = Instant.now();
         Producer producer = new Producer(queue, view::ready, settings.jobs(), settings.backlog(),
-                settings.visibilityTimeout());
+                settings.visibilityTimeout(), new JobKinds(settings.jobs(), settings.workload(), settings.visibilityTimeout()));
         Progress progress = new Progress(view, producer, faults, fleet, settings.jobs(), out);
         String endReason = runUntilDone(database, fleet, producer, progress);
         progress.print(true);
@@ -129,17 +130,21 @@ public final class ChaosRun {
         Map<String, Analysis.Entry> remaining = view.entries();
         List<ScheduleCheck.Entry> scheduledLeft = view.scheduledEntries();
         List<Execution> executions = view.executions();
+        List<JobEntry> deadLetters = OutcomeCheck.deadLetters(queue);
         int databaseExit = database.stop();
         if (databaseExit != 0) {
             stopProblems.put("database " + database.process(), databaseExit);
         }
         Analysis.Limits limits = new Analysis.Limits(settings.visibilityTimeout(), settings.backoffCap(),
                 settings.margin());
-        Analysis.Findings findings = new Analysis(faults, limits).analyse(producer.ids(), executions, remaining);
+        Analysis analysis = new Analysis(faults, limits);
+        Analysis.Findings findings = analysis.analyse(producer.ids(), executions, remaining);
+        OutcomeCheck.Findings outcomes = OutcomeCheck.check(producer.jobs(), executions, remaining, deadLetters, analysis);
+        LongJobCheck.Findings longJobs = new LongJobCheck(faults, analysis).check(producer.jobs(), executions);
         ScheduleCheck.Findings scheduleFindings = ScheduleCheck.check(windows, executions, scheduledLeft);
         return new Report(settings, Duration.between(started, Instant.now()), endReason,
                 endReason.equals(ALL_DONE), findings, scheduleFindings, stuck, faults, producer.failedBatches(),
-                stopProblems, List.copyOf(driverErrors), limits);
+                stopProblems, List.copyOf(driverErrors), limits, outcomes, longJobs);
     }
 
     /**

@@ -44,13 +44,27 @@ public final class Effects {
     public static final String SCHEDULED_AT = "scheduledAt";
     /** When the job was enqueued (database time), as the handler sees it. */
     public static final String ENQUEUED_AT = "enqueuedAt";
-    /** {@link #DONE} or {@link #CANCELLED}; absent if the work never ended. */
+    /** The job's kind ({@link JobKinds.Kind#label()}), from its payload. */
+    public static final String KIND = "kind";
+    /** For a long job: the progress earlier executions had saved, ms, from which this one resumed. */
+    public static final String RESUMED_FROM_MS = "resumedFromMs";
+    /** For a long job: the heartbeat extensions its handler saw (see {@link LeaseWatch}). */
+    public static final String EXTENSIONS = "extensions";
+    /** For a long job: the smallest slack of an extension, ms (negative: the lease had expired); absent if none. */
+    public static final String MIN_SLACK_MS = "minSlackMs";
+    /** For a long job: ms from the last extension seen (or the start, if none was) to the end of the work. */
+    public static final String SINCE_LAST_EXTENSION_MS = "sinceLastExtensionMs";
+    /** For a long job: whether the lease was lost (taken by another claim) when the work ended. */
+    public static final String LEASE_LOST = "leaseLost";
+    /** {@link #DONE}, {@link #CANCELLED} or {@link #FAILED}; absent if the work never ended. */
     public static final String OUTCOME = "outcome";
 
     /** The work was finished and the handler returned normally (the supervisor then calls done). */
     public static final String DONE = "done";
     /** The work was cut short: the lease was lost, or the daemon was shutting down. */
     public static final String CANCELLED = "cancelled";
+    /** The handler failed the attempt on purpose (a retry job's first attempts, every attempt of a poison job). */
+    public static final String FAILED = "failed";
 
     private Effects() {
     }

@@ -6,12 +6,12 @@ import io.docjobs.JobRequest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
-import org.bson.Document;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,14 +22,17 @@ import org.slf4j.LoggerFactory;
  * has nothing to do with leases (and the embedded server scans and sorts the ready entries on every
  * claim).
  *
- * <p>Each job's payload is {@code {"seq": n}}, n from 0; the ids the queue returned are the run's
- * enqueued set. A batch that fails is sent again with the same sequence numbers (its ids are
+ * <p>Each job's payload is {@code {"seq": n}}, n from 0, with its kind ({@link JobKinds}); the ids
+ * the queue returned are the run's enqueued set, each with its kind. A batch that fails is sent again with the same sequence numbers (its ids are
  * unknown: if some of it was inserted after all, the analysis reports those entries).
  */
 final class Producer {
     private static final Logger log = LoggerFactory.getLogger(Producer.class);
 
-    /** High, so no job is dead-lettered by the chaos: every kill, pause or restart costs an attempt. */
+    /**
+     * High, so no job is dead-lettered by the chaos: every kill, pause or restart costs an attempt.
+     * Poison jobs get {@link JobKinds#POISON_MAX_ATTEMPTS}.
+     */
     static final int MAX_ATTEMPTS = 1000;
     private static final int BATCH = 250;
 
@@ -38,7 +41,8 @@ final class Producer {
     private final int total;
     private final int backlogTarget;
     private final Duration visibilityTimeout;
-    private final Set<String> ids = ConcurrentHashMap.newKeySet();
+    private final JobKinds kinds;
+    private final Map<String, JobKinds.Job> ids = new ConcurrentHashMap<>();
     private final AtomicInteger failedBatches = new AtomicInteger();
     private final ReentrantLock databaseAccess = new ReentrantLock();
     private volatile int nextSeq;
@@ -47,8 +51,10 @@ final class Producer {
      * @param backlog       how many READY entries the queue holds now
      * @param backlogTarget enqueue only while fewer entries than this are READY
      */
-    Producer(JobQueue queue, LongSupplier backlog, int total, int backlogTarget, Duration visibilityTimeout) {
+    Producer(JobQueue queue, LongSupplier backlog, int total, int backlogTarget, Duration visibilityTimeout,
+            JobKinds kinds) {
         this.queue = queue;
+        this.kinds = kinds;
         this.backlog = backlog;
         this.total = total;
         this.backlogTarget = backlogTarget;
@@ -68,17 +74,21 @@ final class Producer {
                 return;
             }
             List<JobRequest> batch = new ArrayList<>(count);
+            List<JobKinds.Job> batchKinds = new ArrayList<>(count);
             for (int seq = nextSeq; seq < nextSeq + count; seq++) {
-                batch.add(JobRequest.builder(ChaosHandler.TYPE).payload(new Document("seq", seq))
-                        .visibilityTimeout(visibilityTimeout).maxAttempts(MAX_ATTEMPTS).build());
+                JobKinds.Job job = kinds.of(seq);
+                batchKinds.add(job);
+                batch.add(JobRequest.builder(ChaosHandler.TYPE).payload(job.payload(seq))
+                        .visibilityTimeout(visibilityTimeout).maxAttempts(job.maxAttempts()).build());
             }
             List<EnqueueResult> results = queue.enqueueAll(batch);
             int rejected = 0;
-            for (EnqueueResult result : results) {
+            for (int i = 0; i < results.size(); i++) {
+                EnqueueResult result = results.get(i);
                 if (result.isFailed()) {
                     rejected++;
                 } else {
-                    ids.add(result.id());
+                    ids.put(result.id(), batchKinds.get(i));
                 }
             }
             nextSeq += count;
@@ -122,7 +132,12 @@ final class Producer {
 
     /** The ids of every job enqueued so far. */
     Set<String> ids() {
-        return Set.copyOf(ids);
+        return Set.copyOf(ids.keySet());
+    }
+
+    /** Every job enqueued so far, by id, with its kind. */
+    Map<String, JobKinds.Job> jobs() {
+        return Map.copyOf(ids);
     }
 
     int failedBatches() {

@@ -46,9 +46,10 @@ final class QueueView {
         this.collection = collection;
     }
 
-    /** The producer's entries in the queue now, in any state. */
+    /** The producer's entries in the queue now that are still to run: dead letters (poison jobs) have ended. */
     long count() {
-        return database.getCollection(collection).countDocuments(Filters.exists(SCHEDULE_ID, false));
+        return database.getCollection(collection).countDocuments(Filters.and(Filters.exists(SCHEDULE_ID, false),
+                Filters.ne(STATE, JobState.DEAD.stored())));
     }
 
     /** READY entries now (claimable or waiting for a retry). */

@@ -20,10 +20,13 @@ import org.bson.json.JsonWriterSettings;
  * @param stuckLeased     LEASED entries whose deadline had passed more than the grace before the end
  * @param stopProblems    processes that did not exit 0 on the final SIGTERM, with their exit codes
  * @param driverErrors    failures of the driver itself (a fault it could not inject, ...)
+ * @param outcomes        the final accounting: every job completed or dead, its attempts explained
+ * @param longJobs        the long jobs' figures and checks
  */
 record Report(ChaosSettings settings, Duration elapsed, String endReason, boolean allDone, Analysis.Findings findings,
         ScheduleCheck.Findings schedules, long stuckLeased, FaultLog faults, int failedBatches,
-        Map<String, Integer> stopProblems, List<String> driverErrors, Analysis.Limits limits) {
+        Map<String, Integer> stopProblems, List<String> driverErrors, Analysis.Limits limits,
+        OutcomeCheck.Findings outcomes, LongJobCheck.Findings longJobs) {
 
     /** What the schedule line counts, for the report. */
     static final String SCHEDULE_DEFINITION = "times expected = every time from the schedule's first after the"
@@ -36,6 +39,8 @@ record Report(ChaosSettings settings, Duration elapsed, String endReason, boolea
     List<String> violations() {
         List<String> violations = new ArrayList<>(findings.violations());
         violations.addAll(schedules.violations());
+        violations.addAll(outcomes.violations());
+        violations.addAll(longJobs.violations());
         if (stuckLeased > 0) {
             violations.add(stuckLeased + " entries stuck LEASED more than " + Analysis.millis(settings.stuckGrace())
                     + " past their deadline at the end");
@@ -87,6 +92,8 @@ record Report(ChaosSettings settings, Duration elapsed, String endReason, boolea
         if (!f.unknownJobs().isEmpty()) {
             out.printf("  entries from enqueue batches that failed and were sent again: %,d%n", f.unknownJobs().size());
         }
+        outcomes.print(out);
+        longJobs.print(out);
         schedules.schedules().forEach(r -> out.printf("  schedule            %s (%s): %,d times expected, %,d enqueued once,"
                 + " %,d missing, %,d doubled, max lag %s; %,d jobs, %,d executions, %,d not completed, %,d held left%n",
                 r.scheduleId(), r.timing(), r.expected(), r.enqueuedOnce(), r.missing().size(), r.doubled().size(),
@@ -193,6 +200,7 @@ record Report(ChaosSettings settings, Duration elapsed, String endReason, boolea
                 .append("faults", faultsJson())
                 .append("redelivery", redelivery).append("failedEnqueueBatches", failedBatches)
                 .append("schedules", schedulesJson())
+                .append("outcomes", outcomes.json()).append("longJobs", longJobs.json())
                 .append("violations", violations()).append("ok", violations().isEmpty());
         return Files.writeString(file, json.toJson(JsonWriterSettings.builder().indent(true).build()) + "\n");
     }

@@ -139,4 +139,23 @@ class AnalysisTest {
         assertThat(findings.extraByCause()).containsExactly(Map.entry(Analysis.Cause.UNRECORDED, 1));
         assertThat(findings.longestRedelivery()).isEmpty();
     }
+
+    @Test
+    void anAttemptThatFailedOnPurposeReleasedItsLeaseSoItsRetryMayStartBeforeTheOldDeadline() {
+        Execution failed = new Execution("a", 1, "host-10-chaos", 10, at(0), at(0).plus(VT), at(5), at(0).plus(VT),
+                Effects.FAILED);
+        Analysis.Findings findings = analyse(Set.of("a"), List.of(failed, finished("a", 2, 10, 150, 5)), Map.of());
+
+        assertThat(findings.violations()).isEmpty();
+        assertThat(findings.extraByCause()).containsExactly(Map.entry(Analysis.Cause.FAILED, 1));
+        assertThat(findings.longestRedelivery()).isEmpty();
+    }
+
+    @Test
+    void aDeadLetterLeftInTheQueueIsNotLost() {
+        Analysis.Findings findings = analyse(Set.of("p"), List.of(), Map.of("p", new Analysis.Entry("p", "dead", null)));
+
+        assertThat(findings.lost()).isEmpty();
+        assertThat(findings.inQueueByState()).containsEntry("dead", 1);
+    }
 }

@@ -14,8 +14,11 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The short chaos run through the built jar, as a process: a database process, three daemons, 2,000
  * jobs, one kill -9, one SIGSTOP past the leases, one database restart, and two schedules firing
- * every second throughout. It must end with exit code 0 — nothing lost, every extra execution
- * explained by an expired lease, every scheduled time enqueued exactly once — and leave no process
+ * every second throughout. Among the jobs: 10 long ones (2.5 to 3 visibility timeouts on
+ * heartbeats, started early so that the faults hit them), 40 whose first attempts fail, and 4 poison
+ * ones. It must end with exit code 0 — nothing lost, every extra execution explained by an expired
+ * lease or a planned failure, every job completed or (the poison ones) dead, no long job's lease
+ * expired on a healthy daemon, every scheduled time enqueued exactly once — and leave no process
  * behind.
  */
 class ChaosIT {
@@ -37,7 +40,7 @@ class ChaosIT {
     }
 
     @Test
-    void shortChaosRunLosesNothingExplainsEveryExtraExecutionAndFiresEveryScheduledTimeOnce() throws Exception {
+    void shortChaosRunLosesNothingExplainsEveryAttemptKeepsLongJobsAliveAndFiresEveryScheduledTimeOnce() throws Exception {
         Path output = dir.resolve("chaos.out");
         Path workDir = dir.resolve("run");
         driver = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-jar", JAR.toString(),
@@ -58,7 +61,7 @@ class ChaosIT {
         Document summary = Document.parse(Files.readString(workDir.resolve("chaos-summary.json")));
         assertThat(summary.getBoolean("ok")).isTrue();
         assertThat(summary.getInteger("enqueued")).isEqualTo(2_000);
-        assertThat(summary.getInteger("completed")).isEqualTo(2_000);
+        assertThat(summary.getInteger("completed")).isEqualTo(2_000 - 4);
         assertThat(summary.getInteger("lost")).isZero();
         Document faults = summary.get("faults", Document.class);
         assertThat(faults.getInteger("kills")).isEqualTo(1);
@@ -67,6 +70,20 @@ class ChaosIT {
         Document redelivery = summary.get("redelivery", Document.class);
         assertThat(redelivery.get("longestMs", Number.class).longValue())
                 .isLessThanOrEqualTo(redelivery.get("limitMs", Number.class).longValue());
+
+        Document outcomes = summary.get("outcomes", Document.class);
+        assertThat(outcomes.getInteger("accounted")).isEqualTo(2_000);
+        assertThat(outcomes.get("deadByKind", Document.class)).isEqualTo(new Document("poison", 4));
+        assertThat(outcomes.getInteger("deadByDesign") + outcomes.getInteger("deadAfterFault")).isEqualTo(4);
+        assertThat(outcomes.get("completedByKind", Document.class).getInteger("retry")).isEqualTo(40);
+        assertThat(outcomes.getInteger("plannedFailures")).as("retry jobs fail 1 or 2 attempts, poison ones 3")
+                .isGreaterThanOrEqualTo(40 + 4);
+        assertThat(outcomes.getInteger("unexplainedAttempts")).isZero();
+        Document longJobs = summary.get("longJobs", Document.class);
+        assertThat(longJobs.getInteger("jobs")).isEqualTo(10);
+        assertThat(longJobs.get("leaseExtensions", Number.class).longValue()).as("heartbeats of 10 jobs of 2.5+ leases")
+                .isGreaterThanOrEqualTo(10 * 4);
+        assertThat(longJobs.getList("violations", String.class)).isEmpty();
 
         List<Document> schedules = summary.getList("schedules", Document.class);
         assertThat(schedules).extracting(s -> s.getString("id"))
