@@ -12,7 +12,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * 50 ms. Awaitility's own defaults wait 100 ms before the first check and between checks, so each
  * {@code await()} cost at least 100 ms even when the condition already held; with about 120
  * awaits, and the mutation run repeating each covering test per mutant, that was minutes of sleep.
- * A test that needs another pace says so in its own {@code await()}.
+ * A test that needs another pace says so in its own {@code await()}. runner-examples' tests get the
+ * same defaults: both files come with runner-core's test-jar on their class path.
  */
 public final class QuickAwaits implements BeforeAllCallback {
     private static final Duration FIRST_INTERVAL = Duration.ofMillis(2);
