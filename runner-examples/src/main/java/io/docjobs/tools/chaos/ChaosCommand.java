@@ -84,6 +84,16 @@ public final class ChaosCommand implements Callable<Integer> {
             description = "restart the database process once (default: ${DEFAULT-VALUE}; --no-restart-database to skip)")
     boolean restartDatabase;
 
+    @Option(names = "--network-faults", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "a TCP proxy per daemon: latency spikes, dropped and half-open connections, a partition past"
+                    + " the leases (default: ${DEFAULT-VALUE}; --no-network-faults to skip)")
+    boolean networkFaults;
+
+    @Option(names = "--clock-faults", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "daemon clocks off by up to 2 minutes and one jumping, with libfaketime (Debian package"
+                    + " libfaketime; without it the run says so and goes on with true clocks) (default: ${DEFAULT-VALUE})")
+    boolean clockFaults;
+
     @Option(names = "--short", description = "the short variant for tests: " + SHORT_JOBS + " jobs, " + SHORT_KILLS
             + " kill, one pause, one database restart, the schedules; well under two minutes on 2 cores")
     boolean shortRun;
@@ -106,7 +116,7 @@ public final class ChaosCommand implements Callable<Integer> {
                 && !margin.isNegative(), "durations must be positive (the margin may be 0)");
         Path dir = workDir != null ? workDir : Files.createTempDirectory("docjobs-chaos-");
         ChaosSettings settings = new ChaosSettings(jobCount, daemons, slots, visibilityTimeout, killEvery, maxKills,
-                pause, restartDatabase, maxDuration, backoffCap, margin, readyBacklog, dir);
+                pause, restartDatabase, maxDuration, backoffCap, margin, readyBacklog, dir, networkFaults, clockFaults);
         return new ChaosRun(settings, spec.commandLine().getOut()).run();
     }
 

@@ -20,10 +20,11 @@ import org.bson.json.JsonWriterSettings;
  * @param stuckLeased     LEASED entries whose deadline had passed more than the grace before the end
  * @param stopProblems    processes that did not exit 0 on the final SIGTERM, with their exit codes
  * @param driverErrors    failures of the driver itself (a fault it could not inject, ...)
+ * @param faultTable      the figures by fault kind, and the partitions' and clocks' checks
  */
 record Report(ChaosSettings settings, Duration elapsed, String endReason, boolean allDone, Analysis.Findings findings,
         ScheduleCheck.Findings schedules, long stuckLeased, FaultLog faults, int failedBatches,
-        Map<String, Integer> stopProblems, List<String> driverErrors, Analysis.Limits limits) {
+        Map<String, Integer> stopProblems, List<String> driverErrors, Analysis.Limits limits, FaultTable faultTable) {
 
     /** What the schedule line counts, for the report. */
     static final String SCHEDULE_DEFINITION = "times expected = every time from the schedule's first after the"
@@ -59,6 +60,7 @@ record Report(ChaosSettings settings, Duration elapsed, String endReason, boolea
         if (settings.restartDatabase() && faults.restarts().isEmpty()) {
             violations.add("the database was not restarted: the run ended before the restart");
         }
+        violations.addAll(faultTable.violations());
         driverErrors.forEach(error -> violations.add("driver error: " + error));
         return violations;
     }
@@ -107,6 +109,7 @@ record Report(ChaosSettings settings, Duration elapsed, String endReason, boolea
                 r.attempt(), r.cause().name().toLowerCase(), byCause(f)),
                 () -> out.println("  longest redelivery  none measured"));
         out.println("    " + Analysis.REDELIVERY_DEFINITION);
+        faultTable.print(out);
         if (failedBatches > 0) {
             out.printf("  enqueue batches that failed and were sent again: %d%n", failedBatches);
         }
@@ -191,7 +194,8 @@ record Report(ChaosSettings settings, Duration elapsed, String endReason, boolea
                 .append("staleFinishes", f.staleFinishes())
                 .append("stuckLeased", stuckLeased)
                 .append("faults", faultsJson())
-                .append("redelivery", redelivery).append("failedEnqueueBatches", failedBatches)
+                .append("redelivery", redelivery).append("byFaultKind", faultTable.json())
+                .append("failedEnqueueBatches", failedBatches)
                 .append("schedules", schedulesJson())
                 .append("violations", violations()).append("ok", violations().isEmpty());
         return Files.writeString(file, json.toJson(JsonWriterSettings.builder().indent(true).build()) + "\n");
