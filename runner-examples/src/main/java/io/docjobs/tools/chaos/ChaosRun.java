@@ -147,7 +147,7 @@ public final class ChaosRun {
         Analysis.Findings findings = new Analysis(faults, limits).analyse(producer.ids(), executions, remaining);
         ScheduleCheck.Findings scheduleFindings = ScheduleCheck.check(windows, executions, scheduledLeft);
         FaultTable faultTable = FaultTable.of(faults, findings, executions, limits.redelivery(),
-                PartitionCheck.check(faults, executions, daemon -> LateAcks.ofDaemon(settings.workDir().toAbsolutePath(),
+                PartitionCheck.check(faults, executions, daemon -> DaemonLog.of(settings.workDir().toAbsolutePath(),
                         daemon), settings.visibilityTimeout()),
                 ClockCheck.check(executions, faults, settings.visibilityTimeout()), clockStatus, settings.networkFaults());
         return new Report(settings, Duration.between(started, Instant.now()), endReason,
@@ -198,7 +198,7 @@ public final class ChaosRun {
             monitoring.scheduleAtFixedRate(guarded(() -> {
                 progress.update();
                 progress.print(false);
-                if (progress.allDone()) {
+                if (progress.allDone() && network.settled()) {
                     end.complete(ALL_DONE);
                 }
             }, end), PROGRESS_PERIOD_MS, PROGRESS_PERIOD_MS, TimeUnit.MILLISECONDS);

@@ -75,7 +75,11 @@ final class ClockFaults {
 
     /** The libfaketime variables for a daemon in {@code slot}. */
     Map<String, String> environment(int slot) {
-        Map<String, String> common = Map.of("LD_PRELOAD", library.toString(), "FAKETIME_DONT_FAKE_MONOTONIC", "1");
+        // The monotonic clock stays true, and so must the time-outs of waits on it: libfaketime's
+        // "monotonic fix" for pthread_cond_timedwait makes every timed park of the JVM return at once
+        // with a fast clock (threads spin) and wait far too long with a slow one.
+        Map<String, String> common = Map.of("LD_PRELOAD", library.toString(), "FAKETIME_DONT_FAKE_MONOTONIC", "1",
+                "FAKETIME_FORCE_MONOTONIC_FIX", "0");
         if (jumps(slot)) {
             // Re-read at most once a second: reading it on every clock read (FAKETIME_NO_CACHE) costs a
             // JVM so much system time that it does not even start on two cores.

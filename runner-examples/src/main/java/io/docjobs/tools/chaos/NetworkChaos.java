@@ -40,6 +40,8 @@ final class NetworkChaos {
     static final long SPIKE_MIN_MS = 300;
     static final long SPIKE_MAX_MS = 1_500;
     static final Duration HALF_OPEN_FOR = Duration.ofSeconds(6);
+    /** How long the run goes on after the partition healed, at least: the daemon cut off must come back. */
+    static final Duration REJOIN_GRACE = Duration.ofSeconds(3);
     /** How long the partition waits for a daemon to claim the probe before it cuts the busiest off. */
     static final Duration PROBE_PATIENCE = Duration.ofSeconds(10);
 
@@ -69,6 +71,7 @@ final class NetworkChaos {
     private String probe;
     private Instant probingSince;
     private boolean partitioned;
+    private volatile Instant healedAt;
 
     NetworkChaos(ChaosSettings settings, Fleet fleet, DaemonSlots slots, Producer producer, FaultLog faults,
             ScheduledExecutorService scheduler, PrintWriter out, Function<String, Set<String>> leasedBy, boolean network) {
@@ -137,9 +140,9 @@ final class NetworkChaos {
         }
     }
 
-    /** Injects one fault of {@code kind} on a daemon that may take it; false if none may now. */
+    /** Injects one fault of {@code kind} on a daemon holding leases that may take it; false if none may now. */
     private boolean inject(FaultLog.NetworkFault kind) {
-        Optional<Integer> target = victim(daemon -> true);
+        Optional<Integer> target = victim(daemon -> !leasedBy.apply(daemon.name()).isEmpty());
         if (target.isEmpty()) {
             return false;
         }
@@ -203,7 +206,10 @@ final class NetworkChaos {
         Duration length = settings.pauseLength();
         lasting(new FaultLog.Network(FaultLog.NetworkFault.PARTITION, slot, daemon.name(), daemon.pid(), at, null, held,
                 held.contains(probe) ? "holding the probe job " + probe : "the probe job was not claimed in time"),
-                length, proxy::heal);
+                length, () -> {
+                    proxy.heal();
+                    healedAt = Instant.now();
+                });
         say("partition: " + daemon + " cut off from the database, holding " + held.size() + " leases"
                 + (held.contains(probe) ? " (the probe's among them)" : "") + ", for " + length.toMillis()
                 + " ms: they expire meanwhile and other daemons take the jobs over");
@@ -249,6 +255,20 @@ final class NetworkChaos {
         scheduler.schedule(end, length.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * Whether the run may end as far as the network is concerned: no fault is on, and a healed
+     * partition's daemon had {@link #REJOIN_GRACE} to come back (schedules still fire meanwhile).
+     */
+    boolean settled() {
+        synchronized (open) {
+            if (!open.isEmpty()) {
+                return false;
+            }
+        }
+        Instant healed = healedAt;
+        return healed == null || Instant.now().isAfter(healed.plus(REJOIN_GRACE));
+    }
+
     /** Ends every fault still on (the run ended before their time): heals partitions, closes half-open links. */
     void endAll() {
         List<Runnable> ending;
@@ -256,13 +276,6 @@ final class NetworkChaos {
             ending = List.copyOf(open.values());
         }
         ending.forEach(Runnable::run);
-    }
-
-    /** The network faults injected so far, by kind. */
-    Map<FaultLog.NetworkFault, Long> counts() {
-        Map<FaultLog.NetworkFault, Long> counts = new TreeMap<>();
-        faults.network().forEach(n -> counts.merge(n.kind(), 1L, Long::sum));
-        return counts;
     }
 
     private void say(String line) {

@@ -21,10 +21,11 @@ import java.util.stream.Collectors;
  *       at least one did (the driver cut off the daemon running its probe job);
  *   <li>late acknowledgements were refused: every execution of the cut-off daemon that finished
  *       while another attempt of its job followed has its {@code done} logged as refused, not
- *       written, or its lease found lost ({@link LateAcks}); an acknowledgement that left no such
+ *       written, or its lease found lost ({@link DaemonLog}); an acknowledgement that left no such
  *       trace would have been accepted after the job moved on;
- *   <li>the daemon rejoined without operator action: it completed jobs after the heal, unless it
- *       was killed first or no job was left to run.
+ *   <li>the daemon rejoined without operator action: it completed jobs after the heal, or (if no
+ *       job came its way before the run ended) its log says that its claims work again; unless it
+ *       was killed first.
  * </ul>
  */
 final class PartitionCheck {
@@ -54,9 +55,9 @@ final class PartitionCheck {
     }
 
     /**
-     * @param logs the acknowledgement fates a daemon logged, by daemon name
+     * @param logs what a daemon's log says, by daemon name
      */
-    static List<Result> check(FaultLog faults, Collection<Execution> executions, Function<String, Map<String, LateAcks.Fate>> logs,
+    static List<Result> check(FaultLog faults, Collection<Execution> executions, Function<String, DaemonLog.Evidence> logs,
             Duration visibilityTimeout) {
         Map<String, List<Execution>> byJob = executions.stream().collect(Collectors.groupingBy(Execution::job));
         Optional<Instant> lastStart = executions.stream().map(Execution::start).max(Comparator.naturalOrder());
@@ -70,7 +71,7 @@ final class PartitionCheck {
     }
 
     private static Result check(FaultLog.Network cut, FaultLog faults, Collection<Execution> executions,
-            Map<String, List<Execution>> byJob, Map<String, LateAcks.Fate> fates, Optional<Instant> lastStart,
+            Map<String, List<Execution>> byJob, DaemonLog.Evidence log, Optional<Instant> lastStart,
             Duration visibilityTimeout) {
         List<String> violations = new ArrayList<>();
         String who = "the partitioned daemon " + cut.daemon() + " (pid " + cut.pid() + ")";
@@ -115,7 +116,7 @@ final class PartitionCheck {
                 continue;
             }
             stale++;
-            LateAcks.Fate fate = fates.get(LateAcks.key(run.job(), run.attempt()));
+            DaemonLog.Fate fate = log.fates().get(DaemonLog.key(run.job(), run.attempt()));
             if (fate == null) {
                 violations.add(who + " finished " + run + " of job " + run.job() + ", a later attempt followed, yet its"
                         + " log shows no refused or failed acknowledgement: was a stale done accepted?");
@@ -140,9 +141,12 @@ final class PartitionCheck {
             rejoin = "did not rejoin";
             violations.add(who + " completed no job after the partition healed at " + healed + ", though jobs ran until "
                     + othersUntil + ": it did not rejoin");
+        } else if (log.claimsWorkAgain()) {
+            rejoin = "its claims work again (its log says so); no job came its way before the end";
         } else {
-            rejoin = "not judged: the jobs ran out within " + Analysis.millis(visibilityTimeout.multipliedBy(2))
-                    + " of the heal";
+            rejoin = "did not rejoin";
+            violations.add(who + " completed no job after the partition healed at " + healed + " and its log does not say"
+                    + " that its claims work again: it did not rejoin");
         }
         return new Result(cut.daemon(), cut.pid(), cut.from(), healed, cut.leasedJobs().size(), redelivered, across.size(),
                 cancelled, stale, refused, notWritten, discarded, after.size(), rejoin, violations);

@@ -20,8 +20,9 @@ class PartitionCheckTest {
     private static final long OTHER = 11;
 
     private final FaultLog faults = new FaultLog();
-    private final Map<String, LateAcks.Fate> fates = new HashMap<>();
+    private final Map<String, DaemonLog.Fate> fates = new HashMap<>();
     private final List<Execution> executions = new ArrayList<>();
+    private boolean claimsWorkAgain = true;
 
     private static Instant at(long millis) {
         return T0.plusMillis(millis);
@@ -33,7 +34,8 @@ class PartitionCheckTest {
     }
 
     private List<PartitionCheck.Result> check() {
-        return PartitionCheck.check(faults, executions, daemon -> daemon.equals("chaos-1") ? fates : Map.of(), VT);
+        return PartitionCheck.check(faults, executions, daemon -> daemon.equals("chaos-1")
+                ? new DaemonLog.Evidence(fates, claimsWorkAgain) : DaemonLog.Evidence.NONE, VT);
     }
 
     /** Daemon CUT is cut off from 1 s to 10 s holding the probe p and job a. */
@@ -48,7 +50,7 @@ class PartitionCheckTest {
         ran("p", 1, CUT, 500, 11_000, Effects.CANCELLED);
         ran("p", 2, OTHER, 6_100, 6_200, Effects.DONE);
         ran("a", 1, CUT, 900, 1_200, Effects.DONE);
-        fates.put(LateAcks.key("a", 1), LateAcks.Fate.REFUSED);
+        fates.put(DaemonLog.key("a", 1), DaemonLog.Fate.REFUSED);
         ran("a", 2, OTHER, 6_000, 6_010, Effects.DONE);
         ran("b", 1, CUT, 12_000, 12_005, Effects.DONE);
         ran("c", 1, OTHER, 30_000, 30_005, Effects.DONE);
@@ -100,6 +102,18 @@ class PartitionCheckTest {
         healthyRun();
         executions.removeIf(run -> run.job().equals("b"));
 
+        assertThat(check().get(0).violations()).singleElement().asString().contains("did not rejoin");
+    }
+
+    @Test
+    void aDaemonWithNoJobAfterTheHealRejoinedIfItsClaimsWorkAgain() {
+        healthyRun();
+        executions.removeIf(run -> run.job().equals("b") || run.job().equals("c"));
+
+        assertThat(check().get(0).violations()).isEmpty();
+        assertThat(check().get(0).rejoin()).contains("claims work again");
+
+        claimsWorkAgain = false;
         assertThat(check().get(0).violations()).singleElement().asString().contains("did not rejoin");
     }
 

@@ -12,12 +12,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * What a daemon's log says became of the acknowledgements of its jobs: the supervisor logs a
- * {@code done} the database refused (the lease had moved on), one it could not write at all, and a
- * lease a heartbeat found lost while the handler ran, each naming the job and attempt. A handler
- * cannot see these (it returned before {@code done} was sent), so the run reads them here.
+ * What a daemon's log tells the chaos run that no execution record can: what became of the
+ * acknowledgements of its jobs (the supervisor logs a {@code done} the database refused because
+ * the lease had moved on, one it could not write at all, and a lease a heartbeat found lost while
+ * the handler ran, each naming the job and attempt; a handler returned before {@code done} was
+ * sent, so it cannot know), and whether its claims worked again after their last failure.
  */
-final class LateAcks {
+final class DaemonLog {
     /** What became of one attempt's acknowledgement. */
     enum Fate {
         /** {@code done} reached the database and was refused: the lease was no longer this worker's. */
@@ -34,15 +35,32 @@ final class LateAcks {
         }
     }
 
-    private static final Pattern JOB = Pattern.compile("job ([0-9a-f]{24}) \\(type \"[^\"]*\", attempt (\\d+)\\)");
-
-    private LateAcks() {
+    /**
+     * The evidence of one daemon's log.
+     *
+     * @param fates           acknowledgement fates by {@link #key}; the later line wins
+     * @param claimsWorkAgain whether the last word of its claim loop on an outage was that claims
+     *                        work again (or it never had one)
+     */
+    record Evidence(Map<String, Fate> fates, boolean claimsWorkAgain) {
+        /** A daemon without a log. */
+        static final Evidence NONE = new Evidence(Map.of(), false);
     }
 
-    /** The fates logged in {@code lines}, by {@link #key}; the later line wins. */
-    static Map<String, Fate> parse(List<String> lines) {
+    private static final Pattern JOB = Pattern.compile("job ([0-9a-f]{24}) \\(type \"[^\"]*\", attempt (\\d+)\\)");
+    private static final String CLAIMS = "claiming jobs from ";
+    private static final String RECOVERED = " works again after ";
+
+    private DaemonLog() {
+    }
+
+    static Evidence parse(List<String> lines) {
         Map<String, Fate> fates = new HashMap<>();
+        boolean claimsWork = true;
         for (String line : lines) {
+            if (line.contains(CLAIMS)) {
+                claimsWork = line.contains(RECOVERED);
+            }
             for (Fate fate : Fate.values()) {
                 if (line.contains(fate.marker)) {
                     Matcher job = JOB.matcher(line);
@@ -53,14 +71,14 @@ final class LateAcks {
                 }
             }
         }
-        return fates;
+        return new Evidence(Map.copyOf(fates), claimsWork);
     }
 
-    /** The fates in the log file of daemon {@code daemon} in {@code workDir}; none if it has no log. */
-    static Map<String, Fate> ofDaemon(Path workDir, String daemon) {
+    /** The evidence in the log file of daemon {@code daemon} in {@code workDir}; none if it has no log. */
+    static Evidence of(Path workDir, String daemon) {
         Path log = workDir.resolve(daemon + ".log");
         if (!Files.isRegularFile(log)) {
-            return Map.of();
+            return Evidence.NONE;
         }
         try {
             return parse(Files.readAllLines(log, StandardCharsets.UTF_8));
