@@ -15,14 +15,17 @@ import picocli.CommandLine.Option;
  * {@code docjobs chaos}: proves at-least-once delivery with real processes. Starts the embedded
  * database as its own process on a file, several daemons on one queue, enqueues jobs whose handler
  * records every execution, and meanwhile kills daemons with {@code kill -9}, pauses one past its
- * leases with {@code SIGSTOP}, and restarts the database, while two schedules fire every second. At
- * the end it checks that nothing was lost, that every extra execution came from an expired lease
- * (never two valid leases at once), that nothing is stuck, that redelivery was prompt, and that
- * every scheduled time was enqueued exactly once and ran; exit code 0 if so, 1 otherwise.
+ * leases with {@code SIGSTOP}, restarts the database, injects network faults through a proxy per
+ * daemon and skews the daemons' clocks, while two schedules fire every second. At the end it
+ * checks that nothing was lost, that every extra execution came from an expired lease (never two
+ * valid leases at once), that nothing is stuck, that redelivery was prompt, that every scheduled
+ * time was enqueued exactly once and ran, that a partitioned daemon's late acknowledgements were
+ * refused, and that no lease deadline followed a skewed clock; exit code 0 if so, 1 otherwise.
  */
 @Command(name = "chaos", description = {
-        "Chaos run: database and daemons as processes; kill -9 daemons, SIGSTOP one, restart the database, while two"
-                + " schedules fire every second; then check that no job was lost, every extra execution is explained by an"
+        "Chaos run: database and daemons as processes; kill -9 daemons, SIGSTOP one, restart the database, put a faulty"
+                + " network (latency, drops, half-open connections, a partition) and skewed clocks between daemons and"
+                + " database, while two schedules fire every second; then check that no job was lost, every extra execution is explained by an"
                 + " expired lease, and every scheduled time was enqueued exactly once.",
         "Exit code 0: no violation; 1: violations (each is printed)."})
 public final class ChaosCommand implements Callable<Integer> {
@@ -95,7 +98,8 @@ public final class ChaosCommand implements Callable<Integer> {
     boolean clockFaults;
 
     @Option(names = "--short", description = "the short variant for tests: " + SHORT_JOBS + " jobs, " + SHORT_KILLS
-            + " kill, one pause, one database restart, the schedules; well under two minutes on 2 cores")
+            + " kill, one pause, one database restart, each network fault, the clocks, the schedules; well under two minutes"
+            + " on 2 cores")
     boolean shortRun;
 
     @CommandLine.Spec

@@ -38,7 +38,11 @@ import org.bson.types.ObjectId;
  * before the execution is recorded; if it fails (the database restarting) the attempt fails and is
  * retried like a failed record.
  *
+ * <p>A probe job ({@value #LINGER_KEY} in its payload) works until cancelled on its first attempts:
+ * the driver cuts off the daemon running it, so that a handler runs across a partition.
+ *
  * <p>It writes to the queue's database, found like the daemon finds it: the connection string in
+ * {@value #EFFECTS_CONNECTION_ENV} if set (the driver's direct line, past the faulty proxy), else
  * the environment variable {@value #CONNECTION_ENV} (or, if unset, the system property
  * {@value #CONNECTION_PROPERTY}), the database name in {@code DOCJOBS_DATABASE_NAME} (default
  * {@code docjobs}) and the queue's collection in {@code DOCJOBS_DATABASE_COLLECTION} (default

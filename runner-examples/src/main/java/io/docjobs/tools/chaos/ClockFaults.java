@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -127,7 +128,7 @@ final class ClockFaults {
     }
 
     private static Map<String, String> merge(Map<String, String> a, Map<String, String> b) {
-        java.util.HashMap<String, String> merged = new java.util.HashMap<>(a);
+        Map<String, String> merged = new HashMap<>(a);
         merged.putAll(b);
         return Map.copyOf(merged);
     }

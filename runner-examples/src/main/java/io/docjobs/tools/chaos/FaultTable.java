@@ -9,7 +9,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.bson.Document;
 
@@ -21,7 +20,11 @@ import org.bson.Document;
  *
  * @param rows         one per fault kind, in {@link Kind} order
  * @param unattributed extra executions attributed to no fault (cause other or unrecorded)
+ * @param limit        the redelivery bound the delays are held to
+ * @param partitions   what each partition was checked for
+ * @param clocks       what the lease deadlines were checked for
  * @param clockStatus  whether the clocks were skewed, or why not
+ * @param missing      network faults that were due but never came (the run ended first)
  */
 record FaultTable(List<Row> rows, int unattributed, Duration limit, List<PartitionCheck.Result> partitions,
         ClockCheck.Findings clocks, String clockStatus, List<String> missing) {
@@ -91,7 +94,7 @@ record FaultTable(List<Row> rows, int unattributed, Duration limit, List<Partiti
             }
             case DB_RESTART -> {
                 count = faults.restarts().size();
-                faults.restarts().forEach(r -> jobs.addAll(ranDuring(executions, run -> true, r.down(), r.up())));
+                faults.restarts().forEach(r -> jobs.addAll(ranDuring(executions, r.down(), r.up())));
             }
             case CLOCK_SKEW -> {
                 List<FaultLog.ClockShift> skewed = faults.clocks().stream()
@@ -129,10 +132,9 @@ record FaultTable(List<Row> rows, int unattributed, Duration limit, List<Partiti
                 delays.isEmpty() ? Optional.empty() : Optional.of(delays.get(delays.size() - 1)), over, extra);
     }
 
-    /** The jobs of the executions that passed {@code whose} and ran at some time within {@code [from, to]}. */
-    private static Set<String> ranDuring(Collection<Execution> executions, Predicate<Execution> whose, Instant from,
-            Instant to) {
-        return executions.stream().filter(whose).filter(run -> !run.start().isAfter(to)
+    /** The jobs of the executions that ran at some time within {@code [from, to]}. */
+    private static Set<String> ranDuring(Collection<Execution> executions, Instant from, Instant to) {
+        return executions.stream().filter(run -> !run.start().isAfter(to)
                 && (run.end() == null || !run.end().isBefore(from))).map(Execution::job).collect(Collectors.toSet());
     }
 

@@ -6,7 +6,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -36,8 +35,8 @@ final class Fleet {
     private final List<ChildProcess> daemons = new ArrayList<>();
     private final List<ChildProcess> paused = new ArrayList<>();
     private final Map<ChildProcess, Integer> slots = new HashMap<>();
-    /** Slots under a network fault: no kill there, its replacement could not even start. */
-    private final Set<Integer> spared = new HashSet<>();
+    /** Slots under network faults, with how many: no kill there, its replacement could not even start. */
+    private final Map<Integer, Integer> spared = new HashMap<>();
     private final SlotSetup setup;
     private int started;
 
@@ -179,16 +178,18 @@ final class Fleet {
     /** Daemons that may be killed or paused: started up, alive, not paused, no network fault on. */
     private synchronized List<ChildProcess> candidates() {
         return daemons.stream().filter(d -> d.isReady() && d.isAlive() && !paused.contains(d)
-                && !spared.contains(slots.get(d))).toList();
+                && !spared.containsKey(slots.get(d))).toList();
     }
 
-    /** Spares {@code slot} from kills and the pause while a network fault is on there (or ends that). */
+    /**
+     * Spares {@code slot} from kills and the pause while a network fault is on there ({@code true}
+     * when one begins, {@code false} when it ends; spared while any is on).
+     */
     synchronized void spare(int slot, boolean spare) {
-        if (spare) {
-            spared.add(slot);
-        } else {
-            spared.remove(slot);
-        }
+        spared.compute(slot, (key, count) -> {
+            int next = (count == null ? 0 : count) + (spare ? 1 : -1);
+            return next <= 0 ? null : next;
+        });
     }
 
     /** Resumes every paused daemon with {@code SIGCONT}; returns how many were paused. */

@@ -4,16 +4,17 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.LinkedHashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import org.bson.Document;
 
 /**
@@ -63,14 +64,14 @@ final class NetworkChaos {
     private final boolean network;
     private final Instant started = Instant.now();
     /** Faults still on, with what ends them: run at their time, or at the end of the run. */
-    private final Map<FaultLog.Network, Runnable> open = new LinkedHashMap<>();
+    private final Map<FaultLog.Network, Runnable> open = new ConcurrentHashMap<>();
     private final List<FaultLog.NetworkFault> firstsDone = new ArrayList<>();
     private Instant nextRepeat = Instant.MAX;
     private int rotation;
     private int jumpsDone;
     private String probe;
     private Instant probingSince;
-    private boolean partitioned;
+    private volatile boolean partitioned;
     private volatile Instant healedAt;
 
     NetworkChaos(ChaosSettings settings, Fleet fleet, DaemonSlots slots, Producer producer, FaultLog faults,
@@ -86,9 +87,12 @@ final class NetworkChaos {
         this.network = network;
     }
 
-    /** How long the probe job's first attempt works: past the partition and the heartbeat after it. */
+    /**
+     * How long the probe job's first attempt works unless cancelled: past the longest wait for its
+     * claim, the partition, and the heartbeat after the heal, with room to spare.
+     */
     Duration probeLinger() {
-        return settings.pauseLength().plus(settings.visibilityTimeout()).plusSeconds(3);
+        return PROBE_PATIENCE.plus(settings.pauseLength()).plus(settings.visibilityTimeout()).plusSeconds(5);
     }
 
     /**
@@ -142,13 +146,18 @@ final class NetworkChaos {
 
     /** Injects one fault of {@code kind} on a daemon holding leases that may take it; false if none may now. */
     private boolean inject(FaultLog.NetworkFault kind) {
-        Optional<Integer> target = victim(daemon -> !leasedBy.apply(daemon.name()).isEmpty());
+        Optional<Integer> target = victim(daemon -> !leasedBy.apply(daemon.name()).isEmpty(), false);
         if (target.isEmpty()) {
             return false;
         }
         int slot = target.get();
-        ChildProcess daemon = fleet.inSlot(slot).orElseThrow();
-        FaultyProxy proxy = slots.proxy(slot).orElseThrow();
+        Optional<ChildProcess> current = fleet.inSlot(slot);
+        Optional<FaultyProxy> slotProxy = slots.proxy(slot);
+        if (current.isEmpty() || slotProxy.isEmpty()) {
+            return false; // it died just now: the next tick finds another
+        }
+        ChildProcess daemon = current.get();
+        FaultyProxy proxy = slotProxy.get();
         Set<String> held = leasedBy.apply(daemon.name());
         Instant at = Instant.now();
         switch (kind) {
@@ -192,13 +201,19 @@ final class NetworkChaos {
             return;
         }
         boolean patient = Instant.now().isBefore(probingSince.plus(PROBE_PATIENCE));
-        Optional<Integer> target = victim(daemon -> !patient || leasedBy.apply(daemon.name()).contains(probe));
+        // The probe's daemon is cut off even under another network fault: waiting could lose the probe.
+        Optional<Integer> target = victim(daemon -> !patient || leasedBy.apply(daemon.name()).contains(probe), true);
         if (target.isEmpty()) {
             return;
         }
         int slot = target.get();
-        ChildProcess daemon = fleet.inSlot(slot).orElseThrow();
-        FaultyProxy proxy = slots.proxy(slot).orElseThrow();
+        Optional<ChildProcess> current = fleet.inSlot(slot);
+        Optional<FaultyProxy> slotProxy = slots.proxy(slot);
+        if (current.isEmpty() || slotProxy.isEmpty()) {
+            return;
+        }
+        ChildProcess daemon = current.get();
+        FaultyProxy proxy = slotProxy.get();
         Instant at = Instant.now();
         proxy.partition();
         partitioned = true;
@@ -216,22 +231,21 @@ final class NetworkChaos {
     }
 
     /**
-     * A slot whose daemon may take a fault now (ready, alive, not paused, no fault on) and passes
-     * {@code wanted}; the one holding the most leases.
+     * A slot whose daemon may take a fault now (ready, alive, not paused, no fault on unless
+     * {@code evenBusy}) and passes {@code wanted}; the one holding the most leases.
      */
-    private Optional<Integer> victim(java.util.function.Predicate<ChildProcess> wanted) {
-        Set<Integer> busy = new java.util.HashSet<>();
-        synchronized (open) {
+    private Optional<Integer> victim(Predicate<ChildProcess> wanted, boolean evenBusy) {
+        Set<Integer> busy = new HashSet<>();
+        if (!evenBusy) {
             open.keySet().forEach(n -> busy.add(n.slot()));
         }
-        List<Integer> eligible = new ArrayList<>();
+        Map<Integer, Integer> leases = new TreeMap<>();
         for (int slot = 1; slot <= settings.daemons(); slot++) {
             int s = slot;
             fleet.inSlot(slot).filter(d -> !busy.contains(s) && d.isReady() && !fleet.isPaused(d) && wanted.test(d))
-                    .ifPresent(d -> eligible.add(s));
+                    .ifPresent(d -> leases.put(s, leasedBy.apply(d.name()).size()));
         }
-        return eligible.stream().max(Comparator.comparingInt(
-                slot -> fleet.inSlot(slot).map(d -> leasedBy.apply(d.name()).size()).orElse(0)));
+        return leases.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey);
     }
 
     /** Records a fault that lasts, spares its slot from kills, and ends both after {@code length}. */
@@ -239,19 +253,15 @@ final class NetworkChaos {
         faults.network(fault);
         fleet.spare(fault.slot(), true);
         Runnable end = () -> {
-            synchronized (open) {
-                if (open.remove(fault) == null) {
-                    return;
-                }
+            if (open.remove(fault) == null) {
+                return; // ended already: at its time, or by endAll
             }
             undo.run();
             faults.networkEnded(fault, Instant.now());
             fleet.spare(fault.slot(), false);
             say(fault.kind().label + " of " + fault.daemon() + " over");
         };
-        synchronized (open) {
-            open.put(fault, end);
-        }
+        open.put(fault, end);
         scheduler.schedule(end, length.toMillis(), TimeUnit.MILLISECONDS);
     }
 
@@ -260,28 +270,20 @@ final class NetworkChaos {
      * partition's daemon had {@link #REJOIN_GRACE} to come back (schedules still fire meanwhile).
      */
     boolean settled() {
-        synchronized (open) {
-            if (!open.isEmpty()) {
-                return false;
-            }
-        }
         Instant healed = healedAt;
-        return healed == null || Instant.now().isAfter(healed.plus(REJOIN_GRACE));
+        if (partitioned && healed == null) {
+            return false; // cut off, or healing right now
+        }
+        return open.isEmpty() && (healed == null || Instant.now().isAfter(healed.plus(REJOIN_GRACE)));
     }
 
     /** Ends every fault still on (the run ended before their time): heals partitions, closes half-open links. */
     void endAll() {
-        List<Runnable> ending;
-        synchronized (open) {
-            ending = List.copyOf(open.values());
-        }
-        ending.forEach(Runnable::run);
+        List.copyOf(open.values()).forEach(Runnable::run);
     }
 
     private void say(String line) {
-        synchronized (out) {
-            out.printf("chaos %6.1fs  %s%n", Duration.between(started, Instant.now()).toMillis() / 1000.0, line);
-            out.flush();
-        }
+        out.printf("chaos %6.1fs  %s%n", Duration.between(started, Instant.now()).toMillis() / 1000.0, line);
+        out.flush();
     }
 }

@@ -14,9 +14,12 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The short chaos run through the built jar, as a process: a database process, three daemons, 2,000
  * jobs, one kill -9, one SIGSTOP past the leases, one database restart, and two schedules firing
- * every second throughout. It must end with exit code 0 — nothing lost, every extra execution
- * explained by an expired lease, every scheduled time enqueued exactly once — and leave no process
- * behind.
+ * every second throughout; each daemon behind its own faulty proxy (a latency spike, dropped and
+ * half-open connections, a partition past the leases) and, where libfaketime is installed, with
+ * its clock two minutes fast, two minutes slow, or jumping. It must end with exit code 0 — nothing
+ * lost, every extra execution explained by an expired lease, every scheduled time enqueued exactly
+ * once, the partitioned daemon's handler cancelled and its late acknowledgements refused, no lease
+ * deadline off the database's clock — and leave no process behind.
  */
 class ChaosIT {
     private static final Path JAR = Path.of("target", "docjobs.jar").toAbsolutePath();
@@ -57,8 +60,9 @@ class ChaosIT {
 
         Document summary = Document.parse(Files.readString(workDir.resolve("chaos-summary.json")));
         assertThat(summary.getBoolean("ok")).isTrue();
-        assertThat(summary.getInteger("enqueued")).isEqualTo(2_000);
-        assertThat(summary.getInteger("completed")).isEqualTo(2_000);
+        // The 2,000 jobs and the partition's probe job.
+        assertThat(summary.getInteger("enqueued")).isEqualTo(2_001);
+        assertThat(summary.getInteger("completed")).isEqualTo(2_001);
         assertThat(summary.getInteger("lost")).isZero();
         Document faults = summary.get("faults", Document.class);
         assertThat(faults.getInteger("kills")).isEqualTo(1);
@@ -67,6 +71,29 @@ class ChaosIT {
         Document redelivery = summary.get("redelivery", Document.class);
         assertThat(redelivery.get("longestMs", Number.class).longValue())
                 .isLessThanOrEqualTo(redelivery.get("limitMs", Number.class).longValue());
+
+        Document byKind = summary.get("byFaultKind", Document.class);
+        for (Document kind : byKind.getList("kinds", Document.class)) {
+            if (List.of("kill", "pause", "db_restart", "latency", "drop", "half_open", "partition")
+                    .contains(kind.getString("kind"))) {
+                assertThat(kind.getInteger("count")).as("%s", kind).isPositive();
+            }
+            assertThat(kind.getInteger("overLimit")).as("%s", kind).isZero();
+        }
+        List<Document> partitions = byKind.getList("partitions", Document.class);
+        assertThat(partitions).singleElement().satisfies(cut -> {
+            assertThat(cut.getInteger("handlersCancelled")).as("handlers that saw isCancelled(): %s", cut).isPositive();
+            assertThat(cut.getList("violations", String.class)).isEmpty();
+        });
+        Document clocks = byKind.get("clocks", Document.class);
+        if (ClockFaults.locate().isPresent()) {
+            assertThat(clocks.getInteger("skewedDaemons")).as("%s", clocks).isGreaterThanOrEqualTo(3);
+            assertThat(clocks.getInteger("jumps")).as("%s", clocks).isPositive();
+            assertThat(clocks.getInteger("checked")).as("%s", clocks).isPositive();
+        } else {
+            assertThat(clocks.getString("status")).contains("NOT SKEWED: libfaketime was not found");
+        }
+        assertThat(clocks.getList("violations", String.class)).isEmpty();
 
         List<Document> schedules = summary.getList("schedules", Document.class);
         assertThat(schedules).extracting(s -> s.getString("id"))
