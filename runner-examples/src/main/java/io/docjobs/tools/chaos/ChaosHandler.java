@@ -170,6 +170,9 @@ public final class ChaosHandler implements JobHandler {
                 Updates.combine(Updates.setOnInsert(fields), Updates.currentDate(Effects.START)),
                 new FindOneAndUpdateOptions().upsert(true).returnDocument(ReturnDocument.AFTER)
                         .projection(Projections.include(Effects.START)));
+        if (inserted == null) {
+            throw new IllegalStateException("the start record of execution " + id + " was not written back by the upsert");
+        }
         return inserted.getDate(Effects.START).toInstant();
     }
 
