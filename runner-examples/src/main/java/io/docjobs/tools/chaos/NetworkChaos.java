@@ -23,8 +23,8 @@ import org.bson.Document;
  * each again in turn every {@link #REPEAT_EVERY}; one partition of a daemon for longer than the
  * visibility timeout; and the jumps of the jumping clocks. Each fault hits one daemon slot through
  * its {@link FaultyProxy}, only while every daemon is up (a daemon starting behind a faulty network
- * would test its start-up), and never one paused or under another fault; the slot is spared from
- * kills while its fault lasts.
+ * would test its start-up), never while a daemon is paused, and never one under another fault; the
+ * slot is spared from kills and the pause while its fault lasts.
  *
  * <p>Before the partition a probe job is enqueued that works until cancelled on its first attempt;
  * the daemon that claims it is cut off, so that a handler runs across the partition and must learn
@@ -231,10 +231,13 @@ final class NetworkChaos {
     }
 
     /**
-     * A slot whose daemon may take a fault now (ready, alive, not paused, no fault on unless
-     * {@code evenBusy}) and passes {@code wanted}; the one holding the most leases.
+     * A slot whose daemon may take a fault now (ready, alive, no fault on unless {@code evenBusy})
+     * and passes {@code wanted}; the one holding the most leases. None while a daemon is paused.
      */
     private Optional<Integer> victim(Predicate<ChildProcess> wanted, boolean evenBusy) {
+        if (fleet.anyPaused()) {
+            return Optional.empty(); // a paused daemon and one under a network fault leave one to claim for all
+        }
         Set<Integer> busy = new HashSet<>();
         if (!evenBusy) {
             open.keySet().forEach(n -> busy.add(n.slot()));
