@@ -37,8 +37,9 @@ import java.util.stream.Collectors;
 final class Analysis {
     /** How the redelivery delay is measured, for the report. */
     static final String REDELIVERY_DEFINITION = "redelivery delay = start of the next execution of a job by another"
-            + " daemon minus (a) the moment the driver sent kill -9 or SIGSTOP to the daemon that held its lease (leases"
-            + " listed from the queue just before the kill, or just after the stop, and the previous attempt's daemon),"
+            + " daemon minus (a) the moment the driver sent kill -9 or SIGSTOP to the daemon that held its lease, or cut it"
+            + " off (leases listed from the queue just before the kill, or just after the stop or cut, and the previous"
+            + " attempt's daemon),"
             + " or (b) without such a signal, the previous attempt's last known lease deadline; minus the time the"
             + " database was down in between. Limit = visibility timeout + idle back-off cap + margin: a lease ends at"
             + " most one visibility timeout after its last renewal, which precedes the signal (or the last known"
@@ -50,6 +51,10 @@ final class Analysis {
         STOP("SIGSTOP of the daemon running the previous attempt (stale worker); its lease expired"),
         RESTART("database restart: the previous attempt could not acknowledge; its lease expired"),
         FAILED("the previous attempt failed on purpose (a retry or poison job) and was retried after its back-off"),
+        LATENCY("latency spike on the network of the daemon running the previous attempt; its lease expired"),
+        DROP("dropped connections of the daemon running the previous attempt; its lease expired"),
+        HALF_OPEN("half-open connections of the daemon running the previous attempt; its lease expired"),
+        PARTITION("partition of the daemon running the previous attempt (stale worker); its lease expired"),
         UNRECORDED("an attempt in between was claimed but left no record (its daemon died before the handler started)"),
         OTHER("lease expired with no fault injected nearby"),
         SAME_ATTEMPT("VIOLATION: same attempt number as the previous execution (two valid leases at once)");
@@ -95,7 +100,7 @@ final class Analysis {
     record Findings(int enqueued, int completed, List<String> lost, Map<String, Integer> inQueueByState,
             int executions, Map<Cause, Integer> extraByCause, int firstRecordedLater, int staleFinishes,
             Set<String> unknownJobs, int redeliveriesMeasured, Optional<Redelivery> longestRedelivery,
-            Map<Cause, Duration> longestByCause, List<String> violations) {
+            Map<Cause, Duration> longestByCause, List<String> violations, List<Redelivery> redeliveries) {
 
         int extraExecutions() {
             return extraByCause.values().stream().mapToInt(Integer::intValue).sum();
@@ -172,7 +177,7 @@ final class Analysis {
         Optional<Redelivery> longest = extras.redeliveries.values().stream().max(Comparator.comparing(Redelivery::delay));
         return new Findings(enqueued.size(), completed.size(), lost, byState, executions.size(), extras.causes,
                 extras.firstRecordedLater, extras.staleFinishes, unknown, extras.redeliveries.size(), longest,
-                longestByCause, violations);
+                longestByCause, violations, List.copyOf(extras.redeliveries.values()));
     }
 
     /** What the executions beyond the first of each job tell: causes, violations, redelivery delays. */
@@ -228,6 +233,14 @@ final class Analysis {
                     .ifPresent(next -> measured.add(new Redelivery(next, Cause.STOP, delay(stop.stoppedAt(), next),
                             before))));
         }
+        for (FaultLog.Network cut : faults.network()) {
+            if (cut.kind() == FaultLog.NetworkFault.PARTITION) {
+                String before = "partition of " + cut.daemon() + " at " + cut.from() + ", which held its lease";
+                cut.leasedJobs().forEach(job -> firstElsewhereAfter(byJob.get(job), cut.pid(), cut.from())
+                        .ifPresent(next -> measured.add(new Redelivery(next, Cause.PARTITION, delay(cut.from(), next),
+                                before))));
+            }
+        }
         return measured;
     }
 
@@ -253,6 +266,10 @@ final class Analysis {
         }
         if (stopOf(previous).filter(stop -> !next.start().isBefore(stop.stoppedAt())).isPresent()) {
             return Cause.STOP;
+        }
+        Optional<FaultLog.Network> network = networkFaultOf(previous, next);
+        if (network.isPresent()) {
+            return Cause.valueOf(network.get().kind().name());
         }
         boolean restartBetween = faults.restarts().stream()
                 .anyMatch(r -> r.down().isBefore(next.start()) && r.up().isAfter(previous.start()));
@@ -284,7 +301,9 @@ final class Analysis {
         Instant from = switch (cause) {
             case KILL -> killOf(previous).orElseThrow().at();
             case STOP -> stopOf(previous).orElseThrow().stoppedAt();
-            case RESTART, OTHER -> previous.knownDeadline();
+            case RESTART, OTHER, LATENCY, DROP, HALF_OPEN -> previous.knownDeadline();
+            case PARTITION -> networkFaultOf(previous, next).map(FaultLog.Network::from)
+                    .filter(cutAt -> previous.start().isBefore(cutAt)).orElse(previous.knownDeadline());
             case UNRECORDED, SAME_ATTEMPT, FAILED -> null;
         };
         return from == null || next.start().isBefore(from) ? Optional.empty() : Optional.of(delay(from, next));
@@ -293,6 +312,16 @@ final class Analysis {
     /** From {@code from} to the start of {@code next}, less the time the database was down in between. */
     private Duration delay(Instant from, Execution next) {
         return Duration.between(from, next.start()).minus(faults.databaseDowntime(from, next.start()));
+    }
+
+    /**
+     * The gravest network fault on the daemon of {@code previous} while its lease could still
+     * matter: from a visibility timeout before it started (claimed ahead) to the next start.
+     */
+    private Optional<FaultLog.Network> networkFaultOf(Execution previous, Execution next) {
+        Instant claimedBy = previous.start().minus(limits.visibilityTimeout());
+        return faults.network().stream().filter(n -> n.pid() == previous.pid() && n.overlaps(claimedBy, next.start()))
+                .max(Comparator.comparing(FaultLog.Network::kind));
     }
 
     private Optional<FaultLog.Kill> killOf(Execution execution) {

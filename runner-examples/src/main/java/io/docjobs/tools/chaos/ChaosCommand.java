@@ -15,19 +15,23 @@ import picocli.CommandLine.Option;
  * {@code docjobs chaos}: proves at-least-once delivery with real processes. Starts the embedded
  * database as its own process on a file, several daemons on one queue, enqueues jobs whose handler
  * records every execution, and meanwhile kills daemons with {@code kill -9}, pauses one past its
- * leases with {@code SIGSTOP}, and restarts the database, while two schedules fire every second. At
- * the end it checks that nothing was lost, that every extra execution came from an expired lease
- * (never two valid leases at once), that nothing is stuck, that redelivery was prompt, and that
- * every scheduled time was enqueued exactly once and ran, and that every job ended completed or (only
- * the poison jobs) dead with its attempts explained; exit code 0 if so, 1 otherwise. Among the jobs
- * are long ones on heartbeats, ones that fail their first attempts, and poison ones ({@link Workload}).
+ * leases with {@code SIGSTOP}, restarts the database, injects network faults through a proxy per
+ * daemon and skews the daemons' clocks, while two schedules fire every second. Among the jobs are
+ * long ones on heartbeats, ones that fail their first attempts, and poison ones ({@link Workload}).
+ * At the end it checks that nothing was lost, that every extra execution came from an expired lease
+ * or a planned failure (never two valid leases at once), that nothing is stuck, that redelivery was
+ * prompt, that every scheduled time was enqueued exactly once and ran, that every job ended
+ * completed or (only the poison jobs) dead with its attempts explained, that a partitioned daemon's
+ * late acknowledgements were refused, and that no lease deadline followed a skewed clock; exit code
+ * 0 if so, 1 otherwise.
  */
 @Command(name = "chaos", description = {
-        "Chaos run: database and daemons as processes; kill -9 daemons, SIGSTOP one, restart the database, while two"
-                + " schedules fire every second and some jobs run long, fail their first attempts or always fail; then"
-                + " check that every job was completed or (poison jobs only) dead-lettered, every extra execution is"
-                + " explained by an expired lease or a planned failure, no long job's lease expired on a healthy daemon,"
-                + " and every scheduled time was enqueued exactly once.",
+        "Chaos run: database and daemons as processes; kill -9 daemons, SIGSTOP one, restart the database, put a faulty"
+                + " network (latency, drops, half-open connections, a partition) and skewed clocks between daemons and"
+                + " database, while two schedules fire every second and some jobs run long, fail their first attempts or"
+                + " always fail; then check that every job was completed or (poison jobs only) dead-lettered, every extra"
+                + " execution is explained by an expired lease or a planned failure, no long job's lease expired on a"
+                + " healthy daemon, and every scheduled time was enqueued exactly once.",
         "Exit code 0: no violation; 1: violations (each is printed)."})
 public final class ChaosCommand implements Callable<Integer> {
     private static final int JOBS = 20_000;
@@ -101,9 +105,19 @@ public final class ChaosCommand implements Callable<Integer> {
             + " must end dead-lettered after " + JobKinds.POISON_MAX_ATTEMPTS + " attempts (default: 0.002)")
     Double poisonShare;
 
+    @Option(names = "--network-faults", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "a TCP proxy per daemon: latency spikes, dropped and half-open connections, a partition past"
+                    + " the leases (default: ${DEFAULT-VALUE}; --no-network-faults to skip)")
+    boolean networkFaults;
+
+    @Option(names = "--clock-faults", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "daemon clocks off by up to 2 minutes and one jumping, with libfaketime (Debian package"
+                    + " libfaketime; without it the run says so and goes on with true clocks) (default: ${DEFAULT-VALUE})")
+    boolean clockFaults;
+
     @Option(names = "--short", description = "the short variant for tests: " + SHORT_JOBS + " jobs, " + SHORT_KILLS
-            + " kill, one pause, one database restart, the schedules, the job mix with its long jobs early; well under"
-            + " two minutes on 2 cores")
+            + " kill, one pause, one database restart, each network fault, the clocks, the schedules, the job mix"
+            + " with its long jobs early; well under two minutes on 2 cores")
     boolean shortRun;
 
     @CommandLine.Spec
@@ -127,7 +141,7 @@ public final class ChaosCommand implements Callable<Integer> {
         mix = new Workload(longShare != null ? longShare : mix.longShare(), mix.longSpan(), mix.longMin(), mix.longMax(),
                 retryShare != null ? retryShare : mix.retryShare(), poisonShare != null ? poisonShare : mix.poisonShare());
         ChaosSettings settings = new ChaosSettings(jobCount, daemons, slots, visibilityTimeout, killEvery, maxKills,
-                pause, restartDatabase, maxDuration, backoffCap, margin, readyBacklog, dir, mix);
+                pause, restartDatabase, maxDuration, backoffCap, margin, readyBacklog, dir, networkFaults, clockFaults, mix);
         return new ChaosRun(settings, spec.commandLine().getOut()).run();
     }
 

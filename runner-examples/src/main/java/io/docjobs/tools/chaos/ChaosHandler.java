@@ -7,7 +7,9 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.FindOneAndUpdateOptions;
 import com.mongodb.client.model.Projections;
+import com.mongodb.client.model.ReturnDocument;
 import com.mongodb.client.model.Updates;
 import io.docjobs.Backoff;
 import io.docjobs.HandlerOptions;
@@ -15,6 +17,7 @@ import io.docjobs.JobContext;
 import io.docjobs.JobHandler;
 import io.docjobs.JobHandlerProvider;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
@@ -43,7 +46,11 @@ import org.bson.types.ObjectId;
  * before the execution is recorded; if it fails (the database restarting) the attempt fails and is
  * retried like a failed record.
  *
+ * <p>A probe job ({@value #LINGER_KEY} in its payload) works until cancelled on its first attempts:
+ * the driver cuts off the daemon running it, so that a handler runs across a partition.
+ *
  * <p>It writes to the queue's database, found like the daemon finds it: the connection string in
+ * {@value #EFFECTS_CONNECTION_ENV} if set (the driver's direct line, past the faulty proxy), else
  * the environment variable {@value #CONNECTION_ENV} (or, if unset, the system property
  * {@value #CONNECTION_PROPERTY}), the database name in {@code DOCJOBS_DATABASE_NAME} (default
  * {@code docjobs}) and the queue's collection in {@code DOCJOBS_DATABASE_COLLECTION} (default
@@ -57,9 +64,19 @@ public final class ChaosHandler implements JobHandler {
     public static final String TYPE = "chaos.job";
     /** Where the connection string comes from: the daemon's own variable. */
     public static final String CONNECTION_ENV = "DOCJOBS_DATABASE_CONNECTION_STRING";
+    /**
+     * Where the executions are recorded, if not through the daemon's own connection: the chaos
+     * driver points this straight at the database, so that a network fault it injects between a
+     * daemon and the database cuts the daemon's queue traffic but not the run's evidence.
+     */
+    public static final String EFFECTS_CONNECTION_ENV = "CHAOS_EFFECTS_CONNECTION";
     /** The fallback when the variable is not set, for running the handler in a test JVM. */
     public static final String CONNECTION_PROPERTY = "docjobs.chaos.connectionString";
 
+    /** The payload key of a probe job: how long its handler works (milliseconds) unless cancelled. */
+    static final String LINGER_KEY = "lingerMs";
+    /** The payload key of a probe job: up to which attempt its handler lingers. */
+    static final String LINGER_ATTEMPTS_KEY = "lingerAttempts";
     /** The payload key naming the schedule of a scheduled chaos job. */
     static final String SCHEDULE_KEY = "schedule";
     /** The queue entry's field with the time a scheduled job was enqueued for (the documented schema). */
@@ -97,7 +114,10 @@ public final class ChaosHandler implements JobHandler {
      * @throws IllegalStateException if neither the variable nor the property is set
      */
     public ChaosHandler() {
-        String uri = System.getenv(CONNECTION_ENV);
+        String uri = System.getenv(EFFECTS_CONNECTION_ENV);
+        if (uri == null || uri.isBlank()) {
+            uri = System.getenv(CONNECTION_ENV);
+        }
         if (uri == null || uri.isBlank()) {
             uri = System.getProperty(CONNECTION_PROPERTY);
         }
@@ -138,18 +158,22 @@ public final class ChaosHandler implements JobHandler {
         if (longJob) {
             record.append(Effects.RESUMED_FROM_MS, resumedFrom.toMillis());
         }
-        // Recorded before the work: an execution cut short by kill -9 must still be counted.
-        effects.insertOne(record.append(Effects.START, new Date()).append(Effects.DEADLINE_AT_START, Date.from(job.deadline())));
+        // Recorded before the work: an execution cut short by kill -9 must still be counted. The start
+        // is the database's time, not this host's: the run skews the daemons' clocks, and the
+        // analysis compares starts of different daemons with each other and with lease deadlines.
+        long startNanos = System.nanoTime();
+        Instant start = recordStart(record.append(Effects.DEADLINE_AT_START, Date.from(job.deadline())));
         if (kind.failsOn(job.attempt())) {
-            recordEnd(execution, job, Effects.FAILED, new Document());
+            recordEnd(execution, start.plusNanos(System.nanoTime() - startNanos), job, Effects.FAILED, new Document());
             throw new IllegalStateException(kind.failure(job.attempt()) + ", job " + job.id());
         }
         LeaseWatch watch = longJob ? new LeaseWatch(job.deadline(), kind.lease(), System::nanoTime) : null;
         Checkpoints.Saver progress = longJob ? checkpoints.saver(job.id(), resumedFrom) : null;
         boolean finished;
         try {
-            finished = work(job, longJob ? Math.max(0, kind.length().minus(resumedFrom).toMillis()) : randomMillis(), watch,
-                    progress);
+            long millis = longJob ? Math.max(0, kind.length().minus(resumedFrom).toMillis())
+                    : Math.max(randomMillis(), lingerMillis(job));
+            finished = work(job, millis, watch, progress);
         } catch (InterruptedException e) {
             finished = false;
         }
@@ -164,10 +188,25 @@ public final class ChaosHandler implements JobHandler {
                 lease.append(Effects.MIN_SLACK_MS, watch.minSlack().toMillis());
             }
         }
-        recordEnd(execution, job, finished && !interrupted ? Effects.DONE : Effects.CANCELLED, lease);
+        Instant end = start.plusNanos(System.nanoTime() - startNanos);
+        recordEnd(execution, end, job, finished && !interrupted ? Effects.DONE : Effects.CANCELLED, lease);
         if (!finished || interrupted) {
             throw new InterruptedException("chaos job " + job.id() + " was cancelled (lease lost or shutdown)");
         }
+    }
+
+    /** Inserts the execution's record with the database's time as its start, and returns that time. */
+    private Instant recordStart(Document record) {
+        Document fields = new Document(record);
+        Object id = fields.remove("_id");
+        Document inserted = effects.findOneAndUpdate(Filters.eq("_id", id),
+                Updates.combine(Updates.setOnInsert(fields), Updates.currentDate(Effects.START)),
+                new FindOneAndUpdateOptions().upsert(true).returnDocument(ReturnDocument.AFTER)
+                        .projection(Projections.include(Effects.START)));
+        if (inserted == null) {
+            throw new IllegalStateException("the start record of execution " + id + " was not written back by the upsert");
+        }
+        return inserted.getDate(Effects.START).toInstant();
     }
 
     /**
@@ -209,13 +248,26 @@ public final class ChaosHandler implements JobHandler {
     }
 
     /**
+     * How long a probe job works on this attempt: the driver enqueues one with {@value #LINGER_KEY}
+     * (milliseconds) and {@value #LINGER_ATTEMPTS_KEY} to have a handler running on the daemon it
+     * cuts off, across the partition, for as long as the handler is not cancelled; later attempts
+     * run as short as any job. 0 for the other jobs.
+     */
+    private static long lingerMillis(JobContext job) {
+        Document payload = job.payloadDocument();
+        return payload.get(LINGER_KEY) instanceof Number linger && payload.get(LINGER_ATTEMPTS_KEY) instanceof Number attempts
+                && job.attempt() <= attempts.intValue() ? linger.longValue() : 0;
+    }
+
+    /**
      * Writes the end of the execution, retrying while the database is away (a restart): the job is
      * completed only if its execution is fully recorded, so the run's analysis can count it.
      * {@code extra} holds further fields to set (a long job's lease figures).
      */
-    private void recordEnd(ObjectId execution, JobContext job, String outcome, Document extra) throws InterruptedException {
+    private void recordEnd(ObjectId execution, Instant endedAt, JobContext job, String outcome, Document extra)
+            throws InterruptedException {
         long giveUp = System.nanoTime() + END_WRITE_PATIENCE.toNanos();
-        Date end = new Date();
+        Date end = Date.from(endedAt);
         while (true) {
             try {
                 List<Bson> sets = new ArrayList<>(List.of(Updates.set(Effects.END, end),

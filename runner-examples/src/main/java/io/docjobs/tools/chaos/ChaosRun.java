@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
@@ -49,6 +50,8 @@ public final class ChaosRun {
     private final PrintWriter out;
     private final FaultLog faults = new FaultLog();
     private final List<String> driverErrors = new CopyOnWriteArrayList<>();
+    private DaemonSlots slots;
+    private String clockStatus;
 
     public ChaosRun(ChaosSettings settings, PrintWriter out) {
         this.settings = settings;
@@ -65,12 +68,16 @@ public final class ChaosRun {
         Files.createDirectories(workDir);
         Launcher launcher = Launcher.locate(ChaosRun.class, workDir);
         DatabaseProcess database = new DatabaseProcess(launcher, freePort(), freshDataFile(workDir));
+        Optional<ClockFaults> clocks = settings.clockFaults() ? ClockFaults.create(workDir, faults) : Optional.empty();
+        clockStatus = ClockFaultsStatus.describe(settings, clocks);
+        slots = DaemonSlots.create(settings.daemons(), database.port(), settings.networkFaults(), clocks);
         Fleet fleet = new Fleet(launcher, DaemonConfigFile.write(workDir, settings),
                 Map.of(ChaosHandler.CONNECTION_ENV, database.connectionString(), "DOCJOBS_DATABASE_NAME", DATABASE,
                         "DOCJOBS_DATABASE_COLLECTION", COLLECTION),
-                faults, new Random());
+                slots, faults, new Random());
         Thread cleanup = new Thread(() -> {
             fleet.destroyAll();
+            slots.close();
             database.destroyForcibly();
         }, "chaos-cleanup");
         Runtime.getRuntime().addShutdownHook(cleanup);
@@ -79,6 +86,8 @@ public final class ChaosRun {
             database.start();
             out.printf("chaos: database %s (pid %d), data in %s%n", database.connectionString(), database.process().pid(),
                     workDir.relativize(database.dataFile()));
+            out.printf("chaos: network faults %s; clocks: %s%n", settings.networkFaults() ? "on (a proxy per daemon slot)"
+                    : "off", clockStatus);
             Report report;
             // Short timeouts for the driver's own reads: while the database restarts, the progress line
             // should say so rather than hang.
@@ -142,9 +151,13 @@ public final class ChaosRun {
         OutcomeCheck.Findings outcomes = OutcomeCheck.check(producer.jobs(), executions, remaining, deadLetters, analysis);
         LongJobCheck.Findings longJobs = new LongJobCheck(faults, analysis).check(producer.jobs(), executions);
         ScheduleCheck.Findings scheduleFindings = ScheduleCheck.check(windows, executions, scheduledLeft);
+        FaultTable faultTable = FaultTable.of(faults, findings, executions, limits.redelivery(),
+                PartitionCheck.check(faults, executions, daemon -> DaemonLog.of(settings.workDir().toAbsolutePath(),
+                        daemon), settings.visibilityTimeout()),
+                ClockCheck.check(executions, faults, settings.visibilityTimeout()), clockStatus, settings.networkFaults());
         return new Report(settings, Duration.between(started, Instant.now()), endReason,
                 endReason.equals(ALL_DONE), findings, scheduleFindings, stuck, faults, producer.failedBatches(),
-                stopProblems, List.copyOf(driverErrors), limits, outcomes, longJobs);
+                stopProblems, List.copyOf(driverErrors), limits, outcomes, longJobs, faultTable);
     }
 
     /**
@@ -179,14 +192,18 @@ public final class ChaosRun {
         CompletableFuture<String> end = new CompletableFuture<>();
         FaultInjector injector = new FaultInjector(settings, fleet, database, producer, faults, chaos, out,
                 progress::leasedBy);
+        NetworkChaos network = new NetworkChaos(settings, fleet, slots, producer, faults, chaos, out, progress::leasedBy,
+                settings.networkFaults());
         try {
+            chaos.scheduleWithFixedDelay(guarded(() -> network.tick(progress.completedShare(), progress.jobsRemain()), end),
+                    FAULT_PERIOD_MS, FAULT_PERIOD_MS, TimeUnit.MILLISECONDS);
             producing.scheduleWithFixedDelay(guarded(producer::step, end), 0, PRODUCER_PERIOD_MS, TimeUnit.MILLISECONDS);
             chaos.scheduleWithFixedDelay(guarded(() -> injector.tick(progress.completedShare(), progress.jobsRemain()), end),
                     FAULT_PERIOD_MS, FAULT_PERIOD_MS, TimeUnit.MILLISECONDS);
             monitoring.scheduleAtFixedRate(guarded(() -> {
                 progress.update();
                 progress.print(false);
-                if (progress.allDone()) {
+                if (progress.allDone() && network.settled()) {
                     end.complete(ALL_DONE);
                 }
             }, end), PROGRESS_PERIOD_MS, PROGRESS_PERIOD_MS, TimeUnit.MILLISECONDS);
@@ -209,6 +226,8 @@ public final class ChaosRun {
                     executor.shutdownNow();
                 }
             }
+            // Pending ends were dropped with the scheduler: a partition left on would keep its daemon from draining.
+            network.endAll();
             if (fleet.resumeAll() > 0) {
                 // Let the stale worker finish what it was doing: its acknowledgements must be refused
                 // (the leases moved on), which is the point of pausing it.

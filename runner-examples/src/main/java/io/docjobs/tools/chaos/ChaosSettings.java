@@ -21,11 +21,14 @@ import java.time.Duration;
  * @param margin            slack allowed on top of visibility timeout + back-off cap for redelivery
  * @param backlog           keep at most this many READY entries in the queue while enqueueing
  * @param workDir           logs, configuration, database file and the JSON summary
+ * @param networkFaults     a proxy per daemon slot with latency spikes, drops, half-open connections
+ *                          and a partition ({@link NetworkChaos})
+ * @param clockFaults       skewed and jumping daemon clocks, if libfaketime is installed ({@link ClockFaults})
  * @param workload          the mix of long, retry and poison jobs among the producer's
  */
 public record ChaosSettings(int jobs, int daemons, int slots, Duration visibilityTimeout, Duration killEvery,
         int maxKills, boolean pauseDaemon, boolean restartDatabase, Duration maxDuration, Duration backoffCap,
-        Duration margin, int backlog, Path workDir, Workload workload) {
+        Duration margin, int backlog, Path workDir, boolean networkFaults, boolean clockFaults, Workload workload) {
 
     static final double RESTART_AT = 0.10;
     static final double FIRST_KILL_AT = 0.20;

@@ -1,8 +1,10 @@
 package io.docjobs.tools.chaos;
 
+import io.docjobs.QueueConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 
 /**
  * The configuration every daemon of the chaos run shares. The connection string and each daemon's
@@ -14,9 +16,22 @@ final class DaemonConfigFile {
     private DaemonConfigFile() {
     }
 
+    /** The daemons' {@code database.operationTimeout}: two fifths of the lease, between 500 ms and the default 10 s. */
+    static Duration operationTimeout(Duration visibilityTimeout) {
+        Duration share = visibilityTimeout.multipliedBy(2).dividedBy(5);
+        Duration floor = Duration.ofMillis(500);
+        Duration cap = QueueConfig.DEFAULT_OPERATION_TIMEOUT;
+        return share.compareTo(floor) < 0 ? floor : share.compareTo(cap) > 0 ? cap : share;
+    }
+
     static Path write(Path workDir, ChaosSettings settings) throws IOException {
         return Files.writeString(workDir.resolve("chaos-daemon.yaml"), """
                 # Written by docjobs chaos: the daemons of the chaos run.
+                # Two fifths of a lease: the keeper extends with two thirds of the lease left, so a
+                # heartbeat stuck on a dead (half-open) connection fails in time for a retry on a
+                # fresh one; the driver's socket and server selection time-outs follow it.
+                database:
+                  operationTimeout: %dms
                 queue:
                   defaultVisibilityTimeout: %dms
                 supervisor:
@@ -34,7 +49,7 @@ final class DaemonConfigFile {
                     class: %s
                 http:
                   enabled: false
-                """.formatted(settings.visibilityTimeout().toMillis(), settings.slots(), settings.backoffCap().toMillis(),
+                """.formatted(operationTimeout(settings.visibilityTimeout()).toMillis(), settings.visibilityTimeout().toMillis(), settings.slots(), settings.backoffCap().toMillis(),
                 ChaosHandler.Provider.class.getName()) + ChaosSchedules.yaml(settings));
     }
 }

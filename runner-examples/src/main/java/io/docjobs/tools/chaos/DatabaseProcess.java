@@ -72,6 +72,10 @@ final class DatabaseProcess {
         return "mongodb://127.0.0.1:" + port;
     }
 
+    int port() {
+        return port;
+    }
+
     /** The current process, to check that it has not died on its own. */
     ChildProcess process() {
         return process;

@@ -23,11 +23,17 @@ public final class Effects {
     public static final String WORKER = "worker";
     /** The process id of the daemon, to match executions with the driver's kills and stops. */
     public static final String PID = "pid";
-    /** When the handler started (local clock, which every process of the run shares). */
+    /**
+     * When the handler started, on the database's clock ({@code $currentDate} of the write that
+     * records the start): the daemons' own clocks are skewed on purpose.
+     */
     public static final String START = "start";
     /** The lease deadline when the handler started (database time). */
     public static final String DEADLINE_AT_START = "deadlineAtStart";
-    /** When the handler's work ended; absent if it never did (killed). */
+    /**
+     * When the handler's work ended (the start plus the time measured by the daemon's monotonic
+     * clock); absent if it never did (killed).
+     */
     public static final String END = "end";
     /** The lease deadline when the work ended, heartbeat extensions included. */
     public static final String DEADLINE_AT_END = "deadlineAtEnd";
@@ -61,7 +67,10 @@ public final class Effects {
 
     /** The work was finished and the handler returned normally (the supervisor then calls done). */
     public static final String DONE = "done";
-    /** The work was cut short: the lease was lost, or the daemon was shutting down. */
+    /**
+     * The work was cut short: the handler saw {@code JobContext.isCancelled()} (lease lost, or the
+     * daemon shutting down), or was interrupted, which the supervisor does only together with that.
+     */
     public static final String CANCELLED = "cancelled";
     /** The handler failed the attempt on purpose (a retry job's first attempts, every attempt of a poison job). */
     public static final String FAILED = "failed";

@@ -41,6 +41,38 @@ final class FaultLog {
         }
     }
 
+    /** The network faults of {@link FaultyProxy}, in the report's words. */
+    enum NetworkFault {
+        LATENCY("latency spike"), DROP("dropped connections"), HALF_OPEN("half-open connections"),
+        PARTITION("partition");
+
+        final String label;
+
+        NetworkFault(String label) {
+            this.label = label;
+        }
+    }
+
+    /**
+     * A network fault on the proxy of daemon slot {@code slot}, whose daemon then was {@code daemon}
+     * (pid {@code pid}), from {@code from} to {@code to} (null while it lasts), and the jobs that
+     * daemon held leases on when it began.
+     */
+    record Network(NetworkFault kind, int slot, String daemon, long pid, Instant from, Instant to,
+            Set<String> leasedJobs, String detail) {
+        /** Whether the fault was on while {@code [start, end]}: {@code to} null counts as still on. */
+        boolean overlaps(Instant start, Instant end) {
+            return !from.isAfter(end) && (to == null || !to.isBefore(start));
+        }
+    }
+
+    /**
+     * A daemon whose wall clock the run moved by {@code offset} at {@code at}: at its start (a skewed
+     * clock, {@code jump} false) or while it ran (a jump, as an NTP step or a resumed VM makes).
+     */
+    record ClockShift(String daemon, long pid, Instant at, Duration offset, boolean jump) {
+    }
+
     /** A process that ended without the driver asking it to. */
     record Exit(String name, long pid, int exitCode, Instant noticedAt) {
     }
@@ -49,6 +81,8 @@ final class FaultLog {
     private final List<Stop> stops = new ArrayList<>();
     private final List<Restart> restarts = new ArrayList<>();
     private final List<Exit> exits = new ArrayList<>();
+    private final List<Network> network = new ArrayList<>();
+    private final List<ClockShift> clocks = new ArrayList<>();
 
     synchronized void kill(Kill kill) {
         kills.add(kill);
@@ -70,6 +104,28 @@ final class FaultLog {
 
     synchronized void exit(Exit exit) {
         exits.add(exit);
+    }
+
+    synchronized void network(Network fault) {
+        network.add(fault);
+    }
+
+    /** Replaces the open network fault {@code fault} with one that ended at {@code at}. */
+    synchronized void networkEnded(Network fault, Instant at) {
+        network.replaceAll(n -> n.equals(fault) ? new Network(n.kind(), n.slot(), n.daemon(), n.pid(), n.from(), at,
+                n.leasedJobs(), n.detail()) : n);
+    }
+
+    synchronized void clock(ClockShift shift) {
+        clocks.add(shift);
+    }
+
+    synchronized List<Network> network() {
+        return List.copyOf(network);
+    }
+
+    synchronized List<ClockShift> clocks() {
+        return List.copyOf(clocks);
     }
 
     synchronized List<Kill> kills() {

@@ -17,7 +17,9 @@ import java.util.function.Function;
 /**
  * The daemons of the chaos run: {@code docjobs run} processes on one configuration, each with its
  * own supervisor name ({@code chaos-1}, {@code chaos-2}, ...; a replacement gets the next number).
- * Kills, pauses and resumes go through here and into the {@link FaultLog}. Thread-safe.
+ * Kills, pauses and resumes go through here and into the {@link FaultLog}. Each daemon runs in a
+ * slot (1 to the number of daemons); a replacement takes its predecessor's slot, and with it the
+ * slot's network proxy and clock ({@link SlotSetup}). Thread-safe.
  */
 final class Fleet {
     /** The line {@code docjobs run} logs once its supervisor runs. */
@@ -32,9 +34,38 @@ final class Fleet {
     private final Random random;
     private final List<ChildProcess> daemons = new ArrayList<>();
     private final List<ChildProcess> paused = new ArrayList<>();
+    private final Map<ChildProcess, Integer> slots = new HashMap<>();
+    /** Slots under network faults, with how many: no kill there, its replacement could not even start. */
+    private final Map<Integer, Integer> spared = new HashMap<>();
+    private final SlotSetup setup;
     private int started;
 
+    /** What a daemon slot adds to a daemon's environment, and hears of each daemon started in it. */
+    interface SlotSetup {
+        /** No proxies, no clock faults. */
+        SlotSetup NONE = new SlotSetup() {
+            @Override
+            public Map<String, String> environment(int slot) {
+                return Map.of();
+            }
+
+            @Override
+            public void started(int slot, String daemon, long pid) {
+            }
+        };
+
+        Map<String, String> environment(int slot);
+
+        void started(int slot, String daemon, long pid);
+    }
+
     Fleet(Launcher launcher, Path config, Map<String, String> environment, FaultLog faults, Random random) {
+        this(launcher, config, environment, SlotSetup.NONE, faults, random);
+    }
+
+    Fleet(Launcher launcher, Path config, Map<String, String> environment, SlotSetup setup, FaultLog faults,
+            Random random) {
+        this.setup = setup;
         this.launcher = launcher;
         this.config = config;
         this.environment = environment;
@@ -45,21 +76,45 @@ final class Fleet {
     /** Starts {@code count} daemons and waits until all run. */
     void start(int count) throws InterruptedException {
         List<ChildProcess> fresh = new ArrayList<>();
-        for (int i = 0; i < count; i++) {
-            fresh.add(startOne());
+        for (int slot = 1; slot <= count; slot++) {
+            fresh.add(startOne(slot));
         }
         for (ChildProcess daemon : fresh) {
             daemon.awaitReady(READY_PATIENCE);
         }
     }
 
-    private synchronized ChildProcess startOne() {
+    private synchronized ChildProcess startOne(int slot) {
         String name = "chaos-" + ++started;
         Map<String, String> env = new HashMap<>(environment);
+        env.putAll(setup.environment(slot));
         env.put("DOCJOBS_SUPERVISOR_NAME", name);
         ChildProcess daemon = launcher.start(name, env, READY_MARKER, "run", "--config", config.toString());
         daemons.add(daemon);
+        slots.put(daemon, slot);
+        setup.started(slot, name, daemon.pid());
         return daemon;
+    }
+
+    /** The daemon running in {@code slot} now (it may still be starting), if any. */
+    synchronized Optional<ChildProcess> inSlot(int slot) {
+        return daemons.stream().filter(d -> slots.get(d) == slot && d.isAlive()).reduce((first, second) -> second);
+    }
+
+    /** The slot of the daemon named {@code name}, or 0 if there is none. */
+    synchronized int slotOf(String name) {
+        return slots.entrySet().stream().filter(e -> e.getKey().name().equals(name)).mapToInt(Map.Entry::getValue)
+                .findFirst().orElse(0);
+    }
+
+    /** Whether a daemon is paused (SIGSTOP): no network fault starts then (see {@link #pauseOneHoldingLeases}). */
+    synchronized boolean anyPaused() {
+        return !paused.isEmpty();
+    }
+
+    /** Whether {@code daemon} is paused (SIGSTOP): a network fault on it would test nothing more. */
+    synchronized boolean isPaused(ChildProcess daemon) {
+        return paused.contains(daemon);
     }
 
     /**
@@ -92,7 +147,7 @@ final class Fleet {
         FaultLog.Kill kill = new FaultLog.Kill(victim.name(), victim.pid(), Instant.now(), leased);
         faults.kill(kill);
         victim.kill();
-        startOne();
+        startOne(slotOf(victim.name()));
         return Optional.of(kill);
     }
 
@@ -101,9 +156,19 @@ final class Fleet {
      * only if it still holds some once frozen (its jobs may all have finished in between; then it is
      * resumed at once, a few milliseconds later, and nothing is logged).
      *
-     * @return the paused daemon's stop, or empty if no daemon held leases
+     * <p>Not while a network fault is on (empty then; try again later): with one daemon cut off or
+     * its connections half-open and another paused, the last one is left to claim every expired
+     * lease, and with the long jobs of the other two in its slots it has none free, so redelivery
+     * would wait for a slot rather than for a lease (the redelivery limit assumes a free poller).
+     *
+     * @return the paused daemon's stop, or empty if no daemon held leases or a network fault is on
      */
     Optional<FaultLog.Stop> pauseOneHoldingLeases(Function<String, Set<String>> leasedBy) throws InterruptedException {
+        synchronized (this) {
+            if (!spared.isEmpty()) {
+                return Optional.empty();
+            }
+        }
         Optional<ChildProcess> busiest = candidates().stream()
                 .max(Comparator.comparingInt(d -> leasedBy.apply(d.name()).size()));
         if (busiest.isEmpty()) {
@@ -125,9 +190,21 @@ final class Fleet {
         return Optional.of(stop);
     }
 
-    /** Daemons that may be killed or paused: started up, alive, not paused. */
+    /** Daemons that may be killed or paused: started up, alive, not paused, no network fault on. */
     private synchronized List<ChildProcess> candidates() {
-        return daemons.stream().filter(d -> d.isReady() && d.isAlive() && !paused.contains(d)).toList();
+        return daemons.stream().filter(d -> d.isReady() && d.isAlive() && !paused.contains(d)
+                && !spared.containsKey(slots.get(d))).toList();
+    }
+
+    /**
+     * Spares {@code slot} from kills and the pause while a network fault is on there ({@code true}
+     * when one begins, {@code false} when it ends; spared while any is on).
+     */
+    synchronized void spare(int slot, boolean spare) {
+        spared.compute(slot, (key, count) -> {
+            int next = (count == null ? 0 : count) + (spare ? 1 : -1);
+            return next <= 0 ? null : next;
+        });
     }
 
     /** Resumes every paused daemon with {@code SIGCONT}; returns how many were paused. */
@@ -168,7 +245,7 @@ final class Fleet {
         }
         for (ChildProcess daemon : dead) {
             faults.exit(new FaultLog.Exit(daemon.name(), daemon.pid(), daemon.exitCode(), Instant.now()));
-            startOne();
+            startOne(slotOf(daemon.name()));
         }
     }
 

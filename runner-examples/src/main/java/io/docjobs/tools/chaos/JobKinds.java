@@ -8,8 +8,9 @@ import org.bson.Document;
  * payload, so that the handler (which reads it back) and the final accounting agree without sharing
  * state: {@code {"seq": n, "kind": "long", "lengthMs": ..., "leaseMs": ...}},
  * {@code {"seq": n, "kind": "retry", "failures": 1}}, {@code {"seq": n, "kind": "poison"}}, or just
- * {@code {"seq": n}} for a short job. The kinds are spread evenly (every k-th job), not drawn at
- * random, so a run's mix is the same every time.
+ * {@code {"seq": n}} for a short job. The partition's probe job ({@link NetworkChaos}) is one more,
+ * outside the sequence: {@code {"probe": "partition", "kind": "probe", "lingerMs": ...}}. The kinds
+ * are spread evenly (every k-th job), not drawn at random, so a run's mix is the same every time.
  */
 final class JobKinds {
     /** The payload key of the kind; absent for a short job (and for the schedules' jobs). */
@@ -31,7 +32,12 @@ final class JobKinds {
         /** Its first {@code failures} attempts fail; a later one succeeds. */
         RETRY,
         /** Fails every attempt; dead-lettered after {@link #POISON_MAX_ATTEMPTS}. */
-        POISON;
+        POISON,
+        /**
+         * The partition's probe ({@link NetworkChaos}): its first attempt works until cancelled, on the
+         * daemon the driver cuts off; a later attempt is short. Never fails on purpose.
+         */
+        PROBE;
 
         String label() {
             return name().toLowerCase();
@@ -47,6 +53,7 @@ final class JobKinds {
      */
     record Job(Kind kind, int failures, Duration length, Duration lease) {
         static final Job SHORT = new Job(Kind.SHORT, 0, Duration.ZERO, Duration.ZERO);
+        static final Job PROBE = new Job(Kind.PROBE, 0, Duration.ZERO, Duration.ZERO);
 
         /** Whether attempt {@code attempt} (from 1) fails by design. */
         boolean failsOn(int attempt) {
@@ -70,7 +77,7 @@ final class JobKinds {
                 case LONG -> payload.append(KIND_KEY, kind.label()).append(LENGTH_KEY, length.toMillis())
                         .append(LEASE_KEY, lease.toMillis());
                 case RETRY -> payload.append(KIND_KEY, kind.label()).append(FAILURES_KEY, failures);
-                case POISON -> payload.append(KIND_KEY, kind.label());
+                case POISON, PROBE -> payload.append(KIND_KEY, kind.label());
                 case SHORT -> { }
             }
             return payload;
@@ -87,6 +94,7 @@ final class JobKinds {
                         Duration.ofMillis(((Number) payload.get(LEASE_KEY)).longValue()));
                 case RETRY -> new Job(Kind.RETRY, ((Number) payload.get(FAILURES_KEY)).intValue(), Duration.ZERO, Duration.ZERO);
                 case POISON -> new Job(Kind.POISON, 0, Duration.ZERO, Duration.ZERO);
+                case PROBE -> PROBE;
                 case SHORT -> SHORT;
             };
         }

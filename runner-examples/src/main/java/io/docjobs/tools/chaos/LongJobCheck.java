@@ -16,16 +16,17 @@ import org.bson.Document;
 
 /**
  * Checks the long jobs ({@link JobKinds.Kind#LONG}), which run for several visibility timeouts on the
- * supervisor's heartbeats through the kills, the pause and the database restart. Counted: executions
- * per long job, heartbeat extensions their handlers saw, the smallest slack of an extension (how
- * close a lease came to expiring, on the database's clock: see {@link LeaseWatch}), losses (an
- * execution that stopped because its lease was taken), executions a kill cut short. Checked:
+ * supervisor's heartbeats through the kills, the pause, the database restart and the network faults.
+ * Counted: executions per long job, heartbeat extensions their handlers saw, the smallest slack of
+ * an extension (how close a lease came to expiring, on the database's clock: see
+ * {@link LeaseWatch}), losses (an execution that stopped because its lease was taken), executions a
+ * kill cut short. Checked:
  *
  * <ul>
- *   <li>on a healthy daemon — not killed, not paused, the database up while the execution ran — the
- *       lease never expired: no extension came after the deadline, the work did not go on longer than
- *       a lease after the last extension, and the lease was not lost (all measured without wall
- *       clocks, see {@link LeaseWatch});
+ *   <li>on a healthy daemon — not killed, not paused, no network fault on its connection, the
+ *       database up while the execution ran — the lease never expired: no extension came after the
+ *       deadline, the work did not go on longer than a lease after the last extension, and the lease
+ *       was not lost (all measured without wall clocks, see {@link LeaseWatch});
  *   <li>every execution after a long job's first has a fault as its cause, never "lease expired with
  *       no fault nearby" (a heartbeat failing on a healthy daemon);
  *   <li>every long job was completed by an execution that really ran its full length, counting the
@@ -136,7 +137,7 @@ final class LongJobCheck {
                     losses++;
                 }
                 healthyLeaseKept(id, entry.getValue(), run).ifPresent(violations::add);
-                if (lease != null && lease.sinceLastExtension() != null && !disturbed(run)
+                if (lease != null && lease.sinceLastExtension() != null && !disturbed(run, entry.getValue().lease())
                         && (longestSilence == null || lease.sinceLastExtension().compareTo(longestSilence) > 0)) {
                     longestSilence = lease.sinceLastExtension();
                 }
@@ -173,7 +174,7 @@ final class LongJobCheck {
 
     /** A violation if {@code run}'s lease expired or was lost while no fault touched it. */
     private Optional<String> healthyLeaseKept(String id, JobKinds.Job job, Execution run) {
-        if (run.end() == null || disturbed(run)) {
+        if (run.end() == null || disturbed(run, job.lease())) {
             return Optional.empty();
         }
         Execution.LongRun lease = run.longRun();
@@ -197,10 +198,13 @@ final class LongJobCheck {
     }
 
     /**
-     * Whether a fault touched {@code run} while it ran: its daemon was killed or paused, or the
-     * database was down. (A fault the driver adds later must be added here.)
+     * Whether a fault touched {@code run} while it ran: its daemon was killed or paused, the database
+     * was down, or a network fault (latency, drops, half-open connections, a partition) was on its
+     * daemon's connection. A network fault counts from a lease before the start: the daemon may have
+     * claimed the entry that much ahead of the handler, and its heartbeats began with the claim. (A
+     * fault the driver adds later must be added here.)
      */
-    boolean disturbed(Execution run) {
+    boolean disturbed(Execution run, Duration lease) {
         Instant end = run.end() != null ? run.end() : Instant.MAX;
         // A daemon is killed once, but mostly long after some of its executions ended: those were healthy.
         boolean killed = faults.kills().stream().anyMatch(kill -> kill.pid() == run.pid() && kill.at().isAfter(run.start())
@@ -208,6 +212,8 @@ final class LongJobCheck {
         boolean paused = faults.stops().stream().anyMatch(stop -> stop.pid() == run.pid() && stop.stoppedAt().isBefore(end)
                 && (stop.resumedAt() == null || stop.resumedAt().isAfter(run.start())));
         boolean databaseDown = faults.restarts().stream().anyMatch(r -> r.down().isBefore(end) && r.up().isAfter(run.start()));
-        return killed || paused || databaseDown;
+        Instant claimedBy = run.start().minus(lease);
+        boolean network = faults.network().stream().anyMatch(n -> n.pid() == run.pid() && n.overlaps(claimedBy, end));
+        return killed || paused || databaseDown || network;
     }
 }

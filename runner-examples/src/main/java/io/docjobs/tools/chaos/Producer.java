@@ -7,11 +7,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
+import org.bson.Document;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -101,6 +103,28 @@ final class Producer {
         } catch (RuntimeException e) {
             failedBatches.incrementAndGet();
             log.warn("enqueueing jobs from seq {} failed, trying again: {}", nextSeq, e.toString());
+        } finally {
+            databaseAccess.unlock();
+        }
+    }
+
+    /**
+     * Enqueues one more job of the run, with {@code payload} (the partition's probe, kind
+     * {@link JobKinds.Kind#PROBE}); its id joins the enqueued set. Returns the id, or empty if the enqueue failed (try again later).
+     */
+    Optional<String> enqueueOne(Document payload) {
+        databaseAccess.lock();
+        try {
+            EnqueueResult result = queue.enqueue(JobRequest.builder(ChaosHandler.TYPE).payload(payload)
+                    .visibilityTimeout(visibilityTimeout).maxAttempts(MAX_ATTEMPTS).build());
+            if (result.isFailed()) {
+                return Optional.empty();
+            }
+            ids.put(result.id(), JobKinds.Job.PROBE);
+            return Optional.of(result.id());
+        } catch (RuntimeException e) {
+            log.warn("enqueueing a probe job failed, trying again later: {}", e.toString());
+            return Optional.empty();
         } finally {
             databaseAccess.unlock();
         }

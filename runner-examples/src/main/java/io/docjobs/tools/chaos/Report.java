@@ -22,11 +22,12 @@ import org.bson.json.JsonWriterSettings;
  * @param driverErrors    failures of the driver itself (a fault it could not inject, ...)
  * @param outcomes        the final accounting: every job completed or dead, its attempts explained
  * @param longJobs        the long jobs' figures and checks
+ * @param faultTable      the figures by fault kind, and the partitions' and clocks' checks
  */
 record Report(ChaosSettings settings, Duration elapsed, String endReason, boolean allDone, Analysis.Findings findings,
         ScheduleCheck.Findings schedules, long stuckLeased, FaultLog faults, int failedBatches,
         Map<String, Integer> stopProblems, List<String> driverErrors, Analysis.Limits limits,
-        OutcomeCheck.Findings outcomes, LongJobCheck.Findings longJobs) {
+        OutcomeCheck.Findings outcomes, LongJobCheck.Findings longJobs, FaultTable faultTable) {
 
     /** What the schedule line counts, for the report. */
     static final String SCHEDULE_DEFINITION = "times expected = every time from the schedule's first after the"
@@ -64,6 +65,7 @@ record Report(ChaosSettings settings, Duration elapsed, String endReason, boolea
         if (settings.restartDatabase() && faults.restarts().isEmpty()) {
             violations.add("the database was not restarted: the run ended before the restart");
         }
+        violations.addAll(faultTable.violations());
         driverErrors.forEach(error -> violations.add("driver error: " + error));
         return violations;
     }
@@ -114,6 +116,7 @@ record Report(ChaosSettings settings, Duration elapsed, String endReason, boolea
                 r.attempt(), r.cause().name().toLowerCase(), byCause(f)),
                 () -> out.println("  longest redelivery  none measured"));
         out.println("    " + Analysis.REDELIVERY_DEFINITION);
+        faultTable.print(out);
         if (failedBatches > 0) {
             out.printf("  enqueue batches that failed and were sent again: %d%n", failedBatches);
         }
@@ -198,7 +201,8 @@ record Report(ChaosSettings settings, Duration elapsed, String endReason, boolea
                 .append("staleFinishes", f.staleFinishes())
                 .append("stuckLeased", stuckLeased)
                 .append("faults", faultsJson())
-                .append("redelivery", redelivery).append("failedEnqueueBatches", failedBatches)
+                .append("redelivery", redelivery).append("byFaultKind", faultTable.json())
+                .append("failedEnqueueBatches", failedBatches)
                 .append("schedules", schedulesJson())
                 .append("outcomes", outcomes.json()).append("longJobs", longJobs.json())
                 .append("violations", violations()).append("ok", violations().isEmpty());

@@ -158,4 +158,54 @@ class AnalysisTest {
         assertThat(findings.lost()).isEmpty();
         assertThat(findings.inQueueByState()).containsEntry("dead", 1);
     }
+
+    private void network(FaultLog.NetworkFault kind, long pid, long from, long to, Set<String> held) {
+        faults.network(new FaultLog.Network(kind, 1, "chaos-" + pid, pid, at(from), at(to), held, "test"));
+    }
+
+    @Test
+    void aPartitionedDaemonsJobIsExplainedByThePartitionAndMeasuredFromTheCut() {
+        network(FaultLog.NetworkFault.PARTITION, 10, 1_000, 10_000, Set.of("a"));
+        Analysis.Findings findings = analyse(Set.of("a"),
+                List.of(finished("a", 1, 10, 500, 5), finished("a", 2, 11, 6_200, 5)), Map.of());
+
+        assertThat(findings.violations()).isEmpty();
+        assertThat(findings.extraByCause()).containsExactly(Map.entry(Analysis.Cause.PARTITION, 1));
+        assertThat(findings.redeliveries()).singleElement().satisfies(r -> {
+            assertThat(r.cause()).isEqualTo(Analysis.Cause.PARTITION);
+            assertThat(r.delay()).isEqualTo(Duration.ofMillis(5_200));
+        });
+    }
+
+    @Test
+    void aPartitionedDaemonsJobRedeliveredTooLateIsAViolation() {
+        network(FaultLog.NetworkFault.PARTITION, 10, 1_000, 10_000, Set.of("a"));
+        Analysis.Findings findings = analyse(Set.of("a"),
+                List.of(finished("a", 1, 10, 500, 5), finished("a", 2, 11, 8_000, 5)), Map.of());
+
+        assertThat(findings.violations()).anySatisfy(v -> assertThat(v).contains("was redelivered 7000 ms after")
+                .contains("partition"));
+    }
+
+    @Test
+    void anExtraExecutionAfterANetworkFaultOnTheSameDaemonIsExplainedByTheGravestOne() {
+        network(FaultLog.NetworkFault.LATENCY, 10, 1_000, 4_000, Set.of());
+        network(FaultLog.NetworkFault.HALF_OPEN, 10, 2_000, 8_000, Set.of());
+        Analysis.Findings findings = analyse(Set.of("a"),
+                List.of(finished("a", 1, 10, 0, 5), finished("a", 2, 11, 5_300, 5)), Map.of());
+
+        assertThat(findings.violations()).isEmpty();
+        assertThat(findings.extraByCause()).containsExactly(Map.entry(Analysis.Cause.HALF_OPEN, 1));
+        assertThat(findings.longestRedelivery()).get().extracting(Analysis.Redelivery::delay)
+                .isEqualTo(Duration.ofMillis(300));
+    }
+
+    @Test
+    void aNetworkFaultOnAnotherDaemonExplainsNothing() {
+        network(FaultLog.NetworkFault.DROP, 12, 1_000, 1_000, Set.of());
+        Analysis.Findings findings = analyse(Set.of("a"),
+                List.of(finished("a", 1, 10, 0, 5), finished("a", 2, 11, 5_300, 5)), Map.of());
+
+        assertThat(findings.extraByCause()).containsExactly(Map.entry(Analysis.Cause.OTHER, 1));
+    }
 }

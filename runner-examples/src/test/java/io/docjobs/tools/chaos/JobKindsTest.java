@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.stream.IntStream;
+import org.bson.Document;
 import org.junit.jupiter.api.Test;
 
 /** The mix of chaos jobs: shares, placement, and the payload round trip the handler relies on. */
@@ -57,6 +58,16 @@ class JobKindsTest {
             JobKinds.Job job = kinds.of(seq);
             assertThat(JobKinds.Job.fromPayload(job.payload(seq))).isEqualTo(job);
         });
+    }
+
+    @Test
+    void thePartitionsProbeIsItsOwnKindThatNeverFailsOnPurpose() {
+        JobKinds.Job probe = JobKinds.Job.fromPayload(new Document("probe", "partition")
+                .append(JobKinds.KIND_KEY, "probe").append("lingerMs", 9_000));
+
+        assertThat(probe).isEqualTo(JobKinds.Job.PROBE);
+        assertThat(probe.failsOn(1)).isFalse();
+        assertThat(probe.maxAttempts()).isEqualTo(Producer.MAX_ATTEMPTS);
     }
 
     @Test

@@ -123,4 +123,46 @@ class LongJobCheckTest {
                 run(2, 11, 9_000, 11_000, Effects.DONE, 3_300, 1_000, false, 4_000)));
         assertThat(resumed.violations()).as("4 s saved by the killed execution, 11 s by this one").isEmpty();
     }
+
+    private void network(FaultLog.NetworkFault kind, long pid, long from, long to) {
+        faults.network(new FaultLog.Network(kind, 1, "chaos-1", pid, T0.plusMillis(from), T0.plusMillis(to), Set.of("l"),
+                "test"));
+    }
+
+    @Test
+    void aLeaseLostUnderANetworkFaultOfItsDaemonIsALossNotAViolation() {
+        List<Execution> runs = List.of(run(1, 10, 0, 9_000, Effects.CANCELLED, 3_300, true),
+                run(2, 11, 8_000, 15_000, Effects.DONE, 3_300, false));
+
+        for (FaultLog.NetworkFault kind : FaultLog.NetworkFault.values()) {
+            faults.network(new FaultLog.Network(kind, 2, "chaos-2", 12, T0.plusMillis(1_000), T0.plusMillis(8_000),
+                    Set.of(), "another daemon"));
+        }
+        assertThat(check(runs).violations()).as("faults of another daemon excuse nothing")
+                .anySatisfy(v -> assertThat(v).contains("its lease was lost"));
+
+        for (FaultLog.NetworkFault kind : FaultLog.NetworkFault.values()) {
+            FaultLog alone = new FaultLog();
+            alone.network(new FaultLog.Network(kind, 1, "chaos-1", 10, T0.plusMillis(1_000), T0.plusMillis(7_000),
+                    Set.of("l"), "test"));
+            Analysis analysis = new Analysis(alone, new Analysis.Limits(VT, Duration.ofMillis(250), Duration.ofSeconds(1)));
+            LongJobCheck.Findings findings = new LongJobCheck(alone, analysis).check(Map.of("l", LONG), runs);
+            assertThat(findings.violations()).as("%s", kind).isEmpty();
+            assertThat(findings.losses()).as("%s", kind).isEqualTo(1);
+            assertThat(findings.extraByCause()).as("%s", kind)
+                    .containsExactly(Map.entry(Analysis.Cause.valueOf(kind.name()), 1));
+        }
+    }
+
+    @Test
+    void aNetworkFaultCountsFromALeaseBeforeTheStartButNotEarlier() {
+        List<Execution> runs = List.of(run(1, 10, 10_000, 15_000, Effects.DONE, -800, false));
+
+        network(FaultLog.NetworkFault.HALF_OPEN, 10, 1_000, 4_000);
+        assertThat(check(runs).violations()).as("ended 6 s before the start, more than a lease").singleElement()
+                .asString().contains("after it had expired");
+
+        network(FaultLog.NetworkFault.LATENCY, 10, 4_000, 6_000);
+        assertThat(check(runs).violations()).as("on while the daemon may have held the claim").isEmpty();
+    }
 }

@@ -106,4 +106,20 @@ class OutcomeCheckTest {
         assertThat(killed.violations()).isEmpty();
         assertThat(killed.faultAttempts()).isEqualTo(1);
     }
+
+    @Test
+    void theProbeCutOffByThePartitionIsCompletedByItsNextAttemptWithTheFirstExplained() {
+        faults.network(new FaultLog.Network(FaultLog.NetworkFault.PARTITION, 1, "chaos-1", 10, T0.plusMillis(1_000),
+                T0.plusMillis(10_000), java.util.Set.of("p"), "test"));
+        List<Execution> runs = List.of(run("p", 1, 10, 500, Effects.CANCELLED), run("p", 2, 11, 6_200, Effects.DONE));
+
+        OutcomeCheck.Findings findings = check(Map.of("p", JobKinds.Job.PROBE, "s", JobKinds.Job.SHORT),
+                List.of(runs.get(0), runs.get(1), run("s", 1, 11, 0, Effects.DONE)), Map.of(), List.of());
+
+        assertThat(findings.violations()).isEmpty();
+        assertThat(findings.enqueued()).isEqualTo(2);
+        assertThat(findings.accounted()).isEqualTo(2);
+        assertThat(findings.completedByKind()).containsEntry(JobKinds.Kind.PROBE, 1).containsEntry(JobKinds.Kind.SHORT, 1);
+        assertThat(findings.faultAttempts()).isEqualTo(1);
+    }
 }
