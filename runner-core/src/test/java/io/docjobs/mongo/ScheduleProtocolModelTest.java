@@ -65,10 +65,7 @@ class ScheduleProtocolModelTest {
     private static final Duration EVERY = Duration.ofSeconds(10);
 
     static LongStream seeds() {
-        String seed = System.getProperty("docjobs.model.seed");
-        // -Ddocjobs.model.seeds=N runs the first N seeds only (the mutation run: each mutant repeats them).
-        return seed != null ? LongStream.of(Long.parseLong(seed))
-                : LongStream.of(SEEDS).limit(Integer.getInteger("docjobs.model.seeds", SEEDS.length));
+        return ModelSeeds.of(SEEDS);
     }
 
     @ParameterizedTest(name = "seed {0}")
