@@ -341,6 +341,7 @@ public final class Engine {
             keeperThread.interrupt();
             joinQuietly(keeperThread, Duration.ofSeconds(10));
         }
+        keeper.close();
         if (ownedPool != null) {
             ownedPool.shutdownNow();
         }

@@ -12,7 +12,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * when the next extension or time-out is due (at least once a second), extends the leases due in
  * one round trip, interrupts the handlers of jobs whose lease was lost or whose cancellation an
  * operator requested (ending the latter as cancelled), and fails the jobs that ran past their
- * time-out.
+ * time-out. A lease whose deadline passed unextended (the database did not answer: an outage, a
+ * partition) is lost too, without waiting for a reply: another worker may claim it from then on.
  */
 final class LeaseKeeper {
     private static final Logger log = LoggerFactory.getLogger(LeaseKeeper.class);
@@ -36,6 +43,13 @@ final class LeaseKeeper {
     private final Signal signal;
     private final SupervisorMetrics metrics;
     private final OutageLog extendOutage;
+    /**
+     * Runs the extension calls, so that a call the database does not answer (a partition: bytes
+     * lost until the socket time-out, then retries) cannot keep the keeper from the deadlines.
+     */
+    private final ThreadPoolExecutor extender;
+    /** An extension call still unanswered when the keeper stopped waiting for it; keeper thread only. */
+    private Call pending;
     /** When the keeper last began a round (ticker time): liveness without the database. */
     private volatile long lastBeat;
     private volatile boolean keeping = true;
@@ -51,6 +65,16 @@ final class LeaseKeeper {
         this.signal = signal;
         this.metrics = metrics;
         this.extendOutage = new OutageLog(log, "extending leases on " + queue.name());
+        this.extender = new ThreadPoolExecutor(1, 1, 10, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), body -> {
+            Thread thread = new Thread(body, "docjobs-" + supervisorName + "-lease-extender");
+            thread.setDaemon(true);
+            return thread;
+        });
+        extender.allowCoreThreadTimeOut(true);
+    }
+
+    /** An extension call and the jobs whose leases it extends, by lease id and token. */
+    private record Call(Future<ExtensionResult> result, Map<String, RunningJob> byToken) {
     }
 
     long lastBeat() {
@@ -61,10 +85,15 @@ final class LeaseKeeper {
         lastBeat = nanos;
     }
 
-    /** Ends {@link #loop()} once it wakes; the caller interrupts and joins the thread. */
+    /** Ends {@link #loop()} once it wakes; the caller interrupts and joins the thread, then calls {@link #close()}. */
     void stop() {
         keeping = false;
         signal.signal();
+    }
+
+    /** Ends the extension thread, interrupting a call the database has not answered. */
+    void close() {
+        extender.shutdownNow();
     }
 
     /** The body of the keeper thread: heartbeats until {@link #stop()}; never dies of an error. */
@@ -95,9 +124,11 @@ final class LeaseKeeper {
     }
 
     /**
-     * One heartbeat: time-outs, then the extensions due; returns how long until the next thing is
-     * due. A failing extension of one group of leases does not keep the others from theirs; the
-     * first failure is rethrown at the end for the outage log.
+     * One heartbeat: time-outs, leases whose deadline passed unextended, then the extensions due;
+     * returns how long until the next thing is due. A failing extension of one group of leases does
+     * not keep the others from theirs; the first failure is rethrown at the end for the outage log.
+     * The keeper waits for an extension call until the earliest deadline among its leases at most;
+     * while that call stays unanswered no other is made, and the leases lapse at their deadlines.
      */
     long keepOnce() {
         long nowNanos = ticker.nanos();
@@ -113,10 +144,25 @@ final class LeaseKeeper {
                 }
             }
         }
+        RuntimeException firstFailure = collectPending();
         if (workers.inFlight() == 0) {
+            if (firstFailure != null) {
+                throw firstFailure;
+            }
             return nextNanos;
         }
         Instant now = queue.now();
+        for (RunningJob job : workers.running()) {
+            if (job.isRunning() && !now.isBefore(job.lease().deadline())) {
+                expired(job, now);
+            }
+        }
+        if (pending != null) {
+            if (firstFailure != null) {
+                throw firstFailure;
+            }
+            return Math.max(MIN_WAIT_NANOS, Math.min(nextNanos, untilEarliestDeadline(now)));
+        }
         Map<Duration, List<RunningJob>> due = new LinkedHashMap<>();
         List<Upcoming> upcoming = new ArrayList<>();
         for (RunningJob job : workers.running()) {
@@ -137,7 +183,6 @@ final class LeaseKeeper {
         // round trip is made anyway, leases within a sixth of their own due time ride along, so
         // all in-flight leases converge on one extendAll per heartbeat.
         Set<RunningJob> riding = new HashSet<>();
-        RuntimeException firstFailure = null;
         for (Map.Entry<Duration, List<RunningJob>> group : due.entrySet()) {
             Duration extension = group.getKey();
             for (Upcoming next : upcoming) {
@@ -146,9 +191,14 @@ final class LeaseKeeper {
                     riding.add(next.job());
                 }
             }
+            if (pending != null) {
+                // An earlier group's call is still unanswered: this one waits for the next round.
+                nextNanos = Math.min(nextNanos, Math.min(Poller.ERROR_BACKOFF_NANOS, untilEarliestDeadline(now)));
+                continue;
+            }
             try {
-                extend(group.getValue(), extension);
-                nextNanos = Math.min(nextNanos, Nanos.of(extension) / 3);
+                extend(group.getValue(), extension, now);
+                nextNanos = Math.min(nextNanos, pending != null ? untilEarliestDeadline(now) : Nanos.of(extension) / 3);
             } catch (RuntimeException e) {
                 firstFailure = firstFailure == null ? e : firstFailure;
                 nextNanos = Math.min(nextNanos, Poller.ERROR_BACKOFF_NANOS);
@@ -169,14 +219,76 @@ final class LeaseKeeper {
     private record Upcoming(RunningJob job, Duration extension, long untilNanos) {
     }
 
-    private void extend(List<RunningJob> jobs, Duration extension) {
+    /** How long from {@code now} until the earliest lease deadline of a running job, at least {@link #MIN_WAIT_NANOS}. */
+    private long untilEarliestDeadline(Instant now) {
+        long earliest = MAX_WAIT_NANOS;
+        for (RunningJob job : workers.running()) {
+            if (job.isRunning()) {
+                earliest = Math.min(earliest, Nanos.of(Duration.between(now, job.lease().deadline())));
+            }
+        }
+        return Math.max(MIN_WAIT_NANOS, earliest);
+    }
+
+    /**
+     * Extends {@code jobs}' leases in one call, waiting for its answer until the earliest of their
+     * deadlines; a call still unanswered then stays {@link #pending} and its leases lapse.
+     */
+    private void extend(List<RunningJob> jobs, Duration extension, Instant now) {
         Map<String, RunningJob> byToken = new LinkedHashMap<>();
         List<Lease> leases = new ArrayList<>();
+        Instant earliest = null;
         for (RunningJob job : jobs) {
             byToken.put(job.lease().id() + "/" + job.lease().token(), job);
             leases.add(job.lease());
+            earliest = earliest == null || job.lease().deadline().isBefore(earliest) ? job.lease().deadline() : earliest;
         }
-        ExtensionResult result = queue.extendAll(leases, extension);
+        Future<ExtensionResult> call = extender.submit(() -> queue.extendAll(leases, extension));
+        ExtensionResult result;
+        try {
+            result = call.get(Math.max(0, Nanos.of(Duration.between(now, earliest))), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException | InterruptedException e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt(); // stopping: the loop sees it at its wait
+            }
+            pending = new Call(call, byToken);
+            return;
+        } catch (ExecutionException e) {
+            throw unchecked(e.getCause());
+        }
+        apply(result, byToken);
+    }
+
+    /**
+     * Takes the answer of a {@link #pending} call once it came: its renewals and losses count as
+     * usual (a renewal of a lease that already lapsed here changes nothing: its job has ended, and
+     * the entry is claimable again after the new deadline); its failure is returned.
+     */
+    private RuntimeException collectPending() {
+        if (pending == null || !pending.result().isDone()) {
+            return null;
+        }
+        Call call = pending;
+        pending = null;
+        try {
+            apply(call.result().get(), call.byToken());
+            return null;
+        } catch (ExecutionException e) {
+            return unchecked(e.getCause());
+        } catch (InterruptedException | CancellationException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    private static RuntimeException unchecked(Throwable failure) {
+        if (failure instanceof Error error) {
+            throw error;
+        }
+        return failure instanceof RuntimeException runtime ? runtime : new IllegalStateException(failure);
+    }
+
+    private void apply(ExtensionResult result, Map<String, RunningJob> byToken) {
         metrics.extended(result.extended().size());
         for (Lease renewed : result.extended()) {
             byToken.get(renewed.id() + "/" + renewed.token()).renewed(renewed);
@@ -200,6 +312,23 @@ final class LeaseKeeper {
                 } finally {
                     workers.releaseSlotOfEnded(job);
                 }
+            }
+        }
+    }
+
+    /**
+     * Ends a job whose lease deadline passed before an extension got through: the lease is no
+     * longer the handler's, whether or not another worker has claimed the entry yet, so the
+     * handler is interrupted and sees {@code isCancelled()}, and its result will be discarded.
+     * Nothing is written: the entry is claimable once its deadline passed.
+     */
+    private void expired(RunningJob job, Instant now) {
+        if (job.end(Ending.LEASE_LOST)) {
+            job.interrupt();
+            try {
+                outcomes.expiredWhileRunning(job, now);
+            } finally {
+                workers.releaseSlotOfEnded(job);
             }
         }
     }

@@ -8,6 +8,7 @@ import io.docjobs.Lease;
 import io.docjobs.NonRetryableException;
 import io.docjobs.ReleaseResult;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -74,6 +75,18 @@ final class Outcomes {
         metrics.finished(job.lease().type(), SupervisorMetrics.LEASE_LOST);
         log.warn("{} lost its lease (expired and claimed by another worker, or removed); interrupting its"
                 + " handler and discarding its result", job);
+    }
+
+    /**
+     * Counts and logs a job whose lease deadline passed before the keeper could extend it (the
+     * database did not answer in time), as a lost lease.
+     */
+    void expiredWhileRunning(RunningJob job, Instant now) {
+        metrics.leaseLost(job.lease().type());
+        metrics.finished(job.lease().type(), SupervisorMetrics.LEASE_LOST);
+        log.warn("{} lost its lease: its deadline {} passed (now {}) before an extension reached the database;"
+                + " another worker may claim it now, so its handler is interrupted and its result discarded", job,
+                job.lease().deadline(), now);
     }
 
     /**

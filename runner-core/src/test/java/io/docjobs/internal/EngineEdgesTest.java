@@ -582,6 +582,91 @@ class EngineEdgesTest {
     }
 
     @Test
+    void aLeaseWhoseDeadlinePassesWhileNoExtensionGetsThroughCancelsItsHandlerWithoutWaitingForAReply()
+            throws Exception {
+        CountDownLatch started = new CountDownLatch(1);
+        AtomicBoolean sawCancelled = new AtomicBoolean();
+        Engine engine = engine(1, handle("email", job -> {
+            started.countDown();
+            try {
+                new CountDownLatch(1).await();
+            } catch (InterruptedException e) {
+                sawCancelled.set(job.isCancelled());
+            }
+        }));
+        String id = enqueue("email");
+        engine.pollOnce();
+        Thread worker = new Thread(executor::runAll);
+        worker.start();
+        assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
+        failing.add("extendAll"); // cut off from the database: no extension, and no reply saying the lease is lost
+
+        clock.advance(Duration.ofSeconds(29));
+        assertThatThrownBy(engine::keepOnce).isInstanceOf(DatabaseUnavailableException.class);
+        assertThat(engine.inFlight()).as("a second before its deadline the lease is still the handler's").isEqualTo(1);
+        assertThat(sawCancelled).isFalse();
+
+        clock.advance(Duration.ofSeconds(1));
+        engine.keepOnce();
+        worker.join(5_000);
+
+        assertThat(sawCancelled).as("interrupted, and isCancelled() says why").isTrue();
+        assertThat(finished("email", "lease_lost")).isEqualTo(1);
+        assertThat(count(SupervisorMetrics.LEASE_LOSSES, "type", "email")).isEqualTo(1);
+        assertThat(engine.inFlight()).as("its slot is free").isZero();
+        failing.clear();
+        assertThat(entry(id).state()).as("nothing written: the expired lease just lapses").isEqualTo(JobState.LEASED);
+        assertThat(queue.claim(Set.of("email"), "worker-2")).as("another worker may claim it").isPresent();
+    }
+
+    @Test
+    void anExtensionCallTheDatabaseNeverAnswersDoesNotKeepTheKeeperFromTheDeadline() throws Exception {
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch answer = new CountDownLatch(1);
+        AtomicBoolean sawCancelled = new AtomicBoolean();
+        Engine engine = engine(1, handle("email", job -> {
+            started.countDown();
+            try {
+                new CountDownLatch(1).await();
+            } catch (InterruptedException e) {
+                sawCancelled.set(job.isCancelled());
+            }
+        }));
+        enqueue("email");
+        engine.pollOnce();
+        Thread worker = new Thread(executor::runAll);
+        worker.start();
+        assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
+        // Bytes lost both ways: the call hangs until the socket time-out, long after the deadline.
+        overrides.put("extendAll", args -> {
+            try {
+                answer.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            throw new DatabaseUnavailableException("extendAll timed out", null);
+        });
+
+        clock.advance(Duration.ofSeconds(30).minusMillis(20));
+        engine.keepOnce(); // the extension is due; the keeper waits for it until the deadline at most
+        assertThat(engine.inFlight()).as("the call hangs, but the lease is still valid").isEqualTo(1);
+        assertThat(extendCalls).hasSize(1);
+
+        clock.advance(Duration.ofMillis(20));
+        engine.keepOnce();
+        worker.join(5_000);
+
+        assertThat(sawCancelled).as("cancelled at the deadline, the call still unanswered").isTrue();
+        assertThat(finished("email", "lease_lost")).isEqualTo(1);
+        assertThat(engine.inFlight()).isZero();
+        assertThat(extendCalls).as("no second call while the first hangs").hasSize(1);
+        answer.countDown();
+        Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                assertThatThrownBy(engine::keepOnce).as("the late failure still reaches the outage log")
+                        .isInstanceOf(DatabaseUnavailableException.class));
+    }
+
+    @Test
     void aLeaseLostBeforeItsHandlerStartedFreesTheSlotAndTheHandlerNeverRuns() {
         AtomicInteger ran = new AtomicInteger();
         Engine engine = engine(1, handle("email", job -> ran.incrementAndGet()));
