@@ -25,7 +25,7 @@ import java.util.stream.Collectors;
  *       attempt numbers (each claim increments the attempt atomically, so a repeated number means
  *       two valid leases at once), and none starts before the previous attempt's lease deadline
  *       (fencing: its lease was still valid);
- *   <li>redelivery is prompt: see {@link #REDELIVERY_DEFINITION}.
+ *   <li>redelivery is prompt for jobs that find a free slot: see {@link #REDELIVERY_DEFINITION}.
  * </ul>
  *
  * Every extra execution is attributed to a cause: the kill or pause of the daemon that ran the
@@ -43,7 +43,9 @@ final class Analysis {
             + " or (b) without such a signal, the previous attempt's last known lease deadline; minus the time the"
             + " database was down in between. Limit = visibility timeout + idle back-off cap + margin: a lease ends at"
             + " most one visibility timeout after its last renewal, which precedes the signal (or the last known"
-            + " deadline by at most one heartbeat), and a poller claims within one back-off cap after that";
+            + " deadline by at most one heartbeat), and a poller claims within one back-off cap after that. The limit"
+            + " holds for jobs of the uncapped type, which always find a free slot; a long job waits for one of its"
+            + " type's capped slots, so its redeliveries are reported apart and not held to the limit";
 
     /** Why a job ran again. */
     enum Cause {
@@ -95,12 +97,16 @@ final class Analysis {
      *                           claim never reached the handler (or its effect write failed)
      * @param staleFinishes      executions that finished their work after the next attempt had
      *                           started: stale workers, whose acknowledgement the fencing refuses
-     * @param redeliveriesMeasured how many redelivery delays were measured
+     * @param redeliveriesMeasured how many redelivery delays were measured, long jobs' excluded
+     * @param redeliveries the measured redelivery delays that the bound applies to: all but the long jobs'
+     * @param longJobRedeliveries the long jobs' redelivery delays: not bounded, since a redelivered long
+     *                            job waits for one of its type's capped slots, which may all be busy
      */
     record Findings(int enqueued, int completed, List<String> lost, Map<String, Integer> inQueueByState,
             int executions, Map<Cause, Integer> extraByCause, int firstRecordedLater, int staleFinishes,
             Set<String> unknownJobs, int redeliveriesMeasured, Optional<Redelivery> longestRedelivery,
-            Map<Cause, Duration> longestByCause, List<String> violations, List<Redelivery> redeliveries) {
+            Map<Cause, Duration> longestByCause, List<String> violations, List<Redelivery> redeliveries,
+            List<Redelivery> longJobRedeliveries) {
 
         int extraExecutions() {
             return extraByCause.values().stream().mapToInt(Integer::intValue).sum();
@@ -163,7 +169,10 @@ final class Analysis {
         orphanedLeases(byJob).forEach(extras::measured);
 
         List<String> detailed = new ArrayList<>(extras.violations);
-        extras.redeliveries.values().stream().filter(r -> r.delay().compareTo(limits.redelivery()) > 0)
+        Map<Boolean, List<Redelivery>> byKind = extras.redeliveries.values().stream()
+                .collect(Collectors.partitioningBy(r -> r.next().longRun() != null));
+        List<Redelivery> bounded = byKind.get(false);
+        bounded.stream().filter(r -> r.delay().compareTo(limits.redelivery()) > 0)
                 .sorted(Comparator.comparing(Redelivery::delay).reversed())
                 .forEach(r -> detailed.add("job " + r.job() + " was redelivered " + millis(r.delay()) + " after "
                         + r.before() + ", more than the limit of " + millis(limits.redelivery()) + "; then " + r.next()));
@@ -172,12 +181,11 @@ final class Analysis {
             violations.add("... and " + (detailed.size() - MAX_LISTED) + " more such violations");
         }
         Map<Cause, Duration> longestByCause = new LinkedHashMap<>();
-        extras.redeliveries.values().forEach(r -> longestByCause.merge(r.cause(), r.delay(),
-                (a, b) -> a.compareTo(b) >= 0 ? a : b));
-        Optional<Redelivery> longest = extras.redeliveries.values().stream().max(Comparator.comparing(Redelivery::delay));
+        bounded.forEach(r -> longestByCause.merge(r.cause(), r.delay(), (a, b) -> a.compareTo(b) >= 0 ? a : b));
+        Optional<Redelivery> longest = bounded.stream().max(Comparator.comparing(Redelivery::delay));
         return new Findings(enqueued.size(), completed.size(), lost, byState, executions.size(), extras.causes,
-                extras.firstRecordedLater, extras.staleFinishes, unknown, extras.redeliveries.size(), longest,
-                longestByCause, violations, List.copyOf(extras.redeliveries.values()));
+                extras.firstRecordedLater, extras.staleFinishes, unknown, bounded.size(), longest,
+                longestByCause, violations, List.copyOf(bounded), List.copyOf(byKind.get(true)));
     }
 
     /** What the executions beyond the first of each job tell: causes, violations, redelivery delays. */
@@ -322,6 +330,27 @@ final class Analysis {
         Instant claimedBy = previous.start().minus(limits.visibilityTimeout());
         return faults.network().stream().filter(n -> n.pid() == previous.pid() && n.overlaps(claimedBy, next.start()))
                 .max(Comparator.comparing(FaultLog.Network::kind));
+    }
+
+    /**
+     * Whether a fault may have kept a finished {@code execution}'s acknowledgement from the queue:
+     * its daemon was killed, paused or cut off after the execution started and before one lease
+     * after its end (a finished job's acknowledgement leaves well within a lease).
+     */
+    boolean acknowledgementCutOff(Execution execution) {
+        if (execution.end() == null) {
+            return false;
+        }
+        Instant from = execution.start();
+        Instant until = execution.end().plus(limits.visibilityTimeout());
+        return faults.kills().stream().anyMatch(kill -> kill.pid() == execution.pid() && within(kill.at(), from, until))
+                || faults.stops().stream().anyMatch(stop -> stop.pid() == execution.pid()
+                        && within(stop.stoppedAt(), from, until))
+                || faults.network().stream().anyMatch(cut -> cut.pid() == execution.pid() && cut.overlaps(from, until));
+    }
+
+    private static boolean within(Instant at, Instant from, Instant until) {
+        return !at.isBefore(from) && !at.isAfter(until);
     }
 
     private Optional<FaultLog.Kill> killOf(Execution execution) {

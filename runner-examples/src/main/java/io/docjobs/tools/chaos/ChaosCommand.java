@@ -49,6 +49,10 @@ public final class ChaosCommand implements Callable<Integer> {
     @Option(names = "--slots", paramLabel = "N", defaultValue = "8", description = "worker slots per daemon (default: ${DEFAULT-VALUE})")
     int slots;
 
+    @Option(names = "--long-slots", paramLabel = "N", defaultValue = "6", description = "more slots per daemon, the most"
+            + " long jobs it runs at once (their type's concurrency limit), so that the other jobs keep --slots (default: ${DEFAULT-VALUE})")
+    int longSlots;
+
     @Option(names = "--visibility-timeout", paramLabel = "DURATION", defaultValue = "5s",
             converter = DurationConverter.Positive.class, description = "lease length of the jobs (default: ${DEFAULT-VALUE})")
     Duration visibilityTimeout;
@@ -94,7 +98,7 @@ public final class ChaosCommand implements Callable<Integer> {
 
     @Option(names = "--long-share", paramLabel = "SHARE",
             description = "share of the jobs that run 2.5 to 4 visibility timeouts on heartbeats (default: "
-                    + "0.005; with --short 0.005, 2.5 to 3 timeouts, all in the first quarter)")
+                    + "0.0025; with --short 0.005, 2.5 to 3 timeouts, all in the first quarter)")
     Double longShare;
 
     @Option(names = "--retry-share", paramLabel = "SHARE", description = "share of the jobs whose first 1 or 2 attempts"
@@ -131,6 +135,7 @@ public final class ChaosCommand implements Callable<Integer> {
         require(jobCount >= 1, "--jobs was " + jobCount + " but must be at least 1");
         require(daemons >= 1 && daemons <= 50, "--workers was " + daemons + " but must be between 1 and 50");
         require(slots >= 1 && slots <= 1000, "--slots was " + slots + " but must be between 1 and 1000");
+        require(longSlots >= 1 && longSlots <= 1000, "--long-slots was " + longSlots + " but must be between 1 and 1000");
         require(maxKills >= 0, "--kills was " + maxKills + " but must be 0 or more");
         int readyBacklog = backlog != null ? backlog : daemons * slots;
         require(readyBacklog >= 1, "--backlog was " + readyBacklog + " but must be at least 1");
@@ -140,7 +145,7 @@ public final class ChaosCommand implements Callable<Integer> {
         Workload mix = shortRun ? Workload.SHORT : Workload.DEFAULT;
         mix = new Workload(longShare != null ? longShare : mix.longShare(), mix.longSpan(), mix.longMin(), mix.longMax(),
                 retryShare != null ? retryShare : mix.retryShare(), poisonShare != null ? poisonShare : mix.poisonShare());
-        ChaosSettings settings = new ChaosSettings(jobCount, daemons, slots, visibilityTimeout, killEvery, maxKills,
+        ChaosSettings settings = new ChaosSettings(jobCount, daemons, slots, longSlots, visibilityTimeout, killEvery, maxKills,
                 pause, restartDatabase, maxDuration, backoffCap, margin, readyBacklog, dir, networkFaults, clockFaults, mix);
         return new ChaosRun(settings, spec.commandLine().getOut()).run();
     }

@@ -57,11 +57,18 @@ import org.bson.types.ObjectId;
  * {@code jobs}). The chaos driver passes them to its daemons through the environment.
  *
  * <p>Not listed in {@code META-INF/services}: a normal daemon never serves chaos jobs. The chaos
- * driver names {@link Provider} in {@code handlers.chaos.job.class} of the configuration it writes.
+ * driver names {@link Provider} in {@code handlers.chaos.job.class} and {@code handlers.chaos.long.class}
+ * of the configuration it writes.
  */
 public final class ChaosHandler implements JobHandler {
-    /** The message type. */
+    /** The message type of every chaos job but the long ones. */
     public static final String TYPE = "chaos.job";
+    /**
+     * The message type of long chaos jobs: their own type, so that the daemons can cap how many run
+     * at once ({@link DaemonConfigFile#longConcurrency}), as a deployment would for jobs that hold a
+     * slot for minutes; otherwise they fill the slots a redelivered short job needs.
+     */
+    public static final String LONG_TYPE = "chaos.long";
     /** Where the connection string comes from: the daemon's own variable. */
     public static final String CONNECTION_ENV = "DOCJOBS_DATABASE_CONNECTION_STRING";
     /**

@@ -88,6 +88,8 @@ public final class ChaosRun {
                     workDir.relativize(database.dataFile()));
             out.printf("chaos: network faults %s; clocks: %s%n", settings.networkFaults() ? "on (a proxy per daemon slot)"
                     : "off", clockStatus);
+            out.printf("chaos: each daemon has %d slots: long jobs (type %s) take at most %d, the others (%s) the rest%n",
+                    settings.workers(), ChaosHandler.LONG_TYPE, settings.longSlots(), ChaosHandler.TYPE);
             Report report;
             // Short timeouts for the driver's own reads: while the database restarts, the progress line
             // should say so rather than hang.
@@ -127,7 +129,7 @@ public final class ChaosRun {
     private Report drive(DatabaseProcess database, Fleet fleet, JobQueue queue, QueueView view, ChaosSchedules schedules)
             throws InterruptedException {
         Instant started = Instant.now();
-        Producer producer = new Producer(queue, view::ready, settings.jobs(), settings.backlog(),
+        Producer producer = new Producer(queue, view::readyBacklog, settings.jobs(), settings.backlog(),
                 settings.visibilityTimeout(), new JobKinds(settings.jobs(), settings.workload(), settings.visibilityTimeout()));
         Progress progress = new Progress(view, producer, faults, fleet, settings.jobs(), out);
         String endReason = runUntilDone(database, fleet, producer, progress);

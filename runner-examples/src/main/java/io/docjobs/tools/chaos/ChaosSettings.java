@@ -10,7 +10,9 @@ import java.time.Duration;
  *
  * @param jobs              jobs to enqueue
  * @param daemons           daemon processes running at once
- * @param slots             worker slots per daemon ({@code supervisor.workers})
+ * @param slots             worker slots per daemon for the common type ({@link ChaosHandler#TYPE})
+ * @param longSlots         more slots per daemon, the most long jobs ({@link ChaosHandler#LONG_TYPE})
+ *                          a daemon runs at once: {@code supervisor.workers} is {@code slots + longSlots}
  * @param visibilityTimeout lease length of every job
  * @param killEvery         kill -9 a daemon this often (and start a replacement)
  * @param maxKills          stop killing after this many (Integer.MAX_VALUE: no limit)
@@ -26,13 +28,18 @@ import java.time.Duration;
  * @param clockFaults       skewed and jumping daemon clocks, if libfaketime is installed ({@link ClockFaults})
  * @param workload          the mix of long, retry and poison jobs among the producer's
  */
-public record ChaosSettings(int jobs, int daemons, int slots, Duration visibilityTimeout, Duration killEvery,
+public record ChaosSettings(int jobs, int daemons, int slots, int longSlots, Duration visibilityTimeout, Duration killEvery,
         int maxKills, boolean pauseDaemon, boolean restartDatabase, Duration maxDuration, Duration backoffCap,
         Duration margin, int backlog, Path workDir, boolean networkFaults, boolean clockFaults, Workload workload) {
 
     static final double RESTART_AT = 0.10;
     static final double FIRST_KILL_AT = 0.20;
     static final double PAUSE_AT = 0.50;
+
+    /** Each daemon's {@code supervisor.workers}: long jobs are capped at {@link #longSlots}, so at least {@link #slots} are left for the others. */
+    int workers() {
+        return slots + longSlots;
+    }
 
     /** How long the paused daemon stays stopped: well past its leases' deadline. */
     Duration pauseLength() {

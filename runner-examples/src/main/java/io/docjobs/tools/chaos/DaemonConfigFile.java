@@ -47,9 +47,14 @@ final class DaemonConfigFile {
                 handlers:
                   chaos.job:
                     class: %s
+                  # Long jobs hold a slot for minutes: capped, so that the others always find one.
+                  %s:
+                    class: %s
+                    concurrency: %d
                 http:
                   enabled: false
-                """.formatted(operationTimeout(settings.visibilityTimeout()).toMillis(), settings.visibilityTimeout().toMillis(), settings.slots(), settings.backoffCap().toMillis(),
-                ChaosHandler.Provider.class.getName()) + ChaosSchedules.yaml(settings));
+                """.formatted(operationTimeout(settings.visibilityTimeout()).toMillis(), settings.visibilityTimeout().toMillis(), settings.workers(), settings.backoffCap().toMillis(),
+                ChaosHandler.Provider.class.getName(), ChaosHandler.LONG_TYPE, ChaosHandler.Provider.class.getName(),
+                settings.longSlots()) + ChaosSchedules.yaml(settings));
     }
 }

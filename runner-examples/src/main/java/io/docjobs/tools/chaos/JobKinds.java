@@ -55,6 +55,11 @@ final class JobKinds {
         static final Job SHORT = new Job(Kind.SHORT, 0, Duration.ZERO, Duration.ZERO);
         static final Job PROBE = new Job(Kind.PROBE, 0, Duration.ZERO, Duration.ZERO);
 
+        /** The job's message type: long jobs have their own, with a concurrency limit. */
+        String type() {
+            return kind == Kind.LONG ? ChaosHandler.LONG_TYPE : ChaosHandler.TYPE;
+        }
+
         /** Whether attempt {@code attempt} (from 1) fails by design. */
         boolean failsOn(int attempt) {
             return kind == Kind.POISON || kind == Kind.RETRY && attempt <= failures;

@@ -19,7 +19,7 @@ import org.bson.Document;
  * (a finished execution, entry gone) or dead (in the queue's dead-letter listing, read through the
  * public {@link JobAdmin#deadLetters} API); dead only if it is a poison job, after exactly its
  * {@link JobKinds#POISON_MAX_ATTEMPTS} attempts, with the handler's planned failure as last error (or
- * whatever error the queue recorded when a fault cut the last attempt short: "its lease expired"); and every attempt explained: each
+ * whatever error the queue recorded when a fault cut the last attempt, or its acknowledgement, short: "its lease expired"); and every attempt explained: each
  * recorded attempt failed exactly when its kind says it should, and every execution after the first
  * is either the retry of a planned failure or has a fault as its cause ({@link Analysis#cause}) —
  * none is "lease expired with no fault nearby".
@@ -158,7 +158,7 @@ final class OutcomeCheck {
             if (dead != null) {
                 deadByKind.merge(kind, 1, Integer::sum);
                 accountedFor++;
-                dead(name, job, runs, dead);
+                dead(name, job, runs, dead, analysis);
             } else if (kind == JobKinds.Kind.POISON && !completed) {
                 violations.add(name + " was not dead-lettered after " + job.maxAttempts() + " failed attempts"
                         + (inQueue ? " (still in the queue)" : "") + ": " + runs);
@@ -167,7 +167,7 @@ final class OutcomeCheck {
         }
 
         /** A dead letter: only a poison job may be one, after all its attempts, for a reason that explains it. */
-        private void dead(String name, JobKinds.Job job, List<Execution> runs, JobEntry dead) {
+        private void dead(String name, JobKinds.Job job, List<Execution> runs, JobEntry dead, Analysis analysis) {
             String error = dead.lastError() == null ? "none" : dead.lastError().message();
             if (job.kind() != JobKinds.Kind.POISON) {
                 violations.add(name + " was dead-lettered after " + dead.attempts() + " of " + dead.maxAttempts()
@@ -179,7 +179,8 @@ final class OutcomeCheck {
                         + job.maxAttempts() + "; last error: " + error);
             } else if (error.startsWith(JobKinds.PLANNED_FAILURE)) {
                 deadByDesign++;
-            } else if (lastAttemptCutShort(runs, dead.attempts())) {
+            } else if (lastAttemptCutShort(runs, dead.attempts())
+                    || runs.stream().filter(run -> run.attempt() == dead.attempts()).anyMatch(analysis::acknowledgementCutOff)) {
                 deadAfterFault++;
             } else {
                 violations.add(name + " was dead-lettered for a reason neither its planned failure nor a fault explains: "

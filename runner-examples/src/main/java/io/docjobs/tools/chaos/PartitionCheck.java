@@ -16,9 +16,11 @@ import java.util.stream.Collectors;
  * (its redelivery delays are {@link Analysis}'s part, measured from the cut):
  *
  * <ul>
- *   <li>a handler still running when the partition healed learned that its lease was gone: it
- *       saw {@code JobContext.isCancelled()} (outcome cancelled) within {@link #NOTICE} of the heal;
- *       at least one did (the driver cut off the daemon running its probe job);
+ *   <li>a handler still running when its lease expired while cut off learned that the lease was
+ *       gone without a reply from the database: it saw {@code JobContext.isCancelled()} (outcome
+ *       cancelled) within {@link #NOTICE} of the latest deadline a lease held at the cut can have
+ *       (the cut plus one visibility timeout), or finished on its own before then; at least one
+ *       was cancelled (the driver cut off the daemon running its probe job);
  *   <li>late acknowledgements were refused: every execution of the cut-off daemon that finished
  *       while another attempt of its job followed has its {@code done} logged as refused, not
  *       written, or its lease found lost ({@link DaemonLog}); an acknowledgement that left no such
@@ -29,7 +31,10 @@ import java.util.stream.Collectors;
  * </ul>
  */
 final class PartitionCheck {
-    /** How soon after the heal a running handler must see its cancellation: a heartbeat after reconnecting. */
+    /**
+     * How soon after its lease expired a running handler must see its cancellation: the keeper looks
+     * at least once a second, but may be waiting for an extension call to time out.
+     */
     static final Duration NOTICE = Duration.ofSeconds(5);
 
     /**
@@ -37,7 +42,7 @@ final class PartitionCheck {
      *
      * @param held               jobs the daemon held leases on just after the cut
      * @param redelivered        of them, jobs another daemon ran after the cut
-     * @param handlersAcross     executions of the daemon still running when the partition healed
+     * @param handlersAcross     executions of the daemon still running when every lease it held at the cut had expired
      * @param handlersCancelled  of them, those that stopped on {@code isCancelled()}
      * @param staleFinishes      executions of the daemon that finished while a later attempt followed
      * @param acksRefused        of them, whose {@code done} the database refused
@@ -85,16 +90,23 @@ final class PartitionCheck {
                 .anyMatch(run -> run.pid() != cut.pid() && run.start().isAfter(cut.from()))).count();
         List<Execution> mine = executions.stream().filter(run -> run.pid() == cut.pid()).toList();
 
+        // No extension gets through a partition, so every lease the daemon held has expired by then.
+        Instant expiredBy = cut.from().plus(visibilityTimeout);
         List<Execution> across = mine.stream().filter(run -> run.start().isBefore(healed) && run.end() != null
-                && run.end().isAfter(healed)).toList();
+                && run.end().isAfter(expiredBy)).toList();
         int cancelled = 0;
         for (Execution run : across) {
+            boolean late = run.end().isAfter(expiredBy.plus(NOTICE));
             if (!run.finished()) {
                 cancelled++;
-            } else if (run.end().isAfter(healed.plus(NOTICE))) {
-                violations.add(who + " ran " + run + " across the partition, which healed at " + healed + ", and it"
-                        + " finished normally more than " + NOTICE.toSeconds() + " s later: it never saw isCancelled()"
-                        + " though its lease had expired");
+                if (late) {
+                    violations.add(who + " ran " + run + ", whose lease had expired by " + expiredBy + " while cut off,"
+                            + " and its handler saw isCancelled() more than " + NOTICE.toSeconds() + " s after that");
+                }
+            } else if (late) {
+                violations.add(who + " ran " + run + " across the partition, and it finished normally more than "
+                        + NOTICE.toSeconds() + " s after its lease had expired (by " + expiredBy + ", while cut off):"
+                        + " it never saw isCancelled()");
             }
         }
         if (across.isEmpty()) {

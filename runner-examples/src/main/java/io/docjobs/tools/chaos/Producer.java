@@ -80,7 +80,7 @@ final class Producer {
             for (int seq = nextSeq; seq < nextSeq + count; seq++) {
                 JobKinds.Job job = kinds.of(seq);
                 batchKinds.add(job);
-                batch.add(JobRequest.builder(ChaosHandler.TYPE).payload(job.payload(seq))
+                batch.add(JobRequest.builder(job.type()).payload(job.payload(seq))
                         .visibilityTimeout(visibilityTimeout).maxAttempts(job.maxAttempts()).build());
             }
             List<EnqueueResult> results = queue.enqueueAll(batch);

@@ -29,6 +29,7 @@ import org.bson.types.ObjectId;
  */
 final class QueueView {
     private static final String STATE = "state";
+    private static final String TYPE = "type";
     private static final String VISIBLE_AT = "visibleAt";
     private static final String WORKER_ID = "workerId";
     private static final String SCHEDULE_ID = "scheduleId";
@@ -52,9 +53,14 @@ final class QueueView {
                 Filters.ne(STATE, JobState.DEAD.stored())));
     }
 
-    /** READY entries now (claimable or waiting for a retry). */
-    long ready() {
-        return database.getCollection(collection).countDocuments(Filters.eq(STATE, JobState.READY.stored()));
+    /**
+     * READY entries of the common type now (claimable or waiting for a retry): the producer's
+     * backlog. Long jobs waiting for one of their capped slots are not counted, or they would hold
+     * back the short jobs and leave the other slots idle.
+     */
+    long readyBacklog() {
+        return database.getCollection(collection).countDocuments(Filters.and(Filters.eq(STATE, JobState.READY.stored()),
+                Filters.eq(TYPE, ChaosHandler.TYPE)));
     }
 
     /**

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.bson.Document;
 import org.bson.json.JsonWriterSettings;
 
@@ -49,7 +50,7 @@ record Report(ChaosSettings settings, Duration elapsed, String endReason, boolea
         if (!allDone) {
             violations.add(String.format("not all jobs completed when the run ended (%s): %,d of %,d completed, %,d still"
                     + " in the queue, %,d never enqueued", endReason, findings.completed(), settings.jobs(),
-                    findings.inQueue(), settings.jobs() - findings.enqueued()));
+                    findings.inQueue(), settings.jobs() - producerJobsEnqueued()));
         }
         faults.exits().forEach(exit -> violations.add("process " + exit.name() + " (pid " + exit.pid()
                 + ") exited on its own with code " + exit.exitCode() + "; see its log"));
@@ -73,8 +74,8 @@ record Report(ChaosSettings settings, Duration elapsed, String endReason, boolea
     void print(PrintWriter out) {
         Analysis.Findings f = findings;
         out.println();
-        out.printf("docjobs chaos: %,d jobs, %d daemons x %d slots, visibility timeout %s, kill -9 every %s%n",
-                settings.jobs(), settings.daemons(), settings.slots(), Analysis.millis(settings.visibilityTimeout()),
+        out.printf("docjobs chaos: %,d jobs, %d daemons x (%d slots + %d for long jobs), visibility timeout %s, kill -9 every %s%n",
+                settings.jobs(), settings.daemons(), settings.slots(), settings.longSlots(), Analysis.millis(settings.visibilityTimeout()),
                 Analysis.millis(settings.killEvery()));
         out.printf("  run time            %.1f s (%s)%n", elapsed.toMillis() / 1000.0, endReason);
         out.printf("  jobs enqueued       %,d%n", f.enqueued());
@@ -116,6 +117,7 @@ record Report(ChaosSettings settings, Duration elapsed, String endReason, boolea
                 r.attempt(), r.cause().name().toLowerCase(), byCause(f)),
                 () -> out.println("  longest redelivery  none measured"));
         out.println("    " + Analysis.REDELIVERY_DEFINITION);
+        longJobRedeliveries(f).ifPresent(text -> out.println("  long jobs' redelivery " + text));
         faultTable.print(out);
         if (failedBatches > 0) {
             out.printf("  enqueue batches that failed and were sent again: %d%n", failedBatches);
@@ -186,10 +188,17 @@ record Report(ChaosSettings settings, Duration elapsed, String endReason, boolea
         Document redelivery = new Document("definition", Analysis.REDELIVERY_DEFINITION)
                 .append("limitMs", limits.redelivery().toMillis()).append("measured", f.redeliveriesMeasured())
                 .append("byCauseMs", longestByCause);
+        List<Duration> longDelays = sortedDelays(f.longJobRedeliveries());
+        if (!longDelays.isEmpty()) {
+            redelivery.append("longJobs", new Document("measured", longDelays.size())
+                    .append("p50Ms", FaultTable.percentile(longDelays, 50).orElseThrow().toMillis())
+                    .append("p99Ms", FaultTable.percentile(longDelays, 99).orElseThrow().toMillis())
+                    .append("maxMs", longDelays.get(longDelays.size() - 1).toMillis()));
+        }
         f.longestRedelivery().ifPresent(r -> redelivery.append("longestMs", r.delay().toMillis()).append("job", r.job())
                 .append("attempt", r.attempt()).append("cause", r.cause().name().toLowerCase()));
         Document json = new Document("settings", new Document("jobs", settings.jobs()).append("daemons", settings.daemons())
-                .append("slotsPerDaemon", settings.slots()).append("visibilityTimeoutMs", settings.visibilityTimeout().toMillis())
+                .append("slotsPerDaemon", settings.slots()).append("longSlotsPerDaemon", settings.longSlots()).append("visibilityTimeoutMs", settings.visibilityTimeout().toMillis())
                 .append("killEveryMs", settings.killEvery().toMillis()).append("idleBackoffCapMs", settings.backoffCap().toMillis())
                 .append("marginMs", settings.margin().toMillis()).append("maxDurationMs", settings.maxDuration().toMillis()))
                 .append("runTimeMs", elapsed.toMillis()).append("endReason", endReason)
@@ -207,5 +216,26 @@ record Report(ChaosSettings settings, Duration elapsed, String endReason, boolea
                 .append("outcomes", outcomes.json()).append("longJobs", longJobs.json())
                 .append("violations", violations()).append("ok", violations().isEmpty());
         return Files.writeString(file, json.toJson(JsonWriterSettings.builder().indent(true).build()) + "\n");
+    }
+
+    /** The jobs of the producer's sequence that were enqueued: the partition's probe is one more, outside it. */
+    private int producerJobsEnqueued() {
+        return findings.enqueued() - outcomes.jobsByKind().getOrDefault(JobKinds.Kind.PROBE, 0);
+    }
+
+    /** The long jobs' redelivery delays, which wait for a capped slot: p50, p99, max of those measured. */
+    private static Optional<String> longJobRedeliveries(Analysis.Findings f) {
+        List<Duration> delays = sortedDelays(f.longJobRedeliveries());
+        if (delays.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(String.format("%,d measured, p50 %s, p99 %s, max %s (not held to the limit: a redelivered"
+                + " long job waits for one of its type's capped slots)", delays.size(),
+                Analysis.millis(FaultTable.percentile(delays, 50).orElseThrow()),
+                Analysis.millis(FaultTable.percentile(delays, 99).orElseThrow()), Analysis.millis(delays.get(delays.size() - 1))));
+    }
+
+    private static List<Duration> sortedDelays(List<Analysis.Redelivery> redeliveries) {
+        return redeliveries.stream().map(Analysis.Redelivery::delay).sorted().toList();
     }
 }

@@ -208,4 +208,21 @@ class AnalysisTest {
 
         assertThat(findings.extraByCause()).containsExactly(Map.entry(Analysis.Cause.OTHER, 1));
     }
+
+    @Test
+    void aLongJobWaitingForOneOfItsCappedSlotsIsReportedApartAndNotHeldToTheBound() {
+        faults.kill(new FaultLog.Kill("chaos-1", 10, at(0), Set.of("long", "short")));
+        Execution.LongRun run = new Execution.LongRun(3, Duration.ofSeconds(2), Duration.ofMillis(500), false, Duration.ZERO);
+        Execution longRedelivered = new Execution("long", 2, "host-11-chaos", 11, at(60_000), at(65_000), at(75_000),
+                at(80_000), Effects.DONE, null, null, null, run);
+        Analysis.Findings findings = analyse(Set.of("long", "short"), List.of(longRedelivered, finished("short", 2, 11, 60_000, 5)),
+                Map.of());
+
+        assertThat(findings.violations()).singleElement().asString().contains("job short was redelivered 60000 ms");
+        assertThat(findings.redeliveries()).extracting(Analysis.Redelivery::job).containsExactly("short");
+        assertThat(findings.longJobRedeliveries()).singleElement().satisfies(r -> {
+            assertThat(r.job()).isEqualTo("long");
+            assertThat(r.delay()).isEqualTo(Duration.ofSeconds(60));
+        });
+    }
 }

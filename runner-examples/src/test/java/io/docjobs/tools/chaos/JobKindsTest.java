@@ -24,7 +24,7 @@ class JobKindsTest {
     void theSharesOfTheDefaultMixHoldOnAHundredThousandJobs() {
         Map<JobKinds.Kind, Integer> counts = count(new JobKinds(100_000, Workload.DEFAULT, VT), 100_000);
 
-        assertThat(counts.get(JobKinds.Kind.LONG)).isEqualTo(500);
+        assertThat(counts.get(JobKinds.Kind.LONG)).isEqualTo(250);
         assertThat(counts.get(JobKinds.Kind.POISON)).isEqualTo(200);
         assertThat(counts.get(JobKinds.Kind.RETRY)).isBetween(1_900, 2_000);
     }
@@ -88,5 +88,13 @@ class JobKindsTest {
     void aMixWhoseSharesExceedTheWholeIsRefused() {
         assertThatThrownBy(() -> new Workload(0.5, 0.8, 2.5, 4, 0.4, 0.2)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("together at most 1");
+    }
+
+    @Test
+    void longJobsHaveTheirOwnTypeAndEveryOtherKindTheCommonOne() {
+        JobKinds kinds = new JobKinds(2_000, Workload.SHORT, VT);
+
+        assertThat(IntStream.range(0, 2_000).mapToObj(kinds::of))
+                .allMatch(job -> job.type().equals(job.kind() == JobKinds.Kind.LONG ? ChaosHandler.LONG_TYPE : ChaosHandler.TYPE));
     }
 }

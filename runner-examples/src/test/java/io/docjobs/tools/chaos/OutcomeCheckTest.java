@@ -122,4 +122,20 @@ class OutcomeCheckTest {
         assertThat(findings.completedByKind()).containsEntry(JobKinds.Kind.PROBE, 1).containsEntry(JobKinds.Kind.SHORT, 1);
         assertThat(findings.faultAttempts()).isEqualTo(1);
     }
+
+    @Test
+    void aPoisonJobWhoseDaemonWasKilledBetweenTheLastFailureAndItsAcknowledgementIsDeadAfterAFault() {
+        List<Execution> runs = List.of(run("p", 1, 10, 0, Effects.FAILED), run("p", 2, 10, 100, Effects.FAILED),
+                run("p", 3, 11, 300, Effects.FAILED));
+        List<JobEntry> deadLetters = List.of(dead("p", 3, "attempt 3 of 3 did not finish: its lease expired without done or release"));
+
+        assertThat(check(Map.of("p", POISON), runs, deadLeft("p"), deadLetters).violations()).singleElement().asString()
+                .contains("neither its planned failure nor a fault explains");
+
+        faults.kill(new FaultLog.Kill("chaos-2", 11, T0.plusMillis(310), java.util.Set.of("p")));
+        OutcomeCheck.Findings findings = check(Map.of("p", POISON), runs, deadLeft("p"), deadLetters);
+
+        assertThat(findings.violations()).isEmpty();
+        assertThat(findings.deadAfterFault()).isEqualTo(1);
+    }
 }

@@ -47,7 +47,7 @@ class PartitionCheckTest {
 
     /** Everything as it should be: the probe cancelled, a's late done refused, work again after the heal. */
     private void healthyRun() {
-        ran("p", 1, CUT, 500, 11_000, Effects.CANCELLED);
+        ran("p", 1, CUT, 500, 7_000, Effects.CANCELLED); // its lease expired by 6 s, while still cut off
         ran("p", 2, OTHER, 6_100, 6_200, Effects.DONE);
         ran("a", 1, CUT, 900, 1_200, Effects.DONE);
         fates.put(DaemonLog.key("a", 1), DaemonLog.Fate.REFUSED);
@@ -87,6 +87,24 @@ class PartitionCheckTest {
         ran("p", 1, CUT, 500, 16_000, Effects.DONE);
 
         assertThat(check().get(0).violations()).anySatisfy(v -> assertThat(v).contains("never saw isCancelled()"));
+    }
+
+    @Test
+    void aHandlerThatSawItsCancellationOnlyLongAfterItsLeaseExpiredIsAViolation() {
+        healthyRun();
+        executions.remove(0);
+        ran("p", 1, CUT, 500, 11_500, Effects.CANCELLED); // the heal at 10 s, not the deadline, told it
+
+        assertThat(check().get(0).violations()).singleElement().asString()
+                .contains("saw isCancelled() more than 5 s after that");
+    }
+
+    @Test
+    void aHandlerThatFinishedOnItsOwnSoonAfterItsLeaseExpiredNeedNotHaveSeenTheCancellation() {
+        healthyRun();
+        ran("long", 1, CUT, 200, 6_500, Effects.DONE);
+
+        assertThat(check().get(0).violations()).isEmpty();
     }
 
     @Test
