@@ -42,7 +42,8 @@ final class PartitionCheck {
      *
      * @param held               jobs the daemon held leases on just after the cut
      * @param redelivered        of them, jobs another daemon ran after the cut
-     * @param handlersAcross     executions of the daemon still running when every lease it held at the cut had expired
+     * @param handlersAcross     executions of the daemon running at the cut that were cancelled, or still ran when
+     *                           every lease it held at the cut had expired
      * @param handlersCancelled  of them, those that stopped on {@code isCancelled()}
      * @param staleFinishes      executions of the daemon that finished while a later attempt followed
      * @param acksRefused        of them, whose {@code done} the database refused
@@ -92,8 +93,11 @@ final class PartitionCheck {
 
         // No extension gets through a partition, so every lease the daemon held has expired by then.
         Instant expiredBy = cut.from().plus(visibilityTimeout);
+        // Running at the cut, and either cancelled (at its own deadline, which may come before
+        // expiredBy) or still running when every lease had expired; short jobs that simply
+        // finished meanwhile tell nothing about cancellation.
         List<Execution> across = mine.stream().filter(run -> run.start().isBefore(healed) && run.end() != null
-                && run.end().isAfter(expiredBy)).toList();
+                && run.end().isAfter(cut.from()) && (!run.finished() || run.end().isAfter(expiredBy))).toList();
         int cancelled = 0;
         for (Execution run : across) {
             boolean late = run.end().isAfter(expiredBy.plus(NOTICE));

@@ -90,6 +90,18 @@ class PartitionCheckTest {
     }
 
     @Test
+    void aHandlerCancelledAtItsOwnDeadlineBeforeTheLatestPossibleOneCounts() {
+        healthyRun();
+        executions.remove(0);
+        ran("p", 1, CUT, 500, 5_900, Effects.CANCELLED); // its last extension set a deadline before 6 s
+
+        PartitionCheck.Result result = check().get(0);
+
+        assertThat(result.violations()).isEmpty();
+        assertThat(result.handlersCancelled()).isEqualTo(1);
+    }
+
+    @Test
     void aHandlerThatSawItsCancellationOnlyLongAfterItsLeaseExpiredIsAViolation() {
         healthyRun();
         executions.remove(0);
