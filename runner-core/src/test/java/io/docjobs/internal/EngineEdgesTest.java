@@ -648,12 +648,14 @@ class EngineEdgesTest {
         });
 
         clock.advance(Duration.ofSeconds(30).minusMillis(20));
-        engine.keepOnce(); // the extension is due; the keeper waits for it until the deadline at most
+        assertThat(engine.keepOnce()).as("the extension is due; the keeper waits for it until the deadline at most,"
+                + " then looks again at the deadline").isEqualTo(Duration.ofMillis(20).toNanos());
         assertThat(engine.inFlight()).as("the call hangs, but the lease is still valid").isEqualTo(1);
         assertThat(extendCalls).hasSize(1);
 
         clock.advance(Duration.ofMillis(20));
-        engine.keepOnce();
+        assertThat(engine.keepOnce()).as("nothing left to keep: its longest wait, not a spin")
+                .isEqualTo(Duration.ofSeconds(1).toNanos());
         worker.join(5_000);
 
         assertThat(sawCancelled).as("cancelled at the deadline, the call still unanswered").isTrue();
@@ -664,6 +666,87 @@ class EngineEdgesTest {
         Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
                 assertThatThrownBy(engine::keepOnce).as("the late failure still reaches the outage log")
                         .isInstanceOf(DatabaseUnavailableException.class));
+    }
+
+    @Test
+    void anExtensionThatFindsTheLeaseTakenCancelsTheHandlerThoughThisHostsClockLagsTheDeadline() throws Exception {
+        CountDownLatch started = new CountDownLatch(1);
+        AtomicBoolean sawCancelled = new AtomicBoolean();
+        Engine engine = engine(1, handle("email", job -> {
+            started.countDown();
+            try {
+                new CountDownLatch(1).await();
+            } catch (InterruptedException e) {
+                sawCancelled.set(job.isCancelled());
+            }
+        }));
+        String id = enqueue("email");
+        engine.pollOnce();
+        Thread worker = new Thread(executor::runAll);
+        worker.start();
+        assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
+        Instant lagging = clock.instant().plusSeconds(25); // this host's reading of the database's clock
+        overrides.put("now", args -> lagging);
+        clock.advance(Duration.ofSeconds(31)); // the database's own: the lease expired there ...
+        queue.claim(Set.of("email"), "worker-2").orElseThrow(); // ... and another worker took the entry
+
+        engine.keepOnce();
+        worker.join(5_000);
+
+        assertThat(sawCancelled).as("the extension's answer said the lease was lost").isTrue();
+        assertThat(finished("email", "lease_lost")).isEqualTo(1);
+        assertThat(count(SupervisorMetrics.LEASE_LOSSES, "type", "email")).isEqualTo(1);
+        assertThat(engine.inFlight()).isZero();
+        assertThat(entry(id).workerId()).isEqualTo("worker-2");
+    }
+
+    @Test
+    void anExtensionAnsweredAfterTheKeeperStoppedWaitingStillMovesTheDeadline() throws Exception {
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch answer = new CountDownLatch(1);
+        AtomicBoolean sawCancelled = new AtomicBoolean();
+        Engine engine = engine(1, handle("email", job -> {
+            started.countDown();
+            try {
+                new CountDownLatch(1).await();
+            } catch (InterruptedException e) {
+                sawCancelled.set(job.isCancelled());
+            }
+        }));
+        enqueue("email");
+        engine.pollOnce();
+        Thread worker = new Thread(executor::runAll);
+        worker.start();
+        assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
+        overrides.put("extendAll", args -> {
+            try {
+                answer.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            @SuppressWarnings("unchecked")
+            Collection<Lease> leases = (Collection<Lease>) args[0];
+            return faulty.extendAll(leases, (Duration) args[1]);
+        });
+        clock.advance(Duration.ofSeconds(30).minusMillis(20));
+        engine.keepOnce(); // the call is not answered before the keeper stops waiting
+        assertThat(count(SupervisorMetrics.LEASE_EXTENSIONS)).isZero();
+
+        answer.countDown();
+        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> {
+            engine.keepOnce();
+            return count(SupervisorMetrics.LEASE_EXTENSIONS) == 1;
+        });
+        assertThat(extendCalls).as("the late answer renewed the lease: no second call was due").hasSize(1);
+        clock.advance(Duration.ofMillis(20)); // past the deadline the lease had before the late answer
+        engine.keepOnce();
+
+        assertThat(engine.inFlight()).as("renewed by the late answer: still running").isEqualTo(1);
+        assertThat(sawCancelled).isFalse();
+        assertThat(finished("email", "lease_lost")).isZero();
+        engines.forEach(Engine::stop);
+        engines.clear();
+        worker.join(5_000);
     }
 
     @Test
