@@ -13,6 +13,11 @@ import org.w3c.dom.NodeList;
  * ({@code mvn -Pmutation}, see the README's "Tests"). PIT's own threshold is one number for
  * everything; the floors are per package. Exits 1 below any floor, 2 on a missing report.
  *
+ * <p>A mutant PIT marks {@code RUN_ERROR} is not counted as killed, though PIT counts it as
+ * detected: here those are the mutants of records whose hot swap crashes the test JVM (in
+ * OpenJDK 17's class redefinition) before any test ran, so no test detected anything. They are
+ * shown in a column of their own.
+ *
  * <p>Arguments: the report path, then {@code package=percent} for each floor.
  */
 public final class MutationFloors {
@@ -30,7 +35,7 @@ public final class MutationFloors {
             String[] floor = args[i].split("=", 2);
             floors.put(floor[0], Integer.parseInt(floor[1]));
         }
-        Map<String, int[]> byPackage = new TreeMap<>(); // total, detected, survived, no coverage
+        Map<String, int[]> byPackage = new TreeMap<>(); // total, killed, survived, no coverage, crashed
         NodeList mutations = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(report.toFile())
                 .getElementsByTagName("mutation");
         for (int i = 0; i < mutations.getLength(); i++) {
@@ -41,9 +46,11 @@ public final class MutationFloors {
             }
             String mutatedClass = mutation.getElementsByTagName("mutatedClass").item(0).getTextContent();
             String pkg = mutatedClass.substring(0, mutatedClass.lastIndexOf('.'));
-            int[] counts = byPackage.computeIfAbsent(pkg, p -> new int[4]);
+            int[] counts = byPackage.computeIfAbsent(pkg, p -> new int[5]);
             counts[0]++;
-            if (Boolean.parseBoolean(mutation.getAttribute("detected"))) {
+            if (status.equals("RUN_ERROR")) {
+                counts[4]++;
+            } else if (Boolean.parseBoolean(mutation.getAttribute("detected"))) {
                 counts[1]++;
             } else if (status.equals("NO_COVERAGE")) {
                 counts[3]++;
@@ -52,15 +59,15 @@ public final class MutationFloors {
             }
         }
         boolean below = false;
-        System.out.printf("%-22s %8s %8s %8s %8s %7s %6s%n", "package", "mutants", "killed", "survived", "no cover",
-                "score", "floor");
+        System.out.printf("%-22s %8s %8s %8s %8s %8s %7s %6s%n", "package", "mutants", "killed", "survived", "no cover",
+                "crashed", "score", "floor");
         for (Map.Entry<String, int[]> row : byPackage.entrySet()) {
             int[] c = row.getValue();
             double score = c[0] == 0 ? 100 : 100.0 * c[1] / c[0];
             Integer floor = floors.get(row.getKey());
             boolean fails = floor != null && score < floor;
             below |= fails;
-            System.out.printf("%-22s %8d %8d %8d %8d %6.1f%% %6s%s%n", row.getKey(), c[0], c[1], c[2], c[3], score,
+            System.out.printf("%-22s %8d %8d %8d %8d %8d %6.1f%% %6s%s%n", row.getKey(), c[0], c[1], c[2], c[3], c[4], score,
                     floor == null ? "-" : floor + "%", fails ? "  BELOW THE FLOOR" : "");
         }
         for (String pkg : floors.keySet()) {
