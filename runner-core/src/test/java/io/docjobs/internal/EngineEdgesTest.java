@@ -581,9 +581,28 @@ class EngineEdgesTest {
         failing.clear();
     }
 
-    @Test
-    void aLeaseWhoseDeadlinePassesWhileNoExtensionGetsThroughCancelsItsHandlerWithoutWaitingForAReply()
-            throws Exception {
+    /** A job whose handler works until interrupted, running on a thread of its own; whether it then saw isCancelled(). */
+    private record Hanging(Engine engine, String id, Thread worker, AtomicBoolean sawCancelled) {
+    }
+
+    /** Has every extension call wait for {@code answer}, then reach the database or fail as a timed-out socket does. */
+    private void extensionsWaitFor(CountDownLatch answer, boolean reachTheDatabase) {
+        overrides.put("extendAll", args -> {
+            try {
+                answer.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (!reachTheDatabase) {
+                throw new DatabaseUnavailableException("extendAll timed out", null);
+            }
+            @SuppressWarnings("unchecked")
+            Collection<Lease> leases = (Collection<Lease>) args[0];
+            return faulty.extendAll(leases, (Duration) args[1]);
+        });
+    }
+
+    private Hanging startHanging() throws InterruptedException {
         CountDownLatch started = new CountDownLatch(1);
         AtomicBoolean sawCancelled = new AtomicBoolean();
         Engine engine = engine(1, handle("email", job -> {
@@ -599,6 +618,17 @@ class EngineEdgesTest {
         Thread worker = new Thread(executor::runAll);
         worker.start();
         assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
+        return new Hanging(engine, id, worker, sawCancelled);
+    }
+
+    @Test
+    void aLeaseWhoseDeadlinePassesWhileNoExtensionGetsThroughCancelsItsHandlerWithoutWaitingForAReply()
+            throws Exception {
+        Hanging hanging = startHanging();
+        Engine engine = hanging.engine();
+        String id = hanging.id();
+        AtomicBoolean sawCancelled = hanging.sawCancelled();
+        Thread worker = hanging.worker();
         failing.add("extendAll"); // cut off from the database: no extension, and no reply saying the lease is lost
 
         clock.advance(Duration.ofSeconds(29));
@@ -621,31 +651,13 @@ class EngineEdgesTest {
 
     @Test
     void anExtensionCallTheDatabaseNeverAnswersDoesNotKeepTheKeeperFromTheDeadline() throws Exception {
-        CountDownLatch started = new CountDownLatch(1);
         CountDownLatch answer = new CountDownLatch(1);
-        AtomicBoolean sawCancelled = new AtomicBoolean();
-        Engine engine = engine(1, handle("email", job -> {
-            started.countDown();
-            try {
-                new CountDownLatch(1).await();
-            } catch (InterruptedException e) {
-                sawCancelled.set(job.isCancelled());
-            }
-        }));
-        enqueue("email");
-        engine.pollOnce();
-        Thread worker = new Thread(executor::runAll);
-        worker.start();
-        assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
+        Hanging hanging = startHanging();
+        Engine engine = hanging.engine();
+        AtomicBoolean sawCancelled = hanging.sawCancelled();
+        Thread worker = hanging.worker();
         // Bytes lost both ways: the call hangs until the socket time-out, long after the deadline.
-        overrides.put("extendAll", args -> {
-            try {
-                answer.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            throw new DatabaseUnavailableException("extendAll timed out", null);
-        });
+        extensionsWaitFor(answer, false);
 
         clock.advance(Duration.ofSeconds(30).minusMillis(20));
         assertThat(engine.keepOnce()).as("the extension is due; the keeper waits for it until the deadline at most,"
@@ -670,21 +682,11 @@ class EngineEdgesTest {
 
     @Test
     void anExtensionThatFindsTheLeaseTakenCancelsTheHandlerThoughThisHostsClockLagsTheDeadline() throws Exception {
-        CountDownLatch started = new CountDownLatch(1);
-        AtomicBoolean sawCancelled = new AtomicBoolean();
-        Engine engine = engine(1, handle("email", job -> {
-            started.countDown();
-            try {
-                new CountDownLatch(1).await();
-            } catch (InterruptedException e) {
-                sawCancelled.set(job.isCancelled());
-            }
-        }));
-        String id = enqueue("email");
-        engine.pollOnce();
-        Thread worker = new Thread(executor::runAll);
-        worker.start();
-        assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
+        Hanging hanging = startHanging();
+        Engine engine = hanging.engine();
+        String id = hanging.id();
+        AtomicBoolean sawCancelled = hanging.sawCancelled();
+        Thread worker = hanging.worker();
         Instant lagging = clock.instant().plusSeconds(25); // this host's reading of the database's clock
         overrides.put("now", args -> lagging);
         clock.advance(Duration.ofSeconds(31)); // the database's own: the lease expired there ...
@@ -702,32 +704,12 @@ class EngineEdgesTest {
 
     @Test
     void anExtensionAnsweredAfterTheKeeperStoppedWaitingStillMovesTheDeadline() throws Exception {
-        CountDownLatch started = new CountDownLatch(1);
         CountDownLatch answer = new CountDownLatch(1);
-        AtomicBoolean sawCancelled = new AtomicBoolean();
-        Engine engine = engine(1, handle("email", job -> {
-            started.countDown();
-            try {
-                new CountDownLatch(1).await();
-            } catch (InterruptedException e) {
-                sawCancelled.set(job.isCancelled());
-            }
-        }));
-        enqueue("email");
-        engine.pollOnce();
-        Thread worker = new Thread(executor::runAll);
-        worker.start();
-        assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
-        overrides.put("extendAll", args -> {
-            try {
-                answer.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            @SuppressWarnings("unchecked")
-            Collection<Lease> leases = (Collection<Lease>) args[0];
-            return faulty.extendAll(leases, (Duration) args[1]);
-        });
+        Hanging hanging = startHanging();
+        Engine engine = hanging.engine();
+        AtomicBoolean sawCancelled = hanging.sawCancelled();
+        Thread worker = hanging.worker();
+        extensionsWaitFor(answer, true);
         clock.advance(Duration.ofSeconds(30).minusMillis(20));
         engine.keepOnce(); // the call is not answered before the keeper stops waiting
         assertThat(count(SupervisorMetrics.LEASE_EXTENSIONS)).isZero();
