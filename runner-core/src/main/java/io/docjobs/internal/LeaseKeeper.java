@@ -295,24 +295,13 @@ final class LeaseKeeper {
         }
         for (Lease lost : result.lost()) {
             RunningJob job = byToken.get(lost.id() + "/" + lost.token());
-            if (job.end(Ending.LEASE_LOST)) {
-                job.interrupt();
-                outcomes.lostWhileRunning(job);
-                workers.releaseSlotOfEnded(job);
-            }
+            end(job, Ending.LEASE_LOST, () -> outcomes.lostWhileRunning(job));
         }
         for (Lease cancelled : result.cancelRequested()) {
             RunningJob job = byToken.get(cancelled.id() + "/" + cancelled.token());
-            if (job.end(Ending.CANCELLED)) {
-                // Before the write: the handler stops as soon as it can, and its result is discarded
-                // whatever it returns, since the job has ended. A job claimed ahead never starts.
-                job.interrupt();
-                try {
-                    outcomes.cancelled(job);
-                } finally {
-                    workers.releaseSlotOfEnded(job);
-                }
-            }
+            // The interrupt comes before the write: the handler stops as soon as it can, and its result
+            // is discarded whatever it returns, since the job has ended. A job claimed ahead never starts.
+            end(job, Ending.CANCELLED, () -> outcomes.cancelled(job));
         }
     }
 
@@ -323,23 +312,24 @@ final class LeaseKeeper {
      * Nothing is written: the entry is claimable once its deadline passed.
      */
     private void expired(RunningJob job, Instant now) {
-        if (job.end(Ending.LEASE_LOST)) {
-            job.interrupt();
-            try {
-                outcomes.expiredWhileRunning(job, now);
-            } finally {
-                workers.releaseSlotOfEnded(job);
-            }
-        }
+        end(job, Ending.LEASE_LOST, () -> outcomes.expiredWhileRunning(job, now));
     }
 
     private void timeOut(RunningJob job, Duration timeout) {
-        if (!job.end(Ending.TIMED_OUT)) {
+        end(job, Ending.TIMED_OUT, () -> outcomes.timedOut(job, timeout));
+    }
+
+    /**
+     * Ends {@code job} as {@code ending} unless it has ended already: interrupts its handler, has
+     * {@code outcome} count, log or write what happened, and frees the job's slot whatever that does.
+     */
+    private void end(RunningJob job, Ending ending, Runnable outcome) {
+        if (!job.end(ending)) {
             return;
         }
         job.interrupt();
         try {
-            outcomes.timedOut(job, timeout);
+            outcome.run();
         } finally {
             workers.releaseSlotOfEnded(job);
         }

@@ -71,8 +71,7 @@ final class Outcomes {
 
     /** Records a job whose lease a heartbeat found lost while its handler still ran. */
     void lostWhileRunning(RunningJob job) {
-        metrics.leaseLost(job.lease().type());
-        metrics.finished(job.lease().type(), SupervisorMetrics.LEASE_LOST);
+        countLeaseLost(job);
         log.warn("{} lost its lease (expired and claimed by another worker, or removed); interrupting its"
                 + " handler and discarding its result", job);
     }
@@ -82,11 +81,15 @@ final class Outcomes {
      * database did not answer in time), as a lost lease.
      */
     void expiredWhileRunning(RunningJob job, Instant now) {
-        metrics.leaseLost(job.lease().type());
-        metrics.finished(job.lease().type(), SupervisorMetrics.LEASE_LOST);
+        countLeaseLost(job);
         log.warn("{} lost its lease: its deadline {} passed (now {}) before an extension reached the database;"
                 + " another worker may claim it now, so its handler is interrupted and its result discarded", job,
                 job.lease().deadline(), now);
+    }
+
+    private void countLeaseLost(RunningJob job) {
+        metrics.leaseLost(job.lease().type());
+        metrics.finished(job.lease().type(), SupervisorMetrics.LEASE_LOST);
     }
 
     /**
