@@ -65,7 +65,7 @@ public final class ChaosHandler implements JobHandler {
     public static final String TYPE = "chaos.job";
     /**
      * The message type of long chaos jobs: their own type, so that the daemons can cap how many run
-     * at once ({@link DaemonConfigFile#longConcurrency}), as a deployment would for jobs that hold a
+     * at once ({@link ChaosSettings#longSlots}), as a deployment would for jobs that hold a
      * slot for minutes; otherwise they fill the slots a redelivered short job needs.
      */
     public static final String LONG_TYPE = "chaos.long";

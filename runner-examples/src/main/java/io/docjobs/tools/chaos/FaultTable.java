@@ -125,26 +125,16 @@ record FaultTable(List<Row> rows, int unattributed, Duration limit, List<Partiti
                 jobs.add(r.job());
             });
         }
-        delays.sort(Duration::compareTo);
+        Delays summary = Delays.of(delays);
         int over = (int) delays.stream().filter(d -> d.compareTo(limit) > 0).count();
         int extra = kind.cause == null ? 0 : findings.extraByCause().getOrDefault(kind.cause, 0);
-        return new Row(kind, count, jobs.size(), delays.size(), percentile(delays, 50), percentile(delays, 99),
-                delays.isEmpty() ? Optional.empty() : Optional.of(delays.get(delays.size() - 1)), over, extra);
+        return new Row(kind, count, jobs.size(), summary.count(), summary.p50(), summary.p99(), summary.max(), over, extra);
     }
 
     /** The jobs of the executions that ran at some time within {@code [from, to]}. */
     private static Set<String> ranDuring(Collection<Execution> executions, Instant from, Instant to) {
         return executions.stream().filter(run -> !run.start().isAfter(to)
                 && (run.end() == null || !run.end().isBefore(from))).map(Execution::job).collect(Collectors.toSet());
-    }
-
-    /** The nearest-rank percentile of sorted {@code values}. */
-    static Optional<Duration> percentile(List<Duration> sorted, int percent) {
-        if (sorted.isEmpty()) {
-            return Optional.empty();
-        }
-        int rank = (int) Math.ceil(percent / 100.0 * sorted.size());
-        return Optional.of(sorted.get(Math.max(0, rank - 1)));
     }
 
     /** Every broken promise the partitions and clocks show, and every fault that should have come but did not. */

@@ -117,7 +117,7 @@ record Report(ChaosSettings settings, Duration elapsed, String endReason, boolea
                 r.attempt(), r.cause().name().toLowerCase(), byCause(f)),
                 () -> out.println("  longest redelivery  none measured"));
         out.println("    " + Analysis.REDELIVERY_DEFINITION);
-        longJobRedeliveries(f).ifPresent(text -> out.println("  long jobs' redelivery " + text));
+        longJobRedeliveries().ifPresent(text -> out.println("  long jobs' redelivery " + text));
         faultTable.print(out);
         if (failedBatches > 0) {
             out.printf("  enqueue batches that failed and were sent again: %d%n", failedBatches);
@@ -188,12 +188,12 @@ record Report(ChaosSettings settings, Duration elapsed, String endReason, boolea
         Document redelivery = new Document("definition", Analysis.REDELIVERY_DEFINITION)
                 .append("limitMs", limits.redelivery().toMillis()).append("measured", f.redeliveriesMeasured())
                 .append("byCauseMs", longestByCause);
-        List<Duration> longDelays = sortedDelays(f.longJobRedeliveries());
-        if (!longDelays.isEmpty()) {
-            redelivery.append("longJobs", new Document("measured", longDelays.size())
-                    .append("p50Ms", FaultTable.percentile(longDelays, 50).orElseThrow().toMillis())
-                    .append("p99Ms", FaultTable.percentile(longDelays, 99).orElseThrow().toMillis())
-                    .append("maxMs", longDelays.get(longDelays.size() - 1).toMillis()));
+        Delays longDelays = longJobDelays();
+        if (longDelays.count() > 0) {
+            redelivery.append("longJobs", new Document("measured", longDelays.count())
+                    .append("p50Ms", longDelays.p50().orElseThrow().toMillis())
+                    .append("p99Ms", longDelays.p99().orElseThrow().toMillis())
+                    .append("maxMs", longDelays.max().orElseThrow().toMillis()));
         }
         f.longestRedelivery().ifPresent(r -> redelivery.append("longestMs", r.delay().toMillis()).append("job", r.job())
                 .append("attempt", r.attempt()).append("cause", r.cause().name().toLowerCase()));
@@ -223,19 +223,20 @@ record Report(ChaosSettings settings, Duration elapsed, String endReason, boolea
         return findings.enqueued() - outcomes.jobsByKind().getOrDefault(JobKinds.Kind.PROBE, 0);
     }
 
-    /** The long jobs' redelivery delays, which wait for a capped slot: p50, p99, max of those measured. */
-    private static Optional<String> longJobRedeliveries(Analysis.Findings f) {
-        List<Duration> delays = sortedDelays(f.longJobRedeliveries());
-        if (delays.isEmpty()) {
+    /** The long jobs' redelivery delays, which wait for a capped slot. */
+    private Delays longJobDelays() {
+        return Delays.of(findings.longJobRedeliveries().stream().map(Analysis.Redelivery::delay).toList());
+    }
+
+    /** The long jobs' redelivery delays as a line of the report: count, p50, p99, max. */
+    private Optional<String> longJobRedeliveries() {
+        Delays delays = longJobDelays();
+        if (delays.count() == 0) {
             return Optional.empty();
         }
         return Optional.of(String.format("%,d measured, p50 %s, p99 %s, max %s (not held to the limit: a redelivered"
-                + " long job waits for one of its type's capped slots)", delays.size(),
-                Analysis.millis(FaultTable.percentile(delays, 50).orElseThrow()),
-                Analysis.millis(FaultTable.percentile(delays, 99).orElseThrow()), Analysis.millis(delays.get(delays.size() - 1))));
-    }
-
-    private static List<Duration> sortedDelays(List<Analysis.Redelivery> redeliveries) {
-        return redeliveries.stream().map(Analysis.Redelivery::delay).sorted().toList();
+                + " long job waits for one of its type's capped slots)", delays.count(),
+                Analysis.millis(delays.p50().orElseThrow()), Analysis.millis(delays.p99().orElseThrow()),
+                Analysis.millis(delays.max().orElseThrow())));
     }
 }

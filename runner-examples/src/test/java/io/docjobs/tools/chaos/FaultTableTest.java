@@ -87,9 +87,9 @@ class FaultTableTest {
     void percentilesAreNearestRank() {
         List<Duration> hundred = IntStream.rangeClosed(1, 100).mapToObj(Duration::ofMillis).toList();
 
-        assertThat(FaultTable.percentile(hundred, 50)).contains(Duration.ofMillis(50));
-        assertThat(FaultTable.percentile(hundred, 99)).contains(Duration.ofMillis(99));
-        assertThat(FaultTable.percentile(List.of(Duration.ofMillis(7)), 99)).contains(Duration.ofMillis(7));
-        assertThat(FaultTable.percentile(List.of(), 50)).isEmpty();
+        assertThat(Delays.percentile(hundred, 50)).contains(Duration.ofMillis(50));
+        assertThat(Delays.percentile(hundred, 99)).contains(Duration.ofMillis(99));
+        assertThat(Delays.percentile(List.of(Duration.ofMillis(7)), 99)).contains(Duration.ofMillis(7));
+        assertThat(Delays.percentile(List.of(), 50)).isEmpty();
     }
 }
