@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.bson.BsonBoolean;
 import org.bson.BsonDocument;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -13,15 +14,15 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * The shapes of the claim path's commands, checked on what the driver sends: one candidate read
  * per type with equality on the type (what the claim index serves on MongoDB and DocumentDB), and
- * every write addressed by {@code _id} first (what the embedded server finds by its index rather
- * than by a scan), with nothing read back.
+ * every write and read-back addressed by {@code _id} first with equality only (what the embedded
+ * server finds by an index rather than by a scan).
  */
 class ClaimQueryShapeTest {
     @RegisterExtension
     final RecordedQueue recorded = new RecordedQueue();
 
     @Test
-    void aBatchClaimReadsItsCandidatesOnceAndLeasesEachByItsIdWithNothingReadBack() {
+    void aBatchClaimReadsItsCandidatesOnceLeasesThemInOneBulkWriteAndReadsThemBackById() {
         for (int i = 0; i < 20; i++) {
             recorded.queue.enqueue("email", "m" + i, Duration.ofSeconds(30));
         }
@@ -30,14 +31,21 @@ class ClaimQueryShapeTest {
         List<Lease> leases = recorded.queue.claimBatch(Set.of("email"), "w", 8);
 
         assertThat(leases).hasSize(8);
-        assertThat(recorded.named("find")).as("one candidate read").hasSize(1);
+        assertThat(recorded.commands).extracting(BsonDocument::getFirstKey).as("read, lease, read back")
+                .containsExactly("find", "update", "find");
         BsonDocument read = recorded.named("find").get(0);
         assertThat(read.getDocument("filter").getString("type").getValue()).as("equality on the type").isEqualTo("email");
         assertThat(read.getDocument("sort").keySet()).containsExactly("priority", "visibleAt");
-        assertThat(recorded.named("findAndModify")).as("one lease write per job").hasSize(8)
-                .allSatisfy(write -> assertThat(write.getDocument("query").getFirstKey()).isEqualTo("_id"));
-        assertThat(recorded.named("update")).as("no multi-document update, which scans on the embedded server").isEmpty();
-        assertThat(recorded.commands).extracting(BsonDocument::getFirstKey).containsOnly("find", "findAndModify");
+        assertThat(recorded.named("update").get(0).getArray("updates")).as("one fenced update per job, no multi-document one")
+                .hasSize(8).allSatisfy(update -> {
+                    BsonDocument statement = update.asDocument();
+                    assertThat(statement.getDocument("q").keySet()).containsExactly("_id", "visibleAt");
+                    assertThat(statement.getDocument("q").isDateTime("visibleAt")).as("equality, not a range").isTrue();
+                    assertThat(statement.getBoolean("multi", BsonBoolean.FALSE).getValue()).isFalse();
+                });
+        BsonDocument readBack = recorded.named("find").get(1).getDocument("filter");
+        assertThat(readBack.keySet()).as("read back by id alone").containsExactly("_id");
+        assertThat(readBack.getDocument("_id").getArray("$in")).hasSize(8);
     }
 
     @Test
@@ -51,7 +59,7 @@ class ClaimQueryShapeTest {
         List<Lease> leases = recorded.queue.claimBatch(Map.of("email", 5, "sms", 5, "push", 5), "w", 2);
 
         assertThat(leases).extracting(Lease::type).containsExactly("sms", "push");
-        assertThat(recorded.named("find")).hasSize(3).extracting(find -> find.getDocument("filter").getString("type").getValue())
+        assertThat(candidateReads()).hasSize(3).extracting(find -> find.getDocument("filter").getString("type").getValue())
                 .containsExactlyInAnyOrder("email", "sms", "push");
         assertThat(recorded.queue.claim(Set.of("email", "push"), "w")).map(Lease::type).contains("email");
     }
@@ -63,7 +71,7 @@ class ClaimQueryShapeTest {
         recorded.commands.clear();
 
         assertThat(recorded.queue.claimBatch(Map.of("email", 0, "sms", 3), "w", 3)).extracting(Lease::type).containsExactly("sms");
-        assertThat(recorded.named("find")).extracting(find -> find.getDocument("filter").getString("type").getValue())
+        assertThat(candidateReads()).extracting(find -> find.getDocument("filter").getString("type").getValue())
                 .containsOnly("sms");
     }
 
@@ -96,5 +104,10 @@ class ClaimQueryShapeTest {
             case "delete" -> command.getArray("deletes").stream().map(d -> d.asDocument().getDocument("q")).toList();
             default -> List.of();
         };
+    }
+
+    /** The finds that read candidates (by type), not the read-backs of leased entries (by id). */
+    private List<BsonDocument> candidateReads() {
+        return recorded.named("find").stream().filter(find -> find.getDocument("filter").containsKey("type")).toList();
     }
 }

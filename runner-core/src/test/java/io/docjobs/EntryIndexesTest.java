@@ -36,12 +36,14 @@ class EntryIndexesTest {
         List<Document> indexes = entries.listIndexes().into(new ArrayList<>());
         assertThat(indexes).extracting(index -> index.getString("name"))
                 .containsExactlyInAnyOrder("_id_", "docjobs_claim_by_type", "docjobs_dedup", "docjobs_dead_at", "docjobs_dead_type",
-                        "docjobs_schedule", "docjobs_type_newest");
+                        "docjobs_schedule", "docjobs_type_newest", "docjobs_lease_fence");
         assertThat(key(indexes, "docjobs_claim_by_type")).isEqualTo(new Document("type", 1).append("priority", -1)
                 .append("visibleAt", 1).append("state", 1));
         assertThat(key(indexes, "docjobs_dead_at")).isEqualTo(new Document("deadAt", -1).append("_id", -1));
         assertThat(key(indexes, "docjobs_dead_type")).isEqualTo(new Document("type", 1).append("deadAt", -1).append("_id", -1));
         assertThat(key(indexes, "docjobs_type_newest")).isEqualTo(new Document("type", 1).append("_id", -1));
+        // The embedded server plans no queries (it knows no explain): the batch claim's fence needs its own index there.
+        assertThat(key(indexes, "docjobs_lease_fence")).isEqualTo(new Document("_id", 1).append("visibleAt", 1));
         List<Document> registry = mongo.client().getDatabase(QueueConfig.DEFAULT_DATABASE)
                 .getCollection(collection + "_supervisors").listIndexes().into(new ArrayList<>());
         assertThat(registry).filteredOn(index -> "docjobs_supervisors_ttl".equals(index.getString("name"))).singleElement()

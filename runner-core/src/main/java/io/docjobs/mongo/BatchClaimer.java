@@ -6,6 +6,7 @@ import static io.docjobs.mongo.Arguments.checkWorker;
 import static io.docjobs.mongo.Claimer.CLAIM_ROUNDS;
 import static io.docjobs.mongo.Claimer.QUARANTINE_ROUNDS;
 import static io.docjobs.mongo.Claimer.claimableById;
+import static io.docjobs.mongo.Entries.ID;
 import static io.docjobs.mongo.Entries.TYPE;
 import static io.docjobs.mongo.Entries.VISIBLE_AT;
 import static io.docjobs.mongo.EntryStore.LOG;
@@ -121,23 +122,19 @@ final class BatchClaimer {
 
     /**
      * One pass of a batch claim: read the next candidates (one query per type, each served in claim
-     * order by the claim index), keep those within their type's room, and lease each with a
-     * {@code findOneAndUpdate} on its id fenced by the claimable condition (all under the pass's
-     * token), which returns the leased entry whole. Nothing read in the first step can let two
-     * workers win the same entry, and no write scans: on MongoDB each is an {@code _id} lookup, and
-     * the embedded server, which has no query planner, finds an {@code _id}-first filter by its
-     * {@code _id} index too, so a pass costs one sort of the backlog, not three scans. Malformed
-     * candidates are quarantined before the leasing, malformed entries after it.
+     * order by the claim index), keep those within their type's room, and lease them all in one
+     * bulk write under the pass's token, each fenced by its id and the visible-at it was read with
+     * (see {@link Claimer#leaseAll}). Malformed candidates are quarantined before the leasing,
+     * malformed entries after it.
      */
     private ClaimPass claimPass(Map<String, Integer> room, String workerId, int wanted, ClaimTry claim) {
         Candidates candidates = claimer.candidates(room, wanted);
         Map<String, Integer> left = new HashMap<>(room);
-        List<Lease> leases = new ArrayList<>();
-        int eligible = 0;
+        List<Document> chosen = new ArrayList<>();
         int quarantinedHere = 0;
         boolean cut = false;
         for (Document candidate : candidates.entries()) {
-            if (leases.size() == wanted) {
+            if (chosen.size() == wanted) {
                 break;
             }
             String problem = store.schema.problems(candidate);
@@ -158,20 +155,25 @@ final class BatchClaimer {
                 cut = true; // the next pass reads the types whose unread entries may come first
                 break;
             }
-            eligible++;
-            Optional<Document> won = claimer.lease(candidate, workerId, claim);
-            if (won.isEmpty()) {
+            chosen.add(candidate);
+            left.merge(type, -1, Integer::sum);
+        }
+        List<Lease> leases = new ArrayList<>();
+        Map<Object, Document> won = claimer.leaseAll(chosen, workerId, claim);
+        for (Document candidate : chosen) {
+            Document entry = won.get(candidate.get(ID));
+            if (entry == null) {
                 continue; // another worker took it
             }
-            Optional<Lease> lease = quarantine.leaseOrQuarantine(won.get(), candidate.getDate(VISIBLE_AT),
-                    claim.token, workerId);
+            Optional<Lease> lease = quarantine.leaseOrQuarantine(entry, candidate.getDate(VISIBLE_AT), claim.token,
+                    workerId);
             if (lease.isPresent()) {
                 leases.add(lease.get());
-                left.merge(type, -1, Integer::sum);
             } else {
                 quarantinedHere++;
             }
         }
-        return new ClaimPass(candidates.asked(), candidates.entries().size(), eligible, leases, quarantinedHere, cut);
+        return new ClaimPass(candidates.asked(), candidates.entries().size(), chosen.size(), leases, quarantinedHere,
+                cut);
     }
 }

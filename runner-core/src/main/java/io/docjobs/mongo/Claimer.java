@@ -15,9 +15,12 @@ import static io.docjobs.mongo.Entries.VISIBLE_AT;
 import static io.docjobs.mongo.Entries.WORKER_ID;
 import static io.docjobs.mongo.EntryStore.LOG;
 
+import com.mongodb.client.model.BulkWriteOptions;
 import com.mongodb.client.model.FindOneAndUpdateOptions;
 import com.mongodb.client.model.ReturnDocument;
 import com.mongodb.client.model.Sorts;
+import com.mongodb.client.model.UpdateOneModel;
+import com.mongodb.client.model.WriteModel;
 import io.docjobs.Lease;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -166,6 +169,45 @@ final class Claimer {
         return Optional.ofNullable(store.entries.findOneAndUpdate(claimableById(now, candidate),
                 claimUpdate(claim.token, workerId, deadline, now),
                 new FindOneAndUpdateOptions().returnDocument(ReturnDocument.AFTER)));
+    }
+
+    /**
+     * Leases {@code candidates} (well-formed, read by {@link #candidates}) in two round trips under
+     * {@code claim}'s token: one unordered bulk write of one update per entry, fenced by its id and
+     * the visible-at it was read with, then one read of the entries by id; those carrying the token
+     * are won, returned whole by id. The fence is the claim condition: a visible-at in the past
+     * means the entry is claimable now (a lease or a release writes a later one, dead and held
+     * entries have none), so of several workers that read the same candidate exactly one wins it.
+     * Both steps use only {@code _id}-led equality, which MongoDB and DocumentDB serve from the
+     * {@code _id} index and the embedded server from {@link EntryIndexes#LEASE_FENCE_INDEX}; a
+     * fence with a range or a second condition would have it scan the collection once per entry.
+     */
+    Map<Object, Document> leaseAll(List<Document> candidates, String workerId, ClaimTry claim) {
+        if (candidates.isEmpty()) {
+            return Map.of();
+        }
+        // Read after the candidates: the deadlines count from when the leases are written.
+        Instant now = store.now();
+        List<WriteModel<Document>> updates = new ArrayList<>(candidates.size());
+        List<Object> ids = new ArrayList<>(candidates.size());
+        for (Document candidate : candidates) {
+            Object id = candidate.get(ID);
+            ids.add(id);
+            claim.tried.add(id); // before the write: its reply may be the one lost
+            Instant deadline = now.plus(store.schema.visibilityTimeout(candidate));
+            updates.add(new UpdateOneModel<>(new Document(ID, id).append(VISIBLE_AT, candidate.get(VISIBLE_AT)),
+                    claimUpdate(claim.token, workerId, deadline, now)));
+        }
+        if (store.entries.bulkWrite(updates, new BulkWriteOptions().ordered(false)).getMatchedCount() == 0) {
+            return Map.of();
+        }
+        Map<Object, Document> won = new HashMap<>();
+        for (Document entry : store.entries.find(new Document(ID, new Document("$in", ids)))) {
+            if (claim.token.equals(entry.get(LEASE_TOKEN))) {
+                won.put(entry.get(ID), entry);
+            }
+        }
+        return won;
     }
 
     /**

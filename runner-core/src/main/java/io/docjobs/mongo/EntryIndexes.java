@@ -17,6 +17,7 @@ import com.mongodb.client.model.Indexes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.bson.Document;
 
 /** The indexes the queue's queries rely on; creating them is idempotent. */
 final class EntryIndexes {
@@ -53,6 +54,16 @@ final class EntryIndexes {
      * The leases a worker holds, for the supervisor registry's view of a gone worker: {@code workerId 1},
      * sparse, so entries that were never leased (or were released) are not in it.
      */
+    /**
+     * The fence of the batch claim's leases ({@code _id 1, visibleAt 1}, unique), made only on a
+     * server that plans no queries (the embedded one): it looks an entry up by an index only when
+     * the filter's fields are exactly an index's, so {@code {_id, visibleAt}} would otherwise scan
+     * the collection once per leased entry. MongoDB and DocumentDB serve that filter from the
+     * {@code _id} index; there the index would only cost a write per claim and release.
+     */
+    static final String LEASE_FENCE_INDEX = "docjobs_lease_fence";
+    /** The server's code for a command it does not know. */
+    private static final int COMMAND_NOT_FOUND = 59;
     /** On the registry collection: {@code lastSeen 1}, a TTL of {@link SupervisorRegistry#RETENTION}. */
     static final String REGISTRY_TTL_INDEX = "docjobs_supervisors_ttl";
 
@@ -82,6 +93,10 @@ final class EntryIndexes {
                 new IndexModel(Indexes.compoundIndex(Indexes.ascending(TYPE), Indexes.descending(ID)),
                         new IndexOptions().name(TYPE_NEWEST_INDEX)));
         store.runner.runVoid("index creation", attempt -> store.entries.createIndexes(indexes));
+        if (plansNoQueries()) {
+            store.runner.runVoid("index creation", attempt -> store.entries.createIndex(
+                    Indexes.ascending(ID, VISIBLE_AT), new IndexOptions().name(LEASE_FENCE_INDEX).unique(true)));
+        }
         // Registry documents of supervisors stopped or gone a week ago drop out (the embedded server
         // creates TTL indexes but never expires documents).
         store.runner.runVoid("registry index creation", attempt -> store.supervisors.createIndex(
@@ -89,6 +104,22 @@ final class EntryIndexes {
                         .expireAfter(SupervisorRegistry.RETENTION.toSeconds(), TimeUnit.SECONDS)));
         store.runner.runVoid("audit index creation", attempt -> store.audit.createIndexes(AuditLog.indexes()));
         dropLegacy();
+    }
+
+    /**
+     * Whether the server has no query planner: it does not know {@code explain}, which MongoDB and
+     * DocumentDB answer (or refuse for want of a privilege, which says nothing of a planner).
+     */
+    private boolean plansNoQueries() {
+        return store.runner.run("query planner check", attempt -> {
+            try {
+                store.database.runCommand(new Document("explain", new Document("count", store.entries.getNamespace()
+                        .getCollectionName())).append("verbosity", "queryPlanner"));
+                return false;
+            } catch (MongoCommandException e) {
+                return e.getErrorCode() == COMMAND_NOT_FOUND;
+            }
+        });
     }
 
     /**

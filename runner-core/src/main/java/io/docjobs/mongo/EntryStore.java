@@ -47,6 +47,8 @@ final class EntryStore {
     static final String AUDIT_SUFFIX = "_audit";
 
     final MongoCollection<Document> entries;
+    /** The database of {@link #entries}, for the commands that are no collection's (index planning). */
+    final MongoDatabase database;
     final MongoCollection<RawBsonDocument> rawEntries;
     /** The queue's schedules, in {@code <collection>_schedules} with the same concerns (see {@link ScheduleFirer}). */
     final MongoCollection<Document> schedules;
@@ -73,6 +75,7 @@ final class EntryStore {
             collection = collection.withWriteConcern(WriteConcern.MAJORITY);
         }
         this.entries = collection;
+        this.database = database;
         this.schedules = database.getCollection(config.collection() + SCHEDULES_SUFFIX)
                 .withReadPreference(ReadPreference.primary()).withWriteConcern(collection.getWriteConcern());
         this.supervisors = database.getCollection(config.collection() + SupervisorRegistry.SUFFIX)
