@@ -23,11 +23,14 @@ import org.jspecify.annotations.Nullable;
  *                       which suits most deployments
  * @param maxBatch       most entries one claim round takes: 1 to {@value #MAX_BATCH}; default
  *                       {@value #DEFAULT_MAX_BATCH}
- * @param prefetch       jobs claimed ahead: leased beyond the running ones, heartbeated, started
- *                       as handlers return and handed back unstarted at close; 0 to
- *                       {@value #MAX_PREFETCH}; default {@value #DEFAULT_PREFETCH}. Lets claims come
- *                       in larger batches (fewer round trips per job) for short jobs; a job claimed
- *                       ahead waits for a running one to finish while other supervisors may be idle
+ * @param prefetch       the most jobs claimed ahead: leased beyond the running ones, heartbeated,
+ *                       started as handlers return and handed back unstarted at close; 0 to
+ *                       {@value #MAX_PREFETCH}; default {@value #DEFAULT_PREFETCH}. How many are claimed
+ *                       ahead is measured: about as many as the workers finish during two claims, and
+ *                       none while claims come back with fewer entries than they asked for. So short
+ *                       jobs on a backlog are claimed in large batches (few round trips per job), while
+ *                       jobs long next to a claim, and the tail of a draining queue, are not held here
+ *                       while other supervisors may be idle; 0 never claims ahead
  * @param idleBackoffMin first wait after an empty poll; positive, at most {@link #MAX_IDLE_BACKOFF};
  *                       default 50 ms
  * @param idleBackoffMax the cap the idle wait doubles up to (with jitter); from {@code idleBackoffMin}
@@ -69,8 +72,11 @@ public record SupervisorConfig(
     public static final int DEFAULT_MAX_BATCH = 32;
     /** The most {@code maxBatch}. */
     public static final int MAX_BATCH = 1_000;
-    /** The default {@code prefetch}: none, so no job waits on one supervisor while another is idle. */
-    public static final int DEFAULT_PREFETCH = 0;
+    /**
+     * The default {@code prefetch}: two default claims' worth, which only jobs short next to a claim
+     * on a backlog ever fill (see {@link #prefetch()}).
+     */
+    public static final int DEFAULT_PREFETCH = 64;
     /** The most {@code prefetch}. */
     public static final int MAX_PREFETCH = 10_000;
     /** The default {@code idleBackoffMin}: 50 ms. */

@@ -42,7 +42,7 @@ class EntryIndexesTest {
         assertThat(key(indexes, "docjobs_dead_at")).isEqualTo(new Document("deadAt", -1).append("_id", -1));
         assertThat(key(indexes, "docjobs_dead_type")).isEqualTo(new Document("type", 1).append("deadAt", -1).append("_id", -1));
         assertThat(key(indexes, "docjobs_type_newest")).isEqualTo(new Document("type", 1).append("_id", -1));
-        // The embedded server plans no queries (it knows no explain): the batch claim's fence needs its own index there.
+        // The embedded server plans no queries (its buildInfo has no gitVersion): the batch claim's fence needs an index there.
         assertThat(key(indexes, "docjobs_lease_fence")).isEqualTo(new Document("_id", 1).append("visibleAt", 1));
         List<Document> registry = mongo.client().getDatabase(QueueConfig.DEFAULT_DATABASE)
                 .getCollection(collection + "_supervisors").listIndexes().into(new ArrayList<>());

@@ -145,6 +145,12 @@ public final class Engine {
      *                   {@code 2 × workers} threads (workers plus as many stuck handlers)
      */
     Engine(JobConsumer queue, Collection<Registration> handlers, Settings settings, Ticker ticker, Executor workerPool) {
+        this(queue, handlers, settings, ticker, workerPool, ClaimDepth.measured(settings.prefetch()));
+    }
+
+    /** As above, with the claim-ahead depth given: tests fix it to study the jobs waiting for a handler. */
+    Engine(JobConsumer queue, Collection<Registration> handlers, Settings settings, Ticker ticker, Executor workerPool,
+            ClaimDepth claimDepth) {
         this.settings = settings;
         this.ticker = ticker;
         this.queueName = queue.name();
@@ -162,7 +168,8 @@ public final class Engine {
         this.outcomes = new Outcomes(queue, metrics);
         this.workers = new Workers(workerPool == null ? ownedPool : workerPool, settings.workers(), stuckAllowance, slots, wakeups,
                 slotFreed, keeperSignal, outcomes, metrics, ticker, queue.name(), settings.observations());
-        this.poller = new Poller(queue, settings, ticker, registrations, slots, wakeups, workers, outcomes, metrics);
+        this.poller = new Poller(queue, settings, ticker, registrations, slots, wakeups, workers, outcomes, metrics,
+                claimDepth);
         this.keeper = new LeaseKeeper(queue, settings.name(), ticker, workers, outcomes, keeperSignal, metrics);
         for (int i = 1; i <= settings.pollers(); i++) {
             pollerThreads.add(daemon(poller::loop, "docjobs-" + settings.name() + "-poller-" + i));

@@ -53,6 +53,7 @@ final class Poller {
     private final Workers workers;
     private final Outcomes outcomes;
     private final SupervisorMetrics metrics;
+    private final ClaimDepth claimDepth;
     private final OutageLog claimOutage;
     private final AtomicInteger failedPollsInARow = new AtomicInteger();
     /** When a poller last began a round (ticker time): liveness without the database. */
@@ -61,7 +62,8 @@ final class Poller {
     private Runnable stopListening = () -> { };
 
     Poller(JobConsumer queue, Engine.Settings settings, Ticker ticker, Map<String, Registration> registrations,
-            Slots slots, Wakeups wakeups, Workers workers, Outcomes outcomes, SupervisorMetrics metrics) {
+            Slots slots, Wakeups wakeups, Workers workers, Outcomes outcomes, SupervisorMetrics metrics,
+            ClaimDepth claimDepth) {
         this.queue = queue;
         this.settings = settings;
         this.ticker = ticker;
@@ -71,6 +73,7 @@ final class Poller {
         this.workers = workers;
         this.outcomes = outcomes;
         this.metrics = metrics;
+        this.claimDepth = claimDepth;
         this.claimOutage = new OutageLog(log, "claiming jobs from " + queue.name());
     }
 
@@ -184,15 +187,19 @@ final class Poller {
      * and every reserved slot is used by a started job or returned, whatever fails.
      */
     Poll pollOnce() {
-        if (settings.prefetch() > 0 && workers.waiting() > settings.prefetch() / 2) {
+        int depth = claimDepth.jobs();
+        if (workers.waiting() > depth / 2) {
             // Jobs claimed ahead still feed the workers: refill once half of them have started, so
-            // claims come in batches of at least half the prefetch rather than one per freed slot.
+            // claims come in batches of at least half the depth rather than one per freed slot.
             return Poll.NO_ROOM;
         }
-        Slots.Reservation reservation = slots.reserve(settings.maxBatch());
+        int held = settings.workers() + settings.prefetch() - slots.globalFree();
+        int wanted = Math.min(settings.maxBatch(), settings.workers() + depth - held);
+        Slots.Reservation reservation = slots.reserve(wanted);
         if (reservation.isEmpty()) {
             return Poll.NO_ROOM;
         }
+        long began = ticker.nanos();
         List<Lease> leases;
         try {
             leases = claim(reservation);
@@ -206,6 +213,7 @@ final class Poller {
         }
         failedPollsInARow.set(0);
         claimOutage.succeeded();
+        claimDepth.claimed(began, ticker.nanos(), slots.freedInAll(), leases.size() == reservation.total);
         int started = 0;
         try {
             Instant now = leases.isEmpty() ? null : queue.now();

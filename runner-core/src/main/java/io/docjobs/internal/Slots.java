@@ -21,6 +21,8 @@ final class Slots {
     private final Map<String, Integer> limits = new LinkedHashMap<>();
     private final Map<String, Integer> typeFree = new LinkedHashMap<>();
     private int globalFree;
+    /** Slots freed since the start: the jobs this supervisor finished or gave up, for {@link ClaimDepth}. */
+    private long freedInAll;
 
     Slots(int capacity, List<Registration> registrations) {
         this.globalFree = capacity;
@@ -127,7 +129,13 @@ final class Slots {
     /** A job of {@code type} finished or was given up: its slots are free again. */
     synchronized void free(String type) {
         globalFree++;
+        freedInAll++;
         typeFree.computeIfPresent(type, (t, free) -> free + 1);
+    }
+
+    /** Slots freed since the start. */
+    synchronized long freedInAll() {
+        return freedInAll;
     }
 
     /** Free global slots now, for tests and diagnostics. */

@@ -56,14 +56,12 @@ final class EntryIndexes {
      */
     /**
      * The fence of the batch claim's leases ({@code _id 1, visibleAt 1}, unique), made only on a
-     * server that plans no queries (the embedded one): it looks an entry up by an index only when
+     * server that may plan no queries (the embedded one; see {@link #mayPlanNoQueries}): it looks an entry up by an index only when
      * the filter's fields are exactly an index's, so {@code {_id, visibleAt}} would otherwise scan
      * the collection once per leased entry. MongoDB and DocumentDB serve that filter from the
      * {@code _id} index; there the index would only cost a write per claim and release.
      */
     static final String LEASE_FENCE_INDEX = "docjobs_lease_fence";
-    /** The server's code for a command it does not know. */
-    private static final int COMMAND_NOT_FOUND = 59;
     /** On the registry collection: {@code lastSeen 1}, a TTL of {@link SupervisorRegistry#RETENTION}. */
     static final String REGISTRY_TTL_INDEX = "docjobs_supervisors_ttl";
 
@@ -93,7 +91,7 @@ final class EntryIndexes {
                 new IndexModel(Indexes.compoundIndex(Indexes.ascending(TYPE), Indexes.descending(ID)),
                         new IndexOptions().name(TYPE_NEWEST_INDEX)));
         store.runner.runVoid("index creation", attempt -> store.entries.createIndexes(indexes));
-        if (plansNoQueries()) {
+        if (mayPlanNoQueries()) {
             store.runner.runVoid("index creation", attempt -> store.entries.createIndex(
                     Indexes.ascending(ID, VISIBLE_AT), new IndexOptions().name(LEASE_FENCE_INDEX).unique(true)));
         }
@@ -107,19 +105,15 @@ final class EntryIndexes {
     }
 
     /**
-     * Whether the server has no query planner: it does not know {@code explain}, which MongoDB and
-     * DocumentDB answer (or refuse for want of a privilege, which says nothing of a planner).
+     * Whether the server may have no query planner: its {@code buildInfo} names no {@code gitVersion},
+     * which every MongoDB build does and the embedded server does not. A server that plans queries
+     * but answers without it (possibly DocumentDB) gets an index it does not need: a cost, not an
+     * error. {@code buildInfo} rather than a probe of {@code explain}, which the embedded server
+     * answers with an error it logs with a stack trace.
      */
-    private boolean plansNoQueries() {
-        return store.runner.run("query planner check", attempt -> {
-            try {
-                store.database.runCommand(new Document("explain", new Document("count", store.entries.getNamespace()
-                        .getCollectionName())).append("verbosity", "queryPlanner"));
-                return false;
-            } catch (MongoCommandException e) {
-                return e.getErrorCode() == COMMAND_NOT_FOUND;
-            }
-        });
+    private boolean mayPlanNoQueries() {
+        return store.runner.run("build info", attempt ->
+                !store.database.runCommand(new Document("buildInfo", 1)).containsKey("gitVersion"));
     }
 
     /**

@@ -58,7 +58,7 @@ class EngineCancelTest {
         Engine.Settings settings = new Engine.Settings("test", "worker-1", workers, 1, 32, prefetch, Duration.ofMillis(10),
                 Duration.ofMillis(100), Duration.ZERO, registry, io.micrometer.observation.ObservationRegistry.NOOP);
         Engine engine = new Engine(queue, List.of(new Registration("email", handler, HandlerOptions.DEFAULTS)), settings,
-                ticker, pool);
+                ticker, pool, ClaimDepth.fixed(prefetch));
         engine.startStepping();
         engines.add(engine);
         return engine;

@@ -67,7 +67,8 @@ class EngineTest {
     private Engine engine(int workers, int maxBatch, int prefetch, Executor pool, Registration... registrations) {
         Engine.Settings settings = new Engine.Settings("test", "worker-1", workers, 1, maxBatch, prefetch, Duration.ofMillis(10),
                 Duration.ofMillis(100), Duration.ZERO, registry, io.micrometer.observation.ObservationRegistry.NOOP);
-        Engine engine = new Engine(queue, List.of(registrations), settings, ticker, pool);
+        // Fixed: these tests study what jobs claimed ahead do; ClaimDepthTest and the tests below how deep it goes.
+        Engine engine = new Engine(queue, List.of(registrations), settings, ticker, pool, ClaimDepth.fixed(prefetch));
         engine.startStepping();
         engines.add(engine);
         return engine;
@@ -406,6 +407,55 @@ class EngineTest {
     }
 
     // ------------------------------------------------------------------ claim-ahead
+
+    /** An engine whose claim-ahead is measured, as a supervisor's is; each claim takes {@code claimTime}. */
+    private Engine measuredEngine(int workers, int prefetch, Duration claimTime, Registration registration) {
+        queue.duringClaim = () -> ticker.advance(claimTime);
+        Engine.Settings settings = new Engine.Settings("test", "worker-1", workers, 1, 32, prefetch, Duration.ofMillis(10),
+                Duration.ofMillis(100), Duration.ZERO, registry, io.micrometer.observation.ObservationRegistry.NOOP);
+        Engine engine = new Engine(queue, List.of(registration), settings, ticker, executor);
+        engine.startStepping();
+        engines.add(engine);
+        return engine;
+    }
+
+    /** Claim rounds, each followed by running every handler there is; the size asked for by each claim. */
+    private List<Integer> rounds(Engine engine, int rounds) {
+        for (int i = 0; i < rounds; i++) {
+            engine.pollOnce();
+            executor.runAll();
+        }
+        return queue.claimLog.stream().map(call -> call.equals("claim") ? 1 : Integer.parseInt(call.substring(11))).toList();
+    }
+
+    @Test
+    void jobsShortNextToAClaimAreClaimedAheadOnceTheRateIsKnownAndAtMostThePrefetch() {
+        Engine engine = measuredEngine(2, 6, Duration.ofMillis(10),
+                handle("email", job -> ticker.advance(Duration.ofMillis(1))));
+        for (int i = 0; i < 60; i++) {
+            enqueue("email", 0);
+        }
+
+        List<Integer> asked = rounds(engine, 8);
+
+        assertThat(asked.subList(0, 2)).as("nothing ahead before a rate is measured").containsOnly(2);
+        assertThat(asked).as("then claims ahead of the workers").anyMatch(n -> n > 2);
+        assertThat(engine.inFlight()).as("never more than workers plus prefetch").isLessThanOrEqualTo(8);
+        assertThat(asked).allMatch(n -> n <= 8);
+    }
+
+    @Test
+    void jobsLongNextToAClaimAreNeverClaimedAheadSoNoneWaitsHereWhileAnotherSupervisorIdles() {
+        Engine engine = measuredEngine(2, 64, Duration.ofMillis(10),
+                handle("email", job -> ticker.advance(Duration.ofSeconds(5))));
+        for (int i = 0; i < 40; i++) {
+            enqueue("email", 0);
+        }
+
+        List<Integer> asked = rounds(engine, 8);
+
+        assertThat(asked).hasSize(8).containsOnly(2);
+    }
 
     @Test
     void jobsClaimedAheadWaitForAHandlerSlotSoWorkersStillBoundTheHandlersRunning() {

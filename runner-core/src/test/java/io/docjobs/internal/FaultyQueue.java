@@ -37,6 +37,8 @@ final class FaultyQueue implements JobQueue {
     /** Every claim call in order: {@code "claim"}, or {@code "claimBatch <max>"}. */
     final List<String> claimLog = new java.util.concurrent.CopyOnWriteArrayList<>();
     volatile IntPredicate failClaims = call -> false;
+    /** Runs in every claim call before it reaches the database: tests let a claim take ticker time here. */
+    volatile Runnable duringClaim = () -> { };
 
     FaultyQueue(JobQueue delegate) {
         this.delegate = delegate;
@@ -44,6 +46,7 @@ final class FaultyQueue implements JobQueue {
 
     private void maybeFail() {
         int call = claimCalls.incrementAndGet();
+        duringClaim.run();
         if (failClaims.test(call)) {
             throw new DatabaseUnavailableException("injected claim failure #" + call, null);
         }

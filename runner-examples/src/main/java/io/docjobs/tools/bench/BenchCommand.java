@@ -3,6 +3,7 @@ package io.docjobs.tools.bench;
 import io.docjobs.JobQueue;
 import io.docjobs.JobRequest;
 import io.docjobs.Supervisor;
+import io.docjobs.SupervisorConfig;
 import io.docjobs.daemon.DurationConverter;
 import io.docjobs.daemon.LogLevels;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -43,18 +44,19 @@ public final class BenchCommand implements Callable<Integer> {
     int workers;
 
     @Option(names = "--max-batch", paramLabel = "B",
-            description = "the supervisor's maxBatch, and the limit's (default: W)")
+            description = "the supervisors' maxBatch, and the limit's, at every worker count (default: the supervisor's"
+                    + " default)")
     Integer maxBatchOption;
 
-    /** {@code --max-batch}, or W. */
+    /** {@code --max-batch}, or the supervisor's default. */
     private int maxBatch;
 
     @Option(names = "--prefetch", paramLabel = "P",
-            description = "the supervisor's prefetch (jobs claimed ahead of free workers), and the limit's extra slots"
-                    + " (default: W, as the README advises for short jobs; 0 for none)")
+            description = "the supervisors' prefetch (the most jobs claimed ahead of free workers), and the limit's"
+                    + " extra slots, at every worker count (default: the supervisor's default; 0 for none)")
     Integer prefetchOption;
 
-    /** {@code --prefetch}, or W. */
+    /** {@code --prefetch}, or the supervisor's default. */
     private int prefetch;
 
     @Option(names = "--duration", paramLabel = "DURATION", defaultValue = "3s", converter = DurationConverter.Positive.class,
@@ -129,8 +131,9 @@ public final class BenchCommand implements Callable<Integer> {
             fleetBacklog = 300;
             duration = Duration.ofSeconds(1);
         }
-        maxBatch = maxBatchOption == null ? workers : maxBatchOption;
-        prefetch = prefetchOption == null ? workers : prefetchOption;
+        // The supervisor as users get it, unless told otherwise.
+        maxBatch = maxBatchOption == null ? SupervisorConfig.DEFAULT_MAX_BATCH : maxBatchOption;
+        prefetch = prefetchOption == null ? SupervisorConfig.DEFAULT_PREFETCH : prefetchOption;
         if (prefetch < 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--prefetch was " + prefetch
                     + " but must be 0 or more");
@@ -241,8 +244,7 @@ public final class BenchCommand implements Callable<Integer> {
     private Measure measure(BenchDatabase db, String loop, int backlog, int w, Duration cap) {
         return switch (loop) {
             case "docjobs" -> fleetRun(db, 1, backlog, w, cap);
-            case "limit" -> loopRun(db, backlog, (queue, entries) -> Loops.limit(queue, w, prefetch * w / workers,
-                    Math.max(1, maxBatch * w / workers), backlog, cap));
+            case "limit" -> loopRun(db, backlog, (queue, entries) -> Loops.limit(queue, w, prefetch, maxBatch, backlog, cap));
             case "peer" -> loopRun(db, backlog, (queue, entries) -> Loops.peerStyle(entries, w, backlog, cap));
             case "naive" -> loopRun(db, backlog, (queue, entries) -> Loops.naive(entries, w, backlog, cap));
             default -> throw new IllegalArgumentException(loop);
@@ -293,7 +295,7 @@ public final class BenchCommand implements Callable<Integer> {
                 SimpleMeterRegistry registry = new SimpleMeterRegistry();
                 registries.add(registry);
                 running.add(Supervisor.builder(queues.get(i)).name("bench-" + i).workers(w)
-                        .maxBatch(Math.max(1, maxBatch * w / workers)).prefetch(prefetch * w / workers)
+                        .maxBatch(maxBatch).prefetch(prefetch)
                         .meterRegistry(registry)
                         .handle(BenchDatabase.TYPE, job -> { }).build().start());
             }

@@ -1,0 +1,99 @@
+package io.docjobs.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** How deep a supervisor claims ahead, from claim durations and jobs finished, fed by hand. */
+class ClaimDepthTest {
+    private static final long MS = TimeUnit.MILLISECONDS.toNanos(1);
+
+    /** Claims of {@code claimMs} each, {@code finishedPerClaim} jobs finished between one claim's end and the next. */
+    private static void feed(ClaimDepth depth, int claims, long claimMs, long gapMs, int finishedPerClaim, boolean full) {
+        long t = 1_000 * MS;
+        long finished = 0;
+        for (int i = 0; i < claims; i++) {
+            depth.claimed(t, t + claimMs * MS, finished, full);
+            t += (claimMs + gapMs) * MS;
+            finished += finishedPerClaim;
+        }
+    }
+
+    @Test
+    void nothingIsClaimedAheadBeforeTwoClaimsMeasuredHowFastJobsFinish() {
+        ClaimDepth depth = ClaimDepth.measured(64);
+        assertThat(depth.jobs()).isZero();
+
+        depth.claimed(0, 10 * MS, 0, true);
+
+        assertThat(depth.jobs()).as("one claim tells its duration, not the rate").isZero();
+    }
+
+    @Test
+    void shortJobsAreClaimedAheadAsManyAsFinishDuringTwoClaims() {
+        ClaimDepth depth = ClaimDepth.measured(64);
+
+        // 10 ms claims, one every 20 ms, 8 jobs finished in between: 0.4 jobs/ms, 2 x 10 ms x 0.4 = 8.
+        feed(depth, 5, 10, 10, 8, true);
+
+        assertThat(depth.jobs()).isEqualTo(8);
+    }
+
+    @Test
+    void theDepthIsCappedByThePrefetch() {
+        ClaimDepth depth = ClaimDepth.measured(5);
+
+        feed(depth, 5, 10, 10, 8, true);
+
+        assertThat(depth.jobs()).isEqualTo(5);
+    }
+
+    @Test
+    void jobsLongNextToAClaimAreNotClaimedAhead() {
+        ClaimDepth depth = ClaimDepth.measured(64);
+
+        // 5 ms claims, 8 jobs finished every 10 s: far less than one job finishes during a claim.
+        feed(depth, 5, 5, 10_000, 8, true);
+
+        assertThat(depth.jobs()).isZero();
+    }
+
+    @Test
+    void aClaimThatGotFewerThanItAskedForStopsTheClaimingAheadUntilOneGetsAll() {
+        ClaimDepth depth = ClaimDepth.measured(64);
+        feed(depth, 5, 10, 10, 8, true);
+        assertThat(depth.jobs()).isPositive();
+
+        depth.claimed(200 * MS, 210 * MS, 100, false);
+        assertThat(depth.jobs()).as("the queue is draining: leave its tail to the fleet").isZero();
+
+        depth.claimed(220 * MS, 230 * MS, 108, true);
+        assertThat(depth.jobs()).isPositive();
+    }
+
+    @Test
+    void aChangeOfWorkloadMovesTheDepthWithinAFewClaims() {
+        ClaimDepth depth = ClaimDepth.measured(64);
+        feed(depth, 5, 10, 10, 8, true);
+
+        feed(depth, 12, 10, 10_000, 8, true);
+
+        assertThat(depth.jobs()).as("jobs became long").isZero();
+    }
+
+    @Test
+    void aPrefetchOfZeroNeverClaimsAheadAndAFixedDepthIsAlwaysItself() {
+        ClaimDepth none = ClaimDepth.measured(0);
+        feed(none, 5, 10, 10, 8, true);
+        assertThat(none.jobs()).isZero();
+
+        ClaimDepth fixed = ClaimDepth.fixed(3);
+        assertThat(fixed.jobs()).isEqualTo(3);
+        feed(fixed, 5, 5, 10_000, 8, false);
+        assertThat(fixed.jobs()).isEqualTo(3);
+
+        assertThatThrownBy(() -> ClaimDepth.measured(-1)).hasMessageContaining("max was -1");
+    }
+}
