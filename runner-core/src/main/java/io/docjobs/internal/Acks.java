@@ -8,15 +8,31 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Queue;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Completions sent as a group commit: a worker whose job succeeded hands its lease in and waits
- * for the answer; if no completion is being sent, it sends every waiting one in one
- * {@link JobConsumer#doneAll}, otherwise the sender of the batch in flight sends it next. So a lone
- * completion costs one round trip as before and adds no delay, while completions that arrive during
- * a round trip share the next one. Each caller is told whether its own lease held.
+ * Completions sent as a group commit, without making workers wait: a worker whose job succeeded
+ * hands its lease in with what to do with the answer. If no completion is being sent, its thread
+ * sends every waiting one in one {@link JobConsumer#doneAll}, and goes on sending what was handed in
+ * meanwhile until none is left; otherwise it returns at once and the sending thread sends this one
+ * next. So a lone completion costs one round trip and adds no delay, completions that arrive during
+ * a round trip share the next one, and handlers never wait for a round trip before the next job
+ * starts. Each lease's answer says whether its own lease held.
  */
 final class Acks {
+    private static final Logger log = LoggerFactory.getLogger(Acks.class);
+
+    /** What becomes of one completion: told once, on the thread that sent it. */
+    @FunctionalInterface
+    interface Answer {
+        /**
+         * @param held    whether the lease held (as {@link JobConsumer#done} answers); false with a failure
+         * @param failure what {@link JobConsumer#doneAll} threw for the batch, or null
+         */
+        void decided(boolean held, RuntimeException failure);
+    }
+
     private final JobConsumer queue;
     private final int maxBatch;
     private final Object lock = new Object();
@@ -32,47 +48,27 @@ final class Acks {
     }
 
     /**
-     * Completes the job of {@code lease}, possibly together with others.
-     *
-     * @return whether the lease held, as {@link JobConsumer#done} answers
-     * @throws RuntimeException what {@link JobConsumer#doneAll} threw for the batch this lease was in
+     * Completes the job of {@code lease}, possibly together with others; {@code answer} is told the
+     * outcome, before this returns if this thread sent it. Never throws for the round trip.
      */
-    boolean done(Lease lease) {
-        Pending mine = new Pending(lease);
-        boolean interrupted = false;
+    void done(Lease lease, Answer answer) {
+        synchronized (lock) {
+            waiting.add(new Pending(lease, answer));
+            if (sending) {
+                return; // the sending thread takes it with its next batch
+            }
+            sending = true;
+        }
+        List<Pending> batch = List.of();
         try {
+            while (!(batch = take()).isEmpty()) {
+                send(batch);
+            }
+        } catch (RuntimeException | Error e) {
             synchronized (lock) {
-                waiting.add(mine);
-                // Another thread is sending: it may send ours too; if not, the first one it wakes sends next.
-                while (sending && !mine.decided) {
-                    try {
-                        lock.wait();
-                    } catch (InterruptedException e) {
-                        interrupted = true; // the answer comes either way: wait for it, keep the flag
-                    }
-                }
-                if (mine.decided) {
-                    return mine.answer();
-                }
-                sending = true;
+                sending = false; // the next completion handed in sends what is left
             }
-            try {
-                while (!decided(mine)) {
-                    send(take());
-                }
-            } finally {
-                synchronized (lock) {
-                    sending = false;
-                    lock.notifyAll();
-                }
-            }
-            synchronized (lock) {
-                return mine.answer();
-            }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
+            throw e;
         }
     }
 
@@ -83,23 +79,21 @@ final class Acks {
         }
     }
 
-    private boolean decided(Pending pending) {
-        synchronized (lock) {
-            return pending.decided;
-        }
-    }
-
+    /** The next batch; none when nothing waits, and then this thread is no longer the sender. */
     private List<Pending> take() {
         synchronized (lock) {
             List<Pending> batch = new ArrayList<>(Math.min(waiting.size(), maxBatch));
             while (!waiting.isEmpty() && batch.size() < maxBatch) {
                 batch.add(waiting.poll());
             }
+            if (batch.isEmpty()) {
+                sending = false;
+            }
             return batch;
         }
     }
 
-    /** Sends one batch and gives every lease in it its answer, or the failure of the batch. */
+    /** Sends one batch and tells every lease in it its answer, or the failure of the batch. */
     private void send(List<Pending> batch) {
         List<Lease> leases = new ArrayList<>(batch.size());
         batch.forEach(pending -> leases.add(pending.lease));
@@ -111,38 +105,19 @@ final class Acks {
         } catch (RuntimeException e) {
             failure = e;
         } finally {
-            // Even when an Error passes through: no waiting worker may be left without an answer.
-            synchronized (lock) {
-                for (Pending pending : batch) {
-                    pending.decide(completed.contains(pending.lease), failure);
+            // Even when an Error passes through: every lease of the batch gets its answer (which frees its slot).
+            for (Pending pending : batch) {
+                try {
+                    pending.answer.decided(failure == null && completed.contains(pending.lease), failure);
+                } catch (RuntimeException e) {
+                    // One answer that fails must not keep the others from theirs.
+                    log.error("the answer to the completion of {} failed", pending.lease, e);
                 }
-                lock.notifyAll();
             }
         }
     }
 
-    /** One lease waiting for its answer; guarded by {@code lock}. */
-    private static final class Pending {
-        final Lease lease;
-        boolean decided;
-        boolean held;
-        RuntimeException failure;
-
-        Pending(Lease lease) {
-            this.lease = lease;
-        }
-
-        void decide(boolean held, RuntimeException failure) {
-            this.held = held;
-            this.failure = failure;
-            this.decided = true;
-        }
-
-        boolean answer() {
-            if (failure != null) {
-                throw failure;
-            }
-            return held;
-        }
+    /** One lease waiting to be sent, with what to do with its answer. */
+    private record Pending(Lease lease, Answer answer) {
     }
 }

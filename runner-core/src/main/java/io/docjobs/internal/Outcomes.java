@@ -39,23 +39,42 @@ final class Outcomes {
         this.metrics = metrics;
     }
 
-    /** Records the outcome of a handler that returned (normally, or with {@code failure}) while its job was still ours. */
-    void settle(RunningJob job, Throwable failure) {
-        try {
-            if (failure == null) {
-                if (acks.done(job.lease())) {
-                    metrics.finished(job.lease().type(), SupervisorMetrics.SUCCESS);
-                } else {
-                    lostOnCompletion(job);
+    /**
+     * Records the outcome of a handler that returned (normally, or with {@code failure}) while its
+     * job was still ours, then runs {@code settled}: at once after a failure's release, and after
+     * the group commit's answer for a success, which may come later on another thread (the
+     * handler's thread does not wait for it). {@code settled} runs exactly once, whatever fails.
+     */
+    void settle(RunningJob job, Throwable failure, Runnable settled) {
+        if (failure == null) {
+            acks.done(job.lease(), (held, error) -> {
+                try {
+                    if (error != null) {
+                        couldNotRecord(job, "done", error);
+                    } else if (held) {
+                        metrics.finished(job.lease().type(), SupervisorMetrics.SUCCESS);
+                    } else {
+                        lostOnCompletion(job);
+                    }
+                } finally {
+                    settled.run();
                 }
-                return;
-            }
+            });
+            return;
+        }
+        try {
             fail(job, failure, SupervisorMetrics.RETRY);
         } catch (RuntimeException e) {
-            metrics.databaseError(failure == null ? "done" : "release");
-            log.warn("could not record the outcome of {}: {}; it will be redelivered when its lease expires", job,
-                    e.toString());
+            couldNotRecord(job, "release", e);
+        } finally {
+            settled.run();
         }
+    }
+
+    private void couldNotRecord(RunningJob job, String operation, RuntimeException e) {
+        metrics.databaseError(operation);
+        log.warn("could not record the outcome of {}: {}; it will be redelivered when its lease expires", job,
+                e.toString());
     }
 
     /** Records a job whose handler ran past {@code timeout}: a failure like any other, counted as a time-out. */

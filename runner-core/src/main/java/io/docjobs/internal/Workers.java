@@ -248,15 +248,19 @@ final class Workers {
         }
     }
 
+    /**
+     * Records the outcome of a job that ended as completed. Its handler slot goes to the next job
+     * at once; its claim slot (and its place among the jobs in flight, which the drain at shutdown
+     * waits for) only once the outcome is recorded, which for a success is the group commit's answer.
+     */
     private void settle(RunningJob job, Throwable failure) {
-        try {
-            outcomes.settle(job, failure);
-        } finally {
+        handBackRunPermit(job);
+        outcomes.settle(job, failure, () -> {
             running.remove(job);
             if (job.releaseSlot()) {
                 freeSlotOf(job);
             }
             keeperSignal.signal();
-        }
+        });
     }
 }

@@ -23,8 +23,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The supervisor's group commit of completions: completions that arrive while one is being sent
- * share the next round trip, each caller hears its own answer, and a lone completion waits for
- * nothing. Staged with a queue whose {@code doneAll} blocks until the test lets it go.
+ * share the next round trip, each lease gets its own answer, a lone completion waits for nothing,
+ * and no worker waits for another's round trip. Staged with a queue whose {@code doneAll} blocks
+ * until the test lets it go.
  */
 class AcksTest {
     private final List<List<Lease>> sent = new CopyOnWriteArrayList<>();
@@ -64,19 +65,34 @@ class AcksTest {
         return TestLeases.builder().id(id).token("t-" + id).build();
     }
 
-    /** {@code acks.done(lease)} on a thread of its own; the future holds its answer or its failure. */
-    private CompletableFuture<Boolean> complete(Acks acks, Lease lease) {
+    /** The answer to one completion: whether its lease held, or the failure of its batch. */
+    private static Acks.Answer into(CompletableFuture<Boolean> future) {
+        return (held, failure) -> {
+            if (failure != null) {
+                future.completeExceptionally(failure);
+            } else {
+                future.complete(held);
+            }
+        };
+    }
+
+    /**
+     * {@code acks.done(lease, ...)} on a thread of its own; the future holds the answer or the
+     * failure, {@code returned} completes when the call returned.
+     */
+    private CompletableFuture<Boolean> complete(Acks acks, Lease lease, CompletableFuture<Void> returned) {
         CompletableFuture<Boolean> answer = new CompletableFuture<>();
         Thread thread = new Thread(() -> {
-            try {
-                answer.complete(acks.done(lease));
-            } catch (RuntimeException e) {
-                answer.completeExceptionally(e);
-            }
+            acks.done(lease, into(answer));
+            returned.complete(null);
         }, "worker-" + lease.id());
         threads.add(thread);
         thread.start();
         return answer;
+    }
+
+    private CompletableFuture<Boolean> complete(Acks acks, Lease lease) {
+        return complete(acks, lease, new CompletableFuture<>());
     }
 
     private static <T> T get(CompletableFuture<T> future) {
@@ -88,8 +104,11 @@ class AcksTest {
         firstSendMayFinish.countDown();
         Acks acks = new Acks(queue, 8);
         Lease a = lease("a");
+        CompletableFuture<Boolean> answer = new CompletableFuture<>();
 
-        assertThat(acks.done(a)).isTrue();
+        acks.done(a, into(answer));
+
+        assertThat(answer).as("answered before done returned").isCompletedWithValue(true);
         assertThat(sent).containsExactly(List.of(a));
     }
 
@@ -145,28 +164,43 @@ class AcksTest {
         assertThatThrownBy(() -> get(first)).hasCauseInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("database unavailable");
         assertThat(get(second)).as("not part of the failed round trip").isTrue();
-        assertThat(acks.done(lease("e"))).isTrue();
+        CompletableFuture<Boolean> next = new CompletableFuture<>();
+        acks.done(lease("e"), into(next));
+        assertThat(next).isCompletedWithValue(true);
     }
 
     @Test
-    void anInterruptedWaiterStillGetsItsAnswerAndKeepsItsInterrupt() {
+    void aCompletionHandedInWhileAnotherIsSentReturnsAtOnceAndIsAnsweredByTheSender() {
         Acks acks = new Acks(queue, 8);
-        CompletableFuture<Boolean> first = complete(acks, lease("a"));
+        CompletableFuture<Void> firstReturned = new CompletableFuture<>();
+        CompletableFuture<Boolean> first = complete(acks, lease("a"), firstReturned);
         await().atMost(Duration.ofSeconds(10)).until(() -> sent.size() == 1);
-        CompletableFuture<Boolean> interruptKept = new CompletableFuture<>();
-        Thread waiter = new Thread(() -> {
-            boolean held = acks.done(lease("b"));
-            interruptKept.complete(held && Thread.currentThread().isInterrupted());
-        });
-        threads.add(waiter);
-        waiter.start();
-        await().atMost(Duration.ofSeconds(10)).until(() -> acks.waiting() == 1);
+        CompletableFuture<Void> secondReturned = new CompletableFuture<>();
 
-        waiter.interrupt();
+        CompletableFuture<Boolean> second = complete(acks, lease("b"), secondReturned);
+
+        secondReturned.orTimeout(10, TimeUnit.SECONDS).join(); // while the first round trip still hangs
+        assertThat(second).as("not answered yet").isNotDone();
+        assertThat(firstReturned).isNotDone();
         firstSendMayFinish.countDown();
-
         assertThat(get(first)).isTrue();
-        assertThat(get(interruptKept)).isTrue();
+        assertThat(get(second)).isTrue();
+        firstReturned.orTimeout(10, TimeUnit.SECONDS).join();
+        assertThat(sent).extracting(List::size).containsExactly(1, 1);
+    }
+
+    @Test
+    void anAnswerThatThrowsKeepsLaterCompletionsFromTheirs() {
+        firstSendMayFinish.countDown();
+        Acks acks = new Acks(queue, 8);
+        CompletableFuture<Boolean> other = new CompletableFuture<>();
+
+        acks.done(lease("a"), (held, failure) -> {
+            throw new IllegalStateException("a broken answer");
+        });
+        acks.done(lease("b"), into(other));
+
+        assertThat(other).isCompletedWithValue(true);
         assertThat(sent).extracting(List::size).containsExactly(1, 1);
     }
 
