@@ -108,6 +108,7 @@ public final class Engine {
     /** Signalled on every freed slot, for the drain at shutdown (pollers use {@link #wakeups}). */
     private final Signal slotFreed = new Signal();
     private final Signal keeperSignal = new Signal();
+    private final KeeperAlarm keeperAlarm;
     private final ExecutorService ownedPool;
     private final Outcomes outcomes;
     private final Workers workers;
@@ -155,6 +156,7 @@ public final class Engine {
         this.ticker = ticker;
         this.queueName = queue.name();
         this.databaseNow = queue::now;
+        this.keeperAlarm = new KeeperAlarm(keeperSignal, ticker);
         Map<String, Registration> registrations = new LinkedHashMap<>();
         handlers.forEach(registration -> registrations.put(registration.type(), registration));
         // Claim slots: the jobs a supervisor holds leases for, running or waiting for a handler slot.
@@ -167,10 +169,10 @@ public final class Engine {
         this.ownedPool = workerPool == null ? newWorkerPool(settings.workers() + stuckAllowance) : null;
         this.outcomes = new Outcomes(queue, metrics);
         this.workers = new Workers(workerPool == null ? ownedPool : workerPool, settings.workers(), stuckAllowance, slots, wakeups,
-                slotFreed, keeperSignal, outcomes, metrics, ticker, queue.name(), settings.observations());
+                slotFreed, keeperAlarm, outcomes, metrics, ticker, queue.name(), settings.observations());
         this.poller = new Poller(queue, settings, ticker, registrations, slots, wakeups, workers, outcomes, metrics,
                 claimDepth);
-        this.keeper = new LeaseKeeper(queue, settings.name(), ticker, workers, outcomes, keeperSignal, metrics);
+        this.keeper = new LeaseKeeper(queue, settings.name(), ticker, workers, outcomes, keeperSignal, keeperAlarm, metrics);
         for (int i = 1; i <= settings.pollers(); i++) {
             pollerThreads.add(daemon(poller::loop, "docjobs-" + settings.name() + "-poller-" + i));
         }

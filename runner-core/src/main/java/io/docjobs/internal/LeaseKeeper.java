@@ -41,6 +41,7 @@ final class LeaseKeeper {
     private final Workers workers;
     private final Outcomes outcomes;
     private final Signal signal;
+    private final KeeperAlarm alarm;
     private final SupervisorMetrics metrics;
     private final OutageLog extendOutage;
     /**
@@ -54,15 +55,20 @@ final class LeaseKeeper {
     private volatile long lastBeat;
     private volatile boolean keeping = true;
 
-    /** @param signal wakes the keeper early: a job started or settled, or the keeper is to stop */
+    /**
+     * @param signal wakes the keeper early: a job due before its next look (see {@code alarm}), or
+     *               the keeper is to stop
+     * @param alarm  told when the keeper looks next, so only jobs due sooner wake it
+     */
     LeaseKeeper(JobConsumer queue, String supervisorName, Ticker ticker, Workers workers, Outcomes outcomes,
-            Signal signal, SupervisorMetrics metrics) {
+            Signal signal, KeeperAlarm alarm, SupervisorMetrics metrics) {
         this.queue = queue;
         this.supervisorName = supervisorName;
         this.ticker = ticker;
         this.workers = workers;
         this.outcomes = outcomes;
         this.signal = signal;
+        this.alarm = alarm;
         this.metrics = metrics;
         this.extendOutage = new OutageLog(log, "extending leases on " + queue.name());
         this.extender = new ThreadPoolExecutor(1, 1, 10, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), body -> {
@@ -101,6 +107,7 @@ final class LeaseKeeper {
         while (keeping) {
             long generation = signal.generation();
             lastBeat = ticker.nanos();
+            alarm.looking();
             long waitNanos;
             try {
                 waitNanos = keepOnce();
@@ -113,6 +120,7 @@ final class LeaseKeeper {
                 log.error("lease keeper of supervisor {} hit an unexpected error; continuing", supervisorName, e);
                 waitNanos = Poller.ERROR_BACKOFF_NANOS;
             }
+            alarm.nextLookIn(waitNanos);
             try {
                 signal.awaitChange(generation, waitNanos);
             } catch (InterruptedException e) {
@@ -152,6 +160,7 @@ final class LeaseKeeper {
             return nextNanos;
         }
         Instant now = queue.now();
+        alarm.sawDatabaseTime(now);
         for (RunningJob job : workers.running()) {
             if (job.isRunning() && !now.isBefore(job.lease().deadline())) {
                 expired(job, now);
@@ -170,9 +179,7 @@ final class LeaseKeeper {
                 continue;
             }
             Duration extension = job.leaseExtension();
-            // Extend once a third of the extension has passed: two more chances before expiry.
-            Instant extendAt = job.lease().deadline().minus(extension.multipliedBy(2).dividedBy(3));
-            long untilNanos = Nanos.of(Duration.between(now, extendAt));
+            long untilNanos = Nanos.of(Duration.between(now, extendAt(job)));
             if (untilNanos <= 0) {
                 due.computeIfAbsent(extension, e -> new ArrayList<>()).add(job);
             } else {
@@ -213,6 +220,11 @@ final class LeaseKeeper {
             throw firstFailure;
         }
         return Math.max(MIN_WAIT_NANOS, nextNanos);
+    }
+
+    /** When the lease of {@code job} is due for extension: once a third of the extension has passed, two more chances before expiry. */
+    static Instant extendAt(RunningJob job) {
+        return job.lease().deadline().minus(job.leaseExtension().multipliedBy(2).dividedBy(3));
     }
 
     /** A running job whose next extension is not due yet, and how long until it is. */

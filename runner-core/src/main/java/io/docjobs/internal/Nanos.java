@@ -25,4 +25,11 @@ final class Nanos {
         // Overflow only if the operands have different signs and the result's sign differs from a's.
         return ((a ^ b) & (a ^ result)) < 0 ? (a < 0 ? Long.MIN_VALUE : Long.MAX_VALUE) : result;
     }
+
+    /** {@code a + b}, saturating at {@link Long#MIN_VALUE} and {@link Long#MAX_VALUE}. */
+    static long saturatedAdd(long a, long b) {
+        long result = a + b;
+        // Overflow only if both operands have the sign the result lacks.
+        return ((a ^ result) & (b ^ result)) < 0 ? (a < 0 ? Long.MIN_VALUE : Long.MAX_VALUE) : result;
+    }
 }

@@ -22,8 +22,8 @@ import org.slf4j.MDC;
  * still runs (time-out, lost lease, abandoned) it comes back at once only while few handlers are
  * stuck, so the number of threads stays bounded.
  *
- * <p>Every freed slot wakes the pollers waiting for capacity and the drain at shutdown; every job
- * that starts or settles wakes the lease keeper, whose next due time may have changed.
+ * <p>Every freed slot wakes the pollers waiting for capacity and the drain at shutdown; a job that
+ * starts or gets its handler slot wakes the lease keeper if it is due before the keeper's next look.
  */
 final class Workers {
     private static final Logger log = LoggerFactory.getLogger(Workers.class);
@@ -32,7 +32,7 @@ final class Workers {
     private final Slots slots;
     private final Wakeups wakeups;
     private final Signal slotFreed;
-    private final Signal keeperSignal;
+    private final KeeperAlarm keeperAlarm;
     private final Outcomes outcomes;
     private final SupervisorMetrics metrics;
     private final Ticker ticker;
@@ -51,7 +51,7 @@ final class Workers {
     private final AtomicInteger stuckWithFreedSlot = new AtomicInteger();
 
     Workers(Executor pool, int handlers, int stuckAllowance, Slots slots, Wakeups wakeups, Signal slotFreed,
-            Signal keeperSignal, Outcomes outcomes, SupervisorMetrics metrics, Ticker ticker, String queueName,
+            KeeperAlarm keeperAlarm, Outcomes outcomes, SupervisorMetrics metrics, Ticker ticker, String queueName,
             ObservationRegistry observations) {
         this.pool = pool;
         this.runPermits = handlers;
@@ -59,7 +59,7 @@ final class Workers {
         this.slots = slots;
         this.wakeups = wakeups;
         this.slotFreed = slotFreed;
-        this.keeperSignal = keeperSignal;
+        this.keeperAlarm = keeperAlarm;
         this.outcomes = outcomes;
         this.metrics = metrics;
         this.ticker = ticker;
@@ -92,16 +92,16 @@ final class Workers {
      */
     void execute(RunningJob job) {
         running.put(job, Boolean.TRUE);
-        keeperSignal.signal();
         synchronized (waiting) {
             if (runPermits == 0) {
                 waiting.add(job);
+                keeperAlarm.watch(job);
                 return;
             }
             runPermits--;
             job.holdsRunPermit = true;
         }
-        job.dispatched();
+        dispatch(job);
         pool.execute(() -> run(job));
     }
 
@@ -136,12 +136,18 @@ final class Workers {
             }
             next.holdsRunPermit = true;
         }
-        next.dispatched();
+        dispatch(next);
         try {
             pool.execute(() -> run(next));
         } catch (RuntimeException | Error e) {
             couldNotStart(next, e);
         }
+    }
+
+    /** The job has a handler slot: its time-out starts. */
+    private void dispatch(RunningJob job) {
+        job.dispatched();
+        keeperAlarm.watch(job);
     }
 
     /** Ends a job no worker could start, hands its lease back unstarted and frees its slot. Never throws. */
@@ -260,7 +266,6 @@ final class Workers {
             if (job.releaseSlot()) {
                 freeSlotOf(job);
             }
-            keeperSignal.signal();
         });
     }
 }

@@ -508,19 +508,6 @@ class EngineEdgesTest {
     }
 
     @Test
-    void aSettledJobWakesTheKeeper() throws Exception {
-        Engine engine = engine(1, handle("email", job -> { }));
-        enqueue("email");
-        engine.pollOnce();
-        Signal keeper = (Signal) field(engine, "keeperSignal");
-        long before = keeper.generation();
-
-        executor.runAll();
-
-        assertThat(keeper.generation()).as("one job fewer to keep").isGreaterThan(before);
-    }
-
-    @Test
     void leasesDueWithinASixthOfTheirExtensionRideAlongInTheSameRoundTrip() {
         Engine engine = engine(4, handle("email", job -> { }));
         String first = enqueue("email");
