@@ -26,7 +26,7 @@ import org.jspecify.annotations.Nullable;
  * @param prefetch       the most jobs claimed ahead: leased beyond the running ones, heartbeated,
  *                       started as handlers return and handed back unstarted at close; 0 to
  *                       {@value #MAX_PREFETCH}; default {@value #DEFAULT_PREFETCH}. How many are claimed
- *                       ahead is measured: about as many as the workers finish during two claims, and
+ *                       ahead is measured: about as many as the workers finish during four claims, and
  *                       none while claims come back with fewer entries than they asked for. So short
  *                       jobs on a backlog are claimed in large batches (few round trips per job), while
  *                       jobs long next to a claim, and the tail of a draining queue, are not held here

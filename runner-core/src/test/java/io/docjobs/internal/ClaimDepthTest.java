@@ -32,13 +32,13 @@ class ClaimDepthTest {
     }
 
     @Test
-    void shortJobsAreClaimedAheadAsManyAsFinishDuringTwoClaims() {
+    void shortJobsAreClaimedAheadAsManyAsFinishDuringFourClaims() {
         ClaimDepth depth = ClaimDepth.measured(64);
 
-        // 10 ms claims, one every 20 ms, 8 jobs finished in between: 0.4 jobs/ms, 2 x 10 ms x 0.4 = 8.
+        // 10 ms claims, one every 20 ms, 8 jobs finished in between: 0.4 jobs/ms, 4 x 10 ms x 0.4 = 16.
         feed(depth, 5, 10, 10, 8, true);
 
-        assertThat(depth.jobs()).isEqualTo(8);
+        assertThat(depth.jobs()).isEqualTo(16);
     }
 
     @Test
