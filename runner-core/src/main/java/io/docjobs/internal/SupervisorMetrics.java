@@ -52,6 +52,12 @@ final class SupervisorMetrics {
     private final Map<String, AtomicLong> finishedTotals = new ConcurrentHashMap<>();
     private final AtomicLong queueWaitMillis = new AtomicLong();
     private final AtomicLong queueWaitCount = new AtomicLong();
+    /**
+     * Meters with per-type tags, by name and tag values: built and registered once, not again for
+     * every job (each time a new id, its tags sorted and merged, and a registry lookup).
+     */
+    private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+    private final Map<String, Timer> timers = new ConcurrentHashMap<>();
 
     SupervisorMetrics(MeterRegistry registry, String queue, Iterable<String> types) {
         this.registry = registry;
@@ -103,12 +109,14 @@ final class SupervisorMetrics {
     static final java.util.List<String> DB_OPERATIONS = java.util.List.of("claim", "extend", "done", "release");
 
     private Counter claimedCounter(String type) {
-        return Counter.builder(CLAIMED).tags(queueTags).tag("type", type).description("jobs claimed").register(registry);
+        return counters.computeIfAbsent(CLAIMED + '\0' + type, key -> Counter.builder(CLAIMED).tags(queueTags)
+                .tag("type", type).description("jobs claimed").register(registry));
     }
 
     private Counter finishedCounter(String type, String outcome) {
-        return Counter.builder(FINISHED).tags(queueTags).tag("type", type).tag("outcome", outcome)
-                .description("jobs finished by outcome").register(registry);
+        return counters.computeIfAbsent(FINISHED + '\0' + type + '\0' + outcome, key -> Counter.builder(FINISHED)
+                .tags(queueTags).tag("type", type).tag("outcome", outcome).description("jobs finished by outcome")
+                .register(registry));
     }
 
     private Counter leaseLossCounter(String type) {
@@ -140,8 +148,8 @@ final class SupervisorMetrics {
         if (queueWait != null && !queueWait.isNegative()) {
             queueWaitMillis.addAndGet(queueWait.toMillis());
             queueWaitCount.incrementAndGet();
-            Timer.builder(QUEUE_WAIT).tags(queueTags).tag("type", type)
-                    .description("time from visible to claimed").register(registry).record(queueWait);
+            timers.computeIfAbsent(QUEUE_WAIT + '\0' + type, key -> Timer.builder(QUEUE_WAIT).tags(queueTags)
+                    .tag("type", type).description("time from visible to claimed").register(registry)).record(queueWait);
         }
     }
 
@@ -151,8 +159,9 @@ final class SupervisorMetrics {
 
     void handlerReturned(String type, String outcome, long nanos) {
         inFlight.get(type).decrementAndGet();
-        Timer.builder(HANDLER_DURATION).tags(queueTags).tag("type", type).tag("outcome", outcome)
-                .description("handler run time").register(registry).record(Duration.ofNanos(nanos));
+        timers.computeIfAbsent(HANDLER_DURATION + '\0' + type + '\0' + outcome, key -> Timer.builder(HANDLER_DURATION)
+                .tags(queueTags).tag("type", type).tag("outcome", outcome).description("handler run time")
+                .register(registry)).record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
     }
 
     void finished(String type, String outcome) {

@@ -63,16 +63,20 @@ final class Loops {
      * The limit: docjobs' own claim and ack queries, reached through the public {@link JobConsumer}
      * (the queries themselves are package-private in {@code io.docjobs.mongo}), with the
      * supervisor's batch sizes and concurrency and nothing else: {@code workers + prefetch} claim
-     * slots (the supervisor's), one claim thread calling
-     * {@code claim} for one free slot and {@code claimBatch} for more (at most {@code maxBatch}),
-     * and an ack thread completing each claimed batch with one {@code doneAll} — at least as
-     * batched as the supervisor's group commit of completions — with no handler wrapper,
-     * heartbeats, metrics, time-outs or back-off. Everything docjobs does per job, this does too,
-     * so docjobs cannot be faster than it except by noise.
+     * slots (the supervisor's most), one claim thread calling {@code claimBatch} once a full batch
+     * of slots is free ({@code maxBatch}, or half the slots if fewer), and an ack thread completing
+     * each claimed batch with one {@code doneAll} — at least as batched as the supervisor's claims
+     * and its group commit of completions — with no handler wrapper, heartbeats, metrics,
+     * time-outs or back-off. Everything docjobs does per job, this does too, as seldom, so docjobs
+     * cannot be faster than it except by noise.
      */
     static Run limit(JobConsumer queue, int workers, int prefetch, int maxBatch, long target, Duration cap) {
         Set<String> types = Set.of(BenchDatabase.TYPE);
-        return pipelined(workers + prefetch, workers, maxBatch, target, cap, n -> n == 1
+        // Claims wait for a full batch of free slots (or half the slots, if fewer), as the supervisor
+        // refills its claimed-ahead jobs only once half of them started: every claim as large as the
+        // supervisor's largest, so the limit pays the candidate read no more often than docjobs.
+        int fullClaim = Math.max(1, Math.min(maxBatch, (workers + prefetch) / 2));
+        return pipelined(workers + prefetch, fullClaim, workers, maxBatch, target, cap, n -> n == 1
                 ? queue.claim(types, "limit").map(List::of).orElse(List.<Lease>of())
                 : queue.claimBatch(Map.of(BenchDatabase.TYPE, n), "limit", n),
                 true, leases -> queue.doneAll(leases).completed().size());
@@ -85,7 +89,7 @@ final class Loops {
      * {@code workers} threads delete what was taken, by {@code _id} and version.
      */
     static Run peerStyle(MongoCollection<Document> entries, int workers, long target, Duration cap) {
-        return pipelined(workers, workers, workers, target, cap, n -> {
+        return pipelined(workers, 1, workers, workers, target, cap, n -> {
             Date now = new Date();
             List<Document> taken = new ArrayList<>(n);
             List<Document> ready = entries.find(new Document("state", "ready").append("type", BenchDatabase.TYPE)
@@ -117,14 +121,14 @@ final class Loops {
 
     /**
      * The supervisor's data flow and nothing else: {@code slots} claim slots; one claim thread that
-     * waits for a free slot, claims as many entries as slots are free (at most {@code maxBatch}),
+     * waits for {@code minClaim} free slots, claims as many entries as slots are free (at most {@code maxBatch}),
      * and hands each (or, with {@code batchAcks}, the whole batch) to one of {@code ackThreads} ack
      * threads, which frees the slots. Runs until
      * {@code target} entries were claimed, the queue has no more, or {@code cap} is up; then waits
      * for the acks in flight.
      */
-    static <T> Run pipelined(int slots, int ackThreads, int maxBatch, long target, Duration cap, Claim<T> claim,
-            boolean batchAcks, Ack<T> ack) {
+    static <T> Run pipelined(int slots, int minClaim, int ackThreads, int maxBatch, long target, Duration cap,
+            Claim<T> claim, boolean batchAcks, Ack<T> ack) {
         Semaphore free = new Semaphore(slots);
         AtomicLong done = new AtomicLong();
         AtomicLong failed = new AtomicLong();
@@ -136,10 +140,10 @@ final class Loops {
         try {
             while (claimed < target) {
                 long left = deadline - System.nanoTime();
-                if (left <= 0 || !free.tryAcquire(left, TimeUnit.NANOSECONDS)) {
+                if (left <= 0 || !free.tryAcquire(minClaim, left, TimeUnit.NANOSECONDS)) {
                     break;
                 }
-                int n = 1;
+                int n = minClaim;
                 while (n < maxBatch && free.tryAcquire()) {
                     n++;
                 }
