@@ -17,8 +17,9 @@ import org.slf4j.LoggerFactory;
  * sends every waiting one in one {@link JobConsumer#doneAll}, and goes on sending what was handed in
  * meanwhile until none is left; otherwise it returns at once and the sending thread sends this one
  * next. So a lone completion costs one round trip and adds no delay, completions that arrive during
- * a round trip share the next one, and handlers never wait for a round trip before the next job
- * starts. Each lease's answer says whether its own lease held.
+ * a round trip share the next one (under load the sender lingers a moment for half a batch), and
+ * handlers never wait for a round trip before the next job starts. Each lease's answer says
+ * whether its own lease held.
  */
 final class Acks {
     private static final Logger log = LoggerFactory.getLogger(Acks.class);
@@ -33,18 +34,30 @@ final class Acks {
         void decided(boolean held, RuntimeException failure);
     }
 
+    /** How long a sender under load waits for more completions before its next round trip, by default. */
+    static final long LINGER_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(1);
+
     private final JobConsumer queue;
     private final int maxBatch;
+    private final long lingerNanos;
     private final Object lock = new Object();
     private final Queue<Pending> waiting = new ArrayDeque<>();
     private boolean sending;
+    /** The size of the last batch taken: more than one means completions are arriving faster than round trips. */
+    private int lastBatchSize;
 
     Acks(JobConsumer queue, int maxBatch) {
+        this(queue, maxBatch, LINGER_NANOS);
+    }
+
+    /** @param lingerNanos how long a sender under load waits for half a batch (tests stage it with a long one) */
+    Acks(JobConsumer queue, int maxBatch, long lingerNanos) {
         if (maxBatch < 1) {
             throw new IllegalArgumentException("maxBatch was " + maxBatch + " but must be at least 1");
         }
         this.queue = queue;
         this.maxBatch = maxBatch;
+        this.lingerNanos = lingerNanos;
     }
 
     /**
@@ -55,6 +68,9 @@ final class Acks {
         synchronized (lock) {
             waiting.add(new Pending(lease, answer));
             if (sending) {
+                if (waiting.size() == maxBatch / 2) {
+                    lock.notifyAll(); // a lingering sender has half a batch
+                }
                 return; // the sending thread takes it with its next batch
             }
             sending = true;
@@ -79,15 +95,34 @@ final class Acks {
         }
     }
 
-    /** The next batch; none when nothing waits, and then this thread is no longer the sender. */
+    /**
+     * The next batch; none when nothing waits, and then this thread is no longer the sender. Under
+     * load (the last batch sent held more than one), it first lingers up to {@code lingerNanos}
+     * for half a batch: fewer, larger round trips, which is what a database
+     * working at its limit needs, for a slot that comes back a millisecond later (no handler waits
+     * for this).
+     */
     private List<Pending> take() {
         synchronized (lock) {
+            if (lastBatchSize > 1) {
+                long until = System.nanoTime() + lingerNanos;
+                for (long left = lingerNanos; left > 0 && waiting.size() < maxBatch / 2; left = until - System.nanoTime()) {
+                    try {
+                        lock.wait(left / 1_000_000, (int) (left % 1_000_000));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt(); // a job's interrupt: keep it, and send now
+                        break;
+                    }
+                }
+            }
             List<Pending> batch = new ArrayList<>(Math.min(waiting.size(), maxBatch));
             while (!waiting.isEmpty() && batch.size() < maxBatch) {
                 batch.add(waiting.poll());
             }
             if (batch.isEmpty()) {
                 sending = false;
+            } else {
+                lastBatchSize = batch.size();
             }
             return batch;
         }

@@ -205,6 +205,45 @@ class AcksTest {
     }
 
     @Test
+    void underLoadTheSenderLingersForHalfABatchBeforeItsNextRoundTrip() {
+        // Long enough to see the sender wait; short enough that it leaves soon after the test (it lingers once more).
+        Acks acks = new Acks(queue, 4, TimeUnit.SECONDS.toNanos(2));
+        CompletableFuture<Boolean> a = complete(acks, lease("a"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> sent.size() == 1);
+        CompletableFuture<Boolean> b = complete(acks, lease("b"));
+        CompletableFuture<Boolean> c = complete(acks, lease("c"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> acks.waiting() == 2);
+        firstSendMayFinish.countDown();
+        assertThat(List.of(a, b, c)).extracting(AcksTest::get).containsOnly(true);
+
+        // The last batch held two: the sender waits for two more (half of 4), not for the linger to run out.
+        CompletableFuture<Boolean> d = complete(acks, lease("d"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> acks.waiting() == 1);
+        assertThat(d).as("lingering for a second completion").isNotDone();
+        CompletableFuture<Boolean> e = complete(acks, lease("e"));
+
+        assertThat(List.of(d, e)).extracting(AcksTest::get).containsOnly(true);
+        assertThat(sent).extracting(List::size).containsExactly(1, 2, 2);
+    }
+
+    @Test
+    void aLingeringSenderSendsWhatCameWhenTheLingerRunsOut() {
+        Acks acks = new Acks(queue, 8, TimeUnit.MILLISECONDS.toNanos(20));
+        CompletableFuture<Boolean> a = complete(acks, lease("a"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> sent.size() == 1);
+        CompletableFuture<Boolean> b = complete(acks, lease("b"));
+        CompletableFuture<Boolean> c = complete(acks, lease("c"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> acks.waiting() == 2);
+        firstSendMayFinish.countDown();
+        assertThat(List.of(a, b, c)).extracting(AcksTest::get).containsOnly(true);
+
+        CompletableFuture<Boolean> d = complete(acks, lease("d"));
+
+        assertThat(get(d)).as("sent alone once the linger ran out").isTrue();
+        assertThat(sent).extracting(List::size).containsExactly(1, 2, 1);
+    }
+
+    @Test
     void aBatchOfNothingIsRefusedAsAConfigurationError() {
         assertThatThrownBy(() -> new Acks(queue, 0)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("maxBatch was 0 but must be at least 1");
