@@ -204,10 +204,8 @@ class AcksTest {
         assertThat(sent).extracting(List::size).containsExactly(1, 1);
     }
 
-    @Test
-    void underLoadTheSenderLingersForHalfABatchBeforeItsNextRoundTrip() {
-        // Long enough to see the sender wait; short enough that it leaves soon after the test (it lingers once more).
-        Acks acks = new Acks(queue, 4, TimeUnit.SECONDS.toNanos(2));
+    /** Load: "a" alone, then "b" and "c", which came during its round trip, together. */
+    private void sendOneThenABatchOfTwo(Acks acks) {
         CompletableFuture<Boolean> a = complete(acks, lease("a"));
         await().atMost(Duration.ofSeconds(10)).until(() -> sent.size() == 1);
         CompletableFuture<Boolean> b = complete(acks, lease("b"));
@@ -215,6 +213,13 @@ class AcksTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> acks.waiting() == 2);
         firstSendMayFinish.countDown();
         assertThat(List.of(a, b, c)).extracting(AcksTest::get).containsOnly(true);
+    }
+
+    @Test
+    void underLoadTheSenderLingersForHalfABatchBeforeItsNextRoundTrip() {
+        // Long enough to see the sender wait; short enough that it leaves soon after the test (it lingers once more).
+        Acks acks = new Acks(queue, 4, TimeUnit.SECONDS.toNanos(2));
+        sendOneThenABatchOfTwo(acks);
 
         // The last batch held two: the sender waits for two more (half of 4), not for the linger to run out.
         CompletableFuture<Boolean> d = complete(acks, lease("d"));
@@ -229,13 +234,7 @@ class AcksTest {
     @Test
     void aLingeringSenderSendsWhatCameWhenTheLingerRunsOut() {
         Acks acks = new Acks(queue, 8, TimeUnit.MILLISECONDS.toNanos(20));
-        CompletableFuture<Boolean> a = complete(acks, lease("a"));
-        await().atMost(Duration.ofSeconds(10)).until(() -> sent.size() == 1);
-        CompletableFuture<Boolean> b = complete(acks, lease("b"));
-        CompletableFuture<Boolean> c = complete(acks, lease("c"));
-        await().atMost(Duration.ofSeconds(10)).until(() -> acks.waiting() == 2);
-        firstSendMayFinish.countDown();
-        assertThat(List.of(a, b, c)).extracting(AcksTest::get).containsOnly(true);
+        sendOneThenABatchOfTwo(acks);
 
         CompletableFuture<Boolean> d = complete(acks, lease("d"));
 
