@@ -42,6 +42,28 @@ class ClaimDepthTest {
     }
 
     @Test
+    void twoClaimsEndingAtTheSameInstantTellNoRate() {
+        ClaimDepth depth = ClaimDepth.measured(64);
+
+        depth.claimed(0, 10 * MS, 0, true);
+        depth.claimed(0, 10 * MS, 5, true);
+
+        assertThat(depth.jobs()).as("no interval, no rate (not an infinite one)").isZero();
+    }
+
+    @Test
+    void aRateOfZeroIsAMeasurementThatLaterOnesAreAveragedWith() {
+        ClaimDepth depth = ClaimDepth.measured(64);
+        depth.claimed(0, 10 * MS, 0, true);
+        depth.claimed(20 * MS, 30 * MS, 0, true); // nothing finished: a rate of 0
+
+        depth.claimed(40 * MS, 50 * MS, 20, true); // 20 in 20 ms: 1 job/ms
+
+        // Average 0 + 0.3 x (1 - 0) = 0.3 jobs/ms; 4 claims of 10 ms: 12.
+        assertThat(depth.jobs()).isEqualTo(12);
+    }
+
+    @Test
     void theDepthIsCappedByThePrefetch() {
         ClaimDepth depth = ClaimDepth.measured(5);
 
