@@ -75,9 +75,8 @@ final class Acks {
             }
             sending = true;
         }
-        List<Pending> batch = List.of();
         try {
-            while (!(batch = take()).isEmpty()) {
+            for (List<Pending> batch = take(); !batch.isEmpty(); batch = take()) {
                 send(batch);
             }
         } catch (RuntimeException | Error e) {

@@ -92,14 +92,19 @@ final class Workers {
      */
     void execute(RunningJob job) {
         running.put(job, Boolean.TRUE);
+        boolean waits;
         synchronized (waiting) {
-            if (runPermits == 0) {
+            waits = runPermits == 0;
+            if (waits) {
                 waiting.add(job);
-                keeperAlarm.watch(job);
-                return;
+            } else {
+                runPermits--;
+                job.holdsRunPermit = true;
             }
-            runPermits--;
-            job.holdsRunPermit = true;
+        }
+        if (waits) {
+            keeperAlarm.watch(job); // outside the line's lock: it may signal the keeper
+            return;
         }
         dispatch(job);
         pool.execute(() -> run(job));

@@ -304,7 +304,7 @@ public final class BenchCommand implements Callable<Integer> {
             while (finished(registries, successes) < backlog && System.nanoTime() < deadline) {
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
             }
-            long jobsDone = (long) finished(registries);
+            long jobsDone = (long) finished(registries, successes);
             window("to");
             double perSecond = jobsDone / ((System.nanoTime() - start) / 1e9);
             CommandCounter.Snapshot counts = db.counts().minus(before);
@@ -317,7 +317,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    /** {@link #finished(List)}, reading each registry's success counter from {@code found} once it exists. */
+    /** Jobs the supervisors finished with success, reading each registry's counter from {@code found} once it exists. */
     private static double finished(List<SimpleMeterRegistry> registries,
             Map<SimpleMeterRegistry, io.micrometer.core.instrument.Counter> found) {
         double sum = 0;
@@ -333,11 +333,6 @@ public final class BenchCommand implements Callable<Integer> {
             sum += counter.count();
         }
         return sum;
-    }
-
-    private static double finished(List<SimpleMeterRegistry> registries) {
-        return registries.stream().flatMap(registry -> registry.find("docjobs.jobs.finished").tag("outcome", "success")
-                .counters().stream()).mapToDouble(counter -> counter.count()).sum();
     }
 
     private static double sum(SimpleMeterRegistry registry, String counter) {
