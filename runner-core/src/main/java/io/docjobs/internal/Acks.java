@@ -65,16 +65,28 @@ final class Acks {
      * outcome, before this returns if this thread sent it. Never throws for the round trip.
      */
     void done(Lease lease, Answer answer) {
+        if (offer(lease, answer)) {
+            sendAll();
+        }
+    }
+
+    /** Hands in a completion; true if the caller became the sender and must call {@link #sendAll()}. */
+    boolean offer(Lease lease, Answer answer) {
         synchronized (lock) {
             waiting.add(new Pending(lease, answer));
             if (sending) {
                 if (waiting.size() == maxBatch / 2) {
                     lock.notifyAll(); // a lingering sender has half a batch
                 }
-                return; // the sending thread takes it with its next batch
+                return false; // the sending thread takes it with its next batch
             }
             sending = true;
+            return true;
         }
+    }
+
+    /** The sender's loop: sends what waits, batch by batch, until nothing does. */
+    void sendAll() {
         try {
             for (List<Pending> batch = take(); !batch.isEmpty(); batch = take()) {
                 send(batch);

@@ -40,28 +40,38 @@ final class Outcomes {
     }
 
     /**
-     * Records the outcome of a handler that returned (normally, or with {@code failure}) while its
-     * job was still ours, then runs {@code settled}: at once after a failure's release, and after
-     * the group commit's answer for a success, which may come later on another thread (the
-     * handler's thread does not wait for it). {@code settled} runs exactly once, whatever fails.
+     * Hands in the completion of a job whose handler returned normally while the job was still
+     * ours, for the group commit; {@code settled} runs exactly once, after its answer (or failure),
+     * on whichever thread sends it. Never blocks for the round trip.
+     *
+     * @return true if the caller has to send the group commit now: call {@link #sendCompletions()}
      */
-    void settle(RunningJob job, Throwable failure, Runnable settled) {
-        if (failure == null) {
-            acks.done(job.lease(), (held, error) -> {
-                try {
-                    if (error != null) {
-                        couldNotRecord(job, "done", error);
-                    } else if (held) {
-                        metrics.finished(job.lease().type(), SupervisorMetrics.SUCCESS);
-                    } else {
-                        lostOnCompletion(job);
-                    }
-                } finally {
-                    settled.run();
+    boolean succeeded(RunningJob job, Runnable settled) {
+        return acks.offer(job.lease(), (held, error) -> {
+            try {
+                if (error != null) {
+                    couldNotRecord(job, "done", error);
+                } else if (held) {
+                    metrics.finished(job.lease().type(), SupervisorMetrics.SUCCESS);
+                } else {
+                    lostOnCompletion(job);
                 }
-            });
-            return;
-        }
+            } finally {
+                settled.run();
+            }
+        });
+    }
+
+    /** Sends the group commit until no completion waits: after {@link #succeeded} returned true. */
+    void sendCompletions() {
+        acks.sendAll();
+    }
+
+    /**
+     * Records a handler that threw while its job was still ours: a release for a retry, or a
+     * dead letter; then runs {@code settled}, exactly once, whatever fails.
+     */
+    void failed(RunningJob job, Throwable failure, Runnable settled) {
         try {
             fail(job, failure, SupervisorMetrics.RETRY);
         } catch (RuntimeException e) {

@@ -5,6 +5,7 @@ import io.docjobs.Lease;
 import io.docjobs.internal.RunningJob.Ending;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -214,14 +215,17 @@ final class Poller {
         failedPollsInARow.set(0);
         claimOutage.succeeded();
         claimDepth.claimed(began, ticker.nanos(), slots.freedInAll(), leases.size() == reservation.total);
-        int started = 0;
+        int started;
         try {
             Instant now = leases.isEmpty() ? null : queue.now();
+            List<RunningJob> jobs = new ArrayList<>(leases.size());
             for (Lease lease : leases) {
-                if (startOrGiveBack(lease, reservation, now)) {
-                    started++;
+                RunningJob job = jobOrGiveBack(lease, reservation, now);
+                if (job != null) {
+                    jobs.add(job);
                 }
             }
+            started = workers.executeAll(jobs);
         } finally {
             reservation.releaseUnused();
         }
@@ -255,15 +259,18 @@ final class Poller {
         return queue.claimBatch(reservation.room(), settings.workerId(), reservation.total);
     }
 
-    /** Starts {@code lease} on a worker in one of the round's slots; otherwise hands it back. Never throws. */
-    private boolean startOrGiveBack(Lease lease, Slots.Reservation reservation, Instant now) {
+    /**
+     * The job of {@code lease} in one of the round's slots, to start; or null when it was handed
+     * back instead (not asked for, claimed during shutdown, or no job could be made). Never throws.
+     */
+    private RunningJob jobOrGiveBack(Lease lease, Slots.Reservation reservation, Instant now) {
         String type = lease.type();
         Registration registration = registrations.get(type);
         if (registration == null || !reservation.take(type)) {
             log.error("the queue returned {} beyond what was asked for (type \"{}\"); handing it back unstarted",
                     lease, type);
             outcomes.giveBackQuietly(lease, "it was not asked for");
-            return false;
+            return null;
         }
         RunningJob job = new RunningJob(queue, registration, lease, ticker);
         try {
@@ -272,15 +279,14 @@ final class Poller {
                 job.releaseSlot();
                 outcomes.giveBackQuietly(lease, "it was claimed during shutdown");
                 workers.freeSlot(type);
-                return false;
+                return null;
             }
             metrics.claimed(type, lease.visibleSince() == null || now == null ? null
                     : Duration.between(lease.visibleSince(), now));
-            workers.execute(job);
-            return true;
-        } catch (RuntimeException | Error e) { // RejectedExecutionException; OutOfMemoryError: no native thread
+            return job;
+        } catch (RuntimeException | Error e) { // a failing meter registry must not strand the lease
             workers.couldNotStart(job, e);
-            return false;
+            return null;
         }
     }
 }

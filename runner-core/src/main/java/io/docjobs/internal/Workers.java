@@ -5,6 +5,7 @@ import io.docjobs.internal.RunningJob.Ending;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationRegistry;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -21,6 +22,10 @@ import org.slf4j.MDC;
  * slots come back. A slot comes back when its handler returns; for a job ended while its handler
  * still runs (time-out, lost lease, abandoned) it comes back at once only while few handlers are
  * stuck, so the number of threads stays bounded.
+ *
+ * <p>A claim's jobs beyond the free handler slots wait in line; a thread whose job succeeded runs
+ * the next one waiting, so a busy supervisor hands work between threads about once per claim,
+ * not once per job.
  *
  * <p>Every freed slot wakes the pollers waiting for capacity and the drain at shutdown; a job that
  * starts or gets its handler slot wakes the lease keeper if it is due before the keeper's next look.
@@ -84,30 +89,50 @@ final class Workers {
     }
 
     /**
-     * Hands {@code job}, which holds a slot, to a worker thread, or, while {@code workers} handlers
-     * run, queues it for the next handler slot that comes back.
+     * Hands a claim's jobs, each holding a slot, to the workers: as many start as handler slots
+     * are free, the rest wait in line, in claim order, for a handler slot. All join the line
+     * before any thread is woken, so a claim wakes at most {@code workers} threads, and the
+     * threads it wakes run the jobs waiting after their own (see {@link #runFrom}). A job no
+     * thread can take (rejected; no native thread) goes through {@link #couldNotStart}.
      *
-     * @throws RuntimeException or {@link Error} if no thread can take it (rejected; no native
-     *         thread): then call {@link #couldNotStart}
+     * @return how many of {@code jobs} were handed over (started or waiting)
      */
-    void execute(RunningJob job) {
-        running.put(job, Boolean.TRUE);
-        boolean waits;
+    int executeAll(List<RunningJob> jobs) {
+        List<RunningJob> starting = new ArrayList<>(jobs.size());
+        List<RunningJob> queued = new ArrayList<>(jobs.size());
+        jobs.forEach(job -> running.put(job, Boolean.TRUE));
         synchronized (waiting) {
-            waits = runPermits == 0;
-            if (waits) {
-                waiting.add(job);
-            } else {
-                runPermits--;
-                job.holdsRunPermit = true;
+            for (RunningJob job : jobs) {
+                if (runPermits > 0) {
+                    runPermits--;
+                    job.holdsRunPermit = true;
+                    starting.add(job);
+                } else {
+                    waiting.add(job);
+                    queued.add(job);
+                }
             }
         }
-        if (waits) {
-            keeperAlarm.watch(job); // outside the line's lock: it may signal the keeper
-            return;
+        queued.forEach(keeperAlarm::watch); // outside the line's lock: it may signal the keeper
+        int handed = queued.size();
+        for (RunningJob job : starting) {
+            if (startOnPool(job)) {
+                handed++;
+            }
         }
+        return handed;
+    }
+
+    /** Starts {@code job}, which holds a handler slot, on a pool thread; false if none could take it. */
+    private boolean startOnPool(RunningJob job) {
         dispatch(job);
-        pool.execute(() -> run(job));
+        try {
+            pool.execute(() -> runFrom(job));
+            return true;
+        } catch (RuntimeException | Error e) { // RejectedExecutionException; OutOfMemoryError: no native thread
+            couldNotStart(job, e);
+            return false;
+        }
     }
 
     /**
@@ -141,12 +166,7 @@ final class Workers {
             }
             next.holdsRunPermit = true;
         }
-        dispatch(next);
-        try {
-            pool.execute(() -> run(next));
-        } catch (RuntimeException | Error e) {
-            couldNotStart(next, e);
-        }
+        startOnPool(next);
     }
 
     /** The job has a handler slot: its time-out starts. */
@@ -209,12 +229,25 @@ final class Workers {
         }
     }
 
-    private void run(RunningJob job) {
+    /**
+     * A worker thread's body: runs {@code first}, then, while jobs wait in line when a handler
+     * succeeds, the next of them with the same handler slot: a thread hand-off per claim rather
+     * than per job.
+     */
+    private void runFrom(RunningJob first) {
+        for (RunningJob job = first; job != null; job = run(job)) {
+            // the handler slot went from one job to the next
+        }
+    }
+
+    /** Runs one job's handler and records its outcome; the job to run next on this thread, or null. */
+    private RunningJob run(RunningJob job) {
         Lease lease = job.lease();
         String type = lease.type();
         if (!job.start(Thread.currentThread())) {
-            return; // ended before a thread reached it; whoever ended it took care of lease and slot
+            return null; // ended before a thread reached it; whoever ended it took care of lease and slot
         }
+        RunningJob next = null;
         MDC.put("jobId", lease.id());
         MDC.put("jobType", type);
         MDC.put("jobAttempt", String.valueOf(lease.attempt()));
@@ -239,7 +272,7 @@ final class Workers {
             try {
                 if (job.end(Ending.COMPLETED)) {
                     metrics.handlerReturned(type, failure == null ? "success" : "failure", nanos);
-                    settle(job, failure);
+                    next = settle(job, failure);
                 } else {
                     metrics.handlerReturned(type, job.ending().name().toLowerCase(Locale.ROOT), nanos);
                     if (job.releaseSlot()) {
@@ -257,20 +290,49 @@ final class Workers {
                 MDC.remove("traceId");
             }
         }
+        return next;
     }
 
     /**
-     * Records the outcome of a job that ended as completed. Its handler slot goes to the next job
-     * at once; its claim slot (and its place among the jobs in flight, which the drain at shutdown
-     * waits for) only once the outcome is recorded, which for a success is the group commit's answer.
+     * Records the outcome of a job that ended as completed, and passes its handler slot on at
+     * once; its claim slot (and its place among the jobs in flight, which the drain at shutdown
+     * waits for) comes back only once the outcome is recorded, which for a success is the group
+     * commit's answer. After a success the first job waiting gets the handler slot and is
+     * returned, for this thread to run next; unless this thread has to send the group commit,
+     * which may take a while under load: then another thread runs it.
      */
-    private void settle(RunningJob job, Throwable failure) {
-        handBackRunPermit(job);
-        outcomes.settle(job, failure, () -> {
+    private RunningJob settle(RunningJob job, Throwable failure) {
+        Runnable settled = () -> {
             running.remove(job);
             if (job.releaseSlot()) {
                 freeSlotOf(job);
             }
-        });
+        };
+        if (failure != null) {
+            handBackRunPermit(job); // a release is a round trip: the next job does not wait for it
+            outcomes.failed(job, failure, settled);
+            return null;
+        }
+        RunningJob next;
+        synchronized (waiting) {
+            job.holdsRunPermit = false;
+            next = waiting.poll();
+            if (next == null) {
+                runPermits++;
+            } else {
+                next.holdsRunPermit = true;
+            }
+        }
+        if (!outcomes.succeeded(job, settled)) {
+            if (next != null) {
+                dispatch(next);
+            }
+            return next;
+        }
+        if (next != null) {
+            startOnPool(next);
+        }
+        outcomes.sendCompletions();
+        return null;
     }
 }

@@ -487,6 +487,43 @@ class EngineTest {
     }
 
     @Test
+    void whileAnotherThreadSendsTheCompletionsAFinishingWorkerRunsTheJobsWaitingAfterItsOwn() {
+        List<String> ran = new CopyOnWriteArrayList<>();
+        AtomicInteger handedToThePool = new AtomicInteger();
+        Executor pool = command -> {
+            handedToThePool.incrementAndGet();
+            executor.execute(command);
+        };
+        Engine engine = engine(1, 32, 3, pool, handle("email", job -> ran.add(job.id())));
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            ids.add(enqueue("email", 4 - i));
+        }
+        AtomicInteger commits = new AtomicInteger();
+        // While the first completion is being sent, its sender's handler slot has passed on: run
+        // what the pool was given meanwhile, as another thread would.
+        queue.duringDoneAll = () -> {
+            if (commits.incrementAndGet() == 1) {
+                executor.runAll();
+            }
+        };
+
+        assertThat(engine.pollOnce().claimed()).isEqualTo(4);
+        executor.runAll();
+
+        assertThat(ran).as("in claim order, one handler at a time").containsExactlyElementsOf(ids);
+        assertThat(handedToThePool).as("the first job, and the second, whose slot the sender passed on;"
+                + " the third and fourth ran on the thread that ran the second").hasValue(2);
+        assertThat(commits).as("the completions of the second to fourth shared one round trip").hasValue(2);
+        ids.forEach(id -> assertThat(queue.get(id)).isEmpty());
+        assertThat(engine.inFlight()).isZero();
+        for (int i = 0; i < 5; i++) {
+            enqueue("email", 0);
+        }
+        assertThat(engine.pollOnce().claimed()).as("every slot came back").isEqualTo(4);
+    }
+
+    @Test
     void withJobsClaimedAheadTheNextClaimWaitsUntilHalfOfThemStartedSoClaimsComeInBatches() {
         Engine engine = engine(2, 32, 4, executor, handle("email", job -> { }));
         for (int i = 0; i < 20; i++) {

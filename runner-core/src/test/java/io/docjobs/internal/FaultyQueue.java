@@ -39,6 +39,8 @@ final class FaultyQueue implements JobQueue {
     volatile IntPredicate failClaims = call -> false;
     /** Runs in every claim call before it reaches the database: tests let a claim take ticker time here. */
     volatile Runnable duringClaim = () -> { };
+    /** Runs in every group commit of completions before it reaches the database: tests stage what happens meanwhile. */
+    volatile Runnable duringDoneAll = () -> { };
 
     FaultyQueue(JobQueue delegate) {
         this.delegate = delegate;
@@ -99,6 +101,12 @@ final class FaultyQueue implements JobQueue {
     @Override
     public boolean done(Lease lease) {
         return delegate.done(lease);
+    }
+
+    @Override
+    public io.docjobs.CompletionResult doneAll(Collection<Lease> leases) {
+        duringDoneAll.run();
+        return delegate.doneAll(leases);
     }
 
     @Override
