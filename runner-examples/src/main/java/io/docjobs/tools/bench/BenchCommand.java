@@ -342,19 +342,19 @@ public final class BenchCommand implements Callable<Integer> {
     // ------------------------------------------------------------------ 1-4 throughput
 
     private void throughput(BenchDatabase db, Duration cap) {
-        progress("warm-up");
-        for (String loop : LOOPS) {
-            measure(db, loop, jobs, workers, cap);
-        }
+        warmUp(db, LOOPS, jobs, workers, cap);
         // Rounds of every loop in turn, as in the scaling table: a ratio is taken within a round, so
         // load that comes and goes on a shared machine moves both sides of it.
         Map<String, List<Measure>> rounds = new LinkedHashMap<>();
+        LOOPS.forEach(loop -> rounds.put(loop, new ArrayList<>()));
+        long jitBefore = jitMillis();
         for (int round = 1; round <= repeat; round++) {
-            for (String loop : LOOPS) {
+            for (String loop : inRound(LOOPS, round)) {
                 progress(loop + ", " + jobs + " jobs, " + workers + " workers, round " + round + " of " + repeat);
-                rounds.computeIfAbsent(loop, l -> new ArrayList<>()).add(measure(db, loop, jobs, workers, cap));
+                rounds.get(loop).add(measure(db, loop, jobs, workers, cap));
             }
         }
+        figures.put("throughput_jit_ms_in_measured_rounds", String.valueOf(jitMillis() - jitBefore));
         Map<String, Measure> medians = new LinkedHashMap<>();
         rounds.forEach((loop, runs) -> medians.put(loop, median(runs)));
         String[] names = {
@@ -392,24 +392,72 @@ public final class BenchCommand implements Callable<Integer> {
 
     private double capacity;
 
+    /** Warm-up rounds at most: enough for the JIT to settle on the loops' code in every run seen here. */
+    static final int MAX_WARM_UP_ROUNDS = 6;
+    /** A warm-up round whose JIT compilation took less than this share of its time ends the warm-up. */
+    static final double JIT_QUIET_SHARE = 0.05;
+
+    /**
+     * Rounds of every loop until the JIT compiles little during one (at least two rounds, at most
+     * {@value #MAX_WARM_UP_ROUNDS}): compiling the embedded server's query code takes a core for
+     * seconds, and a measured run that shares the 2 cores with it says more about when the
+     * compiler ran than about the loop.
+     */
+    private void warmUp(BenchDatabase db, List<String> loopsToWarm, int backlog, int w, Duration cap) {
+        int most = quick ? 1 : MAX_WARM_UP_ROUNDS;
+        for (int round = 1; round <= most; round++) {
+            long jitBefore = jitMillis();
+            long start = System.nanoTime();
+            for (String loop : loopsToWarm) {
+                progress("warm-up round " + round + ": " + loop + ", " + backlog + " jobs, " + w + " workers");
+                measure(db, loop, backlog, w, cap);
+            }
+            long jit = jitMillis() - jitBefore;
+            long wall = (System.nanoTime() - start) / 1_000_000;
+            progress("warm-up round " + round + ": the JIT compiled for " + jit + " ms of its " + wall + " ms");
+            if (round >= 2 && jit >= 0 && jit < wall * JIT_QUIET_SHARE || round == most) {
+                figures.put("warm_up_rounds", String.valueOf(round));
+                return;
+            }
+        }
+    }
+
+    /** Time the JIT compilers spent so far, in ms; -1 where the JVM does not tell. */
+    private static long jitMillis() {
+        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : -1;
+    }
+
+    /**
+     * The order of the loops in round {@code round}: as given in odd rounds, reversed in even ones,
+     * so that a loop that gains from running first (a fresh heap, a server just idle) does not
+     * gain in every round.
+     */
+    static List<String> inRound(List<String> loopsInOrder, int round) {
+        if (round % 2 == 1) {
+            return loopsInOrder;
+        }
+        List<String> reversed = new ArrayList<>(loopsInOrder);
+        java.util.Collections.reverse(reversed);
+        return reversed;
+    }
+
     // ------------------------------------------------------------------ 5 scaling
 
     private void scaling(BenchDatabase db, Duration cap) {
         if (!sections.contains("throughput")) {
-            progress("warm-up"); // classes loaded and code compiled before the first measured run
-            for (String loop : loops) {
-                measure(db, loop, 300, scaleWorkers[0], cap);
-            }
+            warmUp(db, loops, jobs, scaleWorkers[0], cap); // classes loaded and code compiled before the first measured run
         }
         for (int w : scaleWorkers) {
             for (int backlog : backlogs) {
                 // Rounds of every loop in turn: a ratio is taken within a round, so load that comes
                 // and goes on a shared machine moves both sides of it.
                 Map<String, List<Measure>> rounds = new LinkedHashMap<>();
+                loops.forEach(loop -> rounds.put(loop, new ArrayList<>()));
                 for (int round = 1; round <= scaleRepeat; round++) {
-                    for (String loop : loops) {
+                    for (String loop : inRound(loops, round)) {
                         progress("backlog " + backlog + ", " + w + " workers: " + loop + ", round " + round + " of " + scaleRepeat);
-                        rounds.computeIfAbsent(loop, l -> new ArrayList<>()).add(measure(db, loop, backlog, w, cap));
+                        rounds.get(loop).add(measure(db, loop, backlog, w, cap));
                     }
                 }
                 Map<String, Measure> cell = new LinkedHashMap<>();

@@ -21,7 +21,8 @@ class BenchSmokeTest {
             "fleet_1_jobs_per_s", "fleet_4_jobs_per_s", "fleet_4_claims_lost_per_job", "fleet_4_round_trips_per_job",
             "fleet_4_extra_reads_per_claim", "enqueue_one_by_one_per_s", "enqueue_all_per_s", "enqueue_ratio",
             "latency_p50_ms", "latency_p99_ms", "latency_max_ms", "idle_latency_wakeup_p50_ms",
-            "idle_latency_polling_p50_ms", "idle_commands_per_s", "heartbeat_round_trips");
+            "idle_latency_polling_p50_ms", "idle_commands_per_s", "heartbeat_round_trips", "warm_up_rounds",
+            "throughput_jit_ms_in_measured_rounds");
 
     @TempDir
     Path dir;
@@ -39,5 +40,15 @@ class BenchSmokeTest {
             assertThat(out.toString()).as(figure).containsPattern("(?m)^" + figure + "=\\d");
             assertThat(Files.readString(json)).contains("\"" + figure + "\"");
         }
+    }
+
+    @Test
+    void roundsRunTheLoopsInTurnsFirstInOrderThenReversedSoNoLoopIsAlwaysFirst() {
+        List<String> loops = List.of("docjobs", "limit", "peer");
+
+        assertThat(BenchCommand.inRound(loops, 1)).containsExactly("docjobs", "limit", "peer");
+        assertThat(BenchCommand.inRound(loops, 2)).containsExactly("peer", "limit", "docjobs");
+        assertThat(BenchCommand.inRound(loops, 3)).containsExactly("docjobs", "limit", "peer");
+        assertThat(loops).as("the given order is left alone").containsExactly("docjobs", "limit", "peer");
     }
 }
