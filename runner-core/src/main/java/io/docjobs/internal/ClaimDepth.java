@@ -10,7 +10,8 @@ package io.docjobs.internal;
  * large (one candidate read for many jobs); jobs long next to a claim finish so rarely during one
  * that nothing is claimed ahead of them, so none waits on this supervisor while another is idle.
  * A queue that had fewer entries than asked for is being drained: claiming ahead then would only
- * take its tail away from the rest of a fleet. Nothing is claimed ahead until a rate was measured.
+ * take its tail away from the rest of a fleet. Nothing is claimed ahead until a rate was measured:
+ * after the first claim, by the jobs finished since it ended; from the second on, between claims.
  */
 final class ClaimDepth {
     /**
@@ -65,15 +66,28 @@ final class ClaimDepth {
         queueHadMore = gotAllAsked;
     }
 
-    /** The jobs to hold beyond the workers now. */
-    synchronized int jobs() {
+    /**
+     * The jobs to hold beyond the workers at {@code nowNanos} (ticker time), when the supervisor
+     * has finished {@code finishedInAll} jobs since it started.
+     */
+    synchronized int jobs(long nowNanos, long finishedInAll) {
         if (fixed) {
             return max;
         }
-        if (!queueHadMore || finishRate < 0) {
+        if (!queueHadMore) {
             return 0;
         }
-        return (int) Math.min(max, Math.floor(CLAIMS_COVERED * claimNanos * finishRate));
+        double rate = finishRate;
+        if (rate < 0) {
+            // Only one claim so far: the jobs finished since it ended tell the rate already, so a
+            // supervisor started on a backlog claims ahead from its second claim, not its third.
+            long finished = finishedInAll - finishedAtLastClaim;
+            if (lastClaimEnd == Long.MIN_VALUE || finished <= 0 || nowNanos <= lastClaimEnd) {
+                return 0;
+            }
+            rate = (double) finished / (nowNanos - lastClaimEnd);
+        }
+        return (int) Math.min(max, Math.floor(CLAIMS_COVERED * claimNanos * rate));
     }
 
     private static double average(double average, double sample) {

@@ -188,7 +188,7 @@ final class Poller {
      * and every reserved slot is used by a started job or returned, whatever fails.
      */
     Poll pollOnce() {
-        int depth = claimDepth.jobs();
+        int depth = claimDepth.jobs(ticker.nanos(), slots.freedInAll());
         if (workers.waiting() > depth / 2) {
             // Jobs claimed ahead still feed the workers: refill once half of them have started, so
             // claims come in batches of at least half the depth rather than one per freed slot.
