@@ -62,7 +62,7 @@ public final class BenchCommand implements Callable<Integer> {
             description = "time cap of each throughput run (default: ${DEFAULT-VALUE})")
     Duration duration;
 
-    @Option(names = "--repeat", paramLabel = "N", defaultValue = "3",
+    @Option(names = "--repeat", paramLabel = "N", defaultValue = "5",
             description = "runs per throughput figure; median and spread (default: ${DEFAULT-VALUE})")
     int repeat;
 
@@ -290,6 +290,7 @@ public final class BenchCommand implements Callable<Integer> {
             window("from");
             long start = System.nanoTime();
             long deadline = start + cap.toNanos();
+            Pace pace = new Pace(start, deadline, (long) supervisors * (w + prefetch));
             for (int i = 0; i < supervisors; i++) {
                 SimpleMeterRegistry registry = new SimpleMeterRegistry();
                 registries.add(registry);
@@ -301,12 +302,15 @@ public final class BenchCommand implements Callable<Integer> {
             // Watched through the counters themselves once they exist: searching every registry every
             // 2 ms took a tenth of the CPU samples of a run (JFR), a cost the loops compared have not.
             Map<SimpleMeterRegistry, io.micrometer.core.instrument.Counter> successes = new java.util.HashMap<>();
-            while (finished(registries, successes) < backlog && System.nanoTime() < deadline) {
+            for (long done = 0; done < backlog && System.nanoTime() < deadline; done = (long) finished(registries, successes)) {
+                pace.completed(done);
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
             }
+            long end = System.nanoTime();
             long jobsDone = (long) finished(registries, successes);
+            pace.completedAt(jobsDone, end);
             window("to");
-            double perSecond = jobsDone / ((System.nanoTime() - start) / 1e9);
+            double perSecond = pace.perSecond(jobsDone, end, jobsDone < backlog);
             CommandCounter.Snapshot counts = db.counts().minus(before);
             double polls = registries.stream().mapToDouble(registry -> sum(registry, "docjobs.polls")).sum();
             return new Measure(perSecond, jobsDone, (long) polls, counts, CommandCounter.minus(db.shapes(), shapesBefore));
