@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
  * sends every waiting one in one {@link JobConsumer#doneAll}, and goes on sending what was handed in
  * meanwhile until none is left; otherwise it returns at once and the sending thread sends this one
  * next. So a lone completion costs one round trip and adds no delay, completions that arrive during
- * a round trip share the next one (under load the sender lingers a moment for half a batch), and
+ * a round trip share the next one (under load the sender lingers a moment for half a batch, unless
+ * the workers say no other completion is coming soon), and
  * handlers never wait for a round trip before the next job starts. Each lease's answer says
  * whether its own lease held.
  */
@@ -45,6 +46,8 @@ final class Acks {
     private boolean sending;
     /** The size of the last batch taken: more than one means completions are arriving faster than round trips. */
     private int lastBatchSize;
+    /** The last completion handed in said no other was coming soon: a sender does not linger. */
+    private boolean burstOver;
 
     Acks(JobConsumer queue, int maxBatch) {
         this(queue, maxBatch, LINGER_NANOS);
@@ -65,18 +68,24 @@ final class Acks {
      * outcome, before this returns if this thread sent it. Never throws for the round trip.
      */
     void done(Lease lease, Answer answer) {
-        if (offer(lease, answer)) {
+        if (offer(lease, answer, false)) {
             sendAll();
         }
     }
 
-    /** Hands in a completion; true if the caller became the sender and must call {@link #sendAll()}. */
-    boolean offer(Lease lease, Answer answer) {
+    /**
+     * Hands in a completion; true if the caller became the sender and must call {@link #sendAll()}.
+     *
+     * @param lastForNow no other completion is coming soon (no handler runs or waits): a sender
+     *                   lingering for more sends at once
+     */
+    boolean offer(Lease lease, Answer answer, boolean lastForNow) {
         synchronized (lock) {
             waiting.add(new Pending(lease, answer));
+            burstOver = lastForNow;
             if (sending) {
-                if (waiting.size() == maxBatch / 2) {
-                    lock.notifyAll(); // a lingering sender has half a batch
+                if (waiting.size() == maxBatch / 2 || lastForNow) {
+                    lock.notifyAll(); // a lingering sender has half a batch, or all there is
                 }
                 return false; // the sending thread takes it with its next batch
             }
@@ -109,7 +118,7 @@ final class Acks {
     /**
      * The next batch; none when nothing waits, and then this thread is no longer the sender. Under
      * load (the last batch sent held more than one), it first lingers up to {@code lingerNanos}
-     * for half a batch: fewer, larger round trips, which is what a database
+     * for half a batch, unless the last completion handed in said no other is coming soon: fewer, larger round trips, which is what a database
      * working at its limit needs, for a slot that comes back a millisecond later (no handler waits
      * for this).
      */
@@ -117,7 +126,8 @@ final class Acks {
         synchronized (lock) {
             if (lastBatchSize > 1) {
                 long until = System.nanoTime() + lingerNanos;
-                for (long left = lingerNanos; left > 0 && waiting.size() < maxBatch / 2; left = until - System.nanoTime()) {
+                for (long left = lingerNanos; left > 0 && waiting.size() < maxBatch / 2 && !burstOver;
+                        left = until - System.nanoTime()) {
                     try {
                         lock.wait(left / 1_000_000, (int) (left % 1_000_000));
                     } catch (InterruptedException e) {

@@ -42,11 +42,12 @@ final class Outcomes {
     /**
      * Hands in the completion of a job whose handler returned normally while the job was still
      * ours, for the group commit; {@code settled} runs exactly once, after its answer (or failure),
-     * on whichever thread sends it. Never blocks for the round trip.
+     * on whichever thread sends it. Never blocks for the round trip. {@code lastForNow}: no handler
+     * runs or waits, so no other completion is coming soon.
      *
      * @return true if the caller has to send the group commit now: call {@link #sendCompletions()}
      */
-    boolean succeeded(RunningJob job, Runnable settled) {
+    boolean succeeded(RunningJob job, boolean lastForNow, Runnable settled) {
         return acks.offer(job.lease(), (held, error) -> {
             try {
                 if (error != null) {
@@ -59,7 +60,7 @@ final class Outcomes {
             } finally {
                 settled.run();
             }
-        });
+        }, lastForNow);
     }
 
     /** Sends the group commit until no completion waits: after {@link #succeeded} returned true. */

@@ -51,6 +51,7 @@ final class Workers {
      */
     private final ArrayDeque<RunningJob> waiting = new ArrayDeque<>();
     private int runPermits;
+    private final int handlers;
     /** Handler threads that may run on after their job ended (stuck) while their slot is reused. */
     private final int stuckAllowance;
     private final AtomicInteger stuckWithFreedSlot = new AtomicInteger();
@@ -60,6 +61,7 @@ final class Workers {
             ObservationRegistry observations) {
         this.pool = pool;
         this.runPermits = handlers;
+        this.handlers = handlers;
         this.stuckAllowance = stuckAllowance;
         this.slots = slots;
         this.wakeups = wakeups;
@@ -314,6 +316,7 @@ final class Workers {
             return null;
         }
         RunningJob next;
+        boolean lastForNow;
         synchronized (waiting) {
             job.holdsRunPermit = false;
             next = waiting.poll();
@@ -322,8 +325,9 @@ final class Workers {
             } else {
                 next.holdsRunPermit = true;
             }
+            lastForNow = runPermits == handlers; // no handler runs, none waits
         }
-        if (!outcomes.succeeded(job, settled)) {
+        if (!outcomes.succeeded(job, lastForNow, settled)) {
             if (next != null) {
                 dispatch(next);
             }

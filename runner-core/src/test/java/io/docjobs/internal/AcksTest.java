@@ -243,6 +243,34 @@ class AcksTest {
     }
 
     @Test
+    void aLingeringSenderSendsAtOnceWhenACompletionSaysNoOtherIsComingSoon() {
+        // A linger far longer than the answers are waited for: only the word that the burst is over sends them.
+        Acks acks = new Acks(queue, 8, TimeUnit.SECONDS.toNanos(60));
+        sendOneThenABatchOfTwo(acks);
+        CompletableFuture<Boolean> d = complete(acks, lease("d"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> acks.waiting() == 1);
+        assertThat(d).as("lingering for more").isNotDone();
+
+        CompletableFuture<Boolean> e = completeLastForNow(acks, lease("e"));
+
+        assertThat(List.of(d, e)).extracting(AcksTest::get).containsOnly(true);
+        assertThat(sent).extracting(List::size).containsExactly(1, 2, 2);
+    }
+
+    /** As {@link #complete}, with the word that no other completion is coming soon (no handler runs or waits). */
+    private CompletableFuture<Boolean> completeLastForNow(Acks acks, Lease lease) {
+        CompletableFuture<Boolean> answer = new CompletableFuture<>();
+        Thread thread = new Thread(() -> {
+            if (acks.offer(lease, into(answer), true)) {
+                acks.sendAll();
+            }
+        }, "worker-" + lease.id());
+        threads.add(thread);
+        thread.start();
+        return answer;
+    }
+
+    @Test
     void aBatchOfNothingIsRefusedAsAConfigurationError() {
         assertThatThrownBy(() -> new Acks(queue, 0)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("maxBatch was 0 but must be at least 1");
