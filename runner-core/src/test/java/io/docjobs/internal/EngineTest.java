@@ -525,6 +525,30 @@ class EngineTest {
     }
 
     @Test
+    void aFailedJobsReleaseRoundTripDoesNotHoldUpTheNextJobWaiting() {
+        List<String> ran = new CopyOnWriteArrayList<>();
+        Engine engine = engine(1, 32, 1, executor, handle("email", job -> {
+            ran.add(job.id());
+            if (ran.size() == 1) {
+                throw new IllegalStateException("first one fails");
+            }
+        }));
+        String failing = enqueue("email", 2);
+        String next = enqueue("email", 1);
+        AtomicInteger handedOverDuringRelease = new AtomicInteger(-1);
+        queue.duringRelease = () -> handedOverDuringRelease.compareAndSet(-1, executor.pending());
+        assertThat(engine.pollOnce().claimed()).isEqualTo(2);
+
+        assertThat(executor.runOne()).isTrue();
+
+        assertThat(handedOverDuringRelease).as("the next job had the handler slot before the release was sent").hasValue(1);
+        executor.runAll();
+        assertThat(ran).containsExactly(failing, next);
+        assertThat(entry(failing).attempts()).isEqualTo(1);
+        assertThat(queue.get(next)).isEmpty();
+    }
+
+    @Test
     void withJobsClaimedAheadTheNextClaimWaitsUntilHalfOfThemStartedSoClaimsComeInBatches() {
         Engine engine = engine(2, 32, 4, executor, handle("email", job -> { }));
         for (int i = 0; i < 20; i++) {

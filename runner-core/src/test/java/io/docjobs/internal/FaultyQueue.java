@@ -39,6 +39,8 @@ final class FaultyQueue implements JobQueue {
     volatile IntPredicate failClaims = call -> false;
     /** Runs in every claim call before it reaches the database: tests let a claim take ticker time here. */
     volatile Runnable duringClaim = () -> { };
+    /** Runs in every release before it reaches the database: tests stage what happens meanwhile. */
+    volatile Runnable duringRelease = () -> { };
     /** Runs in every group commit of completions before it reaches the database: tests stage what happens meanwhile. */
     volatile Runnable duringDoneAll = () -> { };
 
@@ -121,6 +123,7 @@ final class FaultyQueue implements JobQueue {
 
     @Override
     public ReleaseResult release(Lease lease, Duration delay, JobError error) {
+        duringRelease.run();
         return delegate.release(lease, delay, error);
     }
 
