@@ -438,7 +438,7 @@ public final class BenchCommand implements Callable<Integer> {
      * gain in every round.
      */
     static List<String> inRound(List<String> loopsInOrder, int round) {
-        if (round % 2 == 1) {
+        if (round % 2 != 0) {
             return loopsInOrder;
         }
         List<String> reversed = new ArrayList<>(loopsInOrder);
