@@ -336,7 +336,23 @@ final class Workers {
         if (next != null) {
             startOnPool(next);
         }
-        outcomes.sendCompletions();
+        sendCompletionsOutsideTheJob();
         return null;
+    }
+
+    /**
+     * Sends the group commit on this thread without the log context of the job whose completion
+     * made it the sender: what it logs meanwhile is about other jobs' completions too.
+     */
+    private void sendCompletionsOutsideTheJob() {
+        Map<String, String> context = MDC.getCopyOfContextMap();
+        MDC.clear();
+        try {
+            outcomes.sendCompletions();
+        } finally {
+            if (context != null) {
+                MDC.setContextMap(context);
+            }
+        }
     }
 }
