@@ -194,7 +194,7 @@ final class Poller {
             // claims come in batches of at least half the depth rather than one per freed slot.
             return Poll.NO_ROOM;
         }
-        int held = settings.workers() + settings.prefetch() - slots.globalFree();
+        int held = slots.held();
         int wanted = Math.min(settings.maxBatch(), settings.workers() + depth - held);
         Slots.Reservation reservation = slots.reserve(wanted);
         if (reservation.isEmpty()) {

@@ -20,11 +20,13 @@ final class Slots {
     private final List<String> types;
     private final Map<String, Integer> limits = new LinkedHashMap<>();
     private final Map<String, Integer> typeFree = new LinkedHashMap<>();
+    private final int capacity;
     private int globalFree;
     /** Slots freed since the start: the jobs this supervisor finished or gave up, for {@link ClaimDepth}. */
     private long freedInAll;
 
     Slots(int capacity, List<Registration> registrations) {
+        this.capacity = capacity;
         this.globalFree = capacity;
         List<String> all = new ArrayList<>();
         for (Registration registration : registrations) {
@@ -141,6 +143,11 @@ final class Slots {
     /** Free global slots now, for tests and diagnostics. */
     synchronized int globalFree() {
         return globalFree;
+    }
+
+    /** Slots taken now: by jobs running, waiting for a handler, or having their outcome recorded. */
+    synchronized int held() {
+        return capacity - globalFree;
     }
 
     /** Free slots of a limited type now; -1 for a type without a limit of its own. */

@@ -48,6 +48,7 @@ class SlotsAndSignalsTest {
         assertThat(reservation.total).isEqualTo(5);
         assertThat(reservation.room()).containsExactly(java.util.Map.entry("limited", 3), java.util.Map.entry("other", 5));
         assertThat(slots.globalFree()).isEqualTo(3);
+        assertThat(slots.held()).isEqualTo(5);
         assertThat(slots.typeFree("limited")).as("held for this round").isZero();
         assertThat(slots.typeFree("other")).isEqualTo(-1);
     }
