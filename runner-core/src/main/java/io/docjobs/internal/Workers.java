@@ -150,25 +150,36 @@ final class Workers {
     }
 
     /**
-     * The slot of {@code job}, which went through {@link #execute}, came back: if it was still
-     * waiting it just leaves the line; otherwise its handler slot goes to the first waiting job.
+     * The slot of {@code job}, which went through {@link #executeAll}, came back: if it was still
+     * waiting it just leaves the line; otherwise its handler slot goes to the first waiting job,
+     * which starts on the pool.
      */
     private void handBackRunPermit(RunningJob job) {
-        RunningJob next;
+        RunningJob next = passRunPermit(job);
+        if (next != null) {
+            startOnPool(next);
+        }
+    }
+
+    /**
+     * Takes the handler slot from {@code job}: the first job waiting gets it and is returned, not
+     * yet started; with none waiting the slot is free again. A job without one just leaves the line.
+     */
+    private RunningJob passRunPermit(RunningJob job) {
         synchronized (waiting) {
             if (!job.holdsRunPermit) {
                 waiting.remove(job); // ended while waiting (or taken out at shutdown)
-                return;
+                return null;
             }
             job.holdsRunPermit = false;
-            next = waiting.poll();
+            RunningJob next = waiting.poll();
             if (next == null) {
                 runPermits++;
-                return;
+            } else {
+                next.holdsRunPermit = true;
             }
-            next.holdsRunPermit = true;
+            return next;
         }
-        startOnPool(next);
     }
 
     /** The job has a handler slot: its time-out starts. */
@@ -188,7 +199,7 @@ final class Workers {
         }
     }
 
-    /** Returns the slots of a job that went through {@link #execute}: its handler slot, then its claim slot. */
+    /** Returns the slots of a job that went through {@link #executeAll}: its handler slot, then its claim slot. */
     private void freeSlotOf(RunningJob job) {
         handBackRunPermit(job);
         freeSlot(job.lease().type());
@@ -317,14 +328,8 @@ final class Workers {
         }
         RunningJob next;
         boolean lastForNow;
-        synchronized (waiting) {
-            job.holdsRunPermit = false;
-            next = waiting.poll();
-            if (next == null) {
-                runPermits++;
-            } else {
-                next.holdsRunPermit = true;
-            }
+        synchronized (waiting) { // passRunPermit's lock too: the count is the one it left
+            next = passRunPermit(job);
             lastForNow = runPermits == handlers; // no handler runs, none waits
         }
         if (!outcomes.succeeded(job, lastForNow, settled)) {
