@@ -13,14 +13,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Completions sent as a group commit, without making workers wait: a worker whose job succeeded
- * hands its lease in with what to do with the answer. If no completion is being sent, its thread
- * sends every waiting one in one {@link JobConsumer#doneAll}, and goes on sending what was handed in
- * meanwhile until none is left; otherwise it returns at once and the sending thread sends this one
- * next. So a lone completion costs one round trip and adds no delay, completions that arrive during
- * a round trip share the next one (under load the sender lingers a moment for half a batch, unless
- * the workers say no other completion is coming soon), and
- * handlers never wait for a round trip before the next job starts. Each lease's answer says
- * whether its own lease held.
+ * hands its lease in ({@link #offer}) with what to do with the answer. If no completion is being
+ * sent, its thread becomes the sender ({@link #sendAll}): it sends every waiting one in one
+ * {@link JobConsumer#doneAll}, and goes on sending what was handed in meanwhile until none is left;
+ * otherwise it returns at once and the sending thread sends this one next. So a lone completion
+ * costs one round trip and adds no delay, completions that arrive during a round trip share the
+ * next one (under load the sender lingers a moment for half a batch, unless the workers say no
+ * other completion is coming soon), and handlers never wait for a round trip before the next job
+ * starts. Each lease's answer says whether its own lease held.
  */
 final class Acks {
     private static final Logger log = LoggerFactory.getLogger(Acks.class);
@@ -61,16 +61,6 @@ final class Acks {
         this.queue = queue;
         this.maxBatch = maxBatch;
         this.lingerNanos = lingerNanos;
-    }
-
-    /**
-     * Completes the job of {@code lease}, possibly together with others; {@code answer} is told the
-     * outcome, before this returns if this thread sent it. Never throws for the round trip.
-     */
-    void done(Lease lease, Answer answer) {
-        if (offer(lease, answer, false)) {
-            sendAll();
-        }
     }
 
     /**

@@ -77,18 +77,37 @@ class AcksTest {
     }
 
     /**
-     * {@code acks.done(lease, ...)} on a thread of its own; the future holds the answer or the
-     * failure, {@code returned} completes when the call returned.
+     * What a worker does with a completion: hands it in, and sends the group commit if that made it
+     * the sender; {@code lastForNow}: no other completion is coming soon (no handler runs or waits).
      */
-    private CompletableFuture<Boolean> complete(Acks acks, Lease lease, CompletableFuture<Void> returned) {
+    private static void done(Acks acks, Lease lease, Acks.Answer answer, boolean lastForNow) {
+        if (acks.offer(lease, answer, lastForNow)) {
+            acks.sendAll();
+        }
+    }
+
+    private static void done(Acks acks, Lease lease, Acks.Answer answer) {
+        done(acks, lease, answer, false);
+    }
+
+    /**
+     * {@link #done} on a thread of its own; the future holds the answer or the failure,
+     * {@code returned} completes when the call returned.
+     */
+    private CompletableFuture<Boolean> complete(Acks acks, Lease lease, CompletableFuture<Void> returned,
+            boolean lastForNow) {
         CompletableFuture<Boolean> answer = new CompletableFuture<>();
         Thread thread = new Thread(() -> {
-            acks.done(lease, into(answer));
+            done(acks, lease, into(answer), lastForNow);
             returned.complete(null);
         }, "worker-" + lease.id());
         threads.add(thread);
         thread.start();
         return answer;
+    }
+
+    private CompletableFuture<Boolean> complete(Acks acks, Lease lease, CompletableFuture<Void> returned) {
+        return complete(acks, lease, returned, false);
     }
 
     private CompletableFuture<Boolean> complete(Acks acks, Lease lease) {
@@ -106,7 +125,7 @@ class AcksTest {
         Lease a = lease("a");
         CompletableFuture<Boolean> answer = new CompletableFuture<>();
 
-        acks.done(a, into(answer));
+        done(acks, a, into(answer));
 
         assertThat(answer).as("answered before done returned").isCompletedWithValue(true);
         assertThat(sent).containsExactly(List.of(a));
@@ -165,7 +184,7 @@ class AcksTest {
                 .hasMessageContaining("database unavailable");
         assertThat(get(second)).as("not part of the failed round trip").isTrue();
         CompletableFuture<Boolean> next = new CompletableFuture<>();
-        acks.done(lease("e"), into(next));
+        done(acks, lease("e"), into(next));
         assertThat(next).isCompletedWithValue(true);
     }
 
@@ -195,10 +214,10 @@ class AcksTest {
         Acks acks = new Acks(queue, 8);
         CompletableFuture<Boolean> other = new CompletableFuture<>();
 
-        acks.done(lease("a"), (held, failure) -> {
+        done(acks, lease("a"), (held, failure) -> {
             throw new IllegalStateException("a broken answer");
         });
-        acks.done(lease("b"), into(other));
+        done(acks, lease("b"), into(other));
 
         assertThat(other).isCompletedWithValue(true);
         assertThat(sent).extracting(List::size).containsExactly(1, 1);
@@ -251,23 +270,10 @@ class AcksTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> acks.waiting() == 1);
         assertThat(d).as("lingering for more").isNotDone();
 
-        CompletableFuture<Boolean> e = completeLastForNow(acks, lease("e"));
+        CompletableFuture<Boolean> e = complete(acks, lease("e"), new CompletableFuture<>(), true);
 
         assertThat(List.of(d, e)).extracting(AcksTest::get).containsOnly(true);
         assertThat(sent).extracting(List::size).containsExactly(1, 2, 2);
-    }
-
-    /** As {@link #complete}, with the word that no other completion is coming soon (no handler runs or waits). */
-    private CompletableFuture<Boolean> completeLastForNow(Acks acks, Lease lease) {
-        CompletableFuture<Boolean> answer = new CompletableFuture<>();
-        Thread thread = new Thread(() -> {
-            if (acks.offer(lease, into(answer), true)) {
-                acks.sendAll();
-            }
-        }, "worker-" + lease.id());
-        threads.add(thread);
-        thread.start();
-        return answer;
     }
 
     @Test
